@@ -1,0 +1,5 @@
+import sys
+
+from tsstore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,159 @@
+"""Graphite glob patterns: brace expansion, per-level fnmatch, and find over a tree.
+
+Rules (spec (c), "Glob grammar"): the pattern is split on '.', braces are expanded
+(innermost first, nesting and empty alternatives allowed), each element is matched with
+fnmatch rules against the children of one level ('*', '?', '[abc]', '[!abc]',
+case-sensitive), '**' as a whole element matches any number of levels, and names starting
+with '.' are hidden.
+"""
+from __future__ import annotations
+
+import asyncio
+import functools
+import re
+from typing import Awaitable, Callable
+
+MAGIC = set("*?[{")
+
+
+def has_magic(s: str) -> bool:
+    return any(c in MAGIC for c in s)
+
+
+def expand_braces(pattern: str) -> list[str]:
+    """'a.{b,c{1,2}}' -> ['a.b', 'a.c1', 'a.c2'], innermost braces first."""
+    m = re.search(r"\{([^{}]*)\}", pattern)
+    if not m:
+        return [pattern]
+    out: list[str] = []
+    for alt in m.group(1).split(","):
+        for p in expand_braces(pattern[: m.start()] + alt + pattern[m.end() :]):
+            if p not in out:
+                out.append(p)
+    return out
+
+
+def split_components(pattern: str) -> list[str]:
+    """Split on dots that are outside braces (a brace may hold dotted alternatives)."""
+    parts, depth, cur = [], 0, []
+    for ch in pattern:
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        if ch == "." and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(component: str) -> re.Pattern:
+    """fnmatch semantics for one element (after brace expansion)."""
+    i, n, out = 0, len(component), []
+    while i < n:
+        c = component[i]
+        i += 1
+        if c == "*":
+            out.append(".*")
+        elif c == "?":
+            out.append(".")
+        elif c == "[":
+            j = i
+            if j < n and component[j] == "!":
+                j += 1
+            if j < n and component[j] == "]":
+                j += 1
+            while j < n and component[j] != "]":
+                j += 1
+            if j >= n:
+                out.append("\\[")
+            else:
+                body = component[i:j]
+                i = j + 1
+                neg = body.startswith("!")
+                if neg:
+                    body = body[1:]
+                body = body.replace("\\", "\\\\")
+                out.append(f"[{'^' if neg else ''}{body}]")
+        else:
+            out.append(re.escape(c))
+    return re.compile("(?s:" + "".join(out) + r")\Z")
+
+
+def match_component(component: str, names) -> list[str]:
+    """Names of one level matching one pattern element (braces allowed)."""
+    alternatives = expand_braces(component)
+    regexes = [_compile(a) for a in alternatives]
+    show_hidden = component.startswith(".")
+    return [
+        name
+        for name in names
+        if (show_hidden or not name.startswith(".")) and any(r.match(name) for r in regexes)
+    ]
+
+
+def match_path(pattern: str, path: str) -> bool:
+    """Does a full dotted path match the pattern? ('**' spans levels.)"""
+    return _match_parts(split_components(pattern), path.split("."))
+
+
+def _match_parts(pats: list[str], parts: list[str]) -> bool:
+    if not pats:
+        return not parts
+    if pats[0] == "**":
+        return any(_match_parts(pats[1:], parts[i:]) for i in range(len(parts) + 1))
+    if not parts:
+        return False
+    return bool(match_component(pats[0], [parts[0]])) and _match_parts(pats[1:], parts[1:])
+
+
+async def find_in_tree(children: Callable[[str], Awaitable[list]], pattern: str) -> list:
+    """Walk the tree one level per component; children(parent) gives that level's nodes.
+
+    Levels are fetched in parallel for all the branches matched so far.
+    """
+    from tsstore.store.base import Node  # local: base imports this module
+
+    comps = split_components(pattern)
+    frontier = [""]  # parents whose children the next component matches
+    results: dict[str, Node] = {}
+    for depth, comp in enumerate(comps):
+        last = depth == len(comps) - 1
+        if comp == "**":
+            # '**' matches any number of levels: collect all descendants of the frontier,
+            # then match the rest of the pattern against full paths.
+            rest = comps[depth + 1 :]
+            stack, found = list(frontier), []
+            while stack:
+                levels = await asyncio.gather(*(children(p) for p in stack))
+                stack = []
+                for nodes in levels:
+                    for node in nodes:
+                        found.append(node)
+                        if node.is_branch:
+                            stack.append(node.path)
+            prefix_len = {p: (len(p.split(".")) if p else 0) for p in frontier}
+            for node in found:
+                parts = node.path.split(".")
+                for p, plen in prefix_len.items():
+                    if (not p or node.path.startswith(p + ".")) and _match_parts(["**", *rest], parts[plen:]):
+                        results[node.path] = node
+            return sorted(results.values(), key=lambda n: n.path)
+        levels = await asyncio.gather(*(children(p) for p in frontier))
+        next_frontier = []
+        for nodes in levels:
+            by_name = {n.name: n for n in nodes}
+            for name in match_component(comp, by_name):
+                node = by_name[name]
+                if last:
+                    results[node.path] = node
+                elif node.is_branch:
+                    next_frontier.append(node.path)
+        frontier = next_frontier
+        if not frontier and not last:
+            break
+    return sorted(results.values(), key=lambda n: n.path)

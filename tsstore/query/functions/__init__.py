@@ -1,0 +1,1 @@
+"""Graphite render functions, one module per Graphite group; see registry.py."""

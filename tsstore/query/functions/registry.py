@@ -1,0 +1,146 @@
+"""One registry of render functions; it also produces /functions.
+
+A function module declares each function once with its Graphite metadata:
+
+    @function("Transform", params=[Param("seriesList", "seriesList", required=True),
+                                   Param("factor", "float", required=True)])
+    def scale(ctx, seriesList, factor): ...
+
+The decorated Python function receives the evaluation context first, then the arguments
+with every nested target already evaluated to a list of TimeSeries (unless the function is
+declared lazy=True, in which case it gets the AST nodes and evaluates them itself through
+ctx.evaluate, e.g. timeShift re-fetching another range).
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+GROUPS = ("Combine", "Transform", "Calculate", "Filter Series", "Filter Data", "Sorting", "Alias", "Graph", "Special")
+PARAM_TYPES = {
+    "aggFunc", "aggOrSeriesFunc", "any", "boolean", "date", "float", "integer", "interval",
+    "intOrInterval", "intOrInf", "node", "nodeOrTag", "series", "seriesList", "seriesLists", "string", "tag",
+}
+AGG_FUNCS = [
+    "average", "avg", "avg_zero", "count", "current", "diff", "last", "max", "median",
+    "min", "multiply", "range", "rangeOf", "stddev", "sum", "total",
+]
+
+
+@dataclass
+class Param:
+    name: str
+    type: str
+    required: bool = False
+    default: Any = None
+    multiple: bool = False
+    options: list | None = None
+    suggestions: list | None = None
+
+    def __post_init__(self):
+        if self.type not in PARAM_TYPES:
+            raise ValueError(f"unknown parameter type {self.type!r} for {self.name}")
+
+    def info(self) -> dict:
+        """The /functions shape: keys in graphite-web's order, optional ones only when set."""
+        out: dict[str, Any] = {"name": self.name, "type": self.type}
+        if self.required:
+            out["required"] = True
+        if self.default is not None:
+            out["default"] = self.default
+        if self.multiple:
+            out["multiple"] = True
+        options = self.options
+        if options is None and self.type in ("aggFunc", "aggOrSeriesFunc"):
+            options = AGG_FUNCS
+        if options:
+            out["options"] = sorted(options, key=str)
+        if self.suggestions:
+            out["suggestions"] = self.suggestions
+        return out
+
+
+@dataclass
+class RenderFunction:
+    name: str
+    func: Callable
+    group: str
+    params: list[Param]
+    description: str
+    lazy: bool = False
+    signature: str = ""
+    alias_of: str | None = None
+
+    def info(self) -> dict:
+        return {
+            "name": self.name,
+            "function": self.signature,
+            "description": self.description,
+            "module": "graphite.render.functions",
+            "group": self.group,
+            "params": [p.info() for p in self.params],
+        }
+
+
+REGISTRY: dict[str, RenderFunction] = {}
+
+
+def _signature(name: str, params: list[Param]) -> str:
+    parts = []
+    for p in params:
+        if p.multiple:
+            parts.append(f"*{p.name}")
+        elif p.required:
+            parts.append(p.name)
+        else:
+            parts.append(f"{p.name}={p.default!r}" if p.default is not None else f"{p.name}=None")
+    return f"{name}({', '.join(parts)})"
+
+
+def function(group: str, params: list[Param], name: str | None = None, aliases: tuple[str, ...] = (), lazy: bool = False):
+    """Register a render function with its Graphite metadata."""
+    if group not in GROUPS:
+        raise ValueError(f"unknown group {group!r}")
+
+    def register(fn: Callable) -> Callable:
+        fname = name or fn.__name__
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        entry = RenderFunction(fname, fn, group, params, doc, lazy, _signature(fname, params))
+        if fname in REGISTRY:
+            raise ValueError(f"render function {fname} registered twice")
+        REGISTRY[fname] = entry
+        for alias in aliases:
+            REGISTRY[alias] = RenderFunction(alias, fn, group, params, doc, lazy, _signature(alias, params), alias_of=fname)
+        return fn
+
+    return register
+
+
+def get(name: str) -> RenderFunction | None:
+    _load_all()
+    return REGISTRY.get(name)
+
+
+def all_functions() -> dict[str, RenderFunction]:
+    _load_all()
+    return REGISTRY
+
+
+_loaded = False
+
+
+def _load_all() -> None:
+    """Import every function module once (each registers its functions on import)."""
+    global _loaded
+    if _loaded:
+        return
+    _loaded = True
+    import importlib
+    import pkgutil
+
+    import tsstore.query.functions as pkg
+
+    for mod in pkgutil.iter_modules(pkg.__path__):
+        if mod.name not in ("registry",) and not mod.name.startswith("_"):
+            importlib.import_module(f"tsstore.query.functions.{mod.name}")

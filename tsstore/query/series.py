@@ -1,0 +1,98 @@
+"""TimeSeries: what every render function takes and returns.
+
+Values are a float64 numpy array with NaN for null; start is the first timestamp, end the
+exclusive end, step the seconds between values (graphite-web's TimeSeries attributes).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass(eq=False)
+class TimeSeries:
+    name: str
+    start: int
+    end: int
+    step: int
+    values: np.ndarray
+    path_expression: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    consolidation_func: str = "average"
+    values_per_point: int = 1
+    xfiles_factor: float = 0.0
+    options: dict = field(default_factory=dict)  # drawing options kept for JSON/graphs (color, stacked, ...)
+
+    def __post_init__(self):
+        if self.path_expression is None:
+            self.path_expression = self.name
+        if not self.tags:
+            self.tags = {"name": self.name}
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def timestamps(self) -> np.ndarray:
+        return self.start + np.arange(len(self.values), dtype=np.int64) * self.step
+
+    def copy(self, **changes) -> "TimeSeries":
+        """A new series sharing nothing mutable with this one."""
+        base = dict(
+            name=self.name,
+            start=self.start,
+            end=self.end,
+            step=self.step,
+            values=self.values.copy(),
+            path_expression=self.path_expression,
+            tags=dict(self.tags),
+            consolidation_func=self.consolidation_func,
+            values_per_point=self.values_per_point,
+            xfiles_factor=self.xfiles_factor,
+            options=dict(self.options),
+        )
+        base.update(changes)
+        return TimeSeries(**base)
+
+    def __repr__(self) -> str:
+        return f"TimeSeries({self.name!r}, start={self.start}, end={self.end}, step={self.step}, n={len(self.values)})"
+
+
+def consolidate(values: np.ndarray, vpp: int, func: str, xff: float = 0.0) -> np.ndarray:
+    """Consolidate consecutive groups of vpp values (the last group may be partial).
+
+    A bucket is null unless it holds at least one non-null value and
+    non_null / vpp >= xFilesFactor. avg_zero counts nulls as zero.
+    """
+    if vpp <= 1:
+        return values
+    n = len(values)
+    groups = math.ceil(n / vpp)
+    padded = np.full(groups * vpp, np.nan)
+    padded[:n] = values
+    block = padded.reshape(groups, vpp)
+    known = ~np.isnan(block)
+    count = known.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if func in ("average", "avg"):
+            out = np.nansum(block, axis=1) / count
+        elif func == "avg_zero":
+            out = np.nansum(block, axis=1) / vpp
+        elif func == "sum":
+            out = np.nansum(block, axis=1)
+        elif func == "min":
+            out = np.where(count > 0, np.nanmin(np.where(known, block, np.inf), axis=1), np.nan)
+        elif func == "max":
+            out = np.where(count > 0, np.nanmax(np.where(known, block, -np.inf), axis=1), np.nan)
+        elif func == "first":
+            idx = np.argmax(known, axis=1)
+            out = block[np.arange(groups), idx]
+        elif func == "last":
+            idx = vpp - 1 - np.argmax(known[:, ::-1], axis=1)
+            out = block[np.arange(groups), idx]
+        else:
+            raise ValueError(f"unknown consolidation function {func!r}")
+    ok = (count > 0) & (count / vpp >= xff)
+    return np.where(ok, out, np.nan)

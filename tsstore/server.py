@@ -1,0 +1,99 @@
+"""Run tsstore: ingest (listeners + WAL + aggregator), the HTTP API, or both, on one loop."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+
+import uvicorn
+
+from tsstore.config import Settings
+from tsstore.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
+
+log = logging.getLogger(__name__)
+
+
+def open_store(settings: Settings):
+    if settings.store in ("embedded", "", None):
+        from tsstore.store.embedded import EmbeddedStore
+
+        return EmbeddedStore(settings.data_dir)
+    if settings.store.startswith("cassandra://"):
+        from tsstore.store.cassandra import CassandraStore
+
+        return CassandraStore(settings.store)
+    raise ValueError(f"unknown store {settings.store!r}: use 'embedded' or cassandra://host[,host...][:port]/keyspace")
+
+
+def resolver_for(settings: Settings) -> SchemaResolver:
+    return SchemaResolver(
+        load_schemas_text(settings.schemas_file), load_aggregation_text(settings.aggregation_file)
+    )
+
+
+class Server:
+    def __init__(self, settings: Settings, ingest: bool = True, api: bool = True):
+        self.settings = settings
+        self.run_ingest, self.run_api = ingest, api
+        self.store = None
+        self.pipeline = None
+        self.listeners: list = []
+        self._uvicorn = None
+        self._api_task = None
+        self.stopped = asyncio.Event()
+
+    async def start(self) -> None:
+        from tsstore.ingest import IngestPipeline
+        from tsstore.listeners import start_listeners
+
+        resolver = resolver_for(self.settings)  # bad conf files fail here, before anything binds
+        self.store = open_store(self.settings)
+        await self.store.open()
+        if self.run_ingest:
+            self.pipeline = IngestPipeline(self.settings, self.store, resolver)
+            t0 = time.monotonic()
+            await self.pipeline.start()
+            self.listeners = await start_listeners(self.pipeline, self.settings)
+            log.info("ingest ready in %.1fs: carbon %s:%s (tcp%s), pickle %s:%s", time.monotonic() - t0,
+                     self.settings.bind, self.settings.carbon_port, "+udp" if self.settings.udp_enabled else "",
+                     self.settings.bind, self.settings.pickle_port)
+        if self.run_api and self.settings.http_port:
+            from tsstore.api import AppContext, create_app
+
+            app = create_app(AppContext(self.store, self.settings))
+            config = uvicorn.Config(app, host=self.settings.bind, port=self.settings.http_port,
+                                    log_level="warning", lifespan="off", access_log=False)
+            self._uvicorn = uvicorn.Server(config)
+            self._uvicorn.install_signal_handlers = lambda: None
+            self._api_task = asyncio.create_task(self._uvicorn.serve())
+            while not self._uvicorn.started:
+                if self._api_task.done():
+                    self._api_task.result()  # raises the bind error
+                await asyncio.sleep(0.02)
+            log.info("HTTP API on http://%s:%s", self.settings.bind, self.settings.http_port)
+
+    async def stop(self) -> None:
+        for server in self.listeners:
+            server.close()
+        if self._uvicorn is not None:
+            self._uvicorn.should_exit = True
+            await self._api_task
+        if self.pipeline is not None:
+            await self.pipeline.stop()
+        if self.store is not None:
+            await self.store.close()
+        self.stopped.set()
+
+
+async def run(settings: Settings, ingest: bool = True, api: bool = True) -> None:
+    server = Server(settings, ingest, api)
+    await server.start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("stopping: flushing to the store")
+    await server.stop()
+    log.info("stopped cleanly")

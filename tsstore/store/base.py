@@ -1,0 +1,232 @@
+"""The Store protocol that the embedded (SQLite) and Cassandra stores both implement.
+
+Data model (DESIGN.md, "Storage layout"):
+
+* A series is created once with its rollups, aggregation method and xFilesFactor
+  (carbon fixes them at creation; editing the conf files later affects new series only).
+* Each rollup level is an aligned slot grid. Level 0 (the finest) keeps one value per
+  slot (one column); coarser levels keep five columns, SUM, COUNT, MIN, MAX, LAST, where
+  COUNT counts the finest slots that were known, so xFilesFactor stays exact.
+* A write is a `Slots` block for one (series, level). Stores cut it into fixed windows
+  of WINDOW_SLOTS slots and append one *segment* per touched window. A read merges
+  the segments of each window by slot; the most recently written segment wins, which
+  is whisper's last-write-wins rule and makes WAL replays and resends idempotent.
+"""
+from __future__ import annotations
+
+import abc
+import itertools
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from tsstore import codec, globs
+
+# Slots per storage window (one Cassandra partition / one SQLite key range).
+WINDOW_SLOTS = 4096
+
+# Columns of an aggregate (coarse) level.
+SUM, COUNT, MIN, MAX, LAST = range(5)
+AGG_COLUMNS = 5
+RAW_COLUMNS = 1
+
+
+@dataclass(frozen=True)
+class Rollup:
+    step: int  # seconds per slot
+    points: int  # slots kept
+
+    @property
+    def retention(self) -> int:
+        return self.step * self.points
+
+
+@dataclass(frozen=True)
+class SeriesMeta:
+    """What a series was created with."""
+
+    name: str
+    rollups: tuple[Rollup, ...]  # finest first
+    aggregation: str = "average"  # average|sum|min|max|last|avg_zero
+    xff: float = 0.5
+
+    @property
+    def max_retention(self) -> int:
+        return max(r.retention for r in self.rollups)
+
+    def columns(self, level: int) -> int:
+        return RAW_COLUMNS if level == 0 else AGG_COLUMNS
+
+
+@dataclass
+class Slots:
+    """Slots of one (series, level): sorted unique slot timestamps and their columns."""
+
+    ts: np.ndarray  # int64, shape (n,)
+    values: np.ndarray  # float64, shape (n, columns)
+
+    @classmethod
+    def empty(cls, columns: int) -> "Slots":
+        return cls(np.empty(0, np.int64), np.empty((0, columns), np.float64))
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def between(self, start: int, end: int) -> "Slots":
+        """The slots with start <= ts < end."""
+        lo, hi = np.searchsorted(self.ts, [start, end])
+        return Slots(self.ts[lo:hi], self.values[lo:hi])
+
+
+def merge_last_wins(parts: list[Slots], columns: int) -> Slots:
+    """Merge slot blocks given oldest first; where slots repeat, the later block wins."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return Slots.empty(columns)
+    if len(parts) == 1:
+        return parts[0]
+    ts = np.concatenate([p.ts for p in parts])
+    vals = np.concatenate([p.values for p in parts])
+    # Reverse so np.unique's "first occurrence" is the latest write.
+    uniq, idx = np.unique(ts[::-1], return_index=True)
+    return Slots(uniq, vals[::-1][idx])
+
+
+@dataclass(frozen=True)
+class Node:
+    path: str
+    is_leaf: bool
+    is_branch: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class SegmentRow:
+    name: str
+    level: int
+    window: int  # window start timestamp
+    seq: int  # write order: later segments win
+    blob: bytes
+    expires_at: int  # epoch seconds after which the whole segment is outside retention
+
+
+@dataclass
+class WriteRequest:
+    name: str
+    level: int
+    step: int
+    slots: Slots
+    retention: int
+
+
+class _SeqClock:
+    """Monotonic segment sequence numbers (ns since epoch, strictly increasing)."""
+
+    def __init__(self):
+        self._last = 0
+
+    def next(self) -> int:
+        now = time.time_ns()
+        self._last = now if now > self._last else self._last + 1
+        return self._last
+
+
+class Store(abc.ABC):
+    """Everything ingest and the query engine need from a store."""
+
+    kind: str = "abstract"
+
+    async def open(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    # -- series and the path tree -------------------------------------------------
+    @abc.abstractmethod
+    async def create_series(self, metas: list[SeriesMeta]) -> None:
+        """Record new series (first creation wins) and add their paths to the tree."""
+
+    @abc.abstractmethod
+    async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
+        """Metadata of the named series that exist."""
+
+    @abc.abstractmethod
+    async def children(self, parent: str) -> list[Node]:
+        """Direct children of a branch ('' is the root), sorted by name."""
+
+    async def find(self, pattern: str) -> list[Node]:
+        """Nodes matching a Graphite glob, walking one level per component."""
+        return await globs.find_in_tree(self.children, pattern)
+
+    # -- points ------------------------------------------------------------------
+    @abc.abstractmethod
+    async def write(self, requests: list[WriteRequest]) -> None:
+        """Durably store the slots; returns when the store has acknowledged them."""
+
+    @abc.abstractmethod
+    async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
+        """Merged slots of one series level with start <= ts < end."""
+
+    async def read_many(
+        self, names: list[str], level_of: dict[str, tuple[int, int]], start: int, end: int
+    ) -> dict[str, Slots]:
+        """read() for several series; level_of maps a name to (level, step)."""
+        out = {}
+        for name in names:
+            level, step = level_of[name]
+            out[name] = await self.read(name, level, step, start, end)
+        return out
+
+    @abc.abstractmethod
+    async def expire(self, now: int) -> int:
+        """Remove data outside retention; returns the number of segments removed."""
+
+    async def disk_bytes(self) -> int:
+        """Bytes the store uses on disk (for the bytes-per-point figures)."""
+        return 0
+
+
+class SegmentStore(Store):
+    """Windowing and segment coding shared by the stores; subclasses move rows."""
+
+    def __init__(self):
+        self._seq = _SeqClock()
+
+    @staticmethod
+    def window_of(ts: int, step: int) -> int:
+        span = step * WINDOW_SLOTS
+        return (ts // span) * span
+
+    def encode_rows(self, req: WriteRequest) -> list[SegmentRow]:
+        slots = req.slots
+        if not len(slots):
+            return []
+        span = req.step * WINDOW_SLOTS
+        windows = (slots.ts // span) * span
+        cuts = np.flatnonzero(np.diff(windows)) + 1
+        seq = self._seq.next()
+        rows = []
+        for lo, hi in zip(itertools.chain([0], cuts), itertools.chain(cuts, [len(windows)])):
+            window = int(windows[lo])
+            blob = codec.encode(slots.ts[lo:hi], slots.values[lo:hi], window, req.step)
+            rows.append(SegmentRow(req.name, req.level, window, seq, blob, window + span + req.retention))
+        return rows
+
+    @staticmethod
+    def decode_rows(blobs: list[tuple[int, bytes]], window_step: int, columns: int) -> Slots:
+        """Decode (window, blob) pairs given in write order and merge them."""
+        parts = []
+        for window, blob in blobs:
+            ts, values = codec.decode(blob, window, window_step)
+            parts.append(Slots(ts, values))
+        return merge_last_wins(parts, columns)
+
+    def windows_between(self, step: int, start: int, end: int) -> list[int]:
+        span = step * WINDOW_SLOTS
+        first = self.window_of(start, step)
+        return list(range(first, end, span)) if end > start else []

@@ -1,0 +1,281 @@
+"""The embedded store: SQLite in WAL mode (stdlib), one file under the data directory.
+
+Tables: series (id, name, schema), nodes (the path tree, one row per parent/child) and
+segments (series id, level, window, seq -> encoded slots). SQLite work runs on one writer
+thread and a small pool of reader threads, each with its own connection, so the event
+loop never blocks on disk.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import threading
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from tsstore.store.base import (
+    Node,
+    Rollup,
+    SegmentStore,
+    SeriesMeta,
+    Slots,
+    WriteRequest,
+    merge_last_wins,
+)
+from tsstore import codec
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    rollups TEXT NOT NULL,
+    aggregation TEXT NOT NULL,
+    xff REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS nodes (
+    parent TEXT NOT NULL,
+    name TEXT NOT NULL,
+    is_leaf INTEGER NOT NULL DEFAULT 0,
+    is_branch INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (parent, name)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS segments (
+    sid INTEGER NOT NULL,
+    level INTEGER NOT NULL,
+    window INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    blob BLOB NOT NULL,
+    PRIMARY KEY (sid, level, window, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS segments_expiry ON segments (expires_at);
+"""
+
+# A window with this many segments is rewritten as one (read-merge-write) on the writer.
+COMPACT_AFTER = 16
+
+
+def _tree_rows(name: str) -> list[tuple[str, str, int, int]]:
+    """(parent, child, is_leaf, is_branch) rows for every level of a dotted path."""
+    parts = name.split(".")
+    rows = []
+    for i, part in enumerate(parts):
+        parent = ".".join(parts[:i])
+        leaf = i == len(parts) - 1
+        rows.append((parent, part, int(leaf), int(not leaf)))
+    return rows
+
+
+class EmbeddedStore(SegmentStore):
+    kind = "embedded"
+
+    def __init__(self, data_dir: str | os.PathLike, synchronous: str = "FULL"):
+        super().__init__()
+        self.data_dir = Path(data_dir)
+        self.path = self.data_dir / "tsstore.db"
+        self._synchronous = synchronous
+        self._local = threading.local()
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
+        self._readers = ThreadPoolExecutor(2, thread_name_prefix="sqlite-reader")
+        self._sid_cache: dict[str, int] = {}
+        self._segment_counts: dict[tuple[int, int, int], int] = defaultdict(int)
+        self._opened = False
+
+    # -- connections -----------------------------------------------------------
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=True)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(f"PRAGMA synchronous={self._synchronous}")
+            conn.execute("PRAGMA busy_timeout=30000")
+            conn.execute("PRAGMA cache_size=-65536")
+            self._local.conn = conn
+        return conn
+
+    async def _on_writer(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
+    async def _on_reader(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._readers, fn, *args)
+
+    async def open(self) -> None:
+        if self._opened:
+            return
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        await self._on_writer(lambda: self._conn().executescript(SCHEMA))
+        self._opened = True
+
+    async def close(self) -> None:
+        def _close():
+            conn = getattr(self._local, "conn", None)
+            if conn is not None:
+                conn.close()
+                self._local.conn = None
+
+        if not self._opened:
+            return
+        await self._on_writer(_close)
+        for _ in range(2):
+            await self._on_reader(_close)
+        self._writer.shutdown(wait=True)
+        self._readers.shutdown(wait=True)
+        self._opened = False
+
+    # -- series and tree --------------------------------------------------------
+    async def create_series(self, metas: list[SeriesMeta]) -> None:
+        if not metas:
+            return
+
+        def _create():
+            conn = self._conn()
+            conn.execute("BEGIN")
+            try:
+                conn.executemany(
+                    "INSERT OR IGNORE INTO series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)",
+                    [
+                        (m.name, json.dumps([[r.step, r.points] for r in m.rollups]), m.aggregation, m.xff)
+                        for m in metas
+                    ],
+                )
+                rows = [row for m in metas if ";" not in m.name for row in _tree_rows(m.name)]
+                conn.executemany(
+                    "INSERT INTO nodes (parent, name, is_leaf, is_branch) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (parent, name) DO UPDATE SET "
+                    "is_leaf = max(is_leaf, excluded.is_leaf), is_branch = max(is_branch, excluded.is_branch)",
+                    rows,
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._on_writer(_create)
+
+    @staticmethod
+    def _meta_from_row(name, rollups, aggregation, xff) -> SeriesMeta:
+        return SeriesMeta(name, tuple(Rollup(s, p) for s, p in json.loads(rollups)), aggregation, xff)
+
+    async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
+        def _get():
+            conn = self._conn()
+            out = {}
+            for i in range(0, len(names), 500):
+                chunk = names[i : i + 500]
+                q = f"SELECT name, rollups, aggregation, xff FROM series WHERE name IN ({','.join('?' * len(chunk))})"
+                for row in conn.execute(q, chunk):
+                    out[row[0]] = self._meta_from_row(*row)
+            return out
+
+        return await self._on_reader(_get)
+
+    async def children(self, parent: str) -> list[Node]:
+        def _children():
+            rows = self._conn().execute(
+                "SELECT name, is_leaf, is_branch FROM nodes WHERE parent = ? ORDER BY name", (parent,)
+            )
+            prefix = parent + "." if parent else ""
+            return [Node(prefix + name, bool(leaf), bool(branch)) for name, leaf, branch in rows]
+
+        return await self._on_reader(_children)
+
+    # -- points -------------------------------------------------------------------
+    def _sids(self, conn, names) -> dict[str, int]:
+        missing = [n for n in set(names) if n not in self._sid_cache]
+        for i in range(0, len(missing), 500):
+            chunk = missing[i : i + 500]
+            q = f"SELECT name, id FROM series WHERE name IN ({','.join('?' * len(chunk))})"
+            self._sid_cache.update(conn.execute(q, chunk).fetchall())
+        unknown = [n for n in missing if n not in self._sid_cache]
+        if unknown:
+            raise KeyError(f"write for series never created: {unknown[:3]}")
+        return self._sid_cache
+
+    async def write(self, requests: list[WriteRequest]) -> None:
+        if not requests:
+            return
+        rows = [(req, row) for req in requests for row in self.encode_rows(req)]
+
+        def _write():
+            conn = self._conn()
+            sids = self._sids(conn, [req.name for req, _ in rows])
+            conn.execute("BEGIN")
+            try:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO segments (sid, level, window, seq, expires_at, blob) VALUES (?, ?, ?, ?, ?, ?)",
+                    [(sids[r.name], r.level, r.window, r.seq, r.expires_at, r.blob) for _, r in rows],
+                )
+                for req, r in rows:
+                    key = (sids[r.name], r.level, r.window)
+                    self._segment_counts[key] += 1
+                    if self._segment_counts[key] >= COMPACT_AFTER:
+                        self._compact_window(conn, *key, req.step, req.slots.values.shape[1])
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        await self._on_writer(_write)
+
+    def _compact_window(self, conn, sid: int, level: int, window: int, step: int, columns: int) -> None:
+        """Rewrite a window's segments as one; the merged segment keeps the newest seq."""
+        segs = conn.execute(
+            "SELECT seq, expires_at, blob FROM segments WHERE sid=? AND level=? AND window=? ORDER BY seq",
+            (sid, level, window),
+        ).fetchall()
+        self._segment_counts[(sid, level, window)] = 1
+        if len(segs) < 2:
+            return
+        merged = self.decode_rows([(window, blob) for _, _, blob in segs], step, columns)
+        last_seq, expires_at = segs[-1][0], max(s[1] for s in segs)
+        conn.execute(
+            "DELETE FROM segments WHERE sid=? AND level=? AND window=? AND seq < ?", (sid, level, window, last_seq)
+        )
+        conn.execute(
+            "UPDATE segments SET blob=?, expires_at=? WHERE sid=? AND level=? AND window=? AND seq=?",
+            (codec.encode(merged.ts, merged.values, window, step), expires_at, sid, level, window, last_seq),
+        )
+
+    def _read_sync(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
+        conn = self._conn()
+        row = conn.execute("SELECT id FROM series WHERE name=?", (name,)).fetchone()
+        columns = 1 if level == 0 else 5
+        if row is None or end <= start:
+            return Slots.empty(columns)
+        windows = self.windows_between(step, start, end)
+        segs = conn.execute(
+            "SELECT window, blob FROM segments WHERE sid=? AND level=? AND window>=? AND window<=? ORDER BY window, seq",
+            (row[0], level, windows[0], windows[-1]),
+        ).fetchall()
+        # Segments of one window merge last-wins; windows are disjoint so order across them is free.
+        by_window: dict[int, list] = defaultdict(list)
+        for window, blob in segs:
+            by_window[window].append((window, blob))
+        parts = [self.decode_rows(blobs, step, columns) for _, blobs in sorted(by_window.items())]
+        return merge_last_wins(parts, columns).between(start, end)
+
+    async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
+        return await self._on_reader(self._read_sync, name, level, step, start, end)
+
+    async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
+        def _many():
+            return {n: self._read_sync(n, *level_of[n], start, end) for n in names}
+
+        return await self._on_reader(_many)
+
+    async def expire(self, now: int) -> int:
+        def _expire():
+            cur = self._conn().execute("DELETE FROM segments WHERE expires_at < ?", (now,))
+            return cur.rowcount
+
+        return await self._on_writer(_expire)
+
+    async def disk_bytes(self) -> int:
+        def _checkpoint():
+            self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        await self._on_writer(_checkpoint)
+        return sum(p.stat().st_size for p in self.data_dir.glob("tsstore.db*"))

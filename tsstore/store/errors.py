@@ -1,0 +1,5 @@
+"""Store errors the ingest pipeline reacts to."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot take writes right now (down, timing out); retry with backoff."""
