@@ -28,6 +28,7 @@ NO_CACHE = {"Pragma": "no-cache", "Cache-Control": "no-cache"}
 class AppContext:
     store: Store
     settings: Settings = field(default_factory=Settings)
+    counters: object = None  # tsstore.counters.Counters of the ingest side, when in the same process
 
 
 def _tz(name: str | None):
@@ -43,6 +44,9 @@ def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="tsstore", version=tsstore.__version__, docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.ctx = ctx
+    from tsstore.api import status
+
+    app.include_router(status.router)
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest):

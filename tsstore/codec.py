@@ -41,7 +41,8 @@ def _unshuffle_xor(raw: bytes, n: int) -> np.ndarray:
 def encode(ts: np.ndarray, values: np.ndarray, window: int, step: int) -> bytes:
     """Encode sorted slot timestamps (all inside one window) and their columns."""
     n = len(ts)
-    values = values.reshape(n, -1)
+    if values.ndim == 1:
+        values = values.reshape(n, 1)
     columns = values.shape[1]
     idx = (np.asarray(ts, np.int64) - window) // step
     if n and (idx[0] < 0 or idx[-1] >= 65536):

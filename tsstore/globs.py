@@ -78,6 +78,8 @@ def _compile(component: str) -> re.Pattern:
                 if neg:
                     body = body[1:]
                 body = body.replace("\\", "\\\\")
+                if body.startswith("^"):  # a literal '^' (fnmatch negates with '!')
+                    body = "\\" + body
                 out.append(f"[{'^' if neg else ''}{body}]")
         else:
             out.append(re.escape(c))

@@ -182,26 +182,25 @@ class PickleProtocol(asyncio.Protocol):
             self.flow.track(fut)
 
 
-async def start_listeners(pipeline: IngestPipeline, settings) -> list:
-    """Start the configured listeners; returns objects with close()."""
+async def start_listeners(pipeline: IngestPipeline, settings) -> dict:
+    """Start the configured listeners: {"carbon": server, "udp": transport, "pickle": server}.
+
+    A port of 0 in the settings disables that listener; use bound_port() for the real port.
+    UDP shares the plaintext TCP port, as in carbon.
+    """
     loop = asyncio.get_running_loop()
-    servers = []
+    servers = {}
     if settings.carbon_port:
-        servers.append(
-            await loop.create_server(
-                lambda: PlaintextProtocol(pipeline, settings.max_line_length), settings.bind, settings.carbon_port, reuse_address=True
-            )
+        servers["carbon"] = await loop.create_server(
+            lambda: PlaintextProtocol(pipeline, settings.max_line_length), settings.bind, settings.carbon_port, reuse_address=True
         )
         if settings.udp_enabled:
-            transport, _ = await loop.create_datagram_endpoint(
+            servers["udp"], _ = await loop.create_datagram_endpoint(
                 lambda: UdpProtocol(pipeline, settings.max_line_length), local_addr=(settings.bind, settings.carbon_port)
             )
-            servers.append(transport)
     if settings.pickle_port:
-        servers.append(
-            await loop.create_server(
-                lambda: PickleProtocol(pipeline, settings.pickle_max_frame), settings.bind, settings.pickle_port, reuse_address=True
-            )
+        servers["pickle"] = await loop.create_server(
+            lambda: PickleProtocol(pipeline, settings.pickle_max_frame), settings.bind, settings.pickle_port, reuse_address=True
         )
     return servers
 

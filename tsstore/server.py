@@ -38,14 +38,15 @@ class Server:
         self.run_ingest, self.run_api = ingest, api
         self.store = None
         self.pipeline = None
-        self.listeners: list = []
+        self.listeners: dict = {}
+        self.ports: dict[str, int] = {}  # what each listener really bound
         self._uvicorn = None
         self._api_task = None
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
         from tsstore.ingest import IngestPipeline
-        from tsstore.listeners import start_listeners
+        from tsstore.listeners import bound_port, start_listeners
 
         resolver = resolver_for(self.settings)  # bad conf files fail here, before anything binds
         self.store = open_store(self.settings)
@@ -55,13 +56,13 @@ class Server:
             t0 = time.monotonic()
             await self.pipeline.start()
             self.listeners = await start_listeners(self.pipeline, self.settings)
-            log.info("ingest ready in %.1fs: carbon %s:%s (tcp%s), pickle %s:%s", time.monotonic() - t0,
-                     self.settings.bind, self.settings.carbon_port, "+udp" if self.settings.udp_enabled else "",
-                     self.settings.bind, self.settings.pickle_port)
+            self.ports.update({kind: bound_port(srv) for kind, srv in self.listeners.items()})
+            log.info("ingest ready in %.1fs (WAL replayed): listening on %s %s", time.monotonic() - t0,
+                     self.settings.bind, self.ports)
         if self.run_api and self.settings.http_port:
             from tsstore.api import AppContext, create_app
 
-            app = create_app(AppContext(self.store, self.settings))
+            app = create_app(AppContext(self.store, self.settings, self.pipeline.counters if self.pipeline else None))
             config = uvicorn.Config(app, host=self.settings.bind, port=self.settings.http_port,
                                     log_level="warning", lifespan="off", access_log=False)
             self._uvicorn = uvicorn.Server(config)
@@ -71,10 +72,11 @@ class Server:
                 if self._api_task.done():
                     self._api_task.result()  # raises the bind error
                 await asyncio.sleep(0.02)
-            log.info("HTTP API on http://%s:%s", self.settings.bind, self.settings.http_port)
+            self.ports["http"] = self._uvicorn.servers[0].sockets[0].getsockname()[1]
+            log.info("HTTP API on http://%s:%s", self.settings.bind, self.ports["http"])
 
     async def stop(self) -> None:
-        for server in self.listeners:
+        for server in self.listeners.values():
             server.close()
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True

@@ -1,0 +1,203 @@
+"""End to end on the embedded store: carbon senders in, Graphite HTTP API out, one server."""
+import socket
+import time
+
+import httpx
+import pytest
+
+from tests.servers import free_port, pickle_frame, send_tcp, send_udp, wait_for
+from tsstore.config import Settings
+from tsstore.server import Server
+from tsstore.store.embedded import EmbeddedStore
+
+SCHEMAS = """
+[default]
+pattern = .*
+retentions = 10s:1h,60s:1d
+"""
+AGGREGATION = """
+[counts]
+pattern = \\.count$
+xFilesFactor = 0
+aggregationMethod = sum
+
+[default]
+pattern = .*
+xFilesFactor = 0
+aggregationMethod = average
+"""
+
+
+def _settings(tmp_path, **overrides) -> Settings:
+    (tmp_path / "schemas.conf").write_text(SCHEMAS)
+    (tmp_path / "aggregation.conf").write_text(AGGREGATION)
+    base = dict(
+        data_dir=str(tmp_path / "data"),
+        schemas_file=str(tmp_path / "schemas.conf"),
+        aggregation_file=str(tmp_path / "aggregation.conf"),
+        carbon_port=free_port(),
+        pickle_port=free_port(),
+        http_port=free_port(),
+        flush_interval=0.2,
+        self_metrics_interval=0,
+    )
+    base.update(overrides)
+    return Settings(**base)
+
+
+@pytest.fixture
+async def server(tmp_path):
+    srv = Server(_settings(tmp_path))
+    await srv.start()
+    yield srv
+    await srv.stop()
+
+
+def _base() -> int:
+    """A timestamp 10 minutes ago on a whole minute, so slots are easy to reason about."""
+    return (int(time.time()) - 600) // 60 * 60
+
+
+async def render(srv, target, **params) -> list:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{srv.ports['http']}") as client:
+        resp = await client.get("/render", params={"target": target, "format": "json", **params})
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
+
+def points(series: dict) -> dict[int, float]:
+    """{timestamp: value} of the non-null datapoints."""
+    return {ts: v for v, ts in series["datapoints"] if v is not None}
+
+
+async def wait_points(srv, target, count, **params):
+    async def enough():
+        got = await render(srv, target, **params)
+        return got if sum(len(points(s)) for s in got) >= count else None
+
+    return await wait_for(enough, what=f"{count} points of {target}")
+
+
+async def test_plaintext_points_are_readable_in_their_slots(server):
+    base = _base()
+    lines = "".join(f"servers.web0{h}.cpu.user {h * 10 + i} {base + i * 10}\n" for h in (1, 2) for i in range(6))
+    send_tcp(server.ports["carbon"], lines.encode())
+    got = await wait_points(server, "servers.*.cpu.user", 12, **{"from": str(base - 60), "until": str(base + 120)})
+    assert [s["target"] for s in got] == ["servers.web01.cpu.user", "servers.web02.cpu.user"]
+    assert points(got[0]) == {base + i * 10: float(10 + i) for i in range(6)}
+    assert points(got[1]) == {base + i * 10: float(20 + i) for i in range(6)}
+    # the series step is the finest rollup (10 s), nulls in between slots that got no point
+    stamps = [ts for _, ts in got[0]["datapoints"]]
+    assert all(b - a == 10 for a, b in zip(stamps, stamps[1:]))
+
+
+async def test_resent_points_change_nothing_and_last_write_wins(server):
+    base = _base()
+    port = server.ports["carbon"]
+    send_tcp(port, f"a.resend 1 {base}\na.resend 2 {base + 10}\n".encode())
+    send_tcp(port, f"a.resend 1 {base}\na.resend 2 {base + 10}\n".encode())  # a reconnecting sender
+    send_tcp(port, f"a.resend 5 {base + 13}\n".encode())  # same 10 s slot as base+10: replaces it
+    rng = {"from": str(base - 10), "until": str(base + 30)}
+
+    async def settled():
+        got = await render(server, "a.resend", **rng)
+        return got and points(got[0]) == {base: 1.0, base + 10: 5.0}
+
+    await wait_for(settled, what="last write wins")
+
+
+async def test_udp_datagram_with_several_lines(server):
+    base = _base()
+    send_udp(server.ports["carbon"], f"udp.a 1 {base}\nudp.a 2 {base + 10}\r\nudp.a 3 {base + 20}".encode())
+    got = await wait_points(server, "udp.a", 3, **{"from": str(base - 10), "until": str(base + 30)})
+    assert points(got[0]) == {base: 1.0, base + 10: 2.0, base + 20: 3.0}
+
+
+@pytest.mark.parametrize("protocol", [0, 2, 5])
+async def test_pickle_frames(server, protocol):
+    base = _base()
+    items = [(f"pickled.p{protocol}", (base + i * 10, float(i))) for i in range(3)]
+    frame = pickle_frame(items, protocol)
+    send_tcp(server.ports["pickle"], frame + frame)  # two frames back to back
+    got = await wait_points(server, f"pickled.p{protocol}", 3, **{"from": str(base - 10), "until": str(base + 30)})
+    assert points(got[0]) == {base: 0.0, base + 10: 1.0, base + 20: 2.0}
+
+
+async def test_bad_lines_are_counted_and_the_connection_survives(server):
+    base = _base()
+    garbage = (
+        b"only.two 1\n"
+        b"four fields here 1 2\n"
+        b"bad.value abc " + str(base).encode() + b"\n"
+        b"bad.ts 1 notatime\n"
+        b"\xff\xfe.bad.utf8 1 " + str(base).encode() + b"\n"
+        b"nan.value nan " + str(base).encode() + b"\n"
+        + b"x" * 20000 + b" 1 1\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.ports["carbon"])) as sock:
+        sock.sendall(garbage)
+        sock.sendall(f"after.garbage 7 {base}\n".encode())  # same connection, still served
+    got = await wait_points(server, "after.garbage", 1, **{"from": str(base - 10), "until": str(base + 10)})
+    assert points(got[0]) == {base: 7.0}
+    counters = server.pipeline.counters
+    assert counters.get("lines.bad_field_count") == 2
+    assert counters.get("lines.bad_value") == 1
+    assert counters.get("lines.bad_timestamp") == 1
+    assert counters.get("lines.bad_utf8") == 1
+    assert counters.get("lines.line_too_long") == 1
+    assert counters.get("lines.nan_values") == 1
+    found = await render(server, "nan.value", **{"from": str(base - 10), "until": str(base + 10)})
+    assert found == []  # a NaN value is dropped silently, as carbon does: no series is created
+
+
+async def test_coarse_rollup_uses_the_aggregation_method(server):
+    base = _base()
+    lines = "".join(f"app.requests.count 2 {base + i * 10}\napp.latency {i} {base + i * 10}\n" for i in range(6))
+    send_tcp(server.ports["carbon"], lines.encode())
+    await wait_points(server, "app.latency", 6, **{"from": str(base - 10), "until": str(base + 60)})
+    # from two hours back is older than the 1 h finest retention: the 60 s rollup answers
+    rng = {"from": "-2h", "until": str(base + 60)}
+
+    async def coarse():
+        got = await render(server, "app.{latency,requests.count}", **rng)
+        return got if len(got) == 2 and all(points(s).get(base) is not None for s in got) else None
+
+    got = await wait_for(coarse, what="the 60 s rollup")
+    by_name = {s["target"]: points(s) for s in got}
+    assert by_name["app.latency"][base] == pytest.approx(2.5)  # average of 0..5
+    assert by_name["app.requests.count"][base] == 12.0  # sum of six 2s
+    steps = {s["target"]: s["datapoints"][1][1] - s["datapoints"][0][1] for s in got}
+    assert set(steps.values()) == {60}
+
+
+async def test_tagged_series_are_stored_canonically_and_kept_out_of_the_tree(server):
+    base = _base()
+    send_tcp(server.ports["carbon"], f"disk.used;rack=a1;datacenter=dc1 5 {base}\n".encode())
+
+    async def stored():
+        return await server.store.get_series(["disk.used;datacenter=dc1;rack=a1"])
+
+    await wait_for(stored, what="the canonical tagged series")
+    assert [n.path for n in await server.store.find("*")] == []
+
+
+async def test_stop_flushes_everything_to_the_store(tmp_path):
+    settings = _settings(tmp_path, flush_interval=3600)
+    srv = Server(settings)
+    await srv.start()
+    base = _base()
+    send_tcp(srv.ports["carbon"], "".join(f"flushed.on.stop {i} {base + i * 10}\n" for i in range(5)).encode())
+
+    async def received():
+        return srv.pipeline.counters.get("points.received") >= 5
+
+    await wait_for(received, what="5 points received")
+    await srv.stop()
+    store = EmbeddedStore(settings.data_dir)
+    await store.open()
+    try:
+        slots = await store.read("flushed.on.stop", 0, 10, base, base + 60)
+        assert slots.ts.tolist() == [base + i * 10 for i in range(5)]
+        assert slots.values[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+    finally:
+        await store.close()

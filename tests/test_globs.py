@@ -1,0 +1,69 @@
+"""Graphite glob semantics over a real path tree (embedded store)."""
+import pytest
+
+from tsstore import globs
+from tsstore.store.base import Rollup, SeriesMeta
+from tsstore.store.embedded import EmbeddedStore
+
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        ("a.{b,c}", ["a.b", "a.c"]),
+        ("a.{b,c{1,2}}.d", ["a.b.d", "a.c1.d", "a.c2.d"]),
+        ("{,x}y", ["y", "xy"]),
+        ("plain", ["plain"]),
+    ],
+)
+def test_expand_braces(pattern, expected):
+    assert globs.expand_braces(pattern) == expected
+
+
+@pytest.mark.parametrize(
+    "component, names, expected",
+    [
+        ("web*", ["web01", "web02", "db01"], ["web01", "web02"]),
+        ("web?1", ["web01", "web1", "web11"], ["web01", "web11"]),
+        ("web[0-1]1", ["web01", "web11", "web21"], ["web01", "web11"]),
+        ("web[!0]1", ["web01", "web11"], ["web11"]),
+        ("[^a]", ["^", "a", "b"], ["^", "a"]),  # '^' is not negation in fnmatch
+        ("*", [".hidden", "shown"], ["shown"]),
+        ("Web*", ["web01"], []),  # case-sensitive
+        ("{web,db}0[12]", ["web01", "db02", "db03"], ["web01", "db02"]),
+    ],
+)
+def test_match_component(component, names, expected):
+    assert globs.match_component(component, names) == expected
+
+
+SERIES = ["servers.web01.cpu.user", "servers.web01.cpu.system", "servers.web02.cpu.user", "servers.db01.disk.used", "servers.web01"]
+
+
+@pytest.fixture
+async def store(tmp_path):
+    s = EmbeddedStore(tmp_path)
+    await s.open()
+    await s.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in SERIES])
+    yield s
+    await s.close()
+
+
+@pytest.mark.parametrize(
+    "pattern, expected",
+    [
+        ("servers.*", ["servers.db01", "servers.web01", "servers.web02"]),
+        ("servers.web*.cpu.user", ["servers.web01.cpu.user", "servers.web02.cpu.user"]),
+        ("servers.{web01,db01}.*", ["servers.db01.disk", "servers.web01.cpu"]),
+        ("servers.*.*.used", ["servers.db01.disk.used"]),
+        ("servers.web0[2-9].cpu.*", ["servers.web02.cpu.user"]),
+        ("servers.**.user", ["servers.web01.cpu.user", "servers.web02.cpu.user"]),
+        ("nothing.*", []),
+    ],
+)
+async def test_find_walks_the_tree(store, pattern, expected):
+    assert [n.path for n in await store.find(pattern)] == expected
+
+
+async def test_a_node_can_be_leaf_and_branch(store):
+    (node,) = await store.find("servers.web01")
+    assert node.is_leaf and node.is_branch

@@ -1,0 +1,1 @@
+"""Stores: the embedded SQLite store and the Cassandra store, behind one protocol (base.py)."""
