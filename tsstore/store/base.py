@@ -159,6 +159,19 @@ class Store(abc.ABC):
     async def children(self, parent: str) -> list[Node]:
         """Direct children of a branch ('' is the root), sorted by name."""
 
+    # -- the tag index (tagged series are indexed when created) ---------------------
+    @abc.abstractmethod
+    async def tag_names(self) -> list[str]:
+        """Every tag name used by a tagged series, sorted."""
+
+    @abc.abstractmethod
+    async def tag_values(self, tag: str) -> dict[str, int]:
+        """{value: number of series} for one tag."""
+
+    @abc.abstractmethod
+    async def series_with_tag(self, tag: str, value: str | None = None) -> list[str]:
+        """Canonical names of the series having tag (= value when given), sorted."""
+
     async def find(self, pattern: str) -> list[Node]:
         """Nodes matching a Graphite glob, walking one level per component."""
         return await globs.find_in_tree(self.children, pattern)
@@ -189,6 +202,18 @@ class Store(abc.ABC):
     async def disk_bytes(self) -> int:
         """Bytes the store uses on disk (for the bytes-per-point figures)."""
         return 0
+
+
+def tag_rows(name: str) -> list[tuple[str, str]]:
+    """(tag, value) pairs of a canonical tagged name ('name;a=1;b=2'); [] if untagged."""
+    if ";" not in name:
+        return []
+    metric, *pairs = name.split(";")
+    rows = [("name", metric)]
+    for pair in pairs:
+        tag, _, value = pair.partition("=")
+        rows.append((tag, value))
+    return rows
 
 
 class SegmentStore(Store):

@@ -24,6 +24,7 @@ from tsstore.store.base import (
     Slots,
     WriteRequest,
     merge_last_wins,
+    tag_rows,
 )
 from tsstore import codec
 
@@ -52,6 +53,12 @@ CREATE TABLE IF NOT EXISTS segments (
     PRIMARY KEY (sid, level, window, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS segments_expiry ON segments (expires_at);
+CREATE TABLE IF NOT EXISTS tags (
+    tag TEXT NOT NULL,
+    value TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (tag, value, name)
+) WITHOUT ROWID;
 """
 
 # A window with this many segments is rewritten as one (read-merge-write) on the writer.
@@ -141,6 +148,10 @@ class EmbeddedStore(SegmentStore):
                         for m in metas
                     ],
                 )
+                conn.executemany(
+                    "INSERT OR IGNORE INTO tags (tag, value, name) VALUES (?, ?, ?)",
+                    [(tag, value, m.name) for m in metas for tag, value in tag_rows(m.name)],
+                )
                 rows = [row for m in metas if ";" not in m.name for row in _tree_rows(m.name)]
                 conn.executemany(
                     "INSERT INTO nodes (parent, name, is_leaf, is_branch) VALUES (?, ?, ?, ?) "
@@ -181,6 +192,29 @@ class EmbeddedStore(SegmentStore):
             return [Node(prefix + name, bool(leaf), bool(branch)) for name, leaf, branch in rows]
 
         return await self._on_reader(_children)
+
+    async def tag_names(self) -> list[str]:
+        def _q():
+            return [r[0] for r in self._conn().execute("SELECT DISTINCT tag FROM tags ORDER BY tag")]
+
+        return await self._on_reader(_q)
+
+    async def tag_values(self, tag: str) -> dict[str, int]:
+        def _q():
+            q = "SELECT value, count(*) FROM tags WHERE tag = ? GROUP BY value ORDER BY value"
+            return dict(self._conn().execute(q, (tag,)).fetchall())
+
+        return await self._on_reader(_q)
+
+    async def series_with_tag(self, tag: str, value: str | None = None) -> list[str]:
+        def _q():
+            if value is None:
+                rows = self._conn().execute("SELECT name FROM tags WHERE tag = ? ORDER BY name", (tag,))
+            else:
+                rows = self._conn().execute("SELECT name FROM tags WHERE tag = ? AND value = ? ORDER BY name", (tag, value))
+            return [r[0] for r in rows]
+
+        return await self._on_reader(_q)
 
     # -- points -------------------------------------------------------------------
     def _sids(self, conn, names) -> dict[str, int]:
