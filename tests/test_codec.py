@@ -20,7 +20,7 @@ def _roundtrip(ts, values):
     columns=st.sampled_from([1, 5]),
     data=st.data(),
 )
-@settings(max_examples=200, deadline=None)
+@settings(deadline=None)
 def test_roundtrip_is_bit_exact(slots, columns, data):
     ts = WINDOW + np.array(slots, np.int64) * STEP
     floats = st.floats(allow_nan=True, allow_infinity=True, width=64)

@@ -1,0 +1,333 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Compiled streaming rollup aggregator (twin, with the full description: tsstore/_rollup_py.py).
+
+State lives in flat C arrays indexed by series id (and level), so add() runs without
+Python objects per point. Rows go to growable C buffers until drain().
+"""
+import numpy as np
+cimport numpy as cnp
+from libc.stdint cimport int64_t, uint8_t
+from libc.stdlib cimport free, realloc
+from libc.math cimport INFINITY, NAN
+
+cnp.import_array()
+
+cdef int64_t NONE = -9223372036854775807 - 1
+DEF NCOL = 5
+
+
+cdef inline int64_t _floor(int64_t ts, int64_t step) nogil:
+    cdef int64_t q = ts // step
+    if (ts % step != 0) and ((ts < 0) != (step < 0)):
+        q -= 1
+    return q * step
+
+
+class Drained:
+    def __init__(self, w_sid, w_level, w_ts, w_values, rd, rs):
+        self.w_sid, self.w_level, self.w_ts, self.w_values = w_sid, w_level, w_ts, w_values
+        self.rederive_level, self.rederive_sid, self.rederive_ts = rd[:, 0].copy(), rd[:, 1].copy(), rd[:, 2].copy()
+        self.reseed_sid, self.reseed_level, self.reseed_ts, self.reseed_upto = rs[:, 0].copy(), rs[:, 1].copy(), rs[:, 2].copy(), rs[:, 3].copy()
+
+
+cdef class RollupAggregator:
+    cdef public int max_levels
+    cdef public dict stats
+    cdef Py_ssize_t cap  # series slots allocated
+    cdef int L
+    # per series
+    cdef int64_t* nlev
+    cdef int64_t* maxret
+    cdef uint8_t* is_new
+    cdef double* val0
+    # per series x level
+    cdef int64_t* steps
+    cdef int64_t* rets
+    cdef int64_t* open_
+    cdef uint8_t* dirty
+    cdef uint8_t* reseed
+    cdef uint8_t* first_done
+    cdef double* acc  # x NCOL
+    # output rows
+    cdef int64_t* w_meta  # sid, level, ts
+    cdef double* w_vals
+    cdef Py_ssize_t w_n, w_cap
+    cdef int64_t* rd  # level, sid, ts
+    cdef Py_ssize_t rd_n, rd_cap
+    cdef int64_t c_points, c_too_old, c_late, c_old
+
+    def __cinit__(self, int max_levels=8):
+        self.max_levels = max_levels
+        self.L = max_levels
+        self.cap = 0
+
+    def __init__(self, int max_levels=8):
+        self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
+
+    def __dealloc__(self):
+        free(self.nlev); free(self.maxret); free(self.is_new); free(self.val0); free(self.steps); free(self.rets)
+        free(self.open_); free(self.dirty); free(self.reseed); free(self.first_done); free(self.acc)
+        free(self.w_meta); free(self.w_vals); free(self.rd)
+
+    cdef void* _re(self, void* p, size_t size) except NULL:
+        cdef void* q = realloc(p, size if size else 1)
+        if q == NULL:
+            raise MemoryError()
+        return q
+
+    cdef int _grow(self, Py_ssize_t need) except -1:
+        cdef Py_ssize_t new_cap = self.cap if self.cap else 1024
+        cdef Py_ssize_t i
+        while new_cap <= need:
+            new_cap *= 2
+        L = self.L
+        self.nlev = <int64_t*>self._re(self.nlev, new_cap * sizeof(int64_t))
+        self.maxret = <int64_t*>self._re(self.maxret, new_cap * sizeof(int64_t))
+        self.is_new = <uint8_t*>self._re(self.is_new, new_cap)
+        self.val0 = <double*>self._re(self.val0, new_cap * sizeof(double))
+        self.steps = <int64_t*>self._re(self.steps, new_cap * L * sizeof(int64_t))
+        self.rets = <int64_t*>self._re(self.rets, new_cap * L * sizeof(int64_t))
+        self.open_ = <int64_t*>self._re(self.open_, new_cap * L * sizeof(int64_t))
+        self.dirty = <uint8_t*>self._re(self.dirty, new_cap * L)
+        self.reseed = <uint8_t*>self._re(self.reseed, new_cap * L)
+        self.first_done = <uint8_t*>self._re(self.first_done, new_cap * L)
+        self.acc = <double*>self._re(self.acc, new_cap * L * NCOL * sizeof(double))
+        for i in range(self.cap, new_cap):
+            self.nlev[i] = 0
+        self.cap = new_cap
+        return 0
+
+    def set_series(self, int64_t sid, steps, retentions, bint is_new):
+        cdef int n = len(steps), k
+        if not 1 <= n <= self.max_levels:
+            raise ValueError(f"series {sid}: {n} rollup levels, 1 to {self.max_levels} supported")
+        if sid >= self.cap:
+            self._grow(sid)
+        cdef int64_t base = sid * self.L
+        self.nlev[sid] = n
+        self.is_new[sid] = is_new
+        self.maxret[sid] = max(int(r) for r in retentions)
+        self.val0[sid] = 0.0
+        for k in range(n):
+            self.steps[base + k] = int(steps[k])
+            self.rets[base + k] = int(retentions[k])
+            self.open_[base + k] = NONE
+            self.dirty[base + k] = 0
+            self.reseed[base + k] = 0
+            self.first_done[base + k] = 0
+            self._empty(base + k)
+
+    cdef inline void _empty(self, int64_t i) nogil:
+        cdef double* a = self.acc + i * NCOL
+        a[0] = 0.0
+        a[1] = 0.0
+        a[2] = INFINITY
+        a[3] = -INFINITY
+        a[4] = NAN
+
+    cdef inline void _merge(self, int64_t i, double v) nogil:
+        cdef double* a = self.acc + i * NCOL
+        a[0] += v
+        a[1] += 1.0
+        if v < a[2]:
+            a[2] = v
+        if v > a[3]:
+            a[3] = v
+        a[4] = v
+
+    cdef int _write(self, int64_t sid, int64_t level, int64_t ts, double s, double c, double lo, double hi, double last) except -1:
+        if self.w_n == self.w_cap:
+            self.w_cap = self.w_cap * 2 if self.w_cap else 4096
+            self.w_meta = <int64_t*>self._re(self.w_meta, self.w_cap * 3 * sizeof(int64_t))
+            self.w_vals = <double*>self._re(self.w_vals, self.w_cap * NCOL * sizeof(double))
+        cdef int64_t* m = self.w_meta + self.w_n * 3
+        cdef double* v = self.w_vals + self.w_n * NCOL
+        m[0] = sid
+        m[1] = level
+        m[2] = ts
+        v[0] = s
+        v[1] = c
+        v[2] = lo
+        v[3] = hi
+        v[4] = last
+        self.w_n += 1
+        return 0
+
+    cdef int _rederive(self, int64_t level, int64_t sid, int64_t ts) except -1:
+        if self.rd_n == self.rd_cap:
+            self.rd_cap = self.rd_cap * 2 if self.rd_cap else 1024
+            self.rd = <int64_t*>self._re(self.rd, self.rd_cap * 3 * sizeof(int64_t))
+        cdef int64_t* r = self.rd + self.rd_n * 3
+        r[0] = level
+        r[1] = sid
+        r[2] = ts
+        self.rd_n += 1
+        return 0
+
+    cdef int _open_coarse(self, int64_t sid, int64_t i, int64_t slot) except -1:
+        self.open_[i] = slot
+        self._empty(i)
+        if not self.first_done[i]:
+            self.first_done[i] = 1
+            self.reseed[i] = not self.is_new[sid]
+        return 0
+
+    cdef int _close_coarse(self, int64_t sid, int k, int64_t i) except -1:
+        cdef double* a = self.acc + i * NCOL
+        if self.reseed[i]:
+            self._rederive(k, sid, self.open_[i])
+            self.reseed[i] = 0
+        elif a[1] > 0:
+            self._write(sid, k, self.open_[i], a[0], a[1], a[2], a[3], a[4])
+        return 0
+
+    cdef int _close_finest(self, int64_t sid) except -1:
+        """Emit the open finest slot and merge it into the coarse slots holding it."""
+        cdef int64_t base = sid * self.L
+        cdef double v = self.val0[sid]
+        cdef int k
+        self._write(sid, 0, self.open_[base], v, 1.0, v, v, v)
+        for k in range(1, self.nlev[sid]):
+            self._merge(base + k, v)
+            self.dirty[base + k] = 1
+        return 0
+
+    cdef int _open_finest(self, int64_t sid, int64_t s0) except -1:
+        """Open a finest slot, and the coarse slots holding it (closing the ones it left)."""
+        cdef int64_t base = sid * self.L, ck
+        cdef int k
+        self.open_[base] = s0
+        for k in range(1, self.nlev[sid]):
+            ck = _floor(s0, self.steps[base + k])
+            if self.open_[base + k] != ck:
+                if self.open_[base + k] != NONE:
+                    self._close_coarse(sid, k, base + k)
+                self._open_coarse(sid, base + k, ck)
+        return 0
+
+    def add(self, sids, timestamps, values, int64_t now):
+        cdef const int64_t[::1] S = np.ascontiguousarray(sids, np.int64)
+        cdef const int64_t[::1] T = np.ascontiguousarray(timestamps, np.int64)
+        cdef const double[::1] V = np.ascontiguousarray(values, np.float64)
+        cdef Py_ssize_t n = S.shape[0], i
+        cdef int64_t sid, ts, base, s0, sk, step0
+        cdef double v
+        cdef int k, j, nl
+        for i in range(n):
+            sid = S[i]
+            ts = T[i]
+            v = V[i]
+            if sid < 0 or sid >= self.cap or self.nlev[sid] == 0:
+                raise KeyError(f"series id {sid} was never configured with set_series()")
+            nl = <int>self.nlev[sid]
+            base = sid * self.L
+            self.c_points += 1
+            if ts < now - self.maxret[sid]:
+                self.c_too_old += 1
+                continue
+            if ts < now - self.rets[base]:
+                j = 1
+                while j < nl and ts < now - self.rets[base + j]:
+                    j += 1
+                self._write(sid, j, _floor(ts, self.steps[base + j]), v, 1.0, v, v, v)
+                for k in range(j + 1, nl):
+                    self._rederive(k, sid, _floor(ts, self.steps[base + k]))
+                self.c_old += 1
+                continue
+            step0 = self.steps[base]
+            s0 = _floor(ts, step0)
+            if self.open_[base] == NONE or s0 > self.open_[base]:
+                if self.open_[base] != NONE:
+                    self._close_finest(sid)
+                self._open_finest(sid, s0)
+                self.val0[sid] = v
+                self.dirty[base] = 1
+            elif s0 == self.open_[base]:
+                self.val0[sid] = v
+                self.dirty[base] = 1
+            else:
+                self.c_late += 1
+                self._write(sid, 0, s0, v, 1.0, v, v, v)
+                for k in range(1, nl):
+                    sk = _floor(s0, self.steps[base + k])
+                    if sk == self.open_[base + k]:  # its accumulator may hold an older value of that slot
+                        self.reseed[base + k] = 1
+                        self.dirty[base + k] = 1
+                    else:
+                        self._rederive(k, sid, sk)
+        self._fold()
+
+    cdef void _fold(self):
+        st = self.stats
+        st["points"] += self.c_points
+        st["too_old"] += self.c_too_old
+        st["late"] += self.c_late
+        st["old_rollup"] += self.c_old
+        self.c_points = self.c_too_old = self.c_late = self.c_old = 0
+
+    def seed(self, int64_t sid, int level, int64_t slot, double sum_, double count, double min_, double max_, double last):
+        cdef int64_t i = sid * self.L + level
+        cdef double* a
+        if sid < self.cap and level < self.nlev[sid] and self.open_[i] == slot:
+            a = self.acc + i * NCOL
+            a[0] = sum_
+            a[1] = count
+            a[2] = min_
+            a[3] = max_
+            a[4] = last
+            self.reseed[i] = 0
+            self.dirty[i] = 1
+
+    def drain(self):
+        cdef int64_t sid, base, i, o0, ok
+        cdef int k
+        cdef bint changed0
+        cdef double v0
+        cdef double* a
+        cdef double s, c, lo, hi, last
+        reseed_rows = []
+        for sid in range(self.cap):
+            if self.nlev[sid] == 0:
+                continue
+            base = sid * self.L
+            o0 = self.open_[base]
+            if o0 == NONE:
+                continue
+            v0 = self.val0[sid]
+            changed0 = self.dirty[base]
+            if changed0:
+                self._write(sid, 0, o0, v0, 1.0, v0, v0, v0)
+                self.dirty[base] = 0
+            for k in range(1, self.nlev[sid]):
+                i = base + k
+                ok = self.open_[i]
+                if ok == NONE:
+                    continue
+                if self.dirty[i] or changed0:
+                    # the open finest slot always lies in the open coarse slots
+                    a = self.acc + i * NCOL
+                    s, c, lo, hi, last = a[0] + v0, a[1] + 1.0, a[2], a[3], v0
+                    if v0 < lo:
+                        lo = v0
+                    if v0 > hi:
+                        hi = v0
+                    self._write(sid, k, ok, s, c, lo, hi, last)
+                    self.dirty[i] = 0
+                if self.reseed[i]:
+                    reseed_rows.append((sid, k, ok, o0))
+        cdef cnp.ndarray meta = np.empty((self.w_n, 3), np.int64)
+        cdef cnp.ndarray vals = np.empty((self.w_n, NCOL), np.float64)
+        if self.w_n:
+            meta[:] = np.asarray(<int64_t[:self.w_n, :3]>self.w_meta)
+            vals[:] = np.asarray(<double[:self.w_n, :NCOL]>self.w_vals)
+        cdef cnp.ndarray rd = np.empty((self.rd_n, 3), np.int64)
+        if self.rd_n:
+            rd[:] = np.asarray(<int64_t[:self.rd_n, :3]>self.rd)
+            rd = np.unique(rd, axis=0)  # sorted by (level, sid, ts), as the twin
+        self.w_n = 0
+        self.rd_n = 0
+        rs = np.array(reseed_rows, np.int64).reshape(len(reseed_rows), 4)
+        return Drained(meta[:, 0].copy(), meta[:, 1].copy(), meta[:, 2].copy(), vals, rd.reshape(-1, 3), rs)
+
+    def known(self, int64_t sid):
+        return 0 <= sid < self.cap and self.nlev[sid] > 0

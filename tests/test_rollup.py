@@ -1,0 +1,217 @@
+"""The rollup aggregator, compiled and pure-Python twin, against a brute-force reference.
+
+The reference is what DESIGN.md promises: the finest rollup keeps one value per slot (last
+write wins); every coarse slot equals the merge (SUM, COUNT, MIN, MAX, LAST) of the finest
+slots in its span, whatever the order, duplicates and drain points of the stream.
+"""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from tsstore import _ext
+
+IMPLS = _ext.both("rollup")
+NOW = 1_000_000
+B = (NOW - 600) // 60 * 60  # a whole minute, ten minutes back
+
+
+def test_compiled_module_is_built():
+    assert len(IMPLS) == 2, "tsstore._rollup is not built: run pip install -e . (the twin alone is not enough)"
+
+
+def _ids(impls):
+    return [m.__name__.rsplit(".", 1)[-1] for m in impls]
+
+
+@pytest.fixture(params=IMPLS, ids=_ids(IMPLS))
+def impl(request):
+    return request.param
+
+
+class SimulatedStore:
+    """Last write wins per (sid, level, slot); executes the drained work as the pipeline does."""
+
+    def __init__(self, agg, steps_of):
+        self.agg, self.steps_of, self.slots = agg, steps_of, {}
+
+    def _range(self, sid, level, lo, hi):
+        return sorted((ts, v) for (s, l, ts), v in self.slots.items() if s == sid and l == level and lo <= ts < hi)
+
+    @staticmethod
+    def _merge(rows, raw):
+        if not rows:
+            return None
+        vals = [v for _, v in rows]
+        if raw:
+            xs = [v[0] for v in vals]
+            return (sum(xs), float(len(xs)), min(xs), max(xs), xs[-1])
+        return (sum(v[0] for v in vals), sum(v[1] for v in vals), min(v[2] for v in vals), max(v[3] for v in vals), vals[-1][4])
+
+    def apply(self, d):
+        levels = set(d.w_level.tolist()) | set(d.rederive_level.tolist()) | {0}
+        for level in range(max(levels) + 1):
+            for sid, lev, ts, vals in zip(d.w_sid.tolist(), d.w_level.tolist(), d.w_ts.tolist(), d.w_values.tolist()):
+                if lev == level:
+                    self.slots[(sid, lev, ts)] = tuple(vals) if lev else (vals[3],)
+            for lev, sid, ts in zip(d.rederive_level.tolist(), d.rederive_sid.tolist(), d.rederive_ts.tolist()):
+                if lev == level:
+                    steps = self.steps_of[sid]
+                    agg = self._merge(self._range(sid, lev - 1, ts, ts + steps[lev]), raw=lev == 1)
+                    if agg:
+                        self.slots[(sid, lev, ts)] = agg
+        if len(d.reseed_sid):
+            for sid, lev, ts, upto in zip(d.reseed_sid.tolist(), d.reseed_level.tolist(), d.reseed_ts.tolist(), d.reseed_upto.tolist()):
+                agg = self._merge(self._range(sid, 0, ts, upto), raw=True) or (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
+                self.agg.seed(sid, lev, ts, *agg)
+            self.apply(self.agg.drain())
+
+
+def reference(points, steps):
+    """{(sid, level, slot): value tuple} from first principles."""
+    finest = {}
+    for sid, ts, v in points:
+        finest[(sid, ts // steps[sid][0] * steps[sid][0])] = v
+    out = {(sid, 0, ts): (v,) for (sid, ts), v in finest.items()}
+    for sid in {s for s, _ in finest}:
+        for level, step in enumerate(steps[sid][1:], start=1):
+            spans = {}
+            for (s, ts), v in sorted(finest.items()):
+                if s == sid:
+                    spans.setdefault(ts // step * step, []).append(v)
+            for slot, vs in spans.items():
+                out[(sid, level, slot)] = (sum(vs), float(len(vs)), min(vs), max(vs), vs[-1])
+    return out
+
+
+def run_stream(module, batches, steps, drains, is_new=True, store=None):
+    agg = module.RollupAggregator()
+    for sid, st_ in steps.items():
+        agg.set_series(sid, st_, [s * 100_000 for s in st_], is_new)
+    store = store or SimulatedStore(agg, steps)
+    store.agg = agg
+    for i, batch in enumerate(batches):
+        if batch:
+            sids, ts, vals = zip(*batch)
+            agg.add(np.array(sids, np.int64), np.array(ts, np.int64), np.array(vals, np.float64), NOW)
+        if drains[i % len(drains)]:
+            store.apply(agg.drain())
+    store.apply(agg.drain())
+    return agg, store
+
+
+STEP_SETS = [(10, 60, 600), (60, 300, 3600), (1, 10), (10,)]
+
+
+@st.composite
+def streams(draw):
+    nseries = draw(st.integers(1, 3))
+    steps = {sid: draw(st.sampled_from(STEP_SETS)) for sid in range(nseries)}
+    base = NOW - 20_000
+    point = st.tuples(
+        st.integers(0, nseries - 1),
+        st.integers(base, base + 7200),
+        st.integers(-50, 50).map(float),  # integers: sums are exact in any order
+    )
+    pts = draw(st.lists(point, min_size=1, max_size=120))
+    if draw(st.booleans()):
+        pts.sort(key=lambda p: p[1])  # mostly in-order streams, as senders send them
+    if draw(st.booleans()) and pts:
+        pts += draw(st.lists(st.sampled_from(pts), max_size=20))  # resends
+    cuts = sorted(draw(st.lists(st.integers(0, len(pts)), max_size=6)))
+    batches, prev = [], 0
+    for c in cuts + [len(pts)]:
+        batches.append(pts[prev:c])
+        prev = c
+    drains = draw(st.lists(st.booleans(), min_size=1, max_size=5))
+    return steps, batches, drains, pts
+
+
+@given(streams())
+@settings(deadline=None)
+def test_store_equals_reference_and_twins_agree(stream):
+    steps, batches, drains, pts = stream
+    results = []
+    for module in IMPLS:
+        _, store = run_stream(module, batches, steps, drains)
+        assert store.slots.keys() == reference(pts, steps).keys()
+        for key, want in reference(pts, steps).items():
+            assert store.slots[key] == pytest.approx(want), f"{module.__name__} slot {key}"
+        results.append(store.slots)
+    assert all(r == results[0] for r in results)
+
+
+@given(streams())
+@settings(deadline=None)
+def test_compiled_and_twin_drain_identical_rows(stream):
+    steps, batches, drains, _ = stream
+    outputs = []
+    for module in IMPLS:
+        agg = module.RollupAggregator()
+        for sid, st_ in steps.items():
+            agg.set_series(sid, st_, [s * 100_000 for s in st_], sid % 2 == 0)
+        rows = []
+        for batch in batches:
+            if batch:
+                sids, ts, vals = zip(*batch)
+                agg.add(np.array(sids), np.array(ts), np.array(vals), NOW)
+            d = agg.drain()
+            rows.append([getattr(d, f).tolist() for f in (
+                "w_sid", "w_level", "w_ts", "w_values", "rederive_sid", "rederive_level", "rederive_ts",
+                "reseed_sid", "reseed_level", "reseed_ts", "reseed_upto")])
+        outputs.append((rows, dict(agg.stats)))
+    assert all(o == outputs[0] for o in outputs)
+
+
+def test_restart_reseeds_the_open_coarse_slot(impl):
+    """After a restart the first coarse slot is rebuilt from the store, not from memory."""
+    steps = {0: (10, 60)}
+    first = [[(0, B + i * 10, float(i)) for i in range(3)]]  # slots -600,-590,-580
+    agg, store = run_stream(impl, first, steps, [True])
+    # A new process: same store, the rest of the minute arrives.
+    rest = [[(0, B + i * 10, float(i)) for i in range(3, 7)]]
+    _, store = run_stream(impl, rest, steps, [True], is_new=False, store=store)
+    want = reference([(0, B + i * 10, float(i)) for i in range(7)], steps)
+    assert store.slots[(0, 1, B)] == pytest.approx(want[(0, 1, B)])  # all six of the minute
+    assert store.slots[(0, 1, B)][1] == 6.0
+
+
+def test_resent_points_count_once(impl):
+    steps = {0: (10, 60)}
+    pts = [(0, B + i * 10, 1.0) for i in range(6)]
+    _, store = run_stream(impl, [pts, pts, pts[:3]], steps, [True])
+    assert store.slots[(0, 1, B)] == (6.0, 6.0, 1.0, 1.0, 1.0)
+
+
+def test_late_point_rederives_closed_coarse_slot(impl):
+    steps = {0: (10, 60)}
+    pts = [(0, B + i * 10, 1.0) for i in range(12)]  # two minutes
+    agg, store = run_stream(impl, [pts], steps, [True])
+    agg.add(np.array([0]), np.array([B + 20]), np.array([5.0]), NOW)  # into the first minute
+    d = agg.drain()
+    assert d.rederive_level.tolist() == [1] and d.rederive_ts.tolist() == [B]
+    store.apply(d)
+    assert store.slots[(0, 1, B)] == (10.0, 6.0, 1.0, 5.0, 1.0)
+    assert agg.stats["late"] == 1
+
+
+def test_points_older_than_finest_retention_land_in_a_coarser_level(impl):
+    agg = impl.RollupAggregator()
+    agg.set_series(0, [10, 60, 600], [3600, 86400, 864000], True)
+    agg.add(np.array([0, 0]), np.array([NOW - 7200, NOW - 10**7]), np.array([3.0, 4.0]), NOW)
+    d = agg.drain()
+    assert list(zip(d.w_level.tolist(), d.w_ts.tolist())) == [(1, (NOW - 7200) // 60 * 60)]
+    assert d.w_values.tolist() == [[3.0, 1.0, 3.0, 3.0, 3.0]]
+    assert list(zip(d.rederive_level.tolist(), d.rederive_ts.tolist())) == [(2, (NOW - 7200) // 600 * 600)]
+    assert agg.stats["old_rollup"] == 1 and agg.stats["too_old"] == 1
+
+
+def test_unconfigured_series_is_an_error(impl):
+    agg = impl.RollupAggregator()
+    with pytest.raises(KeyError):
+        agg.add(np.array([3]), np.array([NOW]), np.array([1.0]), NOW)
+
+
+def test_too_many_levels_is_refused(impl):
+    agg = impl.RollupAggregator(max_levels=2)
+    with pytest.raises(ValueError, match="rollup levels"):
+        agg.set_series(0, [1, 10, 100], [10, 100, 1000], True)
