@@ -87,6 +87,7 @@ def test_kill9_mid_stream_loses_nothing_acknowledged(tmp_path):
             if len(values) >= acknowledged:
                 break
             time.sleep(0.3)
+        print(f"killed after {acknowledged:.0f} acknowledged points (sender at {sent[0]}); {len(values)} readable after restart")
         assert len(values) >= acknowledged, f"only {len(values)} of {acknowledged} acknowledged points are readable"
         # TCP keeps order and the WAL keeps order: what survived is a prefix of the stream.
         assert values == set(range(len(values)))

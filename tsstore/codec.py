@@ -11,14 +11,22 @@ The whole is compressed with zstd (level 1: fast, and the shuffle does the heavy
 from __future__ import annotations
 
 import struct
+import threading
 
 import numpy as np
 import zstandard
 
 VERSION = 1
 _HEADER = struct.Struct("<BBI")
-_compressor = zstandard.ZstdCompressor(level=1)
-_decompressor = zstandard.ZstdDecompressor()
+# zstd contexts are not thread-safe; stores encode and decode on several threads.
+_local = threading.local()
+
+
+def _contexts():
+    ctx = getattr(_local, "ctx", None)
+    if ctx is None:
+        ctx = _local.ctx = (zstandard.ZstdCompressor(level=1), zstandard.ZstdDecompressor())
+    return ctx
 
 
 class CodecError(ValueError):
@@ -53,13 +61,13 @@ def encode(ts: np.ndarray, values: np.ndarray, window: int, step: int) -> bytes:
         deltas[1:] = np.diff(idx)
     parts = [_HEADER.pack(VERSION, columns, n), deltas.tobytes()]
     parts.extend(_xor_shuffle(values[:, c]) for c in range(columns))
-    return _compressor.compress(b"".join(parts))
+    return _contexts()[0].compress(b"".join(parts))
 
 
 def decode(blob: bytes, window: int, step: int) -> tuple[np.ndarray, np.ndarray]:
     """Inverse of encode: (ts int64 (n,), values float64 (n, columns))."""
     try:
-        raw = _decompressor.decompress(blob)
+        raw = _contexts()[1].decompress(blob)
     except zstandard.ZstdError as exc:
         raise CodecError(f"corrupt segment: {exc}") from exc
     version, columns, n = _HEADER.unpack_from(raw)

@@ -34,20 +34,8 @@ def expand_braces(pattern: str) -> list[str]:
 
 
 def split_components(pattern: str) -> list[str]:
-    """Split on dots that are outside braces (a brace may hold dotted alternatives)."""
-    parts, depth, cur = [], 0, []
-    for ch in pattern:
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth = max(0, depth - 1)
-        if ch == "." and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return parts
+    """Split on every dot, as graphite-web's finder does (so `{a.b,c}` spans no levels)."""
+    return pattern.split(".")
 
 
 @functools.lru_cache(maxsize=4096)

@@ -1,0 +1,1 @@
+"""The query side: time grammar, target grammar, series, fetch, functions."""

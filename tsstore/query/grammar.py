@@ -1,0 +1,232 @@
+"""The target grammar of graphite-web, as a recursive-descent parser with column positions.
+
+    expression := (call | path) ('|' call)*        pipes make the left side the first argument
+    call       := name '(' [arg (',' arg)*] ')'     positional arguments before keyword ones
+    arg        := name '=' value | value
+    value      := boolean | number | none | string | inf | expression
+
+A number must be followed by ',', ')' or the end (so `1d` is a path). Strings keep their
+backslashes (graphite-web does not interpret escapes). A path element may hold `{a,b}`
+lists (their commas belong to the path) and backslash-escaped specials.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PathExpr:
+    text: str
+
+
+@dataclass(frozen=True)
+class Call:
+    name: str
+    args: tuple
+    kwargs: tuple  # ((name, value), ...)
+    text: str  # the call as written (graphite-web's pathExpression for seriesByTag)
+
+
+class TargetSyntaxError(ValueError):
+    def __init__(self, message: str, column: int, target: str):
+        self.message, self.column, self.target = message, column, target
+        super().__init__(f"{message} at column {column} in target {target!r}")
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMBER = re.compile(r"-?(?:\d+\.\d+|\d+)(?:[eE][-+]?\d+)?")
+_WORD = re.compile(r"[A-Za-z]+")
+_PATH_STOP = set(",)|(") | {"'", '"'}
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.s, self.i, self.n = text, 0, len(text)
+
+    def error(self, message: str, at: int | None = None):
+        at = self.i if at is None else at
+        raise TargetSyntaxError(message, at + 1, self.s)
+
+    def unexpected(self):
+        if self.i >= self.n:
+            self.error("unexpected end of target")
+        self.error(f"unexpected {self.s[self.i]!r}")
+
+    def ws(self):
+        while self.i < self.n and self.s[self.i].isspace():
+            self.i += 1
+
+    def peek(self) -> str:
+        return self.s[self.i] if self.i < self.n else ""
+
+    def at_delimiter(self, j: int) -> bool:
+        while j < self.n and self.s[j].isspace():
+            j += 1
+        return j >= self.n or self.s[j] in ",)"
+
+    # -- grammar ----------------------------------------------------------------
+    def target(self):
+        self.ws()
+        if self.i >= self.n:
+            self.error("empty target")
+        node = self.expression()
+        self.ws()
+        if self.i < self.n:
+            self.unexpected()
+        return node
+
+    def expression(self):
+        self.ws()
+        start = self.i
+        m = _NAME.match(self.s, self.i)
+        if m:
+            j = m.end()
+            while j < self.n and self.s[j] in " \t":
+                j += 1
+            node = self.call(start) if j < self.n and self.s[j] == "(" else self.path()
+        else:
+            node = self.path()
+        self.ws()
+        while self.peek() == "|":
+            self.i += 1
+            self.ws()
+            pipe_start = self.i
+            m = _NAME.match(self.s, self.i)
+            if not m:
+                self.error("expected a function call after '|'")
+            call = self.call(pipe_start)
+            node = Call(call.name, (node, *call.args), call.kwargs, self.s[start : self.i])
+            self.ws()
+        return node
+
+    def call(self, start: int) -> Call:
+        m = _NAME.match(self.s, self.i)
+        name = m.group(0)
+        self.i = m.end()
+        self.ws()
+        self.i += 1  # '('
+        args, kwargs = [], []
+        self.ws()
+        if self.peek() == ")":
+            self.i += 1
+            return Call(name, (), (), self.s[start : self.i])
+        while True:
+            self.ws()
+            kw = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)").match(self.s, self.i)
+            if kw and not (self.s[kw.end() - 1 : kw.end() + 1] == "=~"):
+                self.i = kw.end()
+                self.ws()
+                kwargs.append((kw.group(1), self.value()))
+            else:
+                if kwargs:
+                    self.error("positional argument after a keyword argument")
+                args.append(self.value())
+            self.ws()
+            c = self.peek()
+            if c == ",":
+                self.i += 1
+                continue
+            if c == ")":
+                self.i += 1
+                return Call(name, tuple(args), tuple(kwargs), self.s[start : self.i])
+            if not c:
+                self.error(f"unclosed '(' of {name}()", start + len(name))
+            self.unexpected()
+
+    def value(self) -> Any:
+        self.ws()
+        c = self.peek()
+        if not c:
+            self.error("expected an argument")
+        if c in "'\"":
+            return self.string()
+        m = _NUMBER.match(self.s, self.i)
+        if m and self.at_delimiter(m.end()):
+            self.i = m.end()
+            text = m.group(0)
+            return float(text) if any(ch in text for ch in ".eE") else int(text)
+        m = _WORD.match(self.s, self.i)
+        if m and self.at_delimiter(m.end()):
+            word = m.group(0).lower()
+            if word in ("true", "false"):
+                self.i = m.end()
+                return word == "true"
+            if word == "none":
+                self.i = m.end()
+                return None
+            if word == "inf":
+                self.i = m.end()
+                return float("inf")
+        if c in ",)":
+            self.error("expected an argument")
+        return self.expression()
+
+    def string(self) -> str:
+        quote = self.s[self.i]
+        start = self.i
+        j = self.i + 1
+        while j < self.n:
+            if self.s[j] == "\\" and j + 1 < self.n:
+                j += 2
+                continue
+            if self.s[j] == quote:
+                self.i = j + 1
+                return self.s[start + 1 : j]
+            j += 1
+        self.error(f"unclosed string starting with {quote}", start)
+
+    def path(self) -> PathExpr:
+        start, depth = self.i, 0
+        while self.i < self.n:
+            c = self.s[self.i]
+            if c == "\\" and self.i + 1 < self.n:
+                self.i += 2
+                continue
+            if c == "{":
+                depth += 1
+            elif c == "}":
+                if depth == 0:
+                    self.unexpected()
+                depth -= 1
+            elif c.isspace() or (depth == 0 and c in _PATH_STOP) or (depth and c in "()|'\""):
+                break
+            self.i += 1
+        if depth:
+            self.error("unclosed '{' in path", start)
+        if self.i == start:
+            self.unexpected()
+        c = self.peek()
+        if c and c in "('\"":
+            self.unexpected()
+        return PathExpr(self.s[start : self.i])
+
+
+def parse_target(text: str):
+    """The AST of one target; raises TargetSyntaxError with the column of the problem."""
+    return _Parser(text).target()
+
+
+def to_text(node) -> str:
+    """A target string that parses back to the same AST."""
+    if isinstance(node, PathExpr):
+        return node.text
+    if isinstance(node, Call):
+        parts = [_value_text(a) for a in node.args] + [f"{k}={_value_text(v)}" for k, v in node.kwargs]
+        return f"{node.name}({','.join(parts)})"
+    raise TypeError(node)
+
+
+def _value_text(v) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if v is None:
+        return "None"
+    if isinstance(v, float) and v == float("inf"):
+        return "inf"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    if isinstance(v, str):
+        return "'" + v + "'" if "'" not in v else '"' + v + '"'
+    return to_text(v)
