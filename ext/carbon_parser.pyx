@@ -246,7 +246,7 @@ cdef inline int _parse_number(const unsigned char* p, Py_ssize_t n, double* out,
 
 
 cdef class CarbonLineParser:
-    cdef SeriesRegistry registry
+    cdef readonly SeriesRegistry registry
     cdef public Py_ssize_t max_line_length
     cdef public dict stats
     cdef public object recent_errors
@@ -397,7 +397,8 @@ cdef class CarbonLineParser:
                 elif len(self._partial):
                     if len(self._partial) + (i - start) > self.max_line_length:
                         self.c_long += 1
-                        self._error("line_too_long", <const unsigned char*>(<char*>self._partial), len(self._partial))
+                        joined = bytes(self._partial) + bytes(mv[start:min(i, start + 400)])
+                        self._error("line_too_long", <const unsigned char*>joined, len(joined))
                     else:
                         self._partial += mv[start:i]
                         joined = bytes(self._partial)
