@@ -228,19 +228,26 @@ class SegmentStore(Store):
         return (ts // span) * span
 
     def encode_rows(self, req: WriteRequest) -> list[SegmentRow]:
-        slots = req.slots
-        if not len(slots):
-            return []
-        span = req.step * WINDOW_SLOTS
-        windows = (slots.ts // span) * span
-        cuts = np.flatnonzero(np.diff(windows)) + 1
+        return [row for _, row in self.encode_requests([req])]
+
+    def encode_requests(self, requests: list[WriteRequest]) -> list[tuple[WriteRequest, SegmentRow]]:
+        """Segment rows for many requests, encoded in one codec call per column count."""
+        out: list[tuple[WriteRequest, SegmentRow]] = []
         seq = self._seq.next()
-        rows = []
-        for lo, hi in zip(itertools.chain([0], cuts), itertools.chain(cuts, [len(windows)])):
-            window = int(windows[lo])
-            blob = codec.encode(slots.ts[lo:hi], slots.values[lo:hi], window, req.step)
-            rows.append(SegmentRow(req.name, req.level, window, seq, blob, window + span + req.retention))
-        return rows
+        for columns in (RAW_COLUMNS, AGG_COLUMNS):
+            group = [r for r in requests if r.slots.values.shape[1] == columns and len(r.slots)]
+            if not group:
+                continue
+            starts = np.zeros(len(group) + 1, np.int64)
+            np.cumsum([len(r.slots) for r in group], out=starts[1:])
+            ts = np.concatenate([r.slots.ts for r in group])
+            values = np.concatenate([r.slots.values for r in group])
+            steps = np.array([r.step for r in group], np.int64)
+            for g, window, blob in codec.encode_batch(ts, values, starts, steps, WINDOW_SLOTS):
+                req = group[g]
+                expires = window + req.step * WINDOW_SLOTS + req.retention
+                out.append((req, SegmentRow(req.name, req.level, window, seq, blob, expires)))
+        return out
 
     @staticmethod
     def decode_rows(blobs: list[tuple[int, bytes]], window_step: int, columns: int) -> Slots:

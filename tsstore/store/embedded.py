@@ -231,7 +231,7 @@ class EmbeddedStore(SegmentStore):
     async def write(self, requests: list[WriteRequest]) -> None:
         if not requests:
             return
-        rows = [(req, row) for req in requests for row in self.encode_rows(req)]
+        rows = self.encode_requests(requests)
 
         def _write():
             conn = self._conn()
