@@ -19,6 +19,7 @@ from tsstore.config import Settings
 from tsstore.query import attime
 from tsstore.query.engine import EvalContext, QueryError, evaluate_target
 from tsstore.store.base import Store
+from tsstore.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 NO_CACHE = {"Pragma": "no-cache", "Cache-Control": "no-cache"}
@@ -55,6 +56,10 @@ def create_app(ctx: AppContext) -> FastAPI:
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError):
         return PlainTextResponse(str(exc), status_code=400)
+
+    @app.exception_handler(StoreUnavailable)
+    async def store_down(request: Request, exc: StoreUnavailable):
+        return PlainTextResponse(f"the store is unavailable: {exc}", status_code=503)
 
     @app.exception_handler(attime.AtTimeError)
     async def bad_time(request: Request, exc: attime.AtTimeError):

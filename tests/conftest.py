@@ -8,3 +8,5 @@ settings.register_profile("dev", max_examples=60, deadline=None, suppress_health
 settings.register_profile("ci", max_examples=150, deadline=None, suppress_health_check=_quiet)
 settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=_quiet)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+from tests.cassandra_fixture import cassandra_address, cassandra_url  # noqa: E402,F401  (fixtures)

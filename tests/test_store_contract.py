@@ -1,0 +1,151 @@
+"""One contract for every store: the embedded SQLite store and the real Cassandra store pass
+the same tests (writes, windows, last-write-wins, retention, find, tags, restart)."""
+import time
+
+import numpy as np
+import pytest
+
+from tsstore.store.base import WINDOW_SLOTS, Rollup, SeriesMeta, Slots, WriteRequest
+from tsstore.store.embedded import EmbeddedStore
+
+STEP = 10
+T0 = (int(time.time()) - 3 * 86400) // (STEP * WINDOW_SLOTS) * (STEP * WINDOW_SLOTS)  # a window start
+META = SeriesMeta("servers.web01.cpu.user", (Rollup(STEP, 100_000), Rollup(60, 100_000)), "average", 0.5)
+
+
+@pytest.fixture(params=["embedded", pytest.param("cassandra", marks=pytest.mark.cassandra)])
+def make_store(request, tmp_path):
+    """A factory: calling it again opens a new store object on the same data (a restart)."""
+    opened = []
+
+    def make():
+        if request.param == "embedded":
+            store = EmbeddedStore(tmp_path / "data")
+        else:
+            from tsstore.store.cassandra import CassandraStore
+
+            url = request.getfixturevalue("cassandra_url") if not opened else opened[0].url
+            store = CassandraStore(url)
+            store.url = url
+        opened.append(store)
+        return store
+
+    yield make
+
+
+@pytest.fixture
+async def store(make_store):
+    s = make_store()
+    await s.open()
+    yield s
+    await s.close()
+
+
+def raw(ts, values):
+    return Slots(np.asarray(ts, np.int64), np.asarray(values, np.float64).reshape(-1, 1))
+
+
+async def test_round_trip_finest_level(store):
+    await store.create_series([META])
+    ts = T0 + np.arange(100) * STEP
+    await store.write([WriteRequest(META.name, 0, STEP, raw(ts, np.arange(100) * 1.5), 10**7)])
+    got = await store.read(META.name, 0, STEP, T0, T0 + 1000)
+    assert got.ts.tolist() == ts.tolist()
+    assert got.values[:, 0].tolist() == (np.arange(100) * 1.5).tolist()
+
+
+async def test_read_is_limited_to_the_range(store):
+    await store.create_series([META])
+    ts = T0 + np.arange(100) * STEP
+    await store.write([WriteRequest(META.name, 0, STEP, raw(ts, np.ones(100)), 10**7)])
+    got = await store.read(META.name, 0, STEP, T0 + 100, T0 + 200)
+    assert got.ts.tolist() == [T0 + 100 + i * 10 for i in range(10)]
+
+
+async def test_coarse_level_keeps_five_columns(store):
+    await store.create_series([META])
+    values = np.array([[10.0, 4.0, 1.0, 5.0, 2.0], [3.0, 1.0, 3.0, 3.0, 3.0]])
+    await store.write([WriteRequest(META.name, 1, 60, Slots(np.array([T0, T0 + 60]), values), 10**7)])
+    got = await store.read(META.name, 1, 60, T0, T0 + 120)
+    assert got.values.tolist() == values.tolist()
+
+
+async def test_reads_across_window_boundaries(store):
+    await store.create_series([META])
+    span = STEP * WINDOW_SLOTS
+    ts = np.array([T0 + span - 20, T0 + span - 10, T0 + span, T0 + 2 * span + 10], np.int64)
+    await store.write([WriteRequest(META.name, 0, STEP, raw(ts, [1, 2, 3, 4]), 10**7)])
+    got = await store.read(META.name, 0, STEP, T0, T0 + 3 * span)
+    assert got.ts.tolist() == ts.tolist() and got.values[:, 0].tolist() == [1, 2, 3, 4]
+
+
+async def test_later_write_wins_for_the_same_slot(store):
+    await store.create_series([META])
+    await store.write([WriteRequest(META.name, 0, STEP, raw([T0, T0 + 10, T0 + 20], [1, 1, 1]), 10**7)])
+    await store.write([WriteRequest(META.name, 0, STEP, raw([T0 + 10], [7]), 10**7)])  # a late point
+    got = await store.read(META.name, 0, STEP, T0, T0 + 30)
+    assert got.values[:, 0].tolist() == [1, 7, 1]
+
+
+async def test_many_small_writes_merge_into_the_same_answer(store):
+    """Enough flushes into one window to trigger compaction; the answer is unchanged."""
+    await store.create_series([META])
+    want = {}
+    for i in range(40):
+        for slot in (i, i // 2):  # every slot is rewritten by later flushes
+            await store.write([WriteRequest(META.name, 0, STEP, raw([T0 + slot * STEP], [i]), 10**7)])
+            want[T0 + slot * STEP] = float(i)
+    got = await store.read(META.name, 0, STEP, T0, T0 + 400)
+    assert dict(zip(got.ts.tolist(), got.values[:, 0].tolist())) == want
+
+
+async def test_data_outside_retention_is_gone(store):
+    short = SeriesMeta("short.lived", (Rollup(1, 2),))
+    await store.create_series([short])
+    now = int(time.time())
+    old = now - 1 * WINDOW_SLOTS - 100  # its window ended long ago
+    await store.write([WriteRequest(short.name, 0, 1, raw([old], [1.0]), 2)])
+    await store.expire(int(time.time()))
+    assert len(await store.read(short.name, 0, 1, old - 10, now)) == 0
+
+
+async def test_find_globs_at_several_depths(store):
+    names = ["servers.web01.cpu.user", "servers.web02.cpu.user", "servers.db01.disk.used", "servers.web01"]
+    await store.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in names])
+    assert [n.path for n in await store.find("servers.*")] == ["servers.db01", "servers.web01", "servers.web02"]
+    assert [n.path for n in await store.find("servers.{web01,db01}.*")] == ["servers.db01.disk", "servers.web01.cpu"]
+    assert [n.path for n in await store.find("servers.web0[2-9].cpu.?ser")] == ["servers.web02.cpu.user"]
+    (both,) = await store.find("servers.web01")
+    assert both.is_leaf and both.is_branch
+    assert await store.find("nothing.here") == []
+
+
+async def test_series_metadata_round_trip(store):
+    await store.create_series([META])
+    assert (await store.get_series([META.name, "missing"])) == {META.name: META}
+
+
+async def test_tag_index(store):
+    names = ["disk.used;dc=dc1;rack=a1", "disk.used;dc=dc2;rack=a1", "cpu;dc=dc1"]
+    await store.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in names])
+    assert await store.tag_names() == ["dc", "name", "rack"]
+    assert await store.tag_values("dc") == {"dc1": 2, "dc2": 1}
+    assert await store.series_with_tag("rack", "a1") == sorted(names[:2])
+    assert await store.series_with_tag("dc") == sorted(names)
+    assert await store.find("*") == []  # tagged series stay out of the path tree
+
+
+async def test_restart_keeps_everything(make_store):
+    first = make_store()
+    await first.open()
+    await first.create_series([META])
+    await first.write([WriteRequest(META.name, 0, STEP, raw([T0, T0 + 10], [1, 2]), 10**7)])
+    await first.close()
+    second = make_store()
+    await second.open()
+    try:
+        assert (await second.read(META.name, 0, STEP, T0, T0 + 20)).values[:, 0].tolist() == [1, 2]
+        assert [n.path for n in await second.find("servers.web01.cpu.*")] == [META.name]
+        assert (await second.get_series([META.name]))[META.name] == META
+    finally:
+        await second.close()

@@ -1,0 +1,342 @@
+"""The Cassandra store (cassandra-driver), same protocol as the embedded store.
+
+Tables (created when absent):
+  segments (name, level, window) -> seq -> data   TTL = the rollup's retention, TWCS
+  series   name -> rollups, aggregation, xff
+  nodes    parent -> name -> leaf, branch          (flags are only ever written true)
+  tags     tag -> value -> name
+Every statement is prepared; writes go out concurrently with a bounded number in flight and
+no multi-partition batches. A window that collects many segments is merged into one (read,
+write the merge under the newest seq, range-delete the older seqs of that one partition).
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from tsstore.store.base import Node, Rollup, SegmentStore, SeriesMeta, Slots, WriteRequest, merge_last_wins, tag_rows
+from tsstore.store.errors import StoreUnavailable
+from tsstore import codec
+
+log = logging.getLogger(__name__)
+
+COMPACT_AFTER = 16
+
+
+def _ttl(expires_at: int, now: int) -> int:
+    """Seconds to keep a row; Cassandra (4.x storage format) caps expiry at 2038-01-19."""
+    return max(1, min(expires_at - now, 630_720_000, 2**31 - 1 - now - 86400))
+CHILDREN_CACHE_SECONDS = 10.0
+
+
+@dataclass
+class CassandraConfig:
+    hosts: list[str]
+    port: int = 9042
+    keyspace: str = "tsstore"
+    username: str | None = None
+    password: str | None = None
+    local_dc: str = "datacenter1"
+    replication: str = "SimpleStrategy"
+    replication_factor: int = 1
+    consistency: str = "LOCAL_QUORUM"
+    tls: bool = False
+    tls_ca: str | None = None
+    inflight: int = 256
+    data_dir: str | None = None  # the server's data directory, when local (for disk_bytes)
+
+
+def parse_cassandra_url(url: str) -> CassandraConfig:
+    """cassandra://[user:pass@]h1,h2[:port]/keyspace[?dc=&replication=&rf=&consistency=&tls=&tls_ca=&inflight=&data_dir=]"""
+    parts = urlsplit(url)
+    if parts.scheme != "cassandra":
+        raise ValueError(f"not a cassandra:// URL: {url!r}")
+    netloc = parts.netloc
+    user = password = None
+    if "@" in netloc:
+        cred, netloc = netloc.rsplit("@", 1)
+        user, _, password = cred.partition(":")
+        user, password = unquote(user), unquote(password)
+    port = 9042
+    hosts = []
+    for h in netloc.split(","):
+        if not h:
+            continue
+        if ":" in h:
+            h, p = h.rsplit(":", 1)
+            try:
+                port = int(p)
+            except ValueError:
+                raise ValueError(f"bad port {p!r} in {url!r}") from None
+        hosts.append(h)
+    if not hosts:
+        raise ValueError(f"no Cassandra host in {url!r}: use cassandra://host1,host2:9042/keyspace")
+    keyspace = parts.path.strip("/") or "tsstore"
+    if not keyspace.replace("_", "").isalnum():
+        raise ValueError(f"keyspace {keyspace!r} must be letters, digits and underscores")
+    q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+    known = {"dc", "replication", "rf", "consistency", "tls", "tls_ca", "inflight", "data_dir"}
+    unknown = set(q) - known
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(sorted(unknown))} in {url!r}; known: {', '.join(sorted(known))}")
+    try:
+        return CassandraConfig(
+            hosts, port, keyspace, user, password,
+            local_dc=q.get("dc", "datacenter1"),
+            replication=q.get("replication", "SimpleStrategy"),
+            replication_factor=int(q.get("rf", 1)),
+            consistency=q.get("consistency", "LOCAL_QUORUM").upper(),
+            tls=q.get("tls", "0") in ("1", "true", "yes"),
+            tls_ca=q.get("tls_ca"),
+            inflight=int(q.get("inflight", 256)),
+            data_dir=q.get("data_dir"),
+        )
+    except ValueError as exc:
+        raise ValueError(f"bad option in {url!r}: {exc}") from None
+
+
+ROOT = "."  # the root's partition key (Cassandra refuses an empty key)
+
+
+def _tree_rows(name: str):
+    parts = name.split(".")
+    for i, part in enumerate(parts):
+        yield ".".join(parts[:i]) or ROOT, part, i == len(parts) - 1
+
+
+class CassandraStore(SegmentStore):
+    kind = "cassandra"
+
+    def __init__(self, url_or_config: str | CassandraConfig):
+        super().__init__()
+        self.config = parse_cassandra_url(url_or_config) if isinstance(url_or_config, str) else url_or_config
+        self.cluster = None
+        self.session = None
+        self._sem: asyncio.Semaphore | None = None
+        self._known_nodes: set[tuple[str, str, bool]] = set()
+        self._children_cache: dict[str, tuple[float, list[Node]]] = {}
+        self._segment_counts: dict[tuple[str, int, int], int] = defaultdict(int)
+        self._meta_cache: dict[str, SeriesMeta] = {}
+
+    # -- connection and schema ----------------------------------------------------
+    async def open(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._connect)
+        self._sem = asyncio.Semaphore(self.config.inflight)
+
+    def _connect(self) -> None:
+        from cassandra import ConsistencyLevel
+        from cassandra.auth import PlainTextAuthProvider
+        from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+        from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
+
+        c = self.config
+        profile = ExecutionProfile(
+            load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=c.local_dc)),
+            consistency_level=getattr(ConsistencyLevel, c.consistency),
+            request_timeout=10,
+        )
+        kwargs = {}
+        if c.username:
+            kwargs["auth_provider"] = PlainTextAuthProvider(c.username, c.password or "")
+        if c.tls:
+            ctx = ssl.create_default_context(cafile=c.tls_ca)
+            kwargs["ssl_context"] = ctx
+        # Reconnect within seconds after an outage (the driver's default backs off to 10 min).
+        self.cluster = Cluster(c.hosts, port=c.port, protocol_version=5, execution_profiles={EXEC_PROFILE_DEFAULT: profile},
+                               connect_timeout=10, reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0), **kwargs)
+        try:
+            self.session = self.cluster.connect()
+        except Exception as exc:
+            raise StoreUnavailable(f"cannot connect to Cassandra at {','.join(c.hosts)}:{c.port}: {exc}") from exc
+        ks = c.keyspace
+        if c.replication == "SimpleStrategy":
+            repl = f"{{'class': 'SimpleStrategy', 'replication_factor': {c.replication_factor}}}"
+        else:
+            repl = f"{{'class': 'NetworkTopologyStrategy', '{c.local_dc}': {c.replication_factor}}}"
+        for cql in (
+            f"CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = {repl}",
+            f"""CREATE TABLE IF NOT EXISTS {ks}.segments (name text, level tinyint, window bigint, seq bigint, data blob,
+                PRIMARY KEY ((name, level, window), seq))
+                WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
+                                    'compaction_window_size': 1}}
+                AND gc_grace_seconds = 3600""",
+            f"CREATE TABLE IF NOT EXISTS {ks}.series (name text PRIMARY KEY, rollups text, aggregation text, xff double)",
+            f"CREATE TABLE IF NOT EXISTS {ks}.nodes (parent text, name text, leaf boolean, branch boolean, PRIMARY KEY (parent, name))",
+            f"CREATE TABLE IF NOT EXISTS {ks}.tags (tag text, value text, name text, PRIMARY KEY ((tag), value, name))",
+        ):
+            self.session.execute(cql, timeout=60)
+        p = self.session.prepare
+        self.q = {
+            "put": p(f"INSERT INTO {ks}.segments (name, level, window, seq, data) VALUES (?, ?, ?, ?, ?) USING TTL ?"),
+            "get": p(f"SELECT seq, data FROM {ks}.segments WHERE name=? AND level=? AND window=?"),
+            "trim": p(f"DELETE FROM {ks}.segments WHERE name=? AND level=? AND window=? AND seq < ?"),
+            "series_put": p(f"INSERT INTO {ks}.series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)"),
+            "series_get": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series WHERE name=?"),
+            "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),
+            "branch": p(f"INSERT INTO {ks}.nodes (parent, name, branch) VALUES (?, ?, true)"),
+            "children": p(f"SELECT name, leaf, branch FROM {ks}.nodes WHERE parent=?"),
+            "tag_put": p(f"INSERT INTO {ks}.tags (tag, value, name) VALUES (?, ?, ?)"),
+            "tag_names": p(f"SELECT DISTINCT tag FROM {ks}.tags"),
+            "tag_values": p(f"SELECT value, name FROM {ks}.tags WHERE tag=?"),
+            "tag_series": p(f"SELECT name FROM {ks}.tags WHERE tag=? AND value=?"),
+        }
+
+    async def close(self) -> None:
+        if self.cluster is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.cluster.shutdown)
+            self.cluster = None
+
+    # -- async bridge ---------------------------------------------------------------
+    async def _run(self, stmt, params=()):
+        """Execute one prepared statement; returns all rows. Driver failures -> StoreUnavailable."""
+        if self.session is None:
+            raise StoreUnavailable("Cassandra store is not open")
+        loop = asyncio.get_running_loop()
+        async with self._sem:
+            fut = loop.create_future()
+
+            def ok(rows):
+                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(rows))
+
+            def fail(exc):
+                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_exception(exc))
+
+            try:
+                rf = self.session.execute_async(stmt, params)
+            except Exception as exc:
+                raise StoreUnavailable(f"Cassandra request failed: {exc}") from exc
+            rows_acc: list = []
+
+            def page(rows):
+                if rows:
+                    rows_acc.extend(rows)
+                if rf.has_more_pages:
+                    rf.start_fetching_next_page()
+                else:
+                    ok(rows_acc)
+
+            rf.add_callbacks(page, fail)
+            try:
+                return await fut
+            except Exception as exc:
+                raise StoreUnavailable(f"Cassandra request failed: {type(exc).__name__}: {exc}") from exc
+
+    async def _run_all(self, calls):
+        return await asyncio.gather(*(self._run(stmt, params) for stmt, params in calls))
+
+    # -- series, tree, tags ------------------------------------------------------------
+    async def create_series(self, metas: list[SeriesMeta]) -> None:
+        calls = []
+        for m in metas:
+            calls.append((self.q["series_put"], (m.name, json.dumps([[r.step, r.points] for r in m.rollups]), m.aggregation, m.xff)))
+            if ";" in m.name:
+                calls.extend((self.q["tag_put"], (tag, value, m.name)) for tag, value in tag_rows(m.name))
+                continue
+            for parent, child, leaf in _tree_rows(m.name):
+                key = (parent, child, leaf)
+                if key not in self._known_nodes:
+                    self._known_nodes.add(key)
+                    calls.append((self.q["leaf" if leaf else "branch"], (parent, child)))
+                    self._children_cache.pop("" if parent == ROOT else parent, None)
+        await self._run_all(calls)
+        for m in metas:
+            self._meta_cache.setdefault(m.name, m)
+
+    async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
+        out = {n: self._meta_cache[n] for n in names if n in self._meta_cache}
+        missing = [n for n in names if n not in out]
+        results = await self._run_all((self.q["series_get"], (n,)) for n in missing)
+        for rows in results:
+            for name, rollups, aggregation, xff in rows:
+                meta = SeriesMeta(name, tuple(Rollup(s, p) for s, p in json.loads(rollups)), aggregation, xff)
+                self._meta_cache[name] = out[name] = meta
+        return out
+
+    async def children(self, parent: str) -> list[Node]:
+        cached = self._children_cache.get(parent)
+        if cached and time.monotonic() - cached[0] < CHILDREN_CACHE_SECONDS:
+            return cached[1]
+        rows = await self._run(self.q["children"], (parent or ROOT,))
+        prefix = parent + "." if parent else ""
+        nodes = sorted((Node(prefix + name, bool(leaf), bool(branch)) for name, leaf, branch in rows), key=lambda n: n.path)
+        self._children_cache[parent] = (time.monotonic(), nodes)
+        return nodes
+
+    async def tag_names(self) -> list[str]:
+        return sorted(r[0] for r in await self._run(self.q["tag_names"]))
+
+    async def tag_values(self, tag: str) -> dict[str, int]:
+        counts: dict[str, int] = defaultdict(int)
+        for value, _ in await self._run(self.q["tag_values"], (tag,)):
+            counts[value] += 1
+        return dict(sorted(counts.items()))
+
+    async def series_with_tag(self, tag: str, value: str | None = None) -> list[str]:
+        if value is None:
+            return sorted({name for _, name in await self._run(self.q["tag_values"], (tag,))})
+        return sorted(r[0] for r in await self._run(self.q["tag_series"], (tag, value)))
+
+    # -- points ------------------------------------------------------------------------
+    async def write(self, requests: list[WriteRequest]) -> None:
+        now = int(time.time())
+        calls, touched = [], []
+        for req, row in self.encode_requests(requests):
+            ttl = row.expires_at - now
+            if ttl <= 0:
+                continue  # already outside retention
+            calls.append((self.q["put"], (row.name, row.level, row.window, row.seq, row.blob, _ttl(row.expires_at, now))))
+            touched.append((req, row))
+        await self._run_all(calls)
+        compact = []
+        for req, row in touched:
+            key = (row.name, row.level, row.window)
+            self._segment_counts[key] += 1
+            if self._segment_counts[key] >= COMPACT_AFTER:
+                self._segment_counts[key] = 0
+                compact.append((req, row))
+        if compact:
+            await asyncio.gather(*(self._compact(req, row) for req, row in compact))
+
+    async def _compact(self, req: WriteRequest, row) -> None:
+        rows = await self._run(self.q["get"], (row.name, row.level, row.window))
+        if len(rows) < 2:
+            return
+        rows = sorted(rows, key=lambda r: r[0])
+        columns = req.slots.values.shape[1]
+        merged = self.decode_rows([(row.window, bytes(data)) for _, data in rows], req.step, columns)
+        newest = rows[-1][0]
+        ttl = _ttl(row.expires_at, int(time.time()))
+        blob = codec.encode(merged.ts, merged.values, row.window, req.step)
+        await self._run(self.q["put"], (row.name, row.level, row.window, newest, blob, ttl))
+        await self._run(self.q["trim"], (row.name, row.level, row.window, newest))
+
+    async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
+        columns = 1 if level == 0 else 5
+        windows = self.windows_between(step, start, end)
+        results = await self._run_all((self.q["get"], (name, level, w)) for w in windows)
+        parts = []
+        for window, rows in zip(windows, results):
+            if rows:
+                parts.append(self.decode_rows([(window, bytes(d)) for _, d in sorted(rows, key=lambda r: r[0])], step, columns))
+        return merge_last_wins(parts, columns).between(start, end)
+
+    async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
+        got = await asyncio.gather(*(self.read(n, *level_of[n], start, end) for n in names))
+        return dict(zip(names, got))
+
+    async def expire(self, now: int) -> int:
+        """Cassandra removes expired segments itself: every row carries its retention as TTL."""
+        return 0
+
+    async def disk_bytes(self) -> int:
+        if not self.config.data_dir:
+            return 0
+        root = Path(self.config.data_dir) / self.config.keyspace
+        return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
