@@ -278,7 +278,7 @@ cdef class RollupAggregator:
             self.reseed[i] = 0
             self.dirty[i] = 1
 
-    def drain(self):
+    def drain(self, bint coarse_provisional=True):
         cdef int64_t sid, base, i, o0, ok
         cdef int k
         cdef bint changed0
@@ -303,7 +303,10 @@ cdef class RollupAggregator:
                 ok = self.open_[i]
                 if ok == NONE:
                     continue
-                if self.dirty[i] or changed0:
+                if not coarse_provisional:
+                    if changed0:
+                        self.dirty[i] = 1
+                elif self.dirty[i] or changed0:
                     # the open finest slot always lies in the open coarse slots
                     a = self.acc + i * NCOL
                     s, c, lo, hi, last = a[0] + v0, a[1] + 1.0, a[2], a[3], v0

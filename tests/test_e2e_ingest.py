@@ -39,6 +39,7 @@ def _settings(tmp_path, **overrides) -> Settings:
         pickle_port=free_port(),
         http_port=free_port(),
         flush_interval=0.2,
+        rollup_provisional_interval=0.2,
         self_metrics_interval=0,
     )
     base.update(overrides)

@@ -142,7 +142,10 @@ class RollupAggregator:
             s.reseed[level] = False
             s.dirty[level] = True
 
-    def drain(self) -> Drained:
+    def drain(self, coarse_provisional: bool = True) -> Drained:
+        """Rows since the last drain; coarse_provisional=False keeps open coarse slots
+        pending (marked changed) instead of writing them: the store is written less often
+        and nothing is lost, since a restart reseeds open coarse slots from level 0."""
         writes, self._writes = self._writes, []
         reseed = []
         for sid in sorted(self._series):
@@ -156,7 +159,9 @@ class RollupAggregator:
             for k in range(1, len(s.steps)):
                 if s.open[k] == NONE:
                     continue
-                if s.dirty[k] or changed0:
+                if not coarse_provisional:
+                    s.dirty[k] = s.dirty[k] or changed0
+                elif s.dirty[k] or changed0:
                     # the open finest slot always lies in the open coarse slots
                     writes.append((sid, k, s.open[k], _merge(s.acc[k], s.val0)))
                     s.dirty[k] = False

@@ -32,6 +32,7 @@ class Settings:
     max_line_length: int = 16384  # bytes; longer lines are counted and dropped
     pickle_max_frame: int = 1 << 20  # bytes (carbon's PICKLE_RECEIVER_MAX_LENGTH)
     flush_interval: float = 10.0  # seconds between store flushes
+    rollup_provisional_interval: float = 60.0  # seconds between writes of still-open coarse slots
     wal_max_bytes: int = 8 << 30  # disk budget of the WAL; past it points are refused and counted
     max_pending_points: int = 2_000_000  # unacknowledged points before sockets stop being read
     self_metrics_interval: float = 60.0  # seconds; 0 disables tsstore.<host>.* metrics

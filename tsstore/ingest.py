@@ -57,6 +57,7 @@ class IngestPipeline:
         self._configured = np.zeros(0, bool)
         self._applied_since_flush = 0
         self._last_flush = time.monotonic()
+        self._last_coarse = 0.0
         self._stopping = False
         self._tasks: list[asyncio.Task] = []
         self._paused: set = set()  # transports paused for backpressure
@@ -306,7 +307,12 @@ class IngestPipeline:
     async def _flush(self, final: bool = False) -> None:
         self.wal.request_rotate()
         pos = self._pos
-        await self._write_drained(self.aggregator.drain())
+        # Open coarse slots are written every rollup_provisional_interval only: they can be
+        # rebuilt from level 0 after a crash, so the WAL may be trimmed without them.
+        coarse = final or time.monotonic() - self._last_coarse >= self.settings.rollup_provisional_interval
+        if coarse:
+            self._last_coarse = time.monotonic()
+        await self._write_drained(self.aggregator.drain(coarse), coarse)
         self._applied_since_flush = 0
         self._last_flush = time.monotonic()
         removed = await asyncio.get_running_loop().run_in_executor(self._wal_thread, self.wal.trim_before, pos.file_no)
@@ -315,7 +321,7 @@ class IngestPipeline:
         self.flushed.set()
         self.flushed = asyncio.Event()
 
-    async def _write_drained(self, d) -> None:
+    async def _write_drained(self, d, coarse: bool = True) -> None:
         requests = self._requests(d.w_sid, d.w_level, d.w_ts, d.w_values)
         max_level = max((r.level for r in requests), default=0)
         if len(d.rederive_level):
@@ -331,8 +337,8 @@ class IngestPipeline:
         if len(d.reseed_sid):
             await self._reseed(d)
             # Seeding changed open slots: write their corrected provisional values now.
-            again = self.aggregator.drain()
-            await self._write_drained(again)
+            again = self.aggregator.drain(coarse)
+            await self._write_drained(again, coarse)
 
     async def _rederive(self, sids, level: int, slots_ts) -> None:
         """Recompute closed coarse slots from the next finer level in the store."""

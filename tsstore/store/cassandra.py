@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 import ssl
+import threading
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -119,7 +120,6 @@ class CassandraStore(SegmentStore):
         self.config = parse_cassandra_url(url_or_config) if isinstance(url_or_config, str) else url_or_config
         self.cluster = None
         self.session = None
-        self._sem: asyncio.Semaphore | None = None
         self._known_nodes: set[tuple[str, str, bool]] = set()
         self._children_cache: dict[str, tuple[float, list[Node]]] = {}
         self._segment_counts: dict[tuple[str, int, int], int] = defaultdict(int)
@@ -128,7 +128,6 @@ class CassandraStore(SegmentStore):
     # -- connection and schema ----------------------------------------------------
     async def open(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._connect)
-        self._sem = asyncio.Semaphore(self.config.inflight)
 
     def _connect(self) -> None:
         from cassandra import ConsistencyLevel
@@ -194,42 +193,74 @@ class CassandraStore(SegmentStore):
             self.cluster = None
 
     # -- async bridge ---------------------------------------------------------------
-    async def _run(self, stmt, params=()):
-        """Execute one prepared statement; returns all rows. Driver failures -> StoreUnavailable."""
+    async def _run_all(self, calls):
+        """Execute many statements with at most `inflight` outstanding; rows of each, in order.
+
+        Completions are chained inside the driver's own thread and the event loop is woken
+        once for the whole group: per-statement wake-ups cost more than the statements.
+        """
+        calls = list(calls)
+        if not calls:
+            return []
         if self.session is None:
             raise StoreUnavailable("Cassandra store is not open")
         loop = asyncio.get_running_loop()
-        async with self._sem:
-            fut = loop.create_future()
+        fut = loop.create_future()
+        results: list = [None] * len(calls)
+        lock = threading.Lock()
+        state = {"next": 0, "remaining": len(calls), "error": None}
+        session = self.session
+
+        def finish_one():
+            with lock:
+                state["remaining"] -= 1
+                last = state["remaining"] == 0
+            if last:
+                err = state["error"]
+                loop.call_soon_threadsafe(
+                    lambda: fut.done() or (fut.set_exception(err) if err else fut.set_result(results)))
+            else:
+                launch()
+
+        def launch():
+            with lock:
+                i = state["next"]
+                if i >= len(calls):
+                    return
+                state["next"] = i + 1
+            stmt, params = calls[i]
+            acc: list = []
+            try:
+                rf = session.execute_async(stmt, params)
+            except Exception as exc:  # e.g. the session is shutting down
+                state["error"] = state["error"] or exc
+                finish_one()
+                return
 
             def ok(rows):
-                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_result(rows))
-
-            def fail(exc):
-                loop.call_soon_threadsafe(lambda: fut.done() or fut.set_exception(exc))
-
-            try:
-                rf = self.session.execute_async(stmt, params)
-            except Exception as exc:
-                raise StoreUnavailable(f"Cassandra request failed: {exc}") from exc
-            rows_acc: list = []
-
-            def page(rows):
                 if rows:
-                    rows_acc.extend(rows)
+                    acc.extend(rows)
                 if rf.has_more_pages:
                     rf.start_fetching_next_page()
-                else:
-                    ok(rows_acc)
+                    return
+                results[i] = acc
+                finish_one()
 
-            rf.add_callbacks(page, fail)
-            try:
-                return await fut
-            except Exception as exc:
-                raise StoreUnavailable(f"Cassandra request failed: {type(exc).__name__}: {exc}") from exc
+            def failed(exc):
+                state["error"] = state["error"] or exc
+                finish_one()
 
-    async def _run_all(self, calls):
-        return await asyncio.gather(*(self._run(stmt, params) for stmt, params in calls))
+            rf.add_callbacks(ok, failed)
+
+        for _ in range(min(self.config.inflight, len(calls))):
+            launch()
+        try:
+            return await fut
+        except Exception as exc:
+            raise StoreUnavailable(f"Cassandra request failed: {type(exc).__name__}: {exc}") from exc
+
+    async def _run(self, stmt, params=()):
+        return (await self._run_all([(stmt, params)]))[0]
 
     # -- series, tree, tags ------------------------------------------------------------
     async def create_series(self, metas: list[SeriesMeta]) -> None:
