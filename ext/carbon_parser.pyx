@@ -1,176 +1,351 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled carbon plaintext parser and series registry (twin: tsstore/_carbon_parser_py.py).
+"""Compiled carbon plaintext parser and series registry (twin: tsstore/_carbon_parser_py.py,
+which documents the behaviour; the tests hold the two to the same results).
 
-The hot path never creates Python objects per line: lines are scanned with pointers, names
-are looked up in a C open-addressing hash table keyed by their raw bytes, and plain
-decimal numbers are converted exactly in C (Clinger's fast path: an integer mantissa below
-2**53 divided by an exact power of ten is correctly rounded, so it equals float()).
-Anything unusual (exponents, underscores, inf/nan words, long mantissas) goes through
-CPython's own float parsing, and only new names reach Python code.
+Hot path: lines are scanned with pointers and no Python object is made per line. A line
+is taken in C only when the outcome is certain: exactly three fields separated by ASCII
+whitespace, value and timestamp in a plain decimal form converted exactly (see
+_fast_number), and a first field already known in the wire table (a C open-addressing hash
+table keyed by the raw bytes). A first field never seen before that is plain ASCII, untagged,
+is registered with one small Python call. Every other line (errors, NaN/inf, exotic numbers,
+non-ASCII, tagged names seen for the first time) goes through _slow_line, which is the twin's
+per-line code, so both implementations give the same answer by construction.
 """
+import os
 from collections import deque
 
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport calloc, free, malloc
+from libc.stdint cimport int64_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc, realloc, calloc
 from libc.string cimport memchr, memcmp, memcpy
-from libc.math cimport isnan, isfinite
 from cpython.bytes cimport PyBytes_FromStringAndSize
+from cpython.unicode cimport PyUnicode_DecodeASCII
 
 cnp.import_array()
 
 from tsstore import tags as _tags
 
 DROP_REASONS = ("bad_field_count", "bad_value", "bad_timestamp", "line_too_long", "bad_utf8", "bad_tags")
-cdef double TS_LIMIT = 4611686018427387904.0  # 2**62
+TS_LIMIT = 2.0 ** 62
+ERROR_TEXT_CHARS = 400
 
-cdef double[23] POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12,
-                         1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]
+cdef extern from *:
+    """
+    #include <stdint.h>
+    #include <string.h>
+
+    /* str.split() whitespace restricted to ASCII: \\t \\n \\v \\f \\r \\x1c-\\x1f and space. */
+    static const unsigned char TSS_WS[256] = {
+        [9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1,
+        [28] = 1, [29] = 1, [30] = 1, [31] = 1, [32] = 1,
+    };
+
+    #define TSS_PREFETCH(p) __builtin_prefetch((const void *)(p))
+
+    static inline uint64_t tss_mix(uint64_t a, uint64_t b) {
+        __uint128_t r = (__uint128_t)a * b;
+        return (uint64_t)r ^ (uint64_t)(r >> 64);
+    }
+
+    /* Seeded multiply-mix hash over 8-byte words (wyhash style). The seed is random per
+       process so a sender cannot precompute names that collide. */
+    static inline uint64_t tss_hash(const unsigned char *p, Py_ssize_t n, uint64_t seed) {
+        uint64_t h = seed ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
+        uint64_t w;
+        while (n >= 16) {
+            uint64_t w2;
+            memcpy(&w, p, 8);
+            memcpy(&w2, p + 8, 8);
+            h = tss_mix(w ^ h ^ 0xa0761d6478bd642fULL, w2 ^ 0xe7037ed1a0b428dbULL);
+            p += 16;
+            n -= 16;
+        }
+        if (n >= 8) {
+            memcpy(&w, p, 8);
+            h = tss_mix(w ^ h ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
+            p += 8;
+            n -= 8;
+        }
+        w = 0;
+        if (n > 0) memcpy(&w, p, (size_t)n);
+        return tss_mix(w ^ h ^ 0x1d8e4e27c47d124fULL, 0xa0761d6478bd642fULL ^ seed);
+    }
+
+    static const double TSS_POW10[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+                                          1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+    /* [+-]digits[.digits][(e|E)[+-]digits] with at least one digit before the exponent.
+       Exact when the digits form an integer m <= 2**53 and the power of ten p is within
+       +-22: m and 10**|p| are exact doubles and one IEEE multiply or divide rounds
+       correctly, so the result equals Python's float(). Returns 0 for anything else (the
+       caller then takes the slow path, which uses float() itself). */
+    static inline int tss_fast_number(const unsigned char *p, const unsigned char *end, double *out) {
+        int neg = 0, sig = 0, any = 0;
+        long exp10 = 0;
+        uint64_t m = 0;
+        if (p < end && (*p == '-' || *p == '+')) { neg = (*p == '-'); p++; }
+        while (p < end && (unsigned)(*p - '0') < 10) {
+            if (m || *p != '0') { if (++sig > 19) return 0; m = m * 10 + (uint64_t)(*p - '0'); }
+            any = 1; p++;
+        }
+        if (p < end && *p == '.') {
+            p++;
+            while (p < end && (unsigned)(*p - '0') < 10) {
+                if (m || *p != '0') { if (++sig > 19) return 0; m = m * 10 + (uint64_t)(*p - '0'); }
+                any = 1; exp10--; p++;
+                if (exp10 < -400) return 0;
+            }
+        }
+        if (!any) return 0;
+        if (p < end && (*p == 'e' || *p == 'E')) {
+            int eneg = 0, edigits = 0;
+            long e = 0;
+            p++;
+            if (p < end && (*p == '-' || *p == '+')) { eneg = (*p == '-'); p++; }
+            while (p < end && (unsigned)(*p - '0') < 10) {
+                e = e * 10 + (*p - '0'); p++;
+                if (++edigits > 6) return 0;
+            }
+            if (!edigits) return 0;
+            exp10 += eneg ? -e : e;
+        }
+        if (p != end) return 0;
+        double r;
+        if (m == 0) r = 0.0;
+        else {
+            if (m > (1ULL << 53) || exp10 > 22 || exp10 < -22) return 0;
+            r = (double)m;
+            if (exp10 > 0) r *= TSS_POW10[exp10];
+            else if (exp10 < 0) r /= TSS_POW10[-exp10];
+        }
+        *out = neg ? -r : r;
+        return 1;
+    }
+    """
+    const unsigned char* TSS_WS
+    void TSS_PREFETCH(const void* p) nogil
+    uint64_t tss_hash(const unsigned char* p, Py_ssize_t n, uint64_t seed) nogil
+    int tss_fast_number(const unsigned char* p, const unsigned char* end, double* out) nogil
+
+cdef uint64_t HASH_SEED = int.from_bytes(os.urandom(8), "little")
+cdef double C_TS_LIMIT = 4611686018427387904.0  # 2**62
+
+cdef enum:
+    FLAG_WIRE = 1   # key is a line's first field that resolves to sid
+    FLAG_NAME = 2   # key is the registered (canonical) name of sid
+    ARENA_BLOCK = 1 << 20
+    MAX_KEY = 0x7FFFFFFF
 
 
-cdef inline uint64_t _hash(const unsigned char* p, Py_ssize_t n) nogil:
-    cdef uint64_t h = 1469598103934665603ULL ^ <uint64_t>n
-    cdef uint64_t w
-    cdef Py_ssize_t i = 0
-    while i + 8 <= n:
-        memcpy(&w, p + i, 8)
-        h = (h ^ w) * 0x100000001b3ULL
-        h ^= h >> 29
-        i += 8
-    while i < n:
-        h = (h ^ p[i]) * 0x100000001b3ULL
-        i += 1
-    h ^= h >> 32
-    return h * 0x9E3779B97F4A7C15ULL
+def error_text(raw):
+    """The logged form of a bad line: decoded (bad bytes escaped), stripped, cut to 400 chars."""
+    return raw[: ERROR_TEXT_CHARS * 4].decode("utf-8", "backslashreplace").strip()[:ERROR_TEXT_CHARS]
 
 
-cdef struct Slot:
-    unsigned char* key
-    Py_ssize_t klen
+def resolves_to_itself(text):
+    """True when a line whose first field is `text` is stored under exactly `text`."""
+    if text.split() != [text]:
+        return False
+    if not _tags.is_tagged(text):
+        return True
+    try:
+        return _tags.canonical(text) == text
+    except _tags.InvalidTagError:
+        return False
+
+
+cdef struct Entry:  # 32 bytes: two per cache line
     uint64_t hash
+    const unsigned char* key
     int64_t sid
+    uint32_t klen
+    uint32_t flags
 
 
 cdef class SeriesRegistry:
-    """Dense integer ids for series names; raw tagged spellings alias their canonical id."""
-    cdef Slot* slots
+    """Dense integer ids for series names, shared by all connections.
+
+    One C hash table holds two kinds of keys (flags): registered names (id_of/get) and wire
+    spellings, the first field of a line that resolved to a name (a tagged name with tags in
+    any order, say). Keys live in an arena of large blocks, freed with the registry.
+    """
+    cdef Entry* table
     cdef Py_ssize_t cap, used
+    cdef uint64_t version      # bumped by every insert: lets a parser trust an earlier probe
     cdef list _names
+    cdef list _blocks          # arena blocks (as integer addresses), freed in __dealloc__
+    cdef unsigned char* arena
+    cdef Py_ssize_t arena_left
 
     def __cinit__(self):
-        self.cap = 1 << 16
+        self.cap = 1 << 12
         self.used = 0
-        self.slots = <Slot*>calloc(self.cap, sizeof(Slot))
-        if self.slots == NULL:
+        self.version = 0
+        self.table = <Entry*>calloc(self.cap, sizeof(Entry))
+        if self.table == NULL:
             raise MemoryError()
         self._names = []
+        self._blocks = []
+        self.arena = NULL
+        self.arena_left = 0
 
     def __dealloc__(self):
-        cdef Py_ssize_t i
-        if self.slots != NULL:
-            for i in range(self.cap):
-                if self.slots[i].key != NULL:
-                    free(self.slots[i].key)
-            free(self.slots)
+        if self.table != NULL:
+            free(self.table)
+        if self._blocks is not None:
+            for addr in self._blocks:
+                free(<void*><size_t>addr)
 
     def __len__(self):
         return len(self._names)
 
-    cdef inline int64_t lookup(self, const unsigned char* p, Py_ssize_t n, uint64_t h) nogil:
+    cdef inline int64_t lookup(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int want) noexcept nogil:
         cdef Py_ssize_t mask = self.cap - 1
         cdef Py_ssize_t i = <Py_ssize_t>(h & mask)
-        cdef Slot* s
+        cdef Entry* e
         while True:
-            s = &self.slots[i]
-            if s.key == NULL:
+            e = &self.table[i]
+            if e.key == NULL:
                 return -1
-            if s.hash == h and s.klen == n and memcmp(s.key, p, n) == 0:
-                return s.sid
+            if e.hash == h and e.klen == n and (e.flags & want) and memcmp(e.key, p, n) == 0:
+                return e.sid
             i = (i + 1) & mask
 
+    cdef const unsigned char* _store_key(self, const unsigned char* p, Py_ssize_t n) except NULL:
+        cdef unsigned char* block
+        cdef Py_ssize_t size
+        if n + 1 > self.arena_left:
+            size = ARENA_BLOCK if n + 1 <= ARENA_BLOCK // 16 else n + 1
+            block = <unsigned char*>malloc(size)
+            if block == NULL:
+                raise MemoryError()
+            self._blocks.append(<size_t>block)
+            if size == ARENA_BLOCK:
+                self.arena = block
+                self.arena_left = size
+            else:  # a big key gets a block of its own; the current block stays in use
+                memcpy(block, p, n)
+                return block
+        block = self.arena
+        memcpy(block, p, n)
+        self.arena += n
+        self.arena_left -= n
+        return block
+
     cdef int _grow(self) except -1:
-        cdef Slot* old = self.slots
+        cdef Entry* old = self.table
         cdef Py_ssize_t old_cap = self.cap, i, j, mask
-        cdef Slot* fresh = <Slot*>calloc(old_cap * 2, sizeof(Slot))
+        cdef Entry* fresh = <Entry*>calloc(old_cap * 2, sizeof(Entry))
         if fresh == NULL:
             raise MemoryError()
-        self.slots = fresh
-        self.cap = old_cap * 2
-        mask = self.cap - 1
+        mask = old_cap * 2 - 1
         for i in range(old_cap):
             if old[i].key != NULL:
                 j = <Py_ssize_t>(old[i].hash & mask)
-                while self.slots[j].key != NULL:
+                while fresh[j].key != NULL:
                     j = (j + 1) & mask
-                self.slots[j] = old[i]
+                fresh[j] = old[i]
+        self.table = fresh
+        self.cap = old_cap * 2
         free(old)
         return 0
 
-    cdef int insert(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int64_t sid) except -1:
+    cdef int insert(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int64_t sid, int flag) except -1:
+        """Map key -> sid under `flag`; an entry with the same key and sid just gains the flag."""
         cdef Py_ssize_t mask, i
+        cdef Entry* e
+        if n > MAX_KEY:
+            raise ValueError(f"series name of {n} bytes is too long")
         if (self.used + 1) * 2 > self.cap:
             self._grow()
         mask = self.cap - 1
         i = <Py_ssize_t>(h & mask)
-        while self.slots[i].key != NULL:
+        while self.table[i].key != NULL:
+            e = &self.table[i]
+            if e.hash == h and e.klen == n and e.sid == sid and memcmp(e.key, p, n) == 0:
+                e.flags |= flag
+                self.version += 1
+                return 0
             i = (i + 1) & mask
-        self.slots[i].key = <unsigned char*>malloc(n if n > 0 else 1)
-        if self.slots[i].key == NULL:
-            raise MemoryError()
-        memcpy(self.slots[i].key, p, n)
-        self.slots[i].klen = n
-        self.slots[i].hash = h
-        self.slots[i].sid = sid
+        e = &self.table[i]
+        e.key = self._store_key(p, n)
+        e.klen = <uint32_t>n
+        e.hash = h
+        e.sid = sid
+        e.flags = flag
         self.used += 1
+        self.version += 1
         return 0
 
     def get(self, name):
-        cdef const unsigned char[::1] mv = bytes(name)
+        cdef const unsigned char[::1] mv = _byte_view(name)
         cdef Py_ssize_t n = mv.shape[0]
         cdef const unsigned char* p = &mv[0] if n else <const unsigned char*>b""
-        return self.lookup(p, n, _hash(p, n))
+        return self.lookup(p, n, tss_hash(p, n, HASH_SEED), FLAG_NAME)
 
     def id_of(self, name):
-        cdef bytes raw = bytes(name)
-        cdef const unsigned char* p = <const unsigned char*>raw
-        cdef Py_ssize_t n = len(raw)
-        cdef uint64_t h = _hash(p, n)
-        cdef int64_t sid = self.lookup(p, n, h)
-        if sid < 0:
-            sid = len(self._names)
-            self._names.append(raw.decode("utf-8"))
-            self.insert(p, n, h, sid)
+        cdef const unsigned char[::1] mv = _byte_view(name)
+        cdef Py_ssize_t n = mv.shape[0]
+        cdef const unsigned char* p = &mv[0] if n else <const unsigned char*>b""
+        cdef uint64_t h = tss_hash(p, n, HASH_SEED)
+        cdef int64_t sid = self.lookup(p, n, h, FLAG_NAME)
+        if sid >= 0:
+            return sid
+        text = PyBytes_FromStringAndSize(<const char*>p, n).decode("utf-8")  # raises on bad UTF-8
+        sid = len(self._names)
+        self._names.append(text)
+        self.insert(p, n, h, sid, FLAG_NAME | (FLAG_WIRE if resolves_to_itself(text) else 0))
         return sid
 
     def name_of(self, Py_ssize_t sid):
+        if not 0 <= sid < len(self._names):
+            raise IndexError(f"no series with id {sid}")
         return self._names[sid]
 
     def names_since(self, Py_ssize_t first_sid):
-        return self._names[first_sid:]
+        return self._names[max(first_sid, 0):]
 
-    def resolve_new(self, raw):
-        """Id for a name seen on the wire for the first time; -2 bad UTF-8, -3 bad tags."""
-        raw = bytes(raw)
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return -2
-        if _tags.is_tagged(text):
-            try:
-                text = _tags.canonical(text)
-            except _tags.InvalidTagError:
-                return -3
-        cdef int64_t sid = self.id_of(text.encode("utf-8"))
+    def wire_id(self, str field):
+        """Id of a line's first field (already split and decoded); -1 when its tags are invalid."""
+        cdef bytes raw = field.encode("utf-8")
         cdef const unsigned char* p = <const unsigned char*>raw
         cdef Py_ssize_t n = len(raw)
-        cdef uint64_t h = _hash(p, n)
-        if self.lookup(p, n, h) < 0:
-            self.insert(p, n, h, sid)
+        cdef uint64_t h = tss_hash(p, n, HASH_SEED)
+        cdef int64_t sid = self.lookup(p, n, h, FLAG_WIRE)
+        if sid >= 0:
+            return sid
+        key = field
+        if _tags.is_tagged(field):
+            try:
+                key = _tags.canonical(field)
+            except _tags.InvalidTagError:
+                return -1
+        sid = self.id_of(key.encode("utf-8"))
+        self.insert(p, n, h, sid, FLAG_WIRE)
+        return sid
+
+    cdef int64_t new_plain_wire(self, const unsigned char* p, Py_ssize_t n, uint64_t h) except -2:
+        """wire_id for an ASCII first field without whitespace, ';' or '{': its own name."""
+        cdef int64_t sid = self.lookup(p, n, h, FLAG_NAME)
+        if sid < 0:
+            sid = len(self._names)
+            self._names.append(PyUnicode_DecodeASCII(<const char*>p, n, NULL))
+        self.insert(p, n, h, sid, FLAG_NAME | FLAG_WIRE)
         return sid
 
 
+cdef const unsigned char[::1] _byte_view(obj) except *:
+    """A contiguous byte view of any buffer (bytes, bytearray, memoryview of any format)."""
+    try:
+        return obj
+    except (TypeError, ValueError):
+        return memoryview(obj).tobytes()
+
+
 class PointBatch:
+    """Points of one feed: parallel numpy arrays (sids, timestamps, values) owned by the batch."""
+
     __slots__ = ("sids", "timestamps", "values")
 
     def __init__(self, sids, timestamps, values):
@@ -179,265 +354,433 @@ class PointBatch:
     def __len__(self):
         return len(self.sids)
 
-
-cdef inline bint _is_ws(unsigned char c) nogil:
-    return c == 32 or c == 9 or c == 13 or c == 11 or c == 12 or c == 10
-
-
-# Result codes of _parse_number
-DEF NUM_OK = 0
-DEF NUM_BAD = 1
-DEF NUM_SLOW = 2
+    def __repr__(self):
+        return f"PointBatch({len(self)} points)"
 
 
-cdef inline int _fast_number(const unsigned char* p, Py_ssize_t n, double* out, bint* is_int, int64_t* ival) nogil:
-    """Plain [-+]digits[.digits] with at most 15 significant digits; else NUM_SLOW."""
-    cdef Py_ssize_t i = 0, digits = 0, frac = 0
-    cdef bint neg = False, seen_dot = False
-    cdef uint64_t m = 0
-    cdef unsigned char c
-    if n == 0:
-        return NUM_BAD
-    if p[0] == 45 or p[0] == 43:  # - +
-        neg = p[0] == 45
-        i = 1
-    if i == n:
-        return NUM_SLOW
-    while i < n:
-        c = p[i]
-        if 48 <= c <= 57:
-            if digits > 0 or c != 48:
-                digits += 1
-            if digits > 15:
-                return NUM_SLOW
-            m = m * 10 + (c - 48)
-            if seen_dot:
-                frac += 1
-        elif c == 46 and not seen_dot:  # '.'
-            seen_dot = True
-        else:
-            return NUM_SLOW
-        i += 1
-    if seen_dot and n - (1 if (p[0] == 45 or p[0] == 43) else 0) == 1:
-        return NUM_SLOW  # a lone '.'
-    if frac > 22:
-        return NUM_SLOW
-    is_int[0] = not seen_dot
-    ival[0] = -<int64_t>m if neg else <int64_t>m
-    out[0] = (<double>m) / POW10[frac] if frac else <double>m
-    if neg:
-        out[0] = -out[0]
-    return NUM_OK
+cdef inline bint _plain_ascii_name(const unsigned char* p, Py_ssize_t n) noexcept nogil:
+    """No byte >= 0x80, no ';' and no '{': the name is not tagged and decodes as ASCII."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if p[i] >= 0x80 or p[i] == 59 or p[i] == 123:
+            return False
+    return True
 
 
-cdef object _float = float
+cdef enum:  # results of the C line scanner
+    LINE_BLANK = 0
+    LINE_FAST = 1
+    LINE_SLOW = 2
+    LINE_LONG = 3
+    BATCH = 32   # lines scanned ahead, so their hash-table reads overlap
 
 
-cdef inline int _parse_number(const unsigned char* p, Py_ssize_t n, double* out, bint* is_int, int64_t* ival) except -1:
-    cdef int r = _fast_number(p, n, out, is_int, ival)
-    if r != NUM_SLOW:
-        return r
-    is_int[0] = False
-    try:
-        out[0] = _float(PyBytes_FromStringAndSize(<const char*>p, n))
-    except ValueError:
-        return NUM_BAD
-    return NUM_OK
+cdef struct Fields:
+    const unsigned char* name
+    Py_ssize_t name_len
+    double value
+    int64_t ts
+
+
+cdef struct Pending:  # one scanned line of a batch
+    const unsigned char* s
+    Py_ssize_t n
+    int kind
+    Fields f
+    uint64_t h
+    Py_ssize_t slot   # table index of the probable entry, -1 when the name is absent
+
+
+cdef inline int _scan_line(const unsigned char* s, const unsigned char* e, Fields* f) noexcept nogil:
+    """Split a line into 3 ASCII-whitespace fields and convert the numbers when plain."""
+    cdef const unsigned char* v
+    cdef const unsigned char* v_end
+    cdef const unsigned char* t
+    cdef double ts
+    while s < e and TSS_WS[s[0]]:
+        s += 1
+    if s == e:
+        return LINE_BLANK
+    f.name = s
+    while s < e and not TSS_WS[s[0]]:
+        s += 1
+    f.name_len = s - f.name
+    while s < e and TSS_WS[s[0]]:
+        s += 1
+    v = s
+    while s < e and not TSS_WS[s[0]]:
+        s += 1
+    v_end = s
+    while s < e and TSS_WS[s[0]]:
+        s += 1
+    t = s
+    while s < e and not TSS_WS[s[0]]:
+        s += 1
+    if t == s:
+        return LINE_SLOW
+    if not tss_fast_number(t, s, &ts):
+        return LINE_SLOW
+    while s < e and TSS_WS[s[0]]:
+        s += 1
+    if s != e:
+        return LINE_SLOW
+    if not tss_fast_number(v, v_end, &f.value):
+        return LINE_SLOW
+    if not (-C_TS_LIMIT < ts < C_TS_LIMIT):
+        return LINE_SLOW
+    f.ts = <int64_t>ts
+    return LINE_FAST
 
 
 cdef class CarbonLineParser:
+    """One per connection: keeps the partial last line (at most max_line_length bytes)."""
     cdef readonly SeriesRegistry registry
-    cdef public Py_ssize_t max_line_length
+    cdef readonly Py_ssize_t max_line_length
     cdef public dict stats
     cdef public object recent_errors
-    cdef bytearray _partial
-    cdef bint _skipping
-    # counters kept in C during a feed, folded into stats at the end
-    cdef int64_t c_lines, c_points, c_nan, c_fields, c_value, c_ts, c_long, c_utf8, c_tags
+    # the partial last line of the previous feed
+    cdef unsigned char* partial
+    cdef Py_ssize_t partial_len, partial_cap
+    cdef bint skipping
+    # output rows of the current feed
+    cdef int64_t* out_sid
+    cdef int64_t* out_ts
+    cdef double* out_val
+    cdef Py_ssize_t out_len, out_cap
+    # counters of the current feed, folded into stats at its end
+    cdef int64_t n_lines, n_points, n_nan, n_fields, n_value, n_ts, n_long, n_utf8, n_tags
+
+    def __cinit__(self):
+        self.partial = NULL
+        self.out_sid = self.out_ts = NULL
+        self.out_val = NULL
 
     def __init__(self, SeriesRegistry registry, Py_ssize_t max_line_length=16384):
+        if max_line_length < 1:
+            raise ValueError("max_line_length must be at least 1")
         self.registry = registry
         self.max_line_length = max_line_length
         self.stats = {"lines": 0, "points": 0, "nan_values": 0}
-        for r in DROP_REASONS:
-            self.stats[r] = 0
+        for reason in DROP_REASONS:
+            self.stats[reason] = 0
         self.recent_errors = deque(maxlen=32)
-        self._partial = bytearray()
-        self._skipping = False
+        self.partial_len = self.partial_cap = 0
+        self.skipping = False
+        self.out_len = self.out_cap = 0
+
+    def __dealloc__(self):
+        free(self.partial)
+        free(self.out_sid)
+        free(self.out_ts)
+        free(self.out_val)
 
     def reset(self):
-        self._partial = bytearray()
-        self._skipping = False
+        """Forget the partial line (a TCP connection closed: carbon discards it)."""
+        self.partial_len = 0
+        self.skipping = False
 
-    cdef void _zero(self):
-        self.c_lines = self.c_points = self.c_nan = self.c_fields = self.c_value = 0
-        self.c_ts = self.c_long = self.c_utf8 = self.c_tags = 0
+    # ---- output rows -------------------------------------------------------------------
+
+    cdef int _grow_out(self) except -1:
+        cdef Py_ssize_t cap = self.out_cap * 2 if self.out_cap else 4096
+        cdef void* a = realloc(self.out_sid, cap * sizeof(int64_t))
+        if a == NULL:
+            raise MemoryError()
+        self.out_sid = <int64_t*>a
+        a = realloc(self.out_ts, cap * sizeof(int64_t))
+        if a == NULL:
+            raise MemoryError()
+        self.out_ts = <int64_t*>a
+        a = realloc(self.out_val, cap * sizeof(double))
+        if a == NULL:
+            raise MemoryError()
+        self.out_val = <double*>a
+        self.out_cap = cap
+        return 0
+
+    cdef inline int _emit(self, int64_t sid, int64_t ts, double value, int64_t now) except -1:
+        if self.out_len == self.out_cap:
+            self._grow_out()
+        self.out_sid[self.out_len] = sid
+        self.out_ts[self.out_len] = now if ts == -1 else ts
+        self.out_val[self.out_len] = value
+        self.out_len += 1
+        self.n_points += 1
+        return 0
+
+    cdef object _take_batch(self):
+        cdef Py_ssize_t k = self.out_len
+        cdef cnp.ndarray sids = np.empty(k, np.int64)
+        cdef cnp.ndarray tss = np.empty(k, np.int64)
+        cdef cnp.ndarray vals = np.empty(k, np.float64)
+        if k:
+            memcpy(cnp.PyArray_DATA(sids), self.out_sid, k * sizeof(int64_t))
+            memcpy(cnp.PyArray_DATA(tss), self.out_ts, k * sizeof(int64_t))
+            memcpy(cnp.PyArray_DATA(vals), self.out_val, k * sizeof(double))
+        self.out_len = 0
+        if self.out_cap > (1 << 20):  # do not keep a huge scratch after one huge feed
+            free(self.out_sid)
+            free(self.out_ts)
+            free(self.out_val)
+            self.out_sid = self.out_ts = NULL
+            self.out_val = NULL
+            self.out_cap = 0
+        return PointBatch(sids, tss, vals)
+
+    cdef void _begin(self) noexcept:
+        self.out_len = 0
+        self.n_lines = self.n_points = self.n_nan = self.n_fields = self.n_value = 0
+        self.n_ts = self.n_long = self.n_utf8 = self.n_tags = 0
 
     cdef void _fold(self):
-        s = self.stats
-        s["lines"] += self.c_lines
-        s["points"] += self.c_points
-        s["nan_values"] += self.c_nan
-        s["bad_field_count"] += self.c_fields
-        s["bad_value"] += self.c_value
-        s["bad_timestamp"] += self.c_ts
-        s["line_too_long"] += self.c_long
-        s["bad_utf8"] += self.c_utf8
-        s["bad_tags"] += self.c_tags
+        stats = self.stats
+        if self.n_lines:
+            stats["lines"] += self.n_lines
+        if self.n_points:
+            stats["points"] += self.n_points
+        if self.n_nan:
+            stats["nan_values"] += self.n_nan
+        if self.n_fields:
+            stats["bad_field_count"] += self.n_fields
+        if self.n_value:
+            stats["bad_value"] += self.n_value
+        if self.n_ts:
+            stats["bad_timestamp"] += self.n_ts
+        if self.n_long:
+            stats["line_too_long"] += self.n_long
+        if self.n_utf8:
+            stats["bad_utf8"] += self.n_utf8
+        if self.n_tags:
+            stats["bad_tags"] += self.n_tags
 
-    cdef void _error(self, str reason, const unsigned char* p, Py_ssize_t n):
-        self.recent_errors.append((reason, PyBytes_FromStringAndSize(<const char*>p, n if n < 400 else 400).decode("utf-8", "replace")))
+    # ---- lines ---------------------------------------------------------------------------
 
-    cdef int _line(self, const unsigned char* p, Py_ssize_t n, int64_t now,
-                   int64_t* sids, int64_t* tss, double* vals, Py_ssize_t* k) except -1:
-        cdef const unsigned char* line = p
-        cdef Py_ssize_t line_n = n
-        cdef Py_ssize_t a, b, i
-        cdef Py_ssize_t fs[3]
-        cdef Py_ssize_t fe[3]
-        cdef int nf = 0
-        cdef double value, tsd
-        cdef bint v_int, t_int
-        cdef int64_t v_ival, t_ival, sid, ts
-        # trim
-        a = 0
-        b = n
-        while a < b and _is_ws(p[a]):
-            a += 1
-        while b > a and _is_ws(p[b - 1]):
-            b -= 1
-        if a == b:
+    cdef int _too_long(self, const unsigned char* head, Py_ssize_t head_len,
+                       const unsigned char* rest, Py_ssize_t rest_len) except -1:
+        """Count an over-long line; its text is the first max_line_length + 1 bytes."""
+        cdef Py_ssize_t keep = self.max_line_length + 1
+        cdef bytes text
+        if head_len > keep:
+            head_len = keep
+        if rest_len > keep - head_len:
+            rest_len = keep - head_len
+        text = PyBytes_FromStringAndSize(<const char*>head, head_len) + \
+            PyBytes_FromStringAndSize(<const char*>rest, rest_len)
+        self.n_lines += 1
+        self.n_long += 1
+        self.recent_errors.append(("line_too_long", error_text(text)))
+        return 0
+
+    cdef int _drop(self, str reason, bytes raw) except -1:
+        self.recent_errors.append((reason, error_text(raw)))
+        return 0
+
+    cdef int _slow_line(self, bytes raw, int64_t now) except -1:
+        """The twin's per-line code, for every line the C scanner does not settle."""
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.n_lines += 1
+            self.n_utf8 += 1
+            return self._drop("bad_utf8", raw)
+        fields = text.split()
+        if not fields:
             return 0
-        self.c_lines += 1
-        i = a
-        while i < b:
-            while i < b and _is_ws(p[i]):
-                i += 1
-            if i >= b:
-                break
-            if nf == 3:
-                nf = 4
-                break
-            fs[nf] = i
-            while i < b and not _is_ws(p[i]):
-                i += 1
-            fe[nf] = i
-            nf += 1
-        if nf != 3:
-            self.c_fields += 1
-            self._error("bad_field_count", line, line_n)
+        self.n_lines += 1
+        if len(fields) != 3:
+            self.n_fields += 1
+            return self._drop("bad_field_count", raw)
+        try:
+            value = float(fields[1])
+        except ValueError:
+            self.n_value += 1
+            return self._drop("bad_value", raw)
+        try:
+            ts = float(fields[2])
+        except ValueError:
+            self.n_ts += 1
+            return self._drop("bad_timestamp", raw)
+        if value != value:
+            self.n_nan += 1
             return 0
-        if _parse_number(p + fs[1], fe[1] - fs[1], &value, &v_int, &v_ival) != NUM_OK:
-            self.c_value += 1
-            self._error("bad_value", line, line_n)
-            return 0
-        if _parse_number(p + fs[2], fe[2] - fs[2], &tsd, &t_int, &t_ival) != NUM_OK \
-                or not isfinite(tsd) or not (-TS_LIMIT < tsd < TS_LIMIT):
-            self.c_ts += 1
-            self._error("bad_timestamp", line, line_n)
-            return 0
-        if isnan(value):
-            self.c_nan += 1
-            return 0
-        h = _hash(p + fs[0], fe[0] - fs[0])
-        sid = self.registry.lookup(p + fs[0], fe[0] - fs[0], h)
+        if not -TS_LIMIT < ts < TS_LIMIT:
+            self.n_ts += 1
+            return self._drop("bad_timestamp", raw)
+        sid = self.registry.wire_id(fields[0])
         if sid < 0:
-            sid = self.registry.resolve_new(PyBytes_FromStringAndSize(<const char*>(p + fs[0]), fe[0] - fs[0]))
-            if sid == -2:
-                self.c_utf8 += 1
-                self._error("bad_utf8", line, line_n)
+            self.n_tags += 1
+            return self._drop("bad_tags", raw)
+        self._emit(sid, int(ts), value, now)
+        return 0
+
+    cdef int _line(self, const unsigned char* s, Py_ssize_t n, int64_t now) except -1:
+        cdef Fields f
+        cdef int r = _scan_line(s, s + n, &f)
+        cdef uint64_t h
+        cdef int64_t sid
+        if r == LINE_BLANK:
+            return 0
+        if r == LINE_FAST:
+            h = tss_hash(f.name, f.name_len, HASH_SEED)
+            sid = self.registry.lookup(f.name, f.name_len, h, FLAG_WIRE)
+            if sid < 0 and _plain_ascii_name(f.name, f.name_len):
+                sid = self.registry.new_plain_wire(f.name, f.name_len, h)
+            if sid >= 0:
+                self.n_lines += 1
+                return self._emit(sid, f.ts, f.value, now)
+        return self._slow_line(PyBytes_FromStringAndSize(<const char*>s, n), now)
+
+    cdef const unsigned char* _batch(self, const unsigned char* q, const unsigned char* end,
+                                     int64_t now) except? NULL:
+        """Up to BATCH complete lines from q: scan them and prefetch their table entries, then
+        settle them in order. Returns the start of the next line, NULL when none is complete."""
+        cdef Pending batch[BATCH]
+        cdef Pending* b
+        cdef const unsigned char* nl
+        cdef int count = 0, i
+        cdef SeriesRegistry reg = self.registry
+        cdef Entry* table = reg.table
+        cdef Py_ssize_t mask = reg.cap - 1, j
+        cdef uint64_t version = reg.version
+        cdef Entry* e
+        cdef int64_t sid
+        while count < BATCH and q < end:
+            nl = <const unsigned char*>memchr(q, 10, end - q)
+            if nl == NULL:
+                break
+            b = &batch[count]
+            b.s = q
+            b.n = nl - q
+            if b.n > self.max_line_length:
+                b.kind = LINE_LONG
+            else:
+                b.kind = _scan_line(q, nl, &b.f)
+                if b.kind == LINE_FAST:
+                    b.h = tss_hash(b.f.name, b.f.name_len, HASH_SEED)
+                    TSS_PREFETCH(&table[b.h & mask])
+            count += 1
+            q = nl + 1
+        if count == 0:
+            return NULL
+        # second pass: the entries have arrived; find the candidate and prefetch its key
+        for i in range(count):
+            b = &batch[i]
+            if b.kind != LINE_FAST:
+                continue
+            j = <Py_ssize_t>(b.h & mask)
+            b.slot = -1
+            while table[j].key != NULL:
+                e = &table[j]
+                if e.hash == b.h and e.klen == b.f.name_len and (e.flags & FLAG_WIRE):
+                    b.slot = j
+                    TSS_PREFETCH(e.key)
+                    break
+                j = (j + 1) & mask
+        # third pass, in line order; a registry change (a new name) voids the early probes
+        for i in range(count):
+            b = &batch[i]
+            if b.kind == LINE_FAST:
+                if reg.version == version:
+                    sid = -1
+                    if b.slot >= 0:
+                        e = &table[b.slot]
+                        if memcmp(e.key, b.f.name, b.f.name_len) == 0:
+                            sid = e.sid
+                        else:  # two names with one 64-bit hash: probe the whole chain
+                            sid = reg.lookup(b.f.name, b.f.name_len, b.h, FLAG_WIRE)
+                else:
+                    sid = reg.lookup(b.f.name, b.f.name_len, b.h, FLAG_WIRE)
+                if sid < 0 and _plain_ascii_name(b.f.name, b.f.name_len):
+                    sid = reg.new_plain_wire(b.f.name, b.f.name_len, b.h)
+                if sid >= 0:
+                    self.n_lines += 1
+                    self._emit(sid, b.f.ts, b.f.value, now)
+                else:
+                    self._slow_line(PyBytes_FromStringAndSize(<const char*>b.s, b.n), now)
+            elif b.kind == LINE_SLOW:
+                self._slow_line(PyBytes_FromStringAndSize(<const char*>b.s, b.n), now)
+            elif b.kind == LINE_LONG:
+                self._too_long(b.s, b.n, NULL, 0)
+        return q
+
+    cdef int _keep_partial(self, const unsigned char* p, Py_ssize_t n) except -1:
+        cdef Py_ssize_t need = self.partial_len + n
+        cdef Py_ssize_t cap
+        cdef void* a
+        if need > self.partial_cap:
+            cap = self.partial_cap * 2 if self.partial_cap else 256
+            if cap < need:
+                cap = need
+            if cap > self.max_line_length:
+                cap = self.max_line_length
+            a = realloc(self.partial, cap)
+            if a == NULL:
+                raise MemoryError()
+            self.partial = <unsigned char*>a
+            self.partial_cap = cap
+        memcpy(self.partial + self.partial_len, p, n)
+        self.partial_len = need
+        return 0
+
+    cdef int _run(self, const unsigned char* p, Py_ssize_t n, int64_t now) except -1:
+        cdef const unsigned char* q = p
+        cdef const unsigned char* end = p + n
+        cdef const unsigned char* nl
+        cdef Py_ssize_t maxlen = self.max_line_length, ln
+        if n == 0:
+            return 0
+        if self.skipping:
+            nl = <const unsigned char*>memchr(q, 10, end - q)
+            if nl == NULL:
                 return 0
-            if sid == -3:
-                self.c_tags += 1
-                self._error("bad_tags", line, line_n)
-                return 0
-        if t_int:
-            ts = now if t_ival == -1 else t_ival
-        else:
-            ts = now if tsd == -1.0 else <int64_t>tsd
-        sids[k[0]] = sid
-        tss[k[0]] = ts
-        vals[k[0]] = value
-        k[0] += 1
-        self.c_points += 1
+            self.skipping = False
+            q = nl + 1
+        if self.partial_len and q < end:
+            nl = <const unsigned char*>memchr(q, 10, end - q)
+            if nl != NULL:
+                ln = self.partial_len + (nl - q)
+                if ln > maxlen:
+                    self._too_long(self.partial, self.partial_len, q, nl - q)
+                else:
+                    self._keep_partial(q, nl - q)
+                    self._line(self.partial, ln, now)
+                self.partial_len = 0
+                q = nl + 1
+        while q < end:
+            nl = self._batch(q, end, now)
+            if nl == NULL:
+                break
+            q = nl
+        if q < end:
+            if self.partial_len + (end - q) > maxlen:
+                self._too_long(self.partial, self.partial_len, q, end - q)
+                self.partial_len = 0
+                self.skipping = True
+            else:
+                self._keep_partial(q, end - q)
         return 0
 
     def feed(self, data, int64_t now):
-        cdef const unsigned char[::1] mv = bytes(data) if not isinstance(data, bytes) else data
+        """Points of the complete lines in `data` (bytes-like); the last partial line is kept."""
+        cdef const unsigned char[::1] mv = _byte_view(data)
         cdef Py_ssize_t n = mv.shape[0]
-        cdef const unsigned char* p = &mv[0] if n else <const unsigned char*>b""
-        cdef Py_ssize_t lines = 1, i = 0, start = 0, k = 0
-        cdef const unsigned char* q
-        cdef const unsigned char* nl
-        # upper bound on output rows: newlines (+1 for the partial line completed first)
-        q = p
-        while True:
-            nl = <const unsigned char*>memchr(q, 10, n - (q - p)) if n - (q - p) > 0 else NULL
-            if nl == NULL:
-                break
-            lines += 1
-            q = nl + 1
-        cdef cnp.ndarray[int64_t, ndim=1] a_sid = np.empty(lines, np.int64)
-        cdef cnp.ndarray[int64_t, ndim=1] a_ts = np.empty(lines, np.int64)
-        cdef cnp.ndarray[double, ndim=1] a_val = np.empty(lines, np.float64)
-        cdef int64_t* sids = <int64_t*>a_sid.data
-        cdef int64_t* tss = <int64_t*>a_ts.data
-        cdef double* vals = <double*>a_val.data
-        cdef bytes joined
-        self._zero()
+        self._begin()
         try:
-            while start < n:
-                nl = <const unsigned char*>memchr(p + start, 10, n - start)
-                if nl == NULL:
-                    break
-                i = nl - p
-                if self._skipping:
-                    self._skipping = False
-                    self._partial = bytearray()
-                elif len(self._partial):
-                    if len(self._partial) + (i - start) > self.max_line_length:
-                        self.c_long += 1
-                        joined = bytes(self._partial) + bytes(mv[start:min(i, start + 400)])
-                        self._error("line_too_long", <const unsigned char*>joined, len(joined))
-                    else:
-                        self._partial += mv[start:i]
-                        joined = bytes(self._partial)
-                        self._line(<const unsigned char*>joined, len(joined), now, sids, tss, vals, &k)
-                    self._partial = bytearray()
-                elif i - start > self.max_line_length:
-                    self.c_long += 1
-                    self._error("line_too_long", p + start, i - start)
-                else:
-                    self._line(p + start, i - start, now, sids, tss, vals, &k)
-                start = i + 1
-            if start < n and not self._skipping:
-                if len(self._partial) + (n - start) > self.max_line_length:
-                    self.c_long += 1
-                    self._partial += mv[start:n]
-                    self._error("line_too_long", <const unsigned char*>(<char*>self._partial), len(self._partial))
-                    self._partial = bytearray()
-                    self._skipping = True
-                else:
-                    self._partial += mv[start:n]
+            if n:
+                self._run(&mv[0], n, now)
         finally:
             self._fold()
-        return PointBatch(a_sid[:k].copy(), a_ts[:k].copy(), a_val[:k].copy())
+        return self._take_batch()
 
     def finish(self, int64_t now):
         """Parse a last line that had no newline (a UDP datagram's last line)."""
-        cdef cnp.ndarray[int64_t, ndim=1] a_sid = np.empty(1, np.int64)
-        cdef cnp.ndarray[int64_t, ndim=1] a_ts = np.empty(1, np.int64)
-        cdef cnp.ndarray[double, ndim=1] a_val = np.empty(1, np.float64)
-        cdef Py_ssize_t k = 0
-        cdef bytes line
-        if self._skipping or not len(self._partial):
-            self.reset()
-            return PointBatch(a_sid[:0], a_ts[:0], a_val[:0])
-        line = bytes(self._partial)
-        self._partial = bytearray()
-        self._zero()
+        cdef bytes line = PyBytes_FromStringAndSize(<const char*>self.partial, self.partial_len) \
+            if self.partial_len and not self.skipping else None
+        self.reset()
+        self._begin()
         try:
-            self._line(<const unsigned char*>line, len(line), now, <int64_t*>a_sid.data, <int64_t*>a_ts.data, <double*>a_val.data, &k)
+            if line is not None:
+                self._line(<const unsigned char*>line, len(line), now)
         finally:
             self._fold()
-        return PointBatch(a_sid[:k], a_ts[:k], a_val[:k])
+        return self._take_batch()

@@ -1,18 +1,29 @@
 """Pure-Python twin of ext/carbon_parser.pyx: the carbon plaintext parser and series registry.
 
-Behaviour is defined once and checked twice: tests run every case against both.
+Behaviour is defined here and checked twice: the tests run every case against both
+implementations and compare them on generated streams.
 
-A line is `<path> <value> <timestamp>`, split only at '\\n', trimmed, split on runs of ASCII
-whitespace into exactly three fields. Checks, in this order, each a counted drop:
-field count (bad_field_count), value as Python float() (bad_value), timestamp as float()
-and finite (bad_timestamp), then a NaN value is dropped silently (nan_values), then a new
-name must be UTF-8 (bad_utf8) and, when tagged, valid tags (bad_tags; stored canonical).
-A line longer than max_line_length bytes is dropped (line_too_long) without buffering it.
-Timestamp -1 means now; others are truncated toward zero.
+A line is the bytes between two '\\n'. Per line, as carbon does (decode, strip, split,
+float(), float()), the outcome is exactly one of:
+
+* longer than max_line_length bytes (the '\\n' excluded) -> ``line_too_long``; it is never
+  buffered beyond that length, and the rest up to its '\\n' is skipped;
+* not valid UTF-8 -> ``bad_utf8``;
+* blank (only whitespace) -> skipped, not counted at all;
+* not exactly 3 whitespace-separated fields (Python ``str.split()``, so Unicode
+  whitespace separates too) -> ``bad_field_count``;
+* value not accepted by ``float()`` -> ``bad_value``; timestamp -> ``bad_timestamp``;
+* value NaN -> ``nan_values`` (dropped silently, as carbon);
+* timestamp NaN, infinite or beyond +-2**62 s (no int64 slot) -> ``bad_timestamp``;
+* tagged name (``;`` or OpenMetrics ``{...}``) that breaks the tag rules -> ``bad_tags``;
+* otherwise a point: the name (canonical when tagged), ``int(timestamp)`` truncated
+  toward zero, with -1 (carbon tests ``int(ts) == -1``) meaning ``now``, and the value.
+
+Every line that is not blank counts in ``lines``; so lines == points + nan_values + the
+drop counters.
 """
 from __future__ import annotations
 
-import math
 from collections import deque
 
 import numpy as np
@@ -20,55 +31,84 @@ import numpy as np
 from tsstore import tags
 
 DROP_REASONS = ("bad_field_count", "bad_value", "bad_timestamp", "line_too_long", "bad_utf8", "bad_tags")
-_WS = b" \t\r\x0b\x0c"
-TS_LIMIT = 2.0**62  # timestamps beyond this cannot be stored as int64 seconds
+TS_LIMIT = 2.0**62  # timestamps must fit int64 seconds with room for slot arithmetic
+ERROR_TEXT_CHARS = 400
+
+
+def error_text(raw: bytes) -> str:
+    """The logged form of a bad line: decoded (bad bytes escaped), stripped, cut to 400 chars."""
+    return raw[: ERROR_TEXT_CHARS * 4].decode("utf-8", "backslashreplace").strip()[:ERROR_TEXT_CHARS]
+
+
+def resolves_to_itself(text: str) -> bool:
+    """True when a line whose first field is `text` is stored under exactly `text`."""
+    if text.split() != [text]:
+        return False
+    if not tags.is_tagged(text):
+        return True
+    try:
+        return tags.canonical(text) == text
+    except tags.InvalidTagError:
+        return False
 
 
 class SeriesRegistry:
-    """Dense integer ids for series names; raw tagged spellings alias their canonical id."""
+    """Dense integer ids for series names, shared by all connections.
+
+    Two maps: names (canonical, as given to id_of) and wire spellings (the first field of a
+    line, e.g. a tagged name with its tags in any order) that resolved to a name.
+    """
 
     def __init__(self):
         self._ids: dict[bytes, int] = {}
+        self._wire: dict[bytes, int] = {}
         self._names: list[str] = []
 
     def __len__(self) -> int:
         return len(self._names)
 
-    def get(self, name: bytes) -> int:
-        return self._ids.get(bytes(name), -1)
+    def get(self, name) -> int:
+        return self._ids.get(bytes(memoryview(name)), -1)
 
-    def id_of(self, name: bytes) -> int:
-        name = bytes(name)
+    def id_of(self, name) -> int:
+        name = bytes(memoryview(name))
         sid = self._ids.get(name)
         if sid is None:
+            text = name.decode("utf-8")  # raises on invalid UTF-8: nothing is registered
             sid = len(self._names)
-            self._names.append(name.decode("utf-8"))
+            self._names.append(text)
             self._ids[name] = sid
+            if resolves_to_itself(text):
+                self._wire[name] = sid
         return sid
 
     def name_of(self, sid: int) -> str:
+        if not 0 <= sid < len(self._names):
+            raise IndexError(f"no series with id {sid}")
         return self._names[sid]
 
     def names_since(self, first_sid: int) -> list[str]:
-        return self._names[first_sid:]
+        return self._names[max(first_sid, 0):]
 
-    def resolve_new(self, raw: bytes) -> int:
-        """Id for a name seen on the wire for the first time; -2 bad UTF-8, -3 bad tags."""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return -2
-        if tags.is_tagged(text):
-            try:
-                text = tags.canonical(text)
-            except tags.InvalidTagError:
-                return -3
-        sid = self.id_of(text.encode("utf-8"))
-        self._ids[raw] = sid
+    def wire_id(self, field: str) -> int:
+        """Id of a line's first field (already split and decoded); -1 when its tags are invalid."""
+        raw = field.encode("utf-8")
+        sid = self._wire.get(raw)
+        if sid is None:
+            key = field
+            if tags.is_tagged(field):
+                try:
+                    key = tags.canonical(field)
+                except tags.InvalidTagError:
+                    return -1
+            sid = self.id_of(key.encode("utf-8"))
+            self._wire[raw] = sid
         return sid
 
 
 class PointBatch:
+    """Points of one feed: parallel numpy arrays (sids, timestamps, values) owned by the batch."""
+
     __slots__ = ("sids", "timestamps", "values")
 
     def __init__(self, sids, timestamps, values):
@@ -77,13 +117,16 @@ class PointBatch:
     def __len__(self) -> int:
         return len(self.sids)
 
-
-def _empty_batch() -> PointBatch:
-    return PointBatch(np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64))
+    def __repr__(self) -> str:
+        return f"PointBatch({len(self)} points)"
 
 
 class CarbonLineParser:
+    """One per connection: keeps the partial last line between feeds."""
+
     def __init__(self, registry: SeriesRegistry, max_line_length: int = 16384):
+        if max_line_length < 1:
+            raise ValueError("max_line_length must be at least 1")
         self.registry = registry
         self.max_line_length = max_line_length
         self.stats = {"lines": 0, "points": 0, "nan_values": 0, **{r: 0 for r in DROP_REASONS}}
@@ -92,89 +135,98 @@ class CarbonLineParser:
         self._skipping = False  # inside an over-long line, until its newline
 
     def reset(self) -> None:
+        """Forget the partial line (a TCP connection closed: carbon discards it)."""
         self._partial = b""
         self._skipping = False
 
-    def _drop(self, reason: str, line: bytes) -> None:
-        self.stats[reason] += 1
-        self.recent_errors.append((reason, line[:400].decode("utf-8", "replace")))
-
     def feed(self, data, now: int) -> PointBatch:
-        data = bytes(data)
-        out_s, out_t, out_v = [], [], []
-        start = 0
+        data = memoryview(data).tobytes()
+        out = ([], [], [])
+        pos, n = 0, len(data)
+        if self._skipping:
+            nl = data.find(b"\n")
+            if nl < 0:
+                return _batch(out)
+            self._skipping = False
+            pos = nl + 1
         while True:
-            nl = data.find(b"\n", start)
+            nl = data.find(b"\n", pos)
             if nl < 0:
                 break
-            piece = data[start:nl]
-            start = nl + 1
-            if self._skipping:
-                self._skipping = False
-                self._partial = b""
-                continue
-            line = self._partial + piece if self._partial else piece
+            line = self._partial + data[pos:nl] if self._partial else data[pos:nl]
             self._partial = b""
+            pos = nl + 1
             if len(line) > self.max_line_length:
-                self._drop("line_too_long", line)
-                continue
-            self._line(line, now, out_s, out_t, out_v)
-        tail = data[start:]
-        if tail and not self._skipping:
-            if len(self._partial) + len(tail) > self.max_line_length:
-                self._drop("line_too_long", self._partial + tail)
+                self._too_long(line)
+            else:
+                self._line(line, now, out)
+        if pos < n:
+            if len(self._partial) + n - pos > self.max_line_length:
+                self._too_long(self._partial + data[pos : pos + self.max_line_length + 1])
                 self._partial = b""
                 self._skipping = True
             else:
-                self._partial += tail
-        return PointBatch(np.array(out_s, np.int64), np.array(out_t, np.int64), np.array(out_v, np.float64))
+                self._partial += data[pos:]
+        return _batch(out)
 
     def finish(self, now: int) -> PointBatch:
         """Parse a last line that had no newline (a UDP datagram's last line)."""
-        if self._skipping or not self._partial:
-            self.reset()
-            return _empty_batch()
-        line, self._partial = self._partial, b""
-        out_s, out_t, out_v = [], [], []
-        self._line(line, now, out_s, out_t, out_v)
-        return PointBatch(np.array(out_s, np.int64), np.array(out_t, np.int64), np.array(out_v, np.float64))
+        line = self._partial
+        skipping = self._skipping
+        self.reset()
+        out = ([], [], [])
+        if line and not skipping:
+            self._line(line, now, out)
+        return _batch(out)
 
-    def _line(self, line: bytes, now: int, out_s, out_t, out_v) -> None:
-        stripped = line.strip(_WS)
-        if not stripped:
-            return
+    def _drop(self, reason: str, raw: bytes) -> None:
+        self.stats[reason] += 1
+        self.recent_errors.append((reason, error_text(raw)))
+
+    def _too_long(self, line: bytes) -> None:
         self.stats["lines"] += 1
-        fields = stripped.split()
+        self._drop("line_too_long", line[: self.max_line_length + 1])
+
+    def _line(self, raw: bytes, now: int, out) -> None:
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            self.stats["lines"] += 1
+            self._drop("bad_utf8", raw)
+            return
+        fields = text.split()
+        if not fields:
+            return  # blank line
+        self.stats["lines"] += 1
         if len(fields) != 3:
-            self._drop("bad_field_count", line)
+            self._drop("bad_field_count", raw)
             return
         try:
             value = float(fields[1])
         except ValueError:
-            self._drop("bad_value", line)
+            self._drop("bad_value", raw)
             return
         try:
             ts = float(fields[2])
         except ValueError:
-            self._drop("bad_timestamp", line)
-            return
-        if not math.isfinite(ts) or not -TS_LIMIT < ts < TS_LIMIT:
-            self._drop("bad_timestamp", line)
+            self._drop("bad_timestamp", raw)
             return
         if value != value:
             self.stats["nan_values"] += 1
             return
-        sid = self.registry.get(fields[0])
+        if not -TS_LIMIT < ts < TS_LIMIT:  # also false for NaN
+            self._drop("bad_timestamp", raw)
+            return
+        sid = self.registry.wire_id(fields[0])
         if sid < 0:
-            sid = self.registry.resolve_new(fields[0])
-            if sid == -2:
-                self._drop("bad_utf8", line)
-                return
-            if sid == -3:
-                self._drop("bad_tags", line)
-                return
-        out_s.append(sid)
-        out_t.append(now if ts == -1 else int(ts))
-        out_v.append(value)
+            self._drop("bad_tags", raw)
+            return
+        stamp = int(ts)
+        out[0].append(sid)
+        out[1].append(now if stamp == -1 else stamp)
+        out[2].append(value)
         self.stats["points"] += 1
 
+
+def _batch(out) -> PointBatch:
+    return PointBatch(np.array(out[0], np.int64), np.array(out[1], np.int64), np.array(out[2], np.float64))
