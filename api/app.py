@@ -45,9 +45,11 @@ def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="tsstore", version=tsstore.__version__, docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.ctx = ctx
-    from tsstore.api import status
+    from tsstore.api import functions, status, tags
 
     app.include_router(status.router)
+    app.include_router(functions.router)
+    app.include_router(tags.router)
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest):

@@ -64,7 +64,7 @@ def consolidate(values: np.ndarray, vpp: int, func: str, xff: float = 0.0) -> np
     """Consolidate consecutive groups of vpp values (the last group may be partial).
 
     A bucket is null unless it holds at least one non-null value and
-    non_null / vpp >= xFilesFactor. avg_zero counts nulls as zero.
+    non_null / group size >= xFilesFactor. avg_zero counts nulls as zero.
     """
     if vpp <= 1:
         return values
@@ -75,24 +75,25 @@ def consolidate(values: np.ndarray, vpp: int, func: str, xff: float = 0.0) -> np
     block = padded.reshape(groups, vpp)
     known = ~np.isnan(block)
     count = known.sum(axis=1)
+    size = np.full(groups, vpp)
+    if groups and n % vpp:
+        size[-1] = n % vpp
     with np.errstate(invalid="ignore", divide="ignore"):
         if func in ("average", "avg"):
             out = np.nansum(block, axis=1) / count
         elif func == "avg_zero":
-            out = np.nansum(block, axis=1) / vpp
+            out = np.nansum(block, axis=1) / size
         elif func == "sum":
             out = np.nansum(block, axis=1)
         elif func == "min":
-            out = np.where(count > 0, np.nanmin(np.where(known, block, np.inf), axis=1), np.nan)
+            out = np.min(np.where(known, block, np.inf), axis=1)
         elif func == "max":
-            out = np.where(count > 0, np.nanmax(np.where(known, block, -np.inf), axis=1), np.nan)
+            out = np.max(np.where(known, block, -np.inf), axis=1)
         elif func == "first":
-            idx = np.argmax(known, axis=1)
-            out = block[np.arange(groups), idx]
+            out = block[np.arange(groups), np.argmax(known, axis=1)]
         elif func == "last":
-            idx = vpp - 1 - np.argmax(known[:, ::-1], axis=1)
-            out = block[np.arange(groups), idx]
+            out = block[np.arange(groups), vpp - 1 - np.argmax(known[:, ::-1], axis=1)]
         else:
             raise ValueError(f"unknown consolidation function {func!r}")
-    ok = (count > 0) & (count / vpp >= xff)
+    ok = (count > 0) & (count / size >= xff)
     return np.where(ok, out, np.nan)

@@ -1,0 +1,60 @@
+"""/functions and /functions/<name>, served from the function registry (what Grafana's
+query editor reads)."""
+from __future__ import annotations
+
+import math
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from tsstore.query.functions import registry
+
+router = APIRouter()
+PIE = {"average", "maximum", "minimum"}
+
+
+def _dumps(obj, pretty: bool) -> bytes:
+    body = orjson.dumps(_finite(obj), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS if pretty else 0)
+    return body.replace(b'"__INF__"', b"1e9999")
+
+
+def _finite(obj):
+    """JSON has no infinity: graphite-web writes 1e9999 (keepLastValue's default limit)."""
+    if isinstance(obj, float) and math.isinf(obj):
+        return "__INF__"
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+@router.api_route("/functions", methods=["GET", "POST", "PUT", "DELETE"])
+@router.api_route("/functions/", methods=["GET", "POST", "PUT", "DELETE"])
+async def functions(request: Request):
+    if request.method != "GET":
+        return JSONResponse({"error": "only GET is allowed"}, status_code=405)
+    q = request.query_params
+    if q.get("type") == "pie":
+        out = {name: {"name": name, "group": "Pie", "description": f"pie chart slice value: {name}"} for name in sorted(PIE)}
+        return Response(_dumps(out, bool(q.get("pretty"))), media_type="application/json")
+    group = q.get("group")
+    grouped = q.get("grouped", "").lower() in ("1", "true")
+    out: dict = {}
+    for name, fn in sorted(registry.all_functions().items()):
+        if group and fn.group != group:
+            continue
+        if grouped:
+            out.setdefault(fn.group, {})[name] = fn.info()
+        else:
+            out[name] = fn.info()
+    return Response(_dumps(out, bool(q.get("pretty"))), media_type="application/json")
+
+
+@router.get("/functions/{name}")
+async def function_info(name: str, request: Request):
+    fn = registry.get(name)
+    if fn is None:
+        return JSONResponse({"error": f"Function not found: {name}"}, status_code=404)
+    return Response(_dumps(fn.info(), bool(request.query_params.get("pretty"))), media_type="application/json")

@@ -1,0 +1,161 @@
+"""The /tags endpoints over the store's tag index (graphite-web's shapes)."""
+from __future__ import annotations
+
+import re
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from tsstore import tagquery, tags as tagmod
+from tsstore.api.params import read_params
+
+router = APIRouter()
+AUTOCOMPLETE_LIMIT = 100
+
+
+def _json(obj, status: int = 200) -> Response:
+    return Response(orjson.dumps(obj), status_code=status, media_type="application/json")
+
+
+def _error(message: str, status: int = 400) -> Response:
+    return _json({"error": message}, status)
+
+
+def _limit(params, default=None):
+    value = params.get("limit")
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError:
+        return default
+
+
+@router.api_route("/tags/tagSeries", methods=["GET", "POST"])
+async def tag_series(request: Request):
+    if request.method != "POST":
+        return _error("use POST", 405)
+    params = await read_params(request)
+    path = params.get("path")
+    if not path:
+        return _error("no path specified")
+    try:
+        return _json(tagmod.canonical(path))
+    except tagmod.InvalidTagError as exc:
+        return _error(str(exc))
+
+
+@router.api_route("/tags/tagMultiSeries", methods=["GET", "POST"])
+async def tag_multi_series(request: Request):
+    if request.method != "POST":
+        return _error("use POST", 405)
+    params = await read_params(request)
+    paths = params.getlist("path") or params.getlist("path[]")
+    if not paths:
+        return _error("no paths specified")
+    try:
+        return _json([tagmod.canonical(p) for p in paths])
+    except tagmod.InvalidTagError as exc:
+        return _error(str(exc))
+
+
+@router.api_route("/tags/delSeries", methods=["GET", "POST"])
+async def del_series(request: Request):
+    if request.method != "POST":
+        return _error("use POST", 405)
+    # Series disappear from the tag index when their data expires; deleting early is not
+    # supported by the stores yet, so the answer says so instead of pretending.
+    return _error("deleting series from the tag index is not supported by tsstore yet", 501)
+
+
+@router.api_route("/tags/findSeries", methods=["GET", "POST"])
+async def find_series(request: Request):
+    params = await read_params(request)
+    exprs = params.getlist("expr") or params.getlist("expr[]")
+    if not exprs:
+        return _error("no tag expressions specified")
+    try:
+        names = await tagquery.find_series(request.app.state.ctx.store, exprs)
+    except tagquery.TagQueryError as exc:
+        return _error(str(exc))
+    return _json(names)
+
+
+async def _series_for(request, exprs):
+    try:
+        return await tagquery.find_series(request.app.state.ctx.store, exprs)
+    except tagquery.TagQueryError as exc:
+        raise ValueError(str(exc)) from None
+
+
+@router.api_route("/tags/autoComplete/tags", methods=["GET", "POST"])
+async def autocomplete_tags(request: Request):
+    params = await read_params(request)
+    store = request.app.state.ctx.store
+    prefix = params.get("tagPrefix") or ""
+    limit = _limit(params, AUTOCOMPLETE_LIMIT)
+    exprs = params.getlist("expr") or params.getlist("expr[]")
+    if exprs:
+        try:
+            names = await _series_for(request, exprs)
+        except ValueError as exc:
+            return _error(str(exc))
+        used = {tagquery.parse_expr(e).tag for e in exprs}
+        found = {t for n in names for t in tagmod.parse_tags(n) if t not in used}
+    else:
+        found = set(await store.tag_names())
+    return _json(sorted(t for t in found if t.startswith(prefix))[:limit])
+
+
+@router.api_route("/tags/autoComplete/values", methods=["GET", "POST"])
+async def autocomplete_values(request: Request):
+    params = await read_params(request)
+    store = request.app.state.ctx.store
+    tag = params.get("tag")
+    if not tag:
+        return _error("no tag specified")
+    prefix = params.get("valuePrefix") or ""
+    limit = _limit(params, AUTOCOMPLETE_LIMIT)
+    exprs = params.getlist("expr") or params.getlist("expr[]")
+    if exprs:
+        try:
+            names = await _series_for(request, [*exprs, f"{tag}!="])
+        except ValueError as exc:
+            return _error(str(exc))
+        values = {tagmod.parse_tags(n).get(tag) for n in names} - {None}
+    else:
+        values = set(await store.tag_values(tag))
+    return _json(sorted(v for v in values if v.startswith(prefix))[:limit])
+
+
+@router.get("/tags")
+@router.get("/tags/")
+async def list_tags(request: Request):
+    params = await read_params(request)
+    names = await request.app.state.ctx.store.tag_names()
+    flt = params.get("filter")
+    if flt:
+        try:
+            rx = re.compile(flt)
+        except re.error as exc:
+            return _error(f"bad filter regex: {exc}")
+        names = [t for t in names if rx.match(t)]
+    limit = _limit(params)
+    return _json([{"tag": t} for t in names[:limit]])
+
+
+@router.get("/tags/{tag}")
+async def tag_details(tag: str, request: Request):
+    params = await read_params(request)
+    values = await request.app.state.ctx.store.tag_values(tag)
+    if not values:
+        return _json(None)
+    flt = params.get("filter")
+    items = sorted(values.items())
+    if flt:
+        try:
+            rx = re.compile(flt)
+        except re.error as exc:
+            return _error(f"bad filter regex: {exc}")
+        items = [(v, c) for v, c in items if rx.match(v)]
+    limit = _limit(params)
+    return _json({"tag": tag, "values": [{"value": v, "count": c} for v, c in items[:limit]]})

@@ -1,0 +1,227 @@
+"""Transform: functions that change each series' values on their own."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from tsstore.query.engine import QueryError
+from tsstore.query.functions._common import as_float, as_int, fmt_g, interval, series_stat
+from tsstore.query.functions.registry import Param, function
+from tsstore.query.series import TimeSeries
+
+SL = Param("seriesList", "seriesList", required=True)
+
+
+def _derived(s: TimeSeries, name: str, values: np.ndarray, **tags) -> TimeSeries:
+    """A new series from s: new name and values, input tags plus this function's tag."""
+    out = s.copy(name=name, values=values, path_expression=name)
+    out.tags.update({k: str(v) for k, v in tags.items()})
+    return out
+
+
+@function("Transform", [SL, Param("factor", "float", required=True)])
+def scale(ctx, seriesList, factor):
+    """Multiplies every value by a constant."""
+    f = as_float(factor, "scale", "factor")
+    return [_derived(s, f"scale({s.name},{fmt_g(f)})", s.values * f, scale=factor) for s in seriesList]
+
+
+@function("Transform", [SL, Param("factor", "float", required=True)])
+def offset(ctx, seriesList, factor):
+    """Adds a constant to every value."""
+    f = as_float(factor, "offset", "factor")
+    return [_derived(s, f"offset({s.name},{fmt_g(f)})", s.values + f, offset=factor) for s in seriesList]
+
+
+@function("Transform", [SL])
+def absolute(ctx, seriesList):
+    """The absolute value of every point."""
+    return [_derived(s, f"absolute({s.name})", np.abs(s.values), absolute=1) for s in seriesList]
+
+
+@function("Transform", [SL])
+def derivative(ctx, seriesList):
+    """The change from the previous point (null next to a null)."""
+    out = []
+    for s in seriesList:
+        v = np.full(len(s.values), np.nan)
+        v[1:] = s.values[1:] - s.values[:-1]
+        out.append(_derived(s, f"derivative({s.name})", v, derivative=1))
+    return out
+
+
+def _non_negative_deltas(values: np.ndarray, max_value, min_value) -> np.ndarray:
+    out = np.full(len(values), np.nan)
+    prev = math.nan
+    for i, val in enumerate(values.tolist()):
+        if (max_value is not None and val > max_value) or (min_value is not None and val < min_value):
+            prev = math.nan
+            continue
+        if math.isnan(prev) or math.isnan(val):
+            prev = val
+            continue
+        if val >= prev:
+            out[i] = val - prev
+        elif max_value is not None:
+            out[i] = max_value + 1 + val - prev - (min_value or 0)
+        elif min_value is not None:
+            out[i] = val - min_value
+        prev = val
+    return out
+
+
+@function("Transform", [SL, Param("maxValue", "float"), Param("minValue", "float")])
+def nonNegativeDerivative(ctx, seriesList, maxValue=None, minValue=None):
+    """The change from the previous point; a drop (counter reset or wrap) gives null, or
+    the wrapped difference when maxValue is given."""
+    return [_derived(s, f"nonNegativeDerivative({s.name})", _non_negative_deltas(s.values, maxValue, minValue),
+                     nonNegativeDerivative=1) for s in seriesList]
+
+
+@function("Transform", [SL, Param("maxValue", "float"), Param("minValue", "float")])
+def perSecond(ctx, seriesList, maxValue=None, minValue=None):
+    """Rate per second of a counter: the non-negative change divided by the step."""
+    return [_derived(s, f"perSecond({s.name})", _non_negative_deltas(s.values, maxValue, minValue) / s.step,
+                     perSecond=1) for s in seriesList]
+
+
+@function("Transform", [SL])
+def integral(ctx, seriesList):
+    """Running total of the values (nulls stay null and add nothing)."""
+    out = []
+    for s in seriesList:
+        v = np.cumsum(np.nan_to_num(s.values, nan=0.0))
+        v[np.isnan(s.values)] = np.nan
+        out.append(_derived(s, f"integral({s.name})", v, integral=1))
+    return out
+
+
+@function("Transform", [SL, Param("limit", "intOrInf", default=math.inf)])
+def keepLastValue(ctx, seriesList, limit=math.inf):
+    """Fills runs of nulls with the last value seen, for runs up to `limit` points long."""
+    lim = math.inf if limit is None else float(limit)
+    out = []
+    for s in seriesList:
+        v = s.values.copy()
+        nan = np.isnan(v)
+        i, n = 0, len(v)
+        while i < n:
+            if not nan[i]:
+                i += 1
+                continue
+            j = i
+            while j < n and nan[j]:
+                j += 1
+            if i > 0 and j - i <= lim:  # a leading run has nothing to keep
+                v[i:j] = v[i - 1]
+            i = j
+        out.append(_derived(s, f"keepLastValue({s.name})", v, keepLastValue=limit))
+    return out
+
+
+@function("Transform", [SL, Param("default", "float", default=0), Param("referenceSeries", "seriesList")])
+def transformNull(ctx, seriesList, default=0, referenceSeries=None):
+    """Replaces nulls with a constant (only where referenceSeries has a value, if given)."""
+    d = as_float(default, "transformNull", "default")
+    out = []
+    for s in seriesList:
+        mask = np.isnan(s.values)
+        if referenceSeries:
+            ref = np.zeros(len(s.values), bool)
+            for r in referenceSeries:
+                rv = r.values[: len(s.values)]
+                ref[: len(rv)] |= ~np.isnan(rv)
+            mask &= ref
+        v = np.where(mask, d, s.values)
+        out.append(_derived(s, f"transformNull({s.name},{fmt_g(d)})", v, transformNull=default))
+    return out
+
+
+@function("Transform", [SL, Param("seconds", "float", required=True)])
+def scaleToSeconds(ctx, seriesList, seconds):
+    """Scales per-step values to per-`seconds` values (value * seconds / step)."""
+    secs = as_float(seconds, "scaleToSeconds", "seconds")
+    return [_derived(s, f"scaleToSeconds({s.name},{int(secs)})", s.values * (secs / s.step), scaleToSeconds=seconds)
+            for s in seriesList]
+
+
+@function("Transform", [SL, Param("intervalString", "interval", required=True, suggestions=["10min", "1h", "1d"]),
+                        Param("func", "aggFunc", default="sum"), Param("alignToFrom", "boolean", default=False)])
+def summarize(ctx, seriesList, intervalString, func="sum", alignToFrom=False):
+    """Buckets the values into intervals (aligned to the interval, or to `from`) and
+    aggregates each bucket."""
+    step = interval(intervalString, "summarize", "intervalString")
+    if step <= 0:
+        raise QueryError(f"summarize: intervalString must be positive, got {intervalString!r}")
+    out = []
+    for s in seriesList:
+        ts = s.timestamps
+        if alignToFrom:
+            start, end = s.start, s.end
+            keys = (ts - s.start) // step
+            slots = np.arange(0, max(1, math.ceil((end - start) / step)))
+            new_end = start + len(slots) * step
+        else:
+            start = s.start - s.start % step
+            end = s.end - s.end % step + step
+            keys = (ts - ts % step - start) // step
+            slots = np.arange(0, (end - start) // step)
+            new_end = end
+        values = np.full(len(slots), np.nan)
+        for k in slots.tolist():
+            bucket = s.values[keys == k]
+            bucket = bucket[~np.isnan(bucket)]
+            if len(bucket):
+                values[k] = series_stat(bucket, func)
+        name = f'summarize({s.name}, "{intervalString}", "{func}"{", true" if alignToFrom else ""})'
+        r = _derived(s, name, values, summarize=intervalString, summarizeFunction=func)
+        r.start, r.end, r.step, r.values_per_point = start, new_end, step, 1
+        out.append(r)
+    return out
+
+
+@function("Transform", [SL, Param("intervalString", "interval", required=True), Param("alignToInterval", "boolean", default=False)])
+def hitcount(ctx, seriesList, intervalString, alignToInterval=False):
+    """Counts of events per interval from per-second rates (value * seconds covered)."""
+    step = interval(intervalString, "hitcount", "intervalString")
+    out = []
+    for s in seriesList:
+        start = s.start - s.start % step if alignToInterval else s.start
+        buckets = max(1, math.ceil((s.end - start) / step))
+        values = np.full(buckets, np.nan)
+        for i, (t, v) in enumerate(zip(s.timestamps.tolist(), s.values.tolist())):
+            if math.isnan(v):
+                continue
+            # the point covers [t, t + s.step): split it across the buckets it overlaps
+            t_end = t + s.step
+            while t < t_end:
+                b = (t - start) // step
+                b_end = start + (b + 1) * step
+                portion = min(t_end, b_end) - t
+                if 0 <= b < buckets:
+                    values[b] = (0 if math.isnan(values[b]) else values[b]) + v * portion
+                t += portion
+        name = f'hitcount({s.name}, "{intervalString}"{", true" if alignToInterval else ""})'
+        r = _derived(s, name, values, hitcount=intervalString)
+        r.start, r.end, r.step = start, start + buckets * step, step
+        out.append(r)
+    return out
+
+
+@function("Transform", [SL, Param("timeShift", "interval", required=True, suggestions=["1h", "6h", "12h", "1d", "2d", "7d", "14d", "30d"]),
+                        Param("resetEnd", "boolean", default=True), Param("alignDST", "boolean", default=False)], lazy=True)
+async def timeShift(ctx, seriesList, timeShift, resetEnd=True, alignDST=False):
+    """Draws the series as it was some time ago (a missing sign means into the past)."""
+    delta = interval(timeShift, "timeShift", "timeShift", default_sign=-1)
+    shifted = await ctx.with_range(ctx.start + delta, ctx.end + delta).evaluate(seriesList)
+    out = []
+    for s in shifted:
+        r = _derived(s, f'timeShift({s.name}, "{timeShift}")', s.values.copy(), timeShift=timeShift)
+        r.start, r.end = s.start - delta, s.end - delta
+        if resetEnd and r.end > ctx.end + r.step:
+            keep = max(0, (ctx.end - r.start) // r.step + 1)
+            r.values = r.values[:keep]
+            r.end = r.start + len(r.values) * r.step
+        out.append(r)
+    return out
