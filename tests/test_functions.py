@@ -96,7 +96,7 @@ def test_different_steps_meet_at_the_least_common_multiple():
 def test_scale_and_offset_names_and_tags():
     (s,) = run("scale(servers.web01.cpu, 2)", ALL)
     assert s.name == "scale(servers.web01.cpu,2)" and values(s) == [2, 4, N, 8, 10]
-    assert s.tags == {"name": "servers.web01.cpu", "scale": "2"}
+    assert s.tags == {"name": "servers.web01.cpu", "scale": "2.0"}  # graphite-web 1.1.8 prints the float
     (s,) = run("offset(servers.web01.cpu, -1.5)", ALL)
     assert s.name == "offset(servers.web01.cpu,-1.5)" and values(s) == [-0.5, 0.5, N, 2.5, 3.5]
 
@@ -203,7 +203,7 @@ def test_alias_by_tags():
 # -- Special ------------------------------------------------------------------------------
 def test_constant_line_is_grafanas_health_check():
     (s,) = run("constantLine(100)", [A], start=0, end=3600)
-    assert s.name == "100" and values(s) == [100, 100, 100] and s.start == 0 and s.step == 1800
+    assert s.name == "100.0" and values(s) == [100, 100, 100] and s.start == 0 and s.step == 1800
 
 
 def test_consolidate_by():

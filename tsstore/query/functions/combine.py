@@ -63,8 +63,7 @@ def countSeries(ctx, *seriesLists):
         step = max(1, (ctx.end - ctx.start) // 2)
         return [TimeSeries(name, ctx.start, ctx.end + step, step, np.zeros(3), name)]
     width = max(len(s.values) for s in series)
-    return [TimeSeries(name, start, start + width * step, step, np.full(width, float(len(series))), name,
-                       combined_tags(series, name, "count"))]
+    return [TimeSeries(name, start, start + width * step, step, np.full(width, float(len(series))), name)]
 
 
 @function("Combine", [SERIES_LISTS])
@@ -181,10 +180,16 @@ def groupByTags(ctx, seriesList, callback, *tags):
 def _wildcards(func):
     def by_wildcards(ctx, seriesList, *position):
         pos = {int(p) for p in position}
-        def key(s):
+        groups: dict[str, list] = {}
+        for s in seriesList:
             parts = s.name.split(".")
-            return ".".join(p for i, p in enumerate(parts) if i not in pos)
-        return _grouped(seriesList, key, func)
+            groups.setdefault(".".join(p for i, p in enumerate(parts) if i not in pos), []).append(s)
+        out = []
+        for key, members in groups.items():
+            # graphite-web names the series by the key but keeps the aggregate's tags
+            (agg,) = aggregate_series([members], func)
+            out.append(agg.copy(name=key, path_expression=key))
+        return out
 
     return by_wildcards
 

@@ -123,9 +123,7 @@ def _remove(name, above, doc):
             with np.errstate(invalid="ignore"):
                 drop = s.values > limit if above else s.values < limit
             label = f"{name}({s.name}, {fmt_g(limit)})"
-            r = s.copy(name=label, values=np.where(drop, np.nan, s.values), path_expression=label)
-            r.tags[name] = str(n)
-            out.append(r)
+            out.append(s.copy(name=label, values=np.where(drop, np.nan, s.values), path_expression=label))
         return out
 
     remove.__doc__ = doc

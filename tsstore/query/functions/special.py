@@ -33,7 +33,7 @@ def constantLine(ctx, value):
     """A horizontal line at value across the whole range (three points)."""
     v = as_float(value, "constantLine", "value")
     step = max(1, (ctx.end - ctx.start) // 2)
-    name = str(value)
+    name = str(v)  # graphite-web names it by the float: constantLine(42) is "42.0"
     return [TimeSeries(name, ctx.start, ctx.start + 3 * step, step, np.full(3, v), f"constantLine({value})")]
 
 

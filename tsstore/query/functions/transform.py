@@ -24,14 +24,14 @@ def _derived(s: TimeSeries, name: str, values: np.ndarray, **tags) -> TimeSeries
 def scale(ctx, seriesList, factor):
     """Multiplies every value by a constant."""
     f = as_float(factor, "scale", "factor")
-    return [_derived(s, f"scale({s.name},{fmt_g(f)})", s.values * f, scale=factor) for s in seriesList]
+    return [_derived(s, f"scale({s.name},{fmt_g(f)})", s.values * f, scale=f) for s in seriesList]
 
 
 @function("Transform", [SL, Param("factor", "float", required=True)])
 def offset(ctx, seriesList, factor):
     """Adds a constant to every value."""
     f = as_float(factor, "offset", "factor")
-    return [_derived(s, f"offset({s.name},{fmt_g(f)})", s.values + f, offset=factor) for s in seriesList]
+    return [_derived(s, f"offset({s.name},{fmt_g(f)})", s.values + f, offset=f) for s in seriesList]
 
 
 @function("Transform", [SL])
@@ -116,7 +116,7 @@ def keepLastValue(ctx, seriesList, limit=math.inf):
             if i > 0 and j - i <= lim:  # a leading run has nothing to keep
                 v[i:j] = v[i - 1]
             i = j
-        out.append(_derived(s, f"keepLastValue({s.name})", v, keepLastValue=limit))
+        out.append(_derived(s, f"keepLastValue({s.name})", v))
     return out
 
 
@@ -134,7 +134,7 @@ def transformNull(ctx, seriesList, default=0, referenceSeries=None):
                 ref[: len(rv)] |= ~np.isnan(rv)
             mask &= ref
         v = np.where(mask, d, s.values)
-        out.append(_derived(s, f"transformNull({s.name},{fmt_g(d)})", v, transformNull=default))
+        out.append(_derived(s, f"transformNull({s.name},{fmt_g(d)})", v, transformNull=d))
     return out
 
 
@@ -142,7 +142,7 @@ def transformNull(ctx, seriesList, default=0, referenceSeries=None):
 def scaleToSeconds(ctx, seriesList, seconds):
     """Scales per-step values to per-`seconds` values (value * seconds / step)."""
     secs = as_float(seconds, "scaleToSeconds", "seconds")
-    return [_derived(s, f"scaleToSeconds({s.name},{int(secs)})", s.values * (secs / s.step), scaleToSeconds=seconds)
+    return [_derived(s, f"scaleToSeconds({s.name},{int(secs)})", s.values * (secs / s.step), scaleToSeconds=secs)
             for s in seriesList]
 
 
