@@ -1,6 +1,7 @@
 """The FastAPI application: graphite-web's HTTP API over a tsstore Store."""
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -13,7 +14,16 @@ from fastapi.responses import JSONResponse, PlainTextResponse, Response
 
 import tsstore
 from tsstore.api.errors import BadRequest
-from tsstore.api.formats import apply_max_data_points, render_json
+from tsstore.api.formats import (
+    apply_max_data_points,
+    render_csv,
+    render_dygraph,
+    render_json,
+    render_msgpack,
+    render_pickle,
+    render_raw,
+    render_rickshaw,
+)
 from tsstore.api.params import read_params
 from tsstore.config import Settings
 from tsstore.query import attime
@@ -23,6 +33,7 @@ from tsstore.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
 NO_CACHE = {"Pragma": "no-cache", "Cache-Control": "no-cache"}
+IMAGE_FORMATS = ("png", "svg", "pdf")
 
 
 @dataclass
@@ -45,9 +56,10 @@ def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="tsstore", version=tsstore.__version__, docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.ctx = ctx
-    from tsstore.api import functions, status, tags
+    from tsstore.api import functions, metrics, status, tags
 
     app.include_router(status.router)
+    app.include_router(metrics.router)
     app.include_router(functions.router)
     app.include_router(tags.router)
 
@@ -78,55 +90,42 @@ def create_app(ctx: AppContext) -> FastAPI:
         start, end, now = attime.resolve_range(
             {"from": params.get("from"), "until": params.get("until"), "now": params.get("now"), "tz": tz}
         )
-        fmt = params.get("format") or ("raw" if "rawData" in params else "json")
+        fmt = params.get("format") or ("raw" if "rawData" in params else "pickle" if "pickle" in params else "json")
         ectx = EvalContext(ctx.store, start, end, now, tz, params, ctx.settings)
         series = []
         for target in targets:
             series.extend(await evaluate_target(target, ectx))
-        if fmt != "json":
-            raise BadRequest(f"format {fmt!r} is not supported yet; use format=json")
-        max_points = params.int("maxDataPoints") if (params.get("maxDataPoints") or "").isdigit() else None
-        if max_points and max_points > 0:
-            series = apply_max_data_points(series, max_points)
-        body = render_json(series, "noNullPoints" in params, ctx.settings.json_infinity_as_null)
+        if fmt in IMAGE_FORMATS:
+            raise BadRequest(f"format={fmt} is not supported: tsstore renders data, not images; use format=json (what Grafana asks for)")
+        limit = ctx.settings.max_points_per_render
+        points = sum(len(s.values) for s in series)
+        if limit and points > limit:
+            raise BadRequest(f"the request would return {points} points; the limit is {limit} (setting max_points_per_render)")
+        if fmt == "csv":
+            return Response(render_csv(series, tz), media_type="text/csv")
+        if fmt == "raw":
+            return Response(render_raw(series), media_type="text/plain")
+        if fmt == "pickle":
+            return Response(render_pickle(series), media_type="application/pickle")
+        if fmt == "msgpack":
+            return Response(render_msgpack(series), media_type="application/x-msgpack")
+        if fmt == "json":
+            max_points = params.int("maxDataPoints") if (params.get("maxDataPoints") or "").isdigit() else None
+            if max_points and max_points > 0:
+                series = apply_max_data_points(series, max_points)
+            body = render_json(series, "noNullPoints" in params, ctx.settings.json_infinity_as_null)
+        elif fmt == "dygraph":
+            body = render_dygraph(series)
+        elif fmt == "rickshaw":
+            body = render_rickshaw(series)
+        else:
+            raise BadRequest(f"unknown format {fmt!r}: use json, csv, raw, pickle, msgpack, dygraph or rickshaw")
+        if params.get("pretty") and fmt == "json":
+            body = json.dumps(json.loads(body), indent=2).replace("Infinity", "1e9999").encode()
         jsonp = params.get("jsonp")
         if jsonp and params.get("format"):
             return Response(f"{jsonp}(".encode() + body + b")", media_type="text/javascript")
         return Response(body, media_type="application/json")
-
-    @app.api_route("/metrics/find", methods=["GET", "POST"])
-    @app.api_route("/metrics/find/", methods=["GET", "POST"])
-    @app.api_route("/metrics", methods=["GET", "POST"])
-    @app.api_route("/metrics/", methods=["GET", "POST"])
-    async def find(request: Request):
-        params = await read_params(request)
-        query = params.get("query")
-        if not query:
-            raise BadRequest("missing parameter 'query'")
-        fmt = params.get("format") or "treejson"
-        nodes = await ctx.store.find(query)
-        nodes.sort(key=lambda n: n.name)
-        if fmt == "treejson":
-            prefix = query.rsplit(".", 1)[0] + "." if "." in query else ""
-            seen, branches, leaves = set(), [], []
-            for node in nodes:
-                if node.name in seen:
-                    continue
-                seen.add(node.name)
-                if node.is_branch:
-                    branches.append({"text": node.name, "id": prefix + node.name, "allowChildren": 1, "expandable": 1, "leaf": 0})
-                else:
-                    leaves.append({"text": node.name, "id": prefix + node.name, "allowChildren": 0, "expandable": 0, "leaf": 1})
-            out = branches + leaves
-            if params.flag("wildcards") and len(out) > 1:
-                out.insert(0, {"text": "*", "id": prefix + "*", "allowChildren": int(bool(branches)), "expandable": int(bool(branches)), "leaf": 0})
-        elif fmt == "json":
-            out = [{"path": n.path, "is_leaf": n.is_leaf} for n in sorted(nodes, key=lambda n: n.path)]
-        elif fmt == "completer":
-            out = {"metrics": [{"path": n.path + ("." if n.is_branch else ""), "name": n.name, "is_leaf": "0" if n.is_branch else "1"} for n in nodes]}
-        else:
-            raise BadRequest("Invalid value for 'format' parameter")
-        return Response(orjson.dumps(out), media_type="application/json", headers=NO_CACHE)
 
     @app.get("/version")
     @app.get("/version/")

@@ -63,3 +63,78 @@ def render_json(series: list[TimeSeries], no_null_points: bool = False, inf_as_n
     if has_inf:  # JSON has no infinity; graphite-web writes 1e9999 (parses to Infinity in browsers)
         body = body.replace(b'"INF+"', b"1e9999").replace(b'"INF-"', b"-1e9999")
     return body
+
+
+def _py_str(v: float) -> str:
+    """Python's str() of a value as graphite-web prints csv/raw values (nan, inf)."""
+    return str(float(v))
+
+
+def render_csv(series: list[TimeSeries], tz) -> bytes:
+    """name,YYYY-MM-DD HH:MM:SS,value rows (Excel dialect: CRLF, quotes only when needed)."""
+    import csv
+    import io
+    from datetime import datetime
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, dialect="excel")
+    for s in series:
+        for ts, v in zip(s.timestamps.tolist(), s.values.tolist()):
+            when = datetime.fromtimestamp(ts, tz).strftime("%Y-%m-%d %H:%M:%S")
+            writer.writerow([s.name, when, "" if v != v else _py_str(v)])
+    return buf.getvalue().encode()
+
+
+def render_raw(series: list[TimeSeries]) -> bytes:
+    """name,start,end,step|v1,v2,... per series; a null is None (Python repr)."""
+    lines = []
+    for s in series:
+        vals = ",".join("None" if v != v else repr(float(v)) for v in s.values.tolist())
+        lines.append(f"{s.name},{s.start},{s.end},{s.step}|{vals}\n")
+    return "".join(lines).encode()
+
+
+def _cluster_dicts(series: list[TimeSeries]) -> list[dict]:
+    return [
+        {
+            "name": s.name, "start": s.start, "end": s.end, "step": s.step,
+            "values": [None if v != v else v for v in s.values.tolist()],
+            "pathExpression": s.path_expression, "valuesPerPoint": s.values_per_point,
+            "consolidationFunc": s.consolidation_func, "xFilesFactor": s.xfiles_factor,
+        }
+        for s in series
+    ]
+
+
+def render_pickle(series: list[TimeSeries]) -> bytes:
+    import pickle
+
+    return pickle.dumps(_cluster_dicts(series), protocol=2)
+
+
+def render_msgpack(series: list[TimeSeries]) -> bytes:
+    import msgpack
+
+    return msgpack.packb(_cluster_dicts(series), use_bin_type=True)
+
+
+def render_dygraph(series: list[TimeSeries]) -> bytes:
+    """{"labels": ["Time", names...], "data": [[ts_ms, v1, ...], ...]} on the first series' grid."""
+    if not series:
+        return b"{}"
+    first = series[0]
+    rows = []
+    for i, ts in enumerate(first.timestamps.tolist()):
+        row = [ts * 1000]
+        for s in series:
+            v = s.values[i] if i < len(s.values) else float("nan")
+            row.append("null" if v != v else ("Infinity" if v == float("inf") else "-Infinity" if v == float("-inf") else repr(float(v))))
+        rows.append("[" + ", ".join(str(x) for x in row) + "]")
+    labels = orjson.dumps(["Time", *[s.name for s in series]]).decode()
+    return ('{"labels" : ' + labels + ', "data" : [' + ", ".join(rows) + "]}").encode()
+
+
+def render_rickshaw(series: list[TimeSeries]) -> bytes:
+    out = [{"target": s.name, "datapoints": [{"x": t, "y": None if v != v else v}
+                                             for t, v in zip(s.timestamps.tolist(), s.values.tolist())]} for s in series]
+    return orjson.dumps(out)

@@ -163,12 +163,12 @@ cdef enum:
     MAX_KEY = 0x7FFFFFFF
 
 
-def error_text(raw):
+def _error_text(raw):
     """The logged form of a bad line: decoded (bad bytes escaped), stripped, cut to 400 chars."""
     return raw[: ERROR_TEXT_CHARS * 4].decode("utf-8", "backslashreplace").strip()[:ERROR_TEXT_CHARS]
 
 
-def resolves_to_itself(text):
+def _resolves_to_itself(text):
     """True when a line whose first field is `text` is stored under exactly `text`."""
     if text.split() != [text]:
         return False
@@ -199,7 +199,8 @@ cdef class SeriesRegistry:
     cdef Py_ssize_t cap, used
     cdef uint64_t version      # bumped by every insert: lets a parser trust an earlier probe
     cdef list _names
-    cdef list _blocks          # arena blocks (as integer addresses), freed in __dealloc__
+    cdef unsigned char** blocks  # arena blocks holding the keys, freed in __dealloc__
+    cdef Py_ssize_t n_blocks, blocks_cap
     cdef unsigned char* arena
     cdef Py_ssize_t arena_left
 
@@ -211,16 +212,17 @@ cdef class SeriesRegistry:
         if self.table == NULL:
             raise MemoryError()
         self._names = []
-        self._blocks = []
+        self.blocks = NULL
+        self.n_blocks = self.blocks_cap = 0
         self.arena = NULL
         self.arena_left = 0
 
     def __dealloc__(self):
-        if self.table != NULL:
-            free(self.table)
-        if self._blocks is not None:
-            for addr in self._blocks:
-                free(<void*><size_t>addr)
+        cdef Py_ssize_t i
+        free(self.table)
+        for i in range(self.n_blocks):
+            free(self.blocks[i])
+        free(self.blocks)
 
     def __len__(self):
         return len(self._names)
@@ -240,12 +242,20 @@ cdef class SeriesRegistry:
     cdef const unsigned char* _store_key(self, const unsigned char* p, Py_ssize_t n) except NULL:
         cdef unsigned char* block
         cdef Py_ssize_t size
+        cdef void* grown
         if n + 1 > self.arena_left:
+            if self.n_blocks == self.blocks_cap:
+                grown = realloc(self.blocks, (self.blocks_cap * 2 + 16) * sizeof(unsigned char*))
+                if grown == NULL:
+                    raise MemoryError()
+                self.blocks = <unsigned char**>grown
+                self.blocks_cap = self.blocks_cap * 2 + 16
             size = ARENA_BLOCK if n + 1 <= ARENA_BLOCK // 16 else n + 1
             block = <unsigned char*>malloc(size)
             if block == NULL:
                 raise MemoryError()
-            self._blocks.append(<size_t>block)
+            self.blocks[self.n_blocks] = block
+            self.n_blocks += 1
             if size == ARENA_BLOCK:
                 self.arena = block
                 self.arena_left = size
@@ -317,10 +327,12 @@ cdef class SeriesRegistry:
         cdef int64_t sid = self.lookup(p, n, h, FLAG_NAME)
         if sid >= 0:
             return sid
+        if n > MAX_KEY:
+            raise ValueError(f"series name of {n} bytes is too long")
         text = PyBytes_FromStringAndSize(<const char*>p, n).decode("utf-8")  # raises on bad UTF-8
         sid = len(self._names)
+        self.insert(p, n, h, sid, FLAG_NAME | (FLAG_WIRE if _resolves_to_itself(text) else 0))
         self._names.append(text)
-        self.insert(p, n, h, sid, FLAG_NAME | (FLAG_WIRE if resolves_to_itself(text) else 0))
         return sid
 
     def name_of(self, Py_ssize_t sid):
@@ -331,7 +343,7 @@ cdef class SeriesRegistry:
     def names_since(self, Py_ssize_t first_sid):
         return self._names[max(first_sid, 0):]
 
-    def wire_id(self, str field):
+    def _wire_id(self, str field):
         """Id of a line's first field (already split and decoded); -1 when its tags are invalid."""
         cdef bytes raw = field.encode("utf-8")
         cdef const unsigned char* p = <const unsigned char*>raw
@@ -353,10 +365,14 @@ cdef class SeriesRegistry:
     cdef int64_t new_plain_wire(self, const unsigned char* p, Py_ssize_t n, uint64_t h) except -2:
         """wire_id for an ASCII first field without whitespace, ';' or '{': its own name."""
         cdef int64_t sid = self.lookup(p, n, h, FLAG_NAME)
-        if sid < 0:
+        cdef str text
+        if sid >= 0:
+            self.insert(p, n, h, sid, FLAG_WIRE)
+        else:
+            text = PyUnicode_DecodeASCII(<const char*>p, n, NULL)
             sid = len(self._names)
-            self._names.append(PyUnicode_DecodeASCII(<const char*>p, n, NULL))
-        self.insert(p, n, h, sid, FLAG_NAME | FLAG_WIRE)
+            self.insert(p, n, h, sid, FLAG_NAME | FLAG_WIRE)
+            self._names.append(text)
         return sid
 
 
@@ -580,11 +596,11 @@ cdef class CarbonLineParser:
             PyBytes_FromStringAndSize(<const char*>rest, rest_len)
         self.n_lines += 1
         self.n_long += 1
-        self.recent_errors.append(("line_too_long", error_text(text)))
+        self.recent_errors.append(("line_too_long", _error_text(text)))
         return 0
 
     cdef int _drop(self, str reason, bytes raw) except -1:
-        self.recent_errors.append((reason, error_text(raw)))
+        self.recent_errors.append((reason, _error_text(raw)))
         return 0
 
     cdef int _slow_line(self, bytes raw, int64_t now) except -1:
@@ -618,7 +634,7 @@ cdef class CarbonLineParser:
         if not -TS_LIMIT < ts < TS_LIMIT:
             self.n_ts += 1
             return self._drop("bad_timestamp", raw)
-        sid = self.registry.wire_id(fields[0])
+        sid = self.registry._wire_id(fields[0])
         if sid < 0:
             self.n_tags += 1
             return self._drop("bad_tags", raw)

@@ -153,3 +153,37 @@ async def test_version_for_old_grafana(client):
 async def test_cors_for_browsers(client):
     resp = await client.options("/render", headers={"Origin": "http://grafana.example", "Access-Control-Request-Method": "POST"})
     assert resp.headers.get("access-control-allow-origin") in ("*", "http://grafana.example")
+
+
+async def test_other_render_formats(client):
+    q = {"target": "servers.web01.cpu.user", "from": str(BASE), "until": str(BASE + 120)}
+    raw = (await client.get("/render", params={**q, "format": "raw"})).text
+    assert raw == f"servers.web01.cpu.user,{BASE + 60},{BASE + 180},60|1.0,2.0\n"
+    csv = (await client.get("/render", params={**q, "format": "csv"})).text
+    assert csv.split("\r\n")[0].startswith("servers.web01.cpu.user,") and csv.split("\r\n")[0].endswith(",1.0")
+    import msgpack
+    import pickle
+
+    packed = msgpack.unpackb((await client.get("/render", params={**q, "format": "msgpack"})).content)
+    assert packed[0]["values"] == [1.0, 2.0] and packed[0]["step"] == 60
+    assert pickle.loads((await client.get("/render", params={**q, "format": "pickle"})).content)[0]["name"] == "servers.web01.cpu.user"
+    jsonp = (await client.get("/render", params={**q, "format": "json", "jsonp": "cb"})).text
+    assert jsonp.startswith("cb([") and jsonp.endswith("])")
+    dy = (await client.get("/render", params={**q, "format": "dygraph"})).json()
+    assert dy["labels"] == ["Time", "servers.web01.cpu.user"] and dy["data"][0] == [(BASE + 60) * 1000, 1.0]
+    png = await client.get("/render", params={**q, "format": "png"})
+    assert png.status_code == 400 and "not supported" in png.text
+
+
+async def test_expand_index_and_find_formats(client):
+    assert (await client.get("/metrics/expand", params={"query": "servers.web0*"})).json() == {"results": ["servers.web01", "servers.web02"]}
+    grouped = (await client.get("/metrics/expand", params={"query": ["servers.db*", "servers.web02.*"], "groupByExpr": "1", "leavesOnly": "1"})).json()
+    assert grouped == {"results": {"servers.db*": [], "servers.web02.*": []}}
+    assert (await client.get("/metrics/index.json")).json() == sorted(NAMES)
+    comp = (await client.get("/metrics/find", params={"query": "servers.web01.", "format": "completer"})).json()
+    assert comp == {"metrics": [{"path": "servers.web01.cpu.", "name": "cpu", "is_leaf": "0"},
+                                {"path": "servers.web01.mem.", "name": "mem", "is_leaf": "0"}]}
+    wild = (await client.get("/metrics/find", params={"query": "servers.*", "wildcards": "1"})).json()
+    assert wild[0] == {"text": "*", "id": "servers.*", "allowChildren": 1, "expandable": 1, "leaf": 0}
+    bad = await client.get("/metrics/find", params={"query": "x", "format": "yaml"})
+    assert bad.status_code == 400 and "format" in bad.text

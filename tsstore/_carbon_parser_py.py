@@ -35,12 +35,12 @@ TS_LIMIT = 2.0**62  # timestamps must fit int64 seconds with room for slot arith
 ERROR_TEXT_CHARS = 400
 
 
-def error_text(raw: bytes) -> str:
+def _error_text(raw: bytes) -> str:
     """The logged form of a bad line: decoded (bad bytes escaped), stripped, cut to 400 chars."""
     return raw[: ERROR_TEXT_CHARS * 4].decode("utf-8", "backslashreplace").strip()[:ERROR_TEXT_CHARS]
 
 
-def resolves_to_itself(text: str) -> bool:
+def _resolves_to_itself(text: str) -> bool:
     """True when a line whose first field is `text` is stored under exactly `text`."""
     if text.split() != [text]:
         return False
@@ -78,7 +78,7 @@ class SeriesRegistry:
             sid = len(self._names)
             self._names.append(text)
             self._ids[name] = sid
-            if resolves_to_itself(text):
+            if _resolves_to_itself(text):
                 self._wire[name] = sid
         return sid
 
@@ -90,7 +90,7 @@ class SeriesRegistry:
     def names_since(self, first_sid: int) -> list[str]:
         return self._names[max(first_sid, 0):]
 
-    def wire_id(self, field: str) -> int:
+    def _wire_id(self, field: str) -> int:
         """Id of a line's first field (already split and decoded); -1 when its tags are invalid."""
         raw = field.encode("utf-8")
         sid = self._wire.get(raw)
@@ -181,7 +181,7 @@ class CarbonLineParser:
 
     def _drop(self, reason: str, raw: bytes) -> None:
         self.stats[reason] += 1
-        self.recent_errors.append((reason, error_text(raw)))
+        self.recent_errors.append((reason, _error_text(raw)))
 
     def _too_long(self, line: bytes) -> None:
         self.stats["lines"] += 1
@@ -217,7 +217,7 @@ class CarbonLineParser:
         if not -TS_LIMIT < ts < TS_LIMIT:  # also false for NaN
             self._drop("bad_timestamp", raw)
             return
-        sid = self.registry.wire_id(fields[0])
+        sid = self.registry._wire_id(fields[0])
         if sid < 0:
             self._drop("bad_tags", raw)
             return
