@@ -6,6 +6,10 @@ import math
 import numpy as np
 import orjson
 
+from tsstore._ext import load
+
+_json_writer = load("render_json")
+
 from tsstore.query.series import TimeSeries, consolidate
 
 
@@ -35,34 +39,18 @@ def apply_max_data_points(series: list[TimeSeries], max_points: int) -> list[Tim
     return out
 
 
-def _json_value(v: float, inf_as_null: bool):
-    if v != v:
-        return None
-    if v in (math.inf, -math.inf):
-        return None if inf_as_null else ("INF+" if v > 0 else "INF-")
-    return v
-
-
 def render_json(series: list[TimeSeries], no_null_points: bool = False, inf_as_null: bool = False) -> bytes:
-    out = []
-    has_inf = False
+    """graphite-web's JSON: [{"target", "tags", "datapoints": [[value, ts], ...]}, ...];
+    datapoints are written by the compiled writer (or its twin), not a Python loop."""
+    parts = []
     for s in series:
-        ts = s.timestamps.tolist()
-        vals = s.values
-        if no_null_points:
-            keep = ~np.isnan(vals)
-            if not keep.any():
-                continue
-            ts = [t for t, k in zip(ts, keep.tolist()) if k]
-            vals = vals[keep]
-        if not inf_as_null and np.isinf(vals).any():
-            has_inf = True
-        points = [[_json_value(v, inf_as_null), t] for v, t in zip(vals.tolist(), ts)]
-        out.append({"target": s.name, "tags": s.tags, "datapoints": points})
-    body = orjson.dumps(out)
-    if has_inf:  # JSON has no infinity; graphite-web writes 1e9999 (parses to Infinity in browsers)
-        body = body.replace(b'"INF+"', b"1e9999").replace(b'"INF-"', b"-1e9999")
-    return body
+        values = np.ascontiguousarray(s.values, np.float64)
+        if no_null_points and np.isnan(values).all():
+            continue
+        points = _json_writer.datapoints_json(values, s.start, s.step, inf_as_null, no_null_points)
+        parts.append(b'{"target": ' + orjson.dumps(s.name) + b', "tags": ' + orjson.dumps(s.tags)
+                     + b', "datapoints": ' + points + b"}")
+    return b"[" + b", ".join(parts) + b"]"
 
 
 def _py_str(v: float) -> str:

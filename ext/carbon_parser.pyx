@@ -2,14 +2,17 @@
 """Compiled carbon plaintext parser and series registry (twin: tsstore/_carbon_parser_py.py,
 which documents the behaviour; the tests hold the two to the same results).
 
-Hot path: lines are scanned with pointers and no Python object is made per line. A line
-is taken in C only when the outcome is certain: exactly three fields separated by ASCII
-whitespace, value and timestamp in a plain decimal form converted exactly (see
-_fast_number), and a first field already known in the wire table (a C open-addressing hash
-table keyed by the raw bytes). A first field never seen before that is plain ASCII, untagged,
-is registered with one small Python call. Every other line (errors, NaN/inf, exotic numbers,
-non-ASCII, tagged names seen for the first time) goes through _slow_line, which is the twin's
-per-line code, so both implementations give the same answer by construction.
+Hot path: no Python object per line. Lines are cut with memchr and scanned with pointers.
+C settles a line only when the outcome is certain: three fields separated by ASCII
+whitespace, value and timestamp in a plain decimal form that tss_number converts exactly, and
+a first field found in the wire table (C open addressing, keyed by the raw bytes). A first
+field never seen before that is plain ASCII and untagged is registered with one small call.
+Every other line (errors, NaN/inf, other number spellings, non-ASCII or tagged names seen
+for the first time) goes through _slow_line, which is the twin's per-line code, so both
+implementations answer the same by construction.
+
+Lines are handled BATCH at a time in three passes (scan and hash, probe the table, settle in
+order), with prefetches between the passes so the cache misses of the hash table overlap.
 """
 import os
 from collections import deque
@@ -641,22 +644,41 @@ cdef class CarbonLineParser:
         self._emit(sid, int(ts), value, now)
         return 0
 
-    cdef int _line(self, const unsigned char* s, Py_ssize_t n, int64_t now) except -1:
-        cdef Fields f
-        cdef int r = _scan_line(s, s + n, &f)
-        cdef uint64_t h
-        cdef int64_t sid
-        if r == LINE_BLANK:
-            return 0
-        if r == LINE_FAST:
-            h = tss_hash(f.name, f.name_len, HASH_SEED)
-            sid = self.registry.lookup(f.name, f.name_len, h, FLAG_WIRE)
-            if sid < 0 and _plain_ascii_name(f.name, f.name_len):
-                sid = self.registry.new_plain_wire(f.name, f.name_len, h)
+    cdef inline int _settle(self, Pending* b, int64_t now, bint probed) except -1:
+        """Count and emit one scanned line. `probed`: b.slot was found in the current table."""
+        cdef SeriesRegistry reg = self.registry
+        cdef int64_t sid = -1
+        cdef Entry* e
+        if b.kind == LINE_FAST:
+            if not probed:
+                sid = reg.lookup(b.f.name, b.f.name_len, b.h, FLAG_WIRE)
+            elif b.slot >= 0:
+                e = &reg.table[b.slot]
+                if memcmp(e.key, b.f.name, b.f.name_len) == 0:
+                    sid = e.sid
+                else:  # two names with one 64-bit hash: probe the whole chain
+                    sid = reg.lookup(b.f.name, b.f.name_len, b.h, FLAG_WIRE)
+            if sid < 0 and _plain_ascii_name(b.f.name, b.f.name_len):
+                sid = reg.new_plain_wire(b.f.name, b.f.name_len, b.h)
             if sid >= 0:
                 self.n_lines += 1
-                return self._emit(sid, f.ts, f.value, now)
-        return self._slow_line(PyBytes_FromStringAndSize(<const char*>s, n), now)
+                return self._emit(sid, b.f.ts, b.f.value, now)
+            return self._slow_line(PyBytes_FromStringAndSize(<const char*>b.s, b.n), now)
+        if b.kind == LINE_SLOW:
+            return self._slow_line(PyBytes_FromStringAndSize(<const char*>b.s, b.n), now)
+        if b.kind == LINE_LONG:
+            return self._too_long(b.s, b.n, NULL, 0)
+        return 0  # blank
+
+    cdef int _line(self, const unsigned char* s, Py_ssize_t n, int64_t now) except -1:
+        """One line on its own (the one completed from the partial, or finish())."""
+        cdef Pending b
+        b.s = s
+        b.n = n
+        b.kind = _scan_line(s, s + n, &b.f)
+        if b.kind == LINE_FAST:
+            b.h = tss_hash(b.f.name, b.f.name_len, HASH_SEED)
+        return self._settle(&b, now, False)
 
     cdef const unsigned char* _batch(self, const unsigned char* q, const unsigned char* end,
                                      int64_t now) except? NULL:
@@ -671,7 +693,6 @@ cdef class CarbonLineParser:
         cdef Py_ssize_t mask = reg.cap - 1, j
         cdef uint64_t version = reg.version
         cdef Entry* e
-        cdef int64_t sid
         while count < BATCH and q < end:
             nl = <const unsigned char*>memchr(q, 10, end - q)
             if nl == NULL:
@@ -706,29 +727,7 @@ cdef class CarbonLineParser:
                 j = (j + 1) & mask
         # third pass, in line order; a registry change (a new name) voids the early probes
         for i in range(count):
-            b = &batch[i]
-            if b.kind == LINE_FAST:
-                if reg.version == version:
-                    sid = -1
-                    if b.slot >= 0:
-                        e = &table[b.slot]
-                        if memcmp(e.key, b.f.name, b.f.name_len) == 0:
-                            sid = e.sid
-                        else:  # two names with one 64-bit hash: probe the whole chain
-                            sid = reg.lookup(b.f.name, b.f.name_len, b.h, FLAG_WIRE)
-                else:
-                    sid = reg.lookup(b.f.name, b.f.name_len, b.h, FLAG_WIRE)
-                if sid < 0 and _plain_ascii_name(b.f.name, b.f.name_len):
-                    sid = reg.new_plain_wire(b.f.name, b.f.name_len, b.h)
-                if sid >= 0:
-                    self.n_lines += 1
-                    self._emit(sid, b.f.ts, b.f.value, now)
-                else:
-                    self._slow_line(PyBytes_FromStringAndSize(<const char*>b.s, b.n), now)
-            elif b.kind == LINE_SLOW:
-                self._slow_line(PyBytes_FromStringAndSize(<const char*>b.s, b.n), now)
-            elif b.kind == LINE_LONG:
-                self._too_long(b.s, b.n, NULL, 0)
+            self._settle(&batch[i], now, reg.version == version)
         return q
 
     cdef int _keep_partial(self, const unsigned char* p, Py_ssize_t n) except -1:

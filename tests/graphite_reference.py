@@ -70,7 +70,8 @@ class GraphiteReference:
         return dict(os.environ, PYTHONPATH=str(self.workdir), DJANGO_SETTINGS_MODULE="compat_settings",
                     GRAPHITE_SETTINGS_MODULE="compat_settings")
 
-    def start(self, timeout: float = 60) -> "GraphiteReference":
+    def start(self, timeout: float = 60, workers: int = 0) -> "GraphiteReference":
+        """workers=0: Django's runserver (tests); N: gunicorn with N workers (benchmarks)."""
         for d in ("whisper", "log", "log/webapp"):
             (self.storage / d).mkdir(parents=True, exist_ok=True)
         (self.workdir / "compat_settings.py").write_text(SETTINGS.format(storage=str(self.storage)))
@@ -79,8 +80,11 @@ class GraphiteReference:
         if migrate.returncode:
             raise RuntimeError(f"graphite-web migrate failed:\n{migrate.stderr[-3000:]}")
         self.log = open(self.workdir / "graphite-web.log", "ab")
-        self.proc = subprocess.Popen([SYSTEM_PYTHON, "-m", "django", "runserver", "--noreload", f"127.0.0.1:{self.port}"],
-                                     env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
+        if workers:
+            cmd = ["/usr/bin/gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{self.port}", "graphite.wsgi:application"]
+        else:
+            cmd = [SYSTEM_PYTHON, "-m", "django", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
+        self.proc = subprocess.Popen(cmd, env=self.env, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

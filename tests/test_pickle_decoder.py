@@ -60,9 +60,10 @@ def test_elements_that_do_not_unpack_are_skipped_one_by_one():
         ["ok.2", [3, 4]],  # lists unpack as well as tuples, as in carbon
         ("ok.3", ("5", b"6.5")),  # numbers as text, as float() takes them
         ("ok.4", (True, 1.5)),
+        ("ok.5", "78"),  # as in carbon, a two-character string unpacks into its characters
     ]
     items, skipped = decode_frame(pickle.dumps(elements, protocol=3))
-    assert items == [("ok.1", 1.0, 2.0), ("ok.2", 3.0, 4.0), ("ok.3", 5.0, 6.5), ("ok.4", 1.0, 1.5)]
+    assert items == [("ok.1", 1.0, 2.0), ("ok.2", 3.0, 4.0), ("ok.3", 5.0, 6.5), ("ok.4", 1.0, 1.5), ("ok.5", 7.0, 8.0)]
     assert skipped == 9
 
 

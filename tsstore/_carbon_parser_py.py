@@ -4,7 +4,7 @@ Behaviour is defined here and checked twice: the tests run every case against bo
 implementations and compare them on generated streams.
 
 A line is the bytes between two '\\n'. Per line, as carbon does (decode, strip, split,
-float(), float()), the outcome is exactly one of:
+float(), float()), the outcome is the first that applies of:
 
 * longer than max_line_length bytes (the '\\n' excluded) -> ``line_too_long``; it is never
   buffered beyond that length, and the rest up to its '\\n' is skipped;
@@ -20,7 +20,12 @@ float(), float()), the outcome is exactly one of:
   toward zero, with -1 (carbon tests ``int(ts) == -1``) meaning ``now``, and the value.
 
 Every line that is not blank counts in ``lines``; so lines == points + nan_values + the
-drop counters.
+drop counters. Each drop also appends (reason, text) to ``recent_errors`` (the last 32): the
+line decoded with bad bytes shown as \\xNN, stripped and cut to 400 characters (an over-long
+line: from its first max_line_length + 1 bytes, whatever the reads were).
+
+A registry may be shared by parsers in one thread (or under the GIL); a parser belongs to
+one connection.
 """
 from __future__ import annotations
 

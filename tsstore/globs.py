@@ -101,11 +101,9 @@ def _match_parts(pats: list[str], parts: list[str]) -> bool:
     return bool(match_component(pats[0], [parts[0]])) and _match_parts(pats[1:], parts[1:])
 
 
-async def find_in_tree(children: Callable[[str], Awaitable[list]], pattern: str) -> list:
-    """Walk the tree one level per component; children(parent) gives that level's nodes.
-
-    Levels are fetched in parallel for all the branches matched so far.
-    """
+async def find_in_tree(children_many: Callable[[list[str]], Awaitable[list[list]]], pattern: str) -> list:
+    """Walk the tree one level per component; children_many(parents) gives each parent's
+    child nodes. A level is fetched in one call for all the branches matched so far."""
     from tsstore.store.base import Node  # local: base imports this module
 
     comps = split_components(pattern)
@@ -119,7 +117,7 @@ async def find_in_tree(children: Callable[[str], Awaitable[list]], pattern: str)
             rest = comps[depth + 1 :]
             stack, found = list(frontier), []
             while stack:
-                levels = await asyncio.gather(*(children(p) for p in stack))
+                levels = await children_many(stack)
                 stack = []
                 for nodes in levels:
                     for node in nodes:
@@ -133,7 +131,7 @@ async def find_in_tree(children: Callable[[str], Awaitable[list]], pattern: str)
                     if (not p or node.path.startswith(p + ".")) and _match_parts(["**", *rest], parts[plen:]):
                         results[node.path] = node
             return sorted(results.values(), key=lambda n: n.path)
-        levels = await asyncio.gather(*(children(p) for p in frontier))
+        levels = await children_many(frontier)
         next_frontier = []
         for nodes in levels:
             by_name = {n.name: n for n in nodes}

@@ -16,10 +16,18 @@ A list or dict fetched back from the memo could be filled after it was nested el
 (or nested in itself), which would defeat the depth bound; carbon data never does that, so
 it is refused. Tuples are immutable, so their depth is known when they are built.
 
-Each element then unpacks as carbon unpacks it, ``path, (timestamp, value) = element``;
+Each element then unpacks as carbon unpacks it, ``path, (timestamp, value) = element``
+(so lists work as well as tuples and, as in carbon, a two-character string in place of the
+(timestamp, value) pair unpacks into its two characters);
 an element that does not, a path that is neither str nor UTF-8 bytes, or a timestamp or
-value that float() refuses, is skipped and counted. NaN values, -1 timestamps, tags and
-so on are the caller's business, as for plaintext lines.
+value that float() refuses, is skipped and counted. Byte strings of Python 2 senders
+(STRING/BINSTRING) arrive as bytes and are decoded as UTF-8. Python 3 bytes pickled with
+protocol 0-2 need a GLOBAL (codecs.encode) and are refused; protocol 3+ has BINBYTES. NaN
+values, -1 timestamps, tags and so on are the caller's business, as for plaintext lines.
+
+Bounds (parameters of decode_frame): max_size, the frame length (carbon's 1 MiB);
+max_depth, the container nesting (carbon data is 3 deep); max_elements, the objects the frame
+creates, every value and container counted.
 """
 from __future__ import annotations
 

@@ -10,7 +10,6 @@ series' aggregation method, null when COUNT / (slots per bucket) < xFilesFactor.
 """
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,13 +81,17 @@ async def fetch_series(store: Store, names: list[str], start: int, until: int, n
     plans = {n: plan_read(metas[n], start, until, now) for n in names if n in metas}
     wanted = [n for n in names if plans.get(n) is not None]
 
-    async def one(name: str) -> TimeSeries:
+    from tsstore import tags as tagmod
+
+    # One store call for all series: the embedded store reads them on one thread in a row,
+    # the Cassandra store in parallel.
+    slots = await store.read_many(wanted, {n: (plans[n].level, plans[n].step) for n in wanted},
+                                  min(p.start for p in plans.values() if p) if wanted else start,
+                                  max(p.end for p in plans.values() if p) if wanted else until)
+    out = []
+    for name in wanted:
         meta, plan = metas[name], plans[name]
-        slots = await store.read(name, plan.level, plan.step, plan.start, plan.end)
-        values = values_from_slots(meta, plan, slots)
-        from tsstore import tags as tagmod
-
+        values = values_from_slots(meta, plan, slots[name].between(plan.start, plan.end))
         tagset = tagmod.parse_tags(name) if tagmod.is_tagged(name) else {"name": name}
-        return TimeSeries(name, plan.start, plan.end, plan.step, values, path_expression or name, tagset, xfiles_factor=0.0)
-
-    return list(await asyncio.gather(*(one(n) for n in wanted)))
+        out.append(TimeSeries(name, plan.start, plan.end, plan.step, values, path_expression or name, tagset))
+    return out

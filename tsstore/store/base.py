@@ -15,6 +15,7 @@ Data model (DESIGN.md, "Storage layout"):
 from __future__ import annotations
 
 import abc
+import asyncio
 import itertools
 import time
 from dataclasses import dataclass, field
@@ -172,9 +173,13 @@ class Store(abc.ABC):
     async def series_with_tag(self, tag: str, value: str | None = None) -> list[str]:
         """Canonical names of the series having tag (= value when given), sorted."""
 
+    async def children_many(self, parents: list[str]) -> list[list[Node]]:
+        """children() of several parents (stores override it to batch the lookups)."""
+        return list(await asyncio.gather(*(self.children(p) for p in parents)))
+
     async def find(self, pattern: str) -> list[Node]:
         """Nodes matching a Graphite glob, walking one level per component."""
-        return await globs.find_in_tree(self.children, pattern)
+        return await globs.find_in_tree(self.children_many, pattern)
 
     # -- points ------------------------------------------------------------------
     @abc.abstractmethod

@@ -183,15 +183,16 @@ class EmbeddedStore(SegmentStore):
 
         return await self._on_reader(_get)
 
-    async def children(self, parent: str) -> list[Node]:
-        def _children():
-            rows = self._conn().execute(
-                "SELECT name, is_leaf, is_branch FROM nodes WHERE parent = ? ORDER BY name", (parent,)
-            )
-            prefix = parent + "." if parent else ""
-            return [Node(prefix + name, bool(leaf), bool(branch)) for name, leaf, branch in rows]
+    def _children_sync(self, parent: str) -> list[Node]:
+        rows = self._conn().execute("SELECT name, is_leaf, is_branch FROM nodes WHERE parent = ? ORDER BY name", (parent,))
+        prefix = parent + "." if parent else ""
+        return [Node(prefix + name, bool(leaf), bool(branch)) for name, leaf, branch in rows]
 
-        return await self._on_reader(_children)
+    async def children(self, parent: str) -> list[Node]:
+        return await self._on_reader(self._children_sync, parent)
+
+    async def children_many(self, parents: list[str]) -> list[list[Node]]:
+        return await self._on_reader(lambda: [self._children_sync(p) for p in parents])
 
     async def tag_names(self) -> list[str]:
         def _q():
