@@ -202,3 +202,13 @@ async def test_stop_flushes_everything_to_the_store(tmp_path):
         assert slots.values[:, 0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
     finally:
         await store.close()
+
+
+async def test_pickle_elements_with_bad_timestamps_are_counted(server):
+    base = _base()
+    items = [("pk.bad", (1e300, 1.0)), ("pk.bad", (float("nan"), 1.0)), ("pk.good", (base, 2.0)), ("pk.good", (base + 10, float("nan")))]
+    send_tcp(server.ports["pickle"], pickle_frame(items))
+    got = await wait_points(server, "pk.good", 1, **{"from": str(base - 10), "until": str(base + 20)})
+    assert points(got[0]) == {base: 2.0}
+    assert server.pipeline.counters.get("pickle.bad_timestamp") == 2
+    assert server.pipeline.counters.get("pickle.nan_values") == 1

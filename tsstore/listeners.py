@@ -22,6 +22,8 @@ from tsstore.ingest import IngestPipeline
 log = logging.getLogger(__name__)
 _ratelog = RateLimitedLog(log)
 
+# Timestamps beyond this cannot be stored as int64 seconds (same bound as the plaintext parser).
+TS_LIMIT = 2.0**62
 # Batches of one connection waiting for the WAL before we stop reading it.
 MAX_INFLIGHT_PER_CONNECTION = 4
 
@@ -52,17 +54,18 @@ class _Flow:
 
     def _done(self, fut: asyncio.Future) -> None:
         self.inflight -= 1
-        if not fut.cancelled() and fut.exception() is not None:
-            pass  # counted by the pipeline (wal_full)
+        if not fut.cancelled():
+            fut.exception()  # a refusal is counted by the pipeline; retrieve it so asyncio does not warn
         if self.paused and self.inflight < MAX_INFLIGHT_PER_CONNECTION and not self.transport.is_closing():
             self.paused = False
             self.transport.resume_reading()
 
 
-class PlaintextProtocol(asyncio.Protocol):
-    def __init__(self, pipeline: IngestPipeline, max_line_length: int):
+class _CarbonConnection(asyncio.Protocol):
+    """What every TCP carbon connection has: its pipeline, flow control and peer name."""
+
+    def __init__(self, pipeline: IngestPipeline):
         self.pipeline = pipeline
-        self.parser = CarbonLineParser(pipeline.registry, max_line_length)
         self.flow = None
         self.peer = "?"
 
@@ -71,6 +74,12 @@ class PlaintextProtocol(asyncio.Protocol):
         self.flow = _Flow(self.pipeline, transport)
         self.peer = "%s:%s" % (transport.get_extra_info("peername") or ("?", "?"))[:2]
         self.pipeline.counters.add("connections.opened")
+
+
+class PlaintextProtocol(_CarbonConnection):
+    def __init__(self, pipeline: IngestPipeline, max_line_length: int):
+        super().__init__(pipeline)
+        self.parser = CarbonLineParser(pipeline.registry, max_line_length)
 
     def data_received(self, data: bytes) -> None:
         before = dict(self.parser.stats)
@@ -106,21 +115,14 @@ class UdpProtocol(asyncio.DatagramProtocol):
 _FRAME_HEADER = struct.Struct(">I")
 
 
-class PickleProtocol(asyncio.Protocol):
+class PickleProtocol(_CarbonConnection):
     """Int32-length-prefixed pickle frames of [(path, (timestamp, value)), ...]."""
 
     def __init__(self, pipeline: IngestPipeline, max_frame: int):
-        self.pipeline = pipeline
+        super().__init__(pipeline)
         self.max_frame = max_frame
         self.buffer = bytearray()
         self.skip = 0  # bytes of an oversized frame still to discard
-        self.flow = None
-        self.peer = "?"
-
-    def connection_made(self, transport):
-        self.transport = transport
-        self.flow = _Flow(self.pipeline, transport)
-        self.peer = "%s:%s" % (transport.get_extra_info("peername") or ("?", "?"))[:2]
 
     def data_received(self, data: bytes) -> None:
         if self.skip:
@@ -160,10 +162,10 @@ class PickleProtocol(asyncio.Protocol):
             if value != value:  # NaN: dropped silently, as carbon does
                 self.pipeline.counters.add("pickle.nan_values")
                 continue
-            if timestamp != timestamp or timestamp in (float("inf"), float("-inf")):
+            if not -TS_LIMIT < timestamp < TS_LIMIT:  # also false for NaN
                 self.pipeline.counters.add("pickle.bad_timestamp")
                 continue
-            stamp = now if timestamp == -1 else int(timestamp)
+            stamp = now if int(timestamp) == -1 else int(timestamp)  # carbon: int(ts) == -1 means now
             try:
                 key = tags.canonical(name) if tags.is_tagged(name) else name
             except tags.InvalidTagError as exc:
