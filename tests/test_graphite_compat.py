@@ -148,6 +148,18 @@ TARGETS = [
     "constantLine(42)",
     "group(servers.web01.cpu.user, servers.db01.cpu.user)",
     "servers.web01.cpu.user | scale(3) | alias('piped')",
+    "invert(servers.web01.cpu.user)",
+    "squareRoot(servers.web01.cpu.user)",
+    "log(servers.web01.cpu.user)",
+    "log(servers.web01.cpu.user, 2)",
+    "pow(servers.web01.cpu.user, 2)",
+    "isNonNull(servers.web01.sparse)",
+    "offsetToZero(servers.web01.cpu.user)",
+    "round(scale(servers.web01.cpu.user, 0.37), 1)",
+    "round(servers.web01.cpu.user)",
+    "delay(servers.web01.cpu.user, 3)",
+    "delay(servers.web01.cpu.user, -2)",
+    "minMax(servers.web01.cpu.user)",
 ]
 
 RANGES = [

@@ -1,6 +1,7 @@
 """Transform: functions that change each series' values on their own."""
 from __future__ import annotations
 
+import builtins
 import math
 
 import numpy as np
@@ -224,4 +225,87 @@ async def timeShift(ctx, seriesList, timeShift, resetEnd=True, alignDST=False):
             r.values = r.values[:keep]
             r.end = r.start + len(r.values) * r.step
         out.append(r)
+    return out
+
+
+def _elementwise(name: str, fn, doc: str, params=(), tag=True, fmt=None, keep_nulls=True):
+    """Register a function that maps every value on its own (nulls stay null)."""
+    @function("Transform", [SL, *params], name=name)
+    def mapped(ctx, seriesList, *args):
+        out = []
+        for s in seriesList:
+            with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+                v = fn(s.values, *args)
+            label = fmt(s, *args) if fmt else f"{name}({s.name})"
+            extra = {name: tag(*args)} if callable(tag) else ({name: args[0] if args else 1} if tag else {})
+            out.append(_derived(s, label, v if keep_nulls is False else np.where(np.isnan(s.values), np.nan, v), **extra))
+        return out
+
+    mapped.__doc__ = doc
+    return mapped
+
+
+def _safe_log(values, base=10):
+    b = as_float(base, "log", "base")
+    return np.where(values > 0, np.log(np.where(values > 0, values, 1.0)) / np.log(b), np.nan)
+
+
+invert = _elementwise("invert", lambda v: np.where(v == 0, np.nan, 1.0 / np.where(v == 0, 1.0, v)), "1/value (null for 0).",
+                      tag=True)
+squareRoot = _elementwise("squareRoot", lambda v: np.where(v >= 0, np.sqrt(np.abs(v)), np.nan), "Square root (null below 0).")
+log = _elementwise("log", _safe_log, "Logarithm in base `base` (default 10); null for values <= 0.",
+                   params=(Param("base", "integer", default=10),), fmt=lambda s, base=10: f"log({s.name}, {base})",
+                   tag=lambda base=10: base)
+pow = _elementwise("pow", lambda v, f: np.power(v, as_float(f, "pow", "factor")), "Every value raised to a power.",
+                   params=(Param("factor", "float", required=True),), fmt=lambda s, f: f"pow({s.name},{fmt_g(as_float(f, 'pow', 'factor'))})",
+                 tag=lambda f: float(f))
+isNonNull = _elementwise("isNonNull", lambda v: (~np.isnan(v)).astype(float), "1 where there is a value, 0 where null.",
+                         tag=lambda: 1, keep_nulls=False)
+
+@function("Transform", [SL])
+def offsetToZero(ctx, seriesList):
+    """Shifts each series so its minimum is 0."""
+    out = []
+    for s in seriesList:
+        known = s.values[~np.isnan(s.values)]
+        low = known.min() if len(known) else 0.0
+        out.append(_derived(s, f"offsetToZero({s.name})", s.values - low, offsetToZero=low))
+    return out
+
+
+@function("Transform", [SL, Param("precision", "integer", default=0)])
+def round(ctx, seriesList, precision=0):  # noqa: A001 - graphite's name
+    """Rounds every value to `precision` decimals."""
+    p = as_int(precision or 0, "round", "precision")
+    # Python's round() per value, as graphite-web: numpy rounds the binary value differently
+    return [_derived(s, f"round({s.name},{p})" if precision else f"round({s.name})",
+                     np.array([v if v != v else builtins.round(v, p) for v in s.values.tolist()], np.float64), round=p)
+            for s in seriesList]
+
+
+@function("Transform", [SL, Param("steps", "integer", required=True)])
+def delay(ctx, seriesList, steps):
+    """Shifts the values `steps` points later (earlier with a negative number)."""
+    n = as_int(steps, "delay", "steps")
+    out = []
+    for s in seriesList:
+        v = np.full(len(s.values), np.nan)
+        if n >= 0:
+            v[n:] = s.values[: len(s.values) - n] if n < len(s.values) else []
+        else:
+            v[:n] = s.values[-n:]
+        out.append(_derived(s, f"delay({s.name},{n})", v, delay=n))
+    return out
+
+
+@function("Transform", [SL])
+def minMax(ctx, seriesList):
+    """Scales each series to 0..1 between its minimum and maximum."""
+    out = []
+    for s in seriesList:
+        known = s.values[~np.isnan(s.values)]
+        lo, hi = (known.min(), known.max()) if len(known) else (0.0, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            v = (s.values - lo) / (hi - lo) if hi != lo else np.where(np.isnan(s.values), np.nan, 0.0)
+        out.append(_derived(s, f"minMax({s.name})", v))
     return out
