@@ -1,0 +1,127 @@
+"""Shared machinery of the compatibility tests: tsstore and the real graphite-web (Debian
+package) get the same points (whisper files for graphite-web, carbon lines over TCP for
+tsstore, the same storage-schemas) and must answer the same /render requests the same way,
+value by value, name by name, tag by tag.
+
+A test module lists its targets and calls assert_same_render(graphite_pair, target, rng) with
+the session-wide `graphite_pair` fixture (tests/conftest.py), so each function group keeps its
+own test file and both servers start once per session."""
+import asyncio
+import math
+import time
+
+import httpx
+
+from tests import graphite_reference
+from tests.servers import free_port, send_tcp, wait_for
+from tsstore.config import Settings
+from tsstore.schemas import SchemaResolver, parse_aggregation, parse_schemas
+from tsstore.server import Server
+
+SCHEMAS = "[default]\npattern = .*\nretentions = 10s:6h,1m:7d\n"
+AGGREGATION = "[counts]\npattern = \\.count$\nxFilesFactor = 0\naggregationMethod = sum\n[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = average\n"
+NOW = (int(time.time()) // 3600) * 3600 - 600  # fixed `now` for both servers, inside the finest retention of the data
+HOSTS = ["web01", "web02", "web03", "db01"]
+
+
+def _data() -> dict[str, list[tuple[int, float]]]:
+    """Four hours of 10 s points with gaps, a counter that resets, and a sparse series."""
+    out: dict[str, list] = {}
+    start = NOW - 4 * 3600
+    for h, host in enumerate(HOSTS):
+        for metric in ("cpu.user", "cpu.system"):
+            pts = []
+            for i in range(0, 4 * 360):
+                if (i + h) % 17 == 0:  # gaps
+                    continue
+                pts.append((start + i * 10, round(10 * h + (i % 50) * 0.5 + (3 if metric == "cpu.system" else 0), 2)))
+            out[f"servers.{host}.{metric}"] = pts
+        counter, pts = 0, []
+        for i in range(0, 4 * 360):
+            counter = 0 if i == 700 + h else counter + (i % 7) + h
+            pts.append((start + i * 10, float(counter)))
+        out[f"servers.{host}.requests.count"] = pts
+    out["servers.web01.sparse"] = [(start + i * 10, float(i)) for i in range(0, 4 * 360, 37)]
+    return out
+
+
+def start_pair(tmp_path_factory):
+    """graphite-web and tsstore, both holding _data(); yields (reference, tsstore URL)."""
+    data = _data()
+    work = tmp_path_factory.mktemp("compat")
+    resolver = SchemaResolver(parse_schemas(SCHEMAS), parse_aggregation(AGGREGATION))
+    ref = graphite_reference.GraphiteReference(work / "graphite").start()
+    items = []
+    for name, pts in data.items():
+        meta = resolver.meta_for(name)
+        items.append({"path": name, "archives": [[r.step, r.points] for r in meta.rollups], "xff": meta.xff,
+                      "method": meta.aggregation, "points": pts})
+    ref.write_whisper(items)
+
+    (work / "schemas.conf").write_text(SCHEMAS)
+    (work / "aggregation.conf").write_text(AGGREGATION)
+    settings = Settings(data_dir=str(work / "tsstore"), schemas_file=str(work / "schemas.conf"),
+                        aggregation_file=str(work / "aggregation.conf"), carbon_port=free_port(), pickle_port=0,
+                        http_port=free_port(), flush_interval=0.2, rollup_provisional_interval=0.2, self_metrics_interval=0)
+    loop = asyncio.new_event_loop()
+    srv = Server(settings)
+    loop.run_until_complete(srv.start())
+    lines = "".join(f"{name} {v} {ts}\n" for name, pts in data.items() for ts, v in pts)
+    send_tcp(srv.ports["carbon"], lines.encode())
+    total = sum(len(p) for p in data.values())
+
+    async def flushed():
+        return srv.pipeline.counters.get("points.received") >= total and srv.pipeline._applied_since_flush == 0
+
+    loop.run_until_complete(wait_for(flushed, timeout=120, what="tsstore to store every point"))
+    loop.run_until_complete(asyncio.sleep(1.0))
+    # The server runs on its own loop in this thread; serve requests from a background thread.
+    import threading
+
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    yield ref, f"http://127.0.0.1:{settings.http_port}"
+    loop.call_soon_threadsafe(loop.stop)
+    thread.join(30)
+    loop.run_until_complete(srv.stop())  # on the main thread: uvicorn restores signal handlers
+    loop.close()
+    ref.stop()
+
+
+RANGES = [
+    {"from": str(NOW - 3600), "until": str(NOW)},
+    {"from": str(NOW - 4 * 3600 + 5), "until": str(NOW - 3 * 3600)},
+    {"from": "-2h", "until": "-1h"},
+]
+RANGE_IDS = ["last-hour", "absolute", "relative"]
+
+
+def _ask(url: str, params: dict):
+    resp = httpx.get(url + "/render", params=params, timeout=60)
+    return resp.status_code, resp.json() if resp.status_code == 200 else resp.text
+
+
+def _close(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    if math.isinf(a) or math.isinf(b):
+        return a == b
+    return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+
+
+
+
+def assert_same_render(pair, target: str, rng: dict) -> None:
+    """/render?format=json of `target` over `rng` answers as graphite-web does: same status,
+    same series names in the same order, same timestamps, same values (nulls included), same tags."""
+    ref, ours = pair
+    params = {"target": target, "format": "json", "now": str(NOW), **rng}
+    ref_status, ref_body = _ask(ref.url, params)
+    our_status, our_body = _ask(ours, params)
+    assert our_status == ref_status == 200, (ref_body, our_body)
+    assert [s["target"] for s in our_body] == [s["target"] for s in ref_body]
+    for mine, theirs in zip(our_body, ref_body):
+        assert [t for _, t in mine["datapoints"]] == [t for _, t in theirs["datapoints"]], mine["target"]
+        bad = [(t, a, b) for (a, t), (b, _) in zip(mine["datapoints"], theirs["datapoints"]) if not _close(a, b)]
+        assert not bad, f"{mine['target']}: (ts, tsstore, graphite-web) differ at {bad[:5]}"
+        assert mine["tags"] == theirs["tags"], mine["target"]
