@@ -56,12 +56,13 @@ def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="tsstore", version=tsstore.__version__, docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.ctx = ctx
-    from tsstore.api import functions, metrics, status, tags
+    from tsstore.api import events, functions, metrics, status, tags
 
     app.include_router(status.router)
     app.include_router(metrics.router)
     app.include_router(functions.router)
     app.include_router(tags.router)
+    app.include_router(events.router)
 
     @app.exception_handler(BadRequest)
     async def bad_request(request: Request, exc: BadRequest):

@@ -60,11 +60,20 @@ async def tag_multi_series(request: Request):
 
 @router.api_route("/tags/delSeries", methods=["GET", "POST"])
 async def del_series(request: Request):
+    """Remove series from the tag index, as graphite-web does: seriesByTag no longer finds
+    them; their points stay in the store until they expire."""
     if request.method != "POST":
         return _error("use POST", 405)
-    # Series disappear from the tag index when their data expires; deleting early is not
-    # supported by the stores yet, so the answer says so instead of pretending.
-    return _error("deleting series from the tag index is not supported by tsstore yet", 501)
+    params = await read_params(request)
+    paths = params.getlist("path") or params.getlist("path[]")
+    if not paths:
+        return _error("no path specified")
+    try:
+        names = [tagmod.canonical(p) for p in paths]
+    except tagmod.InvalidTagError as exc:
+        return _error(str(exc))
+    await request.app.state.ctx.store.forget_tagged(names)
+    return _json(True)
 
 
 @router.api_route("/tags/findSeries", methods=["GET", "POST"])

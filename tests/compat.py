@@ -42,7 +42,20 @@ def _data() -> dict[str, list[tuple[int, float]]]:
             pts.append((start + i * 10, float(counter)))
         out[f"servers.{host}.requests.count"] = pts
     out["servers.web01.sparse"] = [(start + i * 10, float(i)) for i in range(0, 4 * 360, 37)]
+    # Tagged series, sent with their tags in no particular order (both sides canonicalise).
+    for n, (metric, tags) in enumerate(TAGGED):
+        out[f"{metric};{tags}"] = [(start + i * 10, float((i * (n + 3)) % 97)) for i in range(0, 4 * 360) if (i + n) % 23]
     return out
+
+
+TAGGED = [
+    ("disk.used", "rack=a1;dc=dc1;host=web01"),
+    ("disk.used", "dc=dc1;host=web02;rack=a2"),
+    ("disk.used", "host=db01;dc=dc2;rack=b1"),
+    ("net.rx", "host=web01;dc=dc1"),
+    ("net.rx", "dc=dc2;host=db01"),
+    ("net.tx", "dc=dc2;host=db01;role=primary"),
+]
 
 
 def start_pair(tmp_path_factory):
@@ -57,6 +70,7 @@ def start_pair(tmp_path_factory):
         items.append({"path": name, "archives": [[r.step, r.points] for r in meta.rollups], "xff": meta.xff,
                       "method": meta.aggregation, "points": pts})
     ref.write_whisper(items)
+    ref.tag_series([name for name in data if ";" in name])
 
     (work / "schemas.conf").write_text(SCHEMAS)
     (work / "aggregation.conf").write_text(AGGREGATION)

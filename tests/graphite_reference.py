@@ -38,7 +38,12 @@ TIME_ZONE = "UTC"
 WHISPER_WRITER = """\
 import json, os, sys, whisper
 for item in json.load(sys.stdin):
-    path = os.path.join(sys.argv[1], *item["path"].split(".")) + ".wsp"
+    if ";" in item["path"]:  # a tagged series: graphite's own layout under _tagged/
+        from graphite.tags.utils import TaggedSeries
+        canonical = TaggedSeries.parse(item["path"]).path
+        path = os.path.join(sys.argv[1], TaggedSeries.encode(canonical, os.sep)) + ".wsp"
+    else:
+        path = os.path.join(sys.argv[1], *item["path"].split(".")) + ".wsp"
     os.makedirs(os.path.dirname(path), exist_ok=True)
     if not os.path.exists(path):
         whisper.create(path, [tuple(a) for a in item["archives"]], item["xff"], item["method"])
@@ -107,6 +112,11 @@ class GraphiteReference:
                               input=json.dumps(items), capture_output=True, text=True, timeout=300)
         if proc.returncode:
             raise RuntimeError(f"writing whisper files failed:\n{proc.stderr[-3000:]}")
+
+    def tag_series(self, names: list[str]) -> None:
+        """Add tagged series to graphite-web's own tag database (as carbon does on ingest)."""
+        resp = httpx.post(self.url + "/tags/tagMultiSeries", data={"path": names}, timeout=60)
+        resp.raise_for_status()
 
     def get(self, path: str, params) -> httpx.Response:
         return httpx.get(self.url + path, params=params, timeout=60)

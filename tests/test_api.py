@@ -145,6 +145,32 @@ async def test_tags_endpoints(client):
     assert resp.json() == "disk.used;dc=dc1;rack=a1"
 
 
+async def test_del_series_removes_from_the_tag_index(client):
+    assert (await client.get("/tags/delSeries")).status_code == 405
+    assert (await client.post("/tags/delSeries")).status_code == 400
+    resp = await client.post("/tags/delSeries", data={"path": "disk.used;rack=a1;dc=dc1"})  # any tag order
+    assert resp.status_code == 200 and resp.json() is True
+    assert (await client.get("/tags/findSeries", params={"expr": "name=disk.used"})).json() == ["disk.used;dc=dc2;rack=b1"]
+    resp = await client.get("/render", params={"target": "seriesByTag('name=disk.used')", "format": "json"})
+    assert [s["target"] for s in resp.json()] == ["disk.used;dc=dc2;rack=b1"]
+
+
+async def test_annotation_round_trip_as_grafana_asks(client):
+    """An event posted (list tags, then a space-separated string), read back as Grafana's
+    annotation query asks: from/until as epoch seconds, tags space-separated."""
+    assert (await client.post("/events/", json={"what": "deploy", "tags": ["release", "web"], "when": BASE + 60, "data": "v2"})).status_code == 200
+    assert (await client.post("/events", json={"what": "rollback", "tags": "release db", "when": BASE + 120})).status_code == 200
+    resp = await client.get(f"/events/get_data?from={BASE}&until={NOW}&tags=release web")
+    assert resp.json() == [{"when": BASE + 60, "what": "deploy", "data": "v2", "tags": ["release", "web"], "id": 1}]
+    resp = await client.get("/events/get_data", params={"from": BASE, "until": NOW, "tags": "release"})
+    assert [e["what"] for e in resp.json()] == ["deploy", "rollback"]
+    assert (await client.get("/events/get_data", params={"from": "-1y", "until": BASE})).json() == []
+    assert (await client.get("/events/2")).json()["what"] == "rollback"
+    assert (await client.get("/events/99")).status_code == 404
+    resp = await client.get("/events/get_data", params={"from": "yesterday-ish"})
+    assert resp.status_code == 400 and "from/until" in resp.text
+
+
 async def test_version_for_old_grafana(client):
     resp = await client.get("/version")
     assert resp.text == "1.1.10\n"

@@ -103,4 +103,6 @@ def test_find_matches_graphite_web(graphite_pair, query):
     ref, ours = graphite_pair
     theirs = httpx.get(ref.url + "/metrics/find", params={"query": query}).json()
     mine = httpx.get(ours + "/metrics/find", params={"query": query}).json()
-    assert mine == theirs
+    # graphite-web lists the folder where carbon files tagged series (`_tagged`) as if it were a
+    # metric branch; Grafana drops it. tsstore keeps tagged series out of the tree (COMPATIBILITY.md).
+    assert mine == [node for node in theirs if node["text"] != "_tagged"]

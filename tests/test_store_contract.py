@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from tsstore.events import Event
 from tsstore.store.base import WINDOW_SLOTS, Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store.embedded import EmbeddedStore
 
@@ -135,11 +136,37 @@ async def test_tag_index(store):
     assert await store.find("*") == []  # tagged series stay out of the path tree
 
 
+async def test_deleted_series_leave_the_tag_index(store):
+    names = ["disk.used;dc=dc1;rack=a1", "disk.used;dc=dc2;rack=a1"]
+    await store.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in names])
+    assert await store.forget_tagged([names[0], "never.seen;dc=x"]) == 1
+    assert await store.series_with_tag("rack", "a1") == [names[1]]
+    assert await store.tag_values("dc") == {"dc2": 1}
+
+
+async def test_events_by_time_across_days_and_by_id(store):
+    day = 86400
+    posted = [Event(T0 + 5.25, "deploy", "v1", ["release", "web"]), Event(T0 + day + 1, "outage", "", ["incident"]),
+              Event(T0 + 5.25, "second at the same time", "", []), Event(T0 + 3 * day, "later", "", ["web"])]
+    ids = [await store.add_event(e) for e in posted]
+    assert len(set(ids)) == 4
+    found = await store.events_between(T0, T0 + day + 1)  # both ends inclusive, as graphite-web
+    assert [(e.what, e.when, e.tags, e.data) for e in found] == [
+        ("deploy", T0 + 5.25, ["release", "web"], "v1"), ("second at the same time", T0 + 5.25, [], ""),
+        ("outage", T0 + day + 1, ["incident"], "")]
+    assert [e.id for e in found] == [ids[0], ids[2], ids[1]]
+    assert await store.events_between(T0 + 6, T0 + day) == []
+    one = await store.get_event(ids[3])
+    assert (one.what, one.when, one.tags, one.id) == ("later", T0 + 3 * day, ["web"], ids[3])
+    assert await store.get_event(max(ids) + 12345) is None
+
+
 async def test_restart_keeps_everything(make_store):
     first = make_store()
     await first.open()
     await first.create_series([META])
     await first.write([WriteRequest(META.name, 0, STEP, raw([T0, T0 + 10], [1, 2]), 10**7)])
+    await first.add_event(Event(T0, "deploy", "", ["release"]))
     await first.close()
     second = make_store()
     await second.open()
@@ -147,5 +174,6 @@ async def test_restart_keeps_everything(make_store):
         assert (await second.read(META.name, 0, STEP, T0, T0 + 20)).values[:, 0].tolist() == [1, 2]
         assert [n.path for n in await second.find("servers.web01.cpu.*")] == [META.name]
         assert (await second.get_series([META.name]))[META.name] == META
+        assert [e.what for e in await second.events_between(T0, T0 + 1)] == ["deploy"]
     finally:
         await second.close()

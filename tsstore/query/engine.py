@@ -31,6 +31,7 @@ class EvalContext:
     params: Any = None
     settings: Any = None
     series_budget: list = field(default_factory=lambda: [0])  # series fetched so far (shared by replace())
+    call: Any = None  # the Call node a lazy function is evaluating (its text is graphite-web's `raw`)
 
     def with_range(self, start: int, end: int) -> "EvalContext":
         return replace(self, start=start, end=end)
@@ -57,6 +58,7 @@ async def evaluate(node, ctx: EvalContext) -> list[TimeSeries]:
             raise QueryError(f"Received request for unknown function: {node.name}")
         if fn.lazy:
             args, kwargs = list(node.args), dict(node.kwargs)
+            ctx = replace(ctx, call=node)
         else:
             args = await asyncio.gather(*(_arg(a, ctx) for a in node.args))
             kwargs = dict(zip([k for k, _ in node.kwargs], await asyncio.gather(*(_arg(v, ctx) for _, v in node.kwargs))))

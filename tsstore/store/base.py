@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tsstore import codec, globs
+from tsstore.events import Event
 
 # Slots per storage window (one Cassandra partition / one SQLite key range).
 WINDOW_SLOTS = 4096
@@ -172,6 +173,24 @@ class Store(abc.ABC):
     @abc.abstractmethod
     async def series_with_tag(self, tag: str, value: str | None = None) -> list[str]:
         """Canonical names of the series having tag (= value when given), sorted."""
+
+    @abc.abstractmethod
+    async def forget_tagged(self, names: list[str]) -> int:
+        """Remove tagged series from the tag index (/tags/delSeries); their points stay until
+        they expire, as graphite-web leaves the whisper files. Returns how many were indexed."""
+
+    # -- events (Grafana annotations) --------------------------------------------------
+    @abc.abstractmethod
+    async def add_event(self, event: Event) -> int:
+        """Store an event durably; returns its id."""
+
+    @abc.abstractmethod
+    async def events_between(self, start: float, end: float) -> list[Event]:
+        """Every event with start <= when <= end (tag selection is done by tsstore.events)."""
+
+    @abc.abstractmethod
+    async def get_event(self, event_id: int) -> Event | None:
+        """One event by id."""
 
     async def children_many(self, parents: list[str]) -> list[list[Node]]:
         """children() of several parents (stores override it to batch the lookups)."""

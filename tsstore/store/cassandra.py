@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from tsstore.store.base import Node, Rollup, SegmentStore, SeriesMeta, Slots, WriteRequest, merge_last_wins, tag_rows
 from tsstore.store.errors import StoreUnavailable
 from tsstore import codec
+from tsstore.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +170,12 @@ class CassandraStore(SegmentStore):
             f"CREATE TABLE IF NOT EXISTS {ks}.series (name text PRIMARY KEY, rollups text, aggregation text, xff double)",
             f"CREATE TABLE IF NOT EXISTS {ks}.nodes (parent text, name text, leaf boolean, branch boolean, PRIMARY KEY (parent, name))",
             f"CREATE TABLE IF NOT EXISTS {ks}.tags (tag text, value text, name text, PRIMARY KEY ((tag), value, name))",
+            # Events: one partition per UTC day, listed in event_days so a range scan reads only
+            # the days that have events; event_ids finds one event by id.
+            f"""CREATE TABLE IF NOT EXISTS {ks}.events (day int, at double, id bigint, what text, data text, tags list<text>,
+                PRIMARY KEY ((day), at, id))""",
+            f"CREATE TABLE IF NOT EXISTS {ks}.event_days (root text, day int, PRIMARY KEY ((root), day))",
+            f"CREATE TABLE IF NOT EXISTS {ks}.event_ids (id bigint PRIMARY KEY, day int, at double)",
         ):
             self.session.execute(cql, timeout=60)
         p = self.session.prepare
@@ -185,6 +192,15 @@ class CassandraStore(SegmentStore):
             "tag_names": p(f"SELECT DISTINCT tag FROM {ks}.tags"),
             "tag_values": p(f"SELECT value, name FROM {ks}.tags WHERE tag=?"),
             "tag_series": p(f"SELECT name FROM {ks}.tags WHERE tag=? AND value=?"),
+            "tag_one": p(f"SELECT name FROM {ks}.tags WHERE tag=? AND value=? AND name=?"),
+            "tag_del": p(f"DELETE FROM {ks}.tags WHERE tag=? AND value=? AND name=?"),
+            "event_put": p(f"INSERT INTO {ks}.events (day, at, id, what, data, tags) VALUES (?, ?, ?, ?, ?, ?)"),
+            "event_day_put": p(f"INSERT INTO {ks}.event_days (root, day) VALUES ('.', ?)"),
+            "event_id_put": p(f"INSERT INTO {ks}.event_ids (id, day, at) VALUES (?, ?, ?)"),
+            "event_days": p(f"SELECT day FROM {ks}.event_days WHERE root='.' AND day >= ? AND day <= ?"),
+            "events_in_day": p(f"SELECT at, id, what, data, tags FROM {ks}.events WHERE day=? AND at >= ? AND at <= ?"),
+            "event_by_id": p(f"SELECT day, at FROM {ks}.event_ids WHERE id=?"),
+            "event_get": p(f"SELECT at, id, what, data, tags FROM {ks}.events WHERE day=? AND at=? AND id=?"),
         }
 
     async def close(self) -> None:
@@ -313,6 +329,38 @@ class CassandraStore(SegmentStore):
         if value is None:
             return sorted({name for _, name in await self._run(self.q["tag_values"], (tag,))})
         return sorted(r[0] for r in await self._run(self.q["tag_series"], (tag, value)))
+
+    async def forget_tagged(self, names: list[str]) -> int:
+        found = await self._run_all((self.q["tag_one"], ("name", tag_rows(n)[0][1], n)) for n in names if ";" in n)
+        deletes = [(self.q["tag_del"], (tag, value, n)) for n in names for tag, value in tag_rows(n)]
+        await self._run_all(deletes)
+        return sum(1 for rows in found if rows)
+
+    # -- events ------------------------------------------------------------------------
+    async def add_event(self, event: Event) -> int:
+        # Cassandra has no sequence: the id is the insertion time in microseconds, kept
+        # increasing within this process (COMPATIBILITY.md: ids are not 1, 2, 3...).
+        self._last_event_id = event_id = max(time.time_ns() // 1000, getattr(self, "_last_event_id", 0) + 1)
+        day = int(event.when // 86400)
+        await self._run_all([
+            (self.q["event_put"], (day, event.when, event_id, event.what, event.data, event.tags)),
+            (self.q["event_day_put"], (day,)),
+            (self.q["event_id_put"], (event_id, day, event.when)),
+        ])
+        return event_id
+
+    async def events_between(self, start: float, end: float) -> list[Event]:
+        days = await self._run(self.q["event_days"], (int(start // 86400), int(end // 86400)))
+        parts = await self._run_all((self.q["events_in_day"], (d[0], float(start), float(end))) for d in days)
+        events = [Event(at, what, data or "", list(tags or []), eid) for rows in parts for at, eid, what, data, tags in rows]
+        return sorted(events, key=lambda e: (e.when, e.id))
+
+    async def get_event(self, event_id: int) -> Event | None:
+        where = await self._run(self.q["event_by_id"], (event_id,))
+        if not where:
+            return None
+        rows = await self._run(self.q["event_get"], (where[0][0], where[0][1], event_id))
+        return next((Event(at, what, data or "", list(tags or []), eid) for at, eid, what, data, tags in rows), None)
 
     # -- points ------------------------------------------------------------------------
     async def write(self, requests: list[WriteRequest]) -> None:

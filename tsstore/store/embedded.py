@@ -27,6 +27,7 @@ from tsstore.store.base import (
     tag_rows,
 )
 from tsstore import codec
+from tsstore.events import Event
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -59,6 +60,14 @@ CREATE TABLE IF NOT EXISTS tags (
     name TEXT NOT NULL,
     PRIMARY KEY (tag, value, name)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at REAL NOT NULL,
+    what TEXT NOT NULL,
+    data TEXT NOT NULL,
+    tags TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_at ON events (at);
 """
 
 # A window with this many segments is rewritten as one (read-merge-write) on the writer.
@@ -214,6 +223,52 @@ class EmbeddedStore(SegmentStore):
             else:
                 rows = self._conn().execute("SELECT name FROM tags WHERE tag = ? AND value = ? ORDER BY name", (tag, value))
             return [r[0] for r in rows]
+
+        return await self._on_reader(_q)
+
+    async def forget_tagged(self, names: list[str]) -> int:
+        def _delete():
+            conn = self._conn()
+            conn.execute("BEGIN")
+            try:
+                known = 0
+                for name in names:
+                    known += conn.execute("DELETE FROM tags WHERE tag = 'name' AND name = ?", (name,)).rowcount
+                    for tag, value in tag_rows(name)[1:]:
+                        conn.execute("DELETE FROM tags WHERE tag = ? AND value = ? AND name = ?", (tag, value, name))
+                conn.execute("COMMIT")
+                return known
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+
+        return await self._on_writer(_delete)
+
+    # -- events -------------------------------------------------------------------
+    async def add_event(self, event: Event) -> int:
+        def _add():
+            cur = self._conn().execute("INSERT INTO events (at, what, data, tags) VALUES (?, ?, ?, ?)",
+                                       (event.when, event.what, event.data, " ".join(event.tags)))
+            return cur.lastrowid
+
+        return await self._on_writer(_add)
+
+    @staticmethod
+    def _event(row) -> Event:
+        eid, at, what, data, tags = row
+        return Event(at, what, data, tags.split(), eid)
+
+    async def events_between(self, start: float, end: float) -> list[Event]:
+        def _q():
+            rows = self._conn().execute("SELECT id, at, what, data, tags FROM events WHERE at >= ? AND at <= ? ORDER BY at, id", (start, end))
+            return [self._event(r) for r in rows]
+
+        return await self._on_reader(_q)
+
+    async def get_event(self, event_id: int) -> Event | None:
+        def _q():
+            row = self._conn().execute("SELECT id, at, what, data, tags FROM events WHERE id = ?", (event_id,)).fetchone()
+            return self._event(row) if row else None
 
         return await self._on_reader(_q)
 

@@ -37,7 +37,8 @@ def constantLine(ctx, value):
     return [TimeSeries(name, ctx.start, ctx.start + 3 * step, step, np.full(3, v), f"constantLine({value})")]
 
 
-@function("Special", [Param("seriesList", "seriesList", required=True), Param("xFilesFactor", "float", required=True)])
+@function("Special", [Param("seriesList", "seriesList", required=True), Param("xFilesFactor", "float", required=True)],
+          aliases=("xFilesFactor",))
 def setXFilesFactor(ctx, seriesList, xFilesFactor):
     """The share of non-null values a consolidated point needs (0 to 1)."""
     xff = as_float(xFilesFactor, "setXFilesFactor", "xFilesFactor")
@@ -58,5 +59,6 @@ async def seriesByTag(ctx, *tagExpressions):
         names = await tagquery.find_series(ctx.store, [str(e) for e in tagExpressions])
     except tagquery.TagQueryError as exc:
         raise QueryError(f"seriesByTag: {exc}") from None
-    call = "seriesByTag(" + ",".join(repr(str(e)) for e in tagExpressions) + ")"
+    # graphite-web keeps the call as written as the series' pathExpression
+    call = ctx.call.text if ctx.call is not None else "seriesByTag(" + ",".join(repr(str(e)) for e in tagExpressions) + ")"
     return await fetch_series(ctx.store, names, ctx.start, ctx.end, ctx.now, call)

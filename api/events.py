@@ -1,0 +1,83 @@
+"""Events for Grafana annotations: POST /events, GET /events/get_data, GET /events/<id>,
+in graphite-web's shapes (tsstore.events holds the rules, the store keeps the events)."""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+import orjson
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from tsstore import events as ev
+from tsstore.query.attime import AtTimeError, parse_time
+
+router = APIRouter()
+
+
+def _json(obj, status: int = 200) -> Response:
+    return Response(orjson.dumps(obj), status_code=status, media_type="application/json")
+
+
+def _error(message: str, status: int = 400) -> Response:
+    return _json({"error": message}, status)
+
+
+@router.post("/events")
+@router.post("/events/")
+async def post_event(request: Request):
+    body = await request.body()
+    try:
+        event = ev.from_post(orjson.loads(body))
+    except orjson.JSONDecodeError as exc:
+        return _error(f"the event body is not valid JSON: {exc}")
+    except ev.InvalidEvent as exc:
+        return _error(str(exc))
+    await request.app.state.ctx.store.add_event(event)
+    return Response(status_code=200)
+
+
+async def _fetch(request: Request) -> list[dict]:
+    """The events a get_data request asks for; raises AtTimeError on a bad from/until."""
+    q = request.query_params
+    now = datetime.now(timezone.utc)
+    start = parse_time(q["from"], now) if q.get("from") is not None else 0
+    end = parse_time(q["until"], now) if q.get("until") is not None else time.time()
+    tags = q.get("tags")
+    found = await request.app.state.ctx.store.events_between(start, end)
+    return [e.as_json() for e in ev.select(found, tags.split(" ") if tags is not None else None, q.get("set"))]
+
+
+@router.get("/events/get_data")
+@router.get("/events/get_data/")
+async def get_data(request: Request):
+    try:
+        found = await _fetch(request)
+    except AtTimeError as exc:
+        return _error(f"bad from/until: {exc}")
+    jsonp = request.query_params.get("jsonp")
+    if jsonp:
+        return Response(f"{jsonp}(".encode() + orjson.dumps(found) + b")", media_type="text/javascript")
+    return _json(found)
+
+
+@router.get("/events")
+@router.get("/events/")
+async def list_events(request: Request):
+    # graphite-web answers an HTML page here; a JSON list of the same events serves scripts better.
+    try:
+        return _json(await _fetch(request))
+    except AtTimeError as exc:
+        return _error(f"bad from/until: {exc}")
+
+
+@router.get("/events/{event_id}")
+@router.get("/events/{event_id}/")
+async def event_detail(request: Request, event_id: str):
+    if not event_id.isdigit():
+        return _error(f"event id must be a number, got {event_id!r}", 404)
+    event = await request.app.state.ctx.store.get_event(int(event_id))
+    if event is None:
+        return _error("Event matching query does not exist", 404)
+    when = datetime.fromtimestamp(event.when, timezone.utc).isoformat().replace("+00:00", "Z")
+    return _json({"id": event.id, "when": when, "what": event.what, "data": event.data, "tags": event.tags})
