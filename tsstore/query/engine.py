@@ -10,7 +10,7 @@ import asyncio
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from tsstore.query import grammar
+from tsstore.query import grammar, template
 from tsstore.query.fetch import fetch_series
 from tsstore.query.functions import registry
 from tsstore.query.series import TimeSeries
@@ -52,6 +52,14 @@ class EvalContext:
 async def evaluate(node, ctx: EvalContext) -> list[TimeSeries]:
     if isinstance(node, grammar.PathExpr):
         return await ctx.fetch_path(node.text)
+    if isinstance(node, grammar.Call) and node.name == "template":
+        if not node.args:
+            raise QueryError("template: the expression to evaluate is missing, e.g. template(servers.$host.cpu, host='web01')")
+        try:
+            values = template.replacements(node, template.request_values(ctx.params))
+        except template.TemplateError as exc:
+            raise QueryError(str(exc)) from None
+        return await evaluate(template.substitute(node.args[0], values), ctx)
     if isinstance(node, grammar.Call):
         fn = registry.get(node.name)
         if fn is None:
