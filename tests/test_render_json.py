@@ -31,7 +31,20 @@ def test_twins_agree_and_round_trip(values, inf_as_null, skip_null):
             assert got == want
 
 
-@pytest.mark.parametrize("value, text", [(1.0, b"1.0"), (0.1, b"0.1"), (1e-05, b"1e-05"), (-0.0, b"-0.0"),
+@given(st.lists(st.integers(-10**15 + 1, 10**15 - 1), min_size=1, max_size=40), st.integers(1, 6))
+@settings(deadline=None)
+def test_short_decimals_are_spelled_as_python_repr(numerators, places):
+    """Gauges with a few decimals take the compiled writer's fast path; it must still print
+    exactly what Python's repr prints (what graphite-web's JSON holds)."""
+    values = np.array([n / 10**places for n in numerators], np.float64)
+    expected = "[" + ", ".join(f"[{float(v)!r}, {i}]" for i, v in enumerate(values.tolist())) + "]"
+    for m in IMPLS:
+        assert m.datapoints_json(values, 0, 1).decode() == expected
+
+
+@pytest.mark.parametrize("value, text", [(1.0, b"1.0"), (0.1, b"0.1"), (1e-05, b"1e-05"), (-0.0, b"-0.0"), (0.29, b"0.29"),
+                                         (-12.5, b"-12.5"), (0.0001, b"0.0001"), (99999999999.9999, b"99999999999.9999"),
+                                         (0.30000000000000004, b"0.30000000000000004"), (123456789012.345, b"123456789012.345"),
                                          (3.0, b"3.0"), (1e16, b"1e+16"), (float("inf"), b"1e9999")])
 def test_python_repr_spelling(value, text):
     for m in IMPLS:
