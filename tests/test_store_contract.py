@@ -136,6 +136,24 @@ async def test_tag_index(store):
     assert await store.find("*") == []  # tagged series stay out of the path tree
 
 
+async def test_read_many_answers_as_read_does(store):
+    """A panel reads many series at once; each must get exactly what read() gives it."""
+    metas = [SeriesMeta(f"servers.web{i:02d}.cpu", META.rollups, "average", 0.5) for i in range(7)]
+    await store.create_series(metas)
+    ts = T0 + np.arange(0, 2 * WINDOW_SLOTS, 7) * STEP  # across a window boundary
+    await store.write([WriteRequest(m.name, 0, STEP, raw(ts, ts * 0 + i), 10**7) for i, m in enumerate(metas[:6])])
+    await store.write([WriteRequest(metas[2].name, 0, STEP, raw(ts[:3], [-1, -2, -3]), 10**7)])  # later write wins
+    names = [m.name for m in metas] + ["never.created"]
+    level_of = {n: (0, STEP) for n in names}
+    start, end = T0 + 70, T0 + (2 * WINDOW_SLOTS - 9) * STEP
+    many = await store.read_many(names, level_of, start, end)
+    assert set(many) == set(names)
+    for n in names:
+        one = await store.read(n, 0, STEP, start, end)
+        assert many[n].ts.tolist() == one.ts.tolist() and many[n].values.tolist() == one.values.tolist(), n
+    assert len(many[metas[0].name]) > 10 and len(many["never.created"]) == 0 and len(many[metas[6].name]) == 0
+
+
 async def test_deleted_series_leave_the_tag_index(store):
     names = ["disk.used;dc=dc1;rack=a1", "disk.used;dc=dc2;rack=a1"]
     await store.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in names])
