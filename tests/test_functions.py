@@ -27,7 +27,7 @@ def test_sum_series_names_with_the_path_expression_and_skips_nulls():
 
 def test_sum_alias_and_several_lists():
     (s,) = run("sum(servers.web01.cpu, servers.db01.cpu)", ALL)
-    assert s.name == "sumSeries(servers.db01.cpu,servers.web01.cpu)"
+    assert s.name == "sumSeries(servers.web01.cpu,servers.db01.cpu)"  # order of appearance, as graphite-web
     assert values(s) == [101, 202, 300, 404, 505]
 
 

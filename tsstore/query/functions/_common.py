@@ -17,8 +17,9 @@ def fmt_g(x) -> str:
 
 
 def path_expressions(series: list[TimeSeries]) -> str:
-    """graphite-web's formatPathExpressions: sorted unique pathExpressions joined by ','."""
-    return ",".join(sorted({s.path_expression for s in series}))
+    """graphite-web's formatPathExpressions: unique pathExpressions in order of appearance,
+    joined by ','."""
+    return ",".join(dict.fromkeys(s.path_expression for s in series))
 
 
 def flatten(series_lists) -> list[TimeSeries]:
@@ -91,8 +92,8 @@ def aggregate_columns(m: np.ndarray, func: str, xff: float = 0.0) -> np.ndarray:
             out = count.astype(float)
         elif func in ("range", "rangeOf"):
             out = np.max(np.where(known, m, -np.inf), axis=0) - np.min(np.where(known, m, np.inf), axis=0)
-        elif func == "multiply":
-            out = np.prod(np.where(known, m, 1.0), axis=0)
+        elif func == "multiply":  # graphite-web multiplies complete columns only: a null makes null
+            out = np.where(known.all(axis=0), np.prod(np.where(known, m, 1.0), axis=0), np.nan)
         elif func == "diff":
             first_idx = np.argmax(known, axis=0)
             first = m[first_idx, np.arange(m.shape[1])]
@@ -163,7 +164,7 @@ def aggregate_series(series_lists, func: str, name: str | None = None, xff=None)
     series, start, end, step = normalize(series_lists)
     if not series:
         return []
-    label = {"avg": "average", "total": "sum"}.get(func, func)
+    label = func  # graphite-web names and tags by the function as asked: aggregate(x, 'avg') is avgSeries
     name = name or f"{label}Series({path_expressions(series)})"
     xff = series[0].xfiles_factor if xff is None else xff
     values = aggregate_columns(stack(series), func, xff)

@@ -23,9 +23,11 @@ SERIES_LISTS = Param("seriesLists", "seriesList", required=True, multiple=True)
 
 
 def _agg(func: str):
-    if func not in AGG_FUNCS:
+    """The aggregation asked for; 'sumSeries' means 'sum', as graphite-web reads it."""
+    short = func[:-6] if isinstance(func, str) and func.endswith("Series") else func
+    if short not in AGG_FUNCS:
         raise QueryError(f"aggregate: func must be one of {', '.join(AGG_FUNCS)}, got {func!r}")
-    return func
+    return short
 
 
 @function("Combine", [Param("seriesList", "seriesList", required=True), Param("func", "aggFunc", required=True),
@@ -49,7 +51,16 @@ averageSeries = _simple("average", "Averages the series point by point (nulls ar
 maxSeries = _simple("max", "The largest value at each point.")
 minSeries = _simple("min", "The smallest value at each point.")
 diffSeries = _simple("diff", "The first series minus all the others, point by point.")
-multiplySeries = _simple("multiply", "Multiplies the series point by point.")
+
+
+@function("Combine", [SERIES_LISTS])
+def multiplySeries(ctx, *seriesLists):
+    """Multiplies the series point by point (a null anywhere makes that point null)."""
+    if len(seriesLists) == 1 and len(seriesLists[0]) == 1:
+        return list(seriesLists[0])  # graphite-web's legacy rule: one series comes back as it is
+    return aggregate_series(seriesLists, "multiply")
+
+
 rangeOfSeries = _simple("range", "Maximum minus minimum at each point.", name="rangeOfSeries")
 stddevSeries = _simple("stddev", "Standard deviation of the series at each point.")
 
@@ -90,7 +101,7 @@ def divideSeries(ctx, dividendSeriesList, divisorSeries):
 
 
 @function("Combine", [Param("seriesList", "seriesList", required=True), Param("total", "any"),
-                      Param("nodes", "nodeOrTag", multiple=True)])
+                      Param("nodes", "nodeOrTag", multiple=True)], aliases=("pct",))
 def asPercent(ctx, seriesList, total=None, *nodes):
     """Each series as a percent of a total: the sum of all (default), a number, or a series."""
     if not seriesList:

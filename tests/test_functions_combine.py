@@ -1,0 +1,244 @@
+"""Golden tests of the Combine functions in tsstore/query/functions/combine_lists.py: lists
+combined member by member, map/reduce, applyByNode, percentileOfSeries, weightedAverage,
+powSeries and the pct short name; inputs built here, no storage."""
+import math
+
+import pytest
+
+from tests.functions_helpers import N, run, series, values
+from tsstore.query.engine import QueryError
+from tsstore.query.functions import registry
+
+WEB1_USER = series("servers.web01.cpu.user", [1, 2, N, 4])
+WEB1_SYS = series("servers.web01.cpu.system", [2, N, 2, 2])
+WEB2_USER = series("servers.web02.cpu.user", [3, 3, 3, 3])
+WEB2_SYS = series("servers.web02.cpu.system", [1, 1, 0, 2])
+CPU = [WEB1_USER, WEB1_SYS, WEB2_USER, WEB2_SYS]
+
+
+def names(result):
+    return [s.name for s in result]
+
+
+# -- aggregateSeriesLists and its short forms ---------------------------------------------
+def test_sum_series_lists_pairs_members_by_position():
+    result = run("sumSeriesLists(servers.*.cpu.user, servers.*.cpu.system)", CPU)
+    assert names(result) == ["sumSeries(servers.web01.cpu.user,servers.web01.cpu.system)",
+                             "sumSeries(servers.web02.cpu.user,servers.web02.cpu.system)"]
+    assert [values(s) for s in result] == [[3, 2, 2, 6], [4, 4, 3, 5]]
+    # the name tag is the aggregate's own name, over the pathExpressions in argument order
+    assert result[0].tags == {"name": "sumSeries(servers.*.cpu.user,servers.*.cpu.system)", "aggregatedBy": "sum"}
+
+
+def test_diff_and_multiply_series_lists():
+    (d,) = run("diffSeriesLists(servers.web01.cpu.user, servers.web01.cpu.system)", CPU)
+    assert d.name == "diffSeries(servers.web01.cpu.user,servers.web01.cpu.system)"
+    assert values(d) == [-1, 2, 2, 2]  # a null is skipped: what is left of the first
+    (m,) = run("multiplySeriesLists(servers.web01.cpu.user, servers.web01.cpu.system)", CPU)
+    assert m.name == "multiplySeries(servers.web01.cpu.user,servers.web01.cpu.system)"
+    assert values(m) == [2, N, N, 8]  # one null makes the product null
+    assert m.tags["aggregatedBy"] == "multiply"
+
+
+def test_aggregate_series_lists_keeps_the_function_name_as_given():
+    (s,) = run("aggregateSeriesLists(servers.web02.cpu.user, servers.web02.cpu.system, 'avg')", CPU)
+    assert s.name == "avgSeries(servers.web02.cpu.user,servers.web02.cpu.system)"
+    assert values(s) == [2, 2, 1.5, 2.5]
+    assert s.tags["aggregatedBy"] == "avg"
+    (s,) = run("aggregateSeriesLists(servers.web02.cpu.user, servers.web02.cpu.system, 'maxSeries')", CPU)
+    assert s.name == "maxSeries(servers.web02.cpu.user,servers.web02.cpu.system)" and values(s) == [3, 3, 3, 3]
+
+
+def test_aggregate_series_lists_x_files_factor():
+    (s,) = run("aggregateSeriesLists(servers.web01.cpu.user, servers.web01.cpu.system, 'sum', 0.75)", CPU)
+    assert values(s) == [3, N, N, 6]
+
+
+def test_same_names_keep_their_name_tag():
+    a = series("a.b", [1, 2])
+    (s,) = run("sumSeriesLists(a.b, a.b)", [a])
+    assert s.name == "sumSeries(a.b,a.b)" and values(s) == [2, 4]
+    assert s.tags == {"name": "a.b", "aggregatedBy": "sum"}
+
+
+def test_series_lists_need_equal_lengths_and_a_known_function():
+    with pytest.raises(QueryError, match="same number of series"):
+        run("sumSeriesLists(servers.*.cpu.user, servers.web01.cpu.system)", CPU)
+    with pytest.raises(QueryError, match="func must be one of"):
+        run("aggregateSeriesLists(servers.*.cpu.user, servers.*.cpu.system, 'bogus')", CPU)
+    assert run("sumSeriesLists(nothing.*, none.*)", CPU) == []
+
+
+def test_series_lists_with_different_steps():
+    fine = series("x.fine", [1, 2, 3, 4, 5, 6], step=10)
+    coarse = series("x.coarse", [10, 20, 30], step=20)
+    (s,) = run("sumSeriesLists(x.fine, x.coarse)", [fine, coarse])
+    assert s.step == 20 and values(s) == [11.5, 23.5, 35.5]
+
+
+# -- divideSeriesLists ----------------------------------------------------------------------
+def test_divide_series_lists():
+    result = run("divideSeriesLists(servers.*.cpu.user, servers.*.cpu.system)", CPU)
+    assert names(result) == ["divideSeries(servers.web01.cpu.user,servers.web01.cpu.system)",
+                             "divideSeries(servers.web02.cpu.user,servers.web02.cpu.system)"]
+    assert values(result[0]) == [0.5, N, N, 2]
+    assert values(result[1]) == [3, 3, N, 1.5]  # division by zero is null
+    assert result[1].tags == {"name": result[1].name}
+    with pytest.raises(QueryError, match="same number of series"):
+        run("divideSeriesLists(servers.*.cpu.user, servers.web01.cpu.system)", CPU)
+
+
+# -- multiplySeriesWithWildcards -----------------------------------------------------------
+def test_multiply_series_with_wildcards():
+    result = run("multiplySeriesWithWildcards(servers.*.cpu.*, 3)", CPU)
+    assert names(result) == ["servers.web01.cpu", "servers.web02.cpu"]
+    assert [values(s) for s in result] == [[2, N, N, 8], [3, 3, 0, 6]]
+    assert result[0].tags == {"name": "multiplySeries(servers.*.cpu.*)", "aggregatedBy": "multiply"}
+    (s,) = run("multiplySeriesWithWildcards(servers.*.cpu.user, 1)", CPU)
+    assert s.name == "servers.cpu.user" and values(s) == [3, 6, N, 12]
+
+
+# -- mapSeries / reduceSeries -------------------------------------------------------------
+def test_map_series_groups_by_node_in_order_of_appearance():
+    result = run("mapSeries(servers.*.cpu.*, 1)", CPU)
+    assert names(result) == ["servers.web01.cpu.system", "servers.web01.cpu.user",
+                             "servers.web02.cpu.system", "servers.web02.cpu.user"]
+    by_metric = run("map(servers.*.cpu.*, 3)", CPU)
+    assert names(by_metric) == ["servers.web01.cpu.system", "servers.web02.cpu.system",
+                                "servers.web01.cpu.user", "servers.web02.cpu.user"]
+
+
+def test_reduce_series_applies_the_function_per_prefix():
+    result = run("reduceSeries(mapSeries(servers.*.cpu.*, 1), 'divideSeries', 3, 'user', 'system')", CPU)
+    assert names(result) == ["servers.web01.cpu.reduce.divideSeries", "servers.web02.cpu.reduce.divideSeries"]
+    assert values(result[0]) == [0.5, N, N, 2]
+    # renamed only: the tags are the reducing function's
+    assert result[0].tags == {"name": "divideSeries(servers.web01.cpu.user,servers.web01.cpu.system)"}
+    (s, _) = run("reduce(map(servers.*.cpu.*, 1), 'sumSeries', 3, 'system', 'user')", CPU)
+    assert s.name == "servers.web01.cpu.reduce.sumSeries" and values(s) == [3, 2, 2, 6]
+
+
+def test_reduce_series_takes_a_plain_list_too():
+    # graphite-web fails (500) unless the list comes from mapSeries; the grouping is by name anyway
+    result = run("reduceSeries(servers.*.cpu.*, 'divideSeries', 3, 'user', 'system')", CPU)
+    assert names(result) == ["servers.web01.cpu.reduce.divideSeries", "servers.web02.cpu.reduce.divideSeries"]
+
+
+def test_reduce_series_errors():
+    with pytest.raises(QueryError, match="no series for 'count' under 'servers.web01.cpu'"):
+        run("reduceSeries(mapSeries(servers.*.cpu.*, 1), 'divideSeries', 3, 'user', 'count')", CPU)
+    with pytest.raises(QueryError, match="reduceFunction must name a render function"):
+        run("reduceSeries(mapSeries(servers.*.cpu.*, 1), 'nope', 3, 'user', 'system')", CPU)
+    with pytest.raises(QueryError, match="reduceNode 9 is out of range"):
+        run("reduceSeries(mapSeries(servers.*.cpu.*, 1), 'divideSeries', 9, 'user', 'system')", CPU)
+    with pytest.raises(QueryError, match="at least one node"):
+        run("mapSeries(servers.*.cpu.*)", CPU)
+
+
+# -- applyByNode ----------------------------------------------------------------------------
+def test_apply_by_node_evaluates_the_template_per_prefix():
+    result = run("applyByNode(servers.*.cpu.user, 1, 'sumSeries(%.cpu.*)')", CPU)
+    assert names(result) == ["sumSeries(servers.web01.cpu.*)", "sumSeries(servers.web02.cpu.*)"]
+    assert [values(s) for s in result] == [[3, 2, 2, 6], [4, 4, 3, 5]]
+    assert [s.path_expression for s in result] == ["servers.web01", "servers.web02"]
+
+
+def test_apply_by_node_new_name():
+    result = run("applyByNode(servers.*.cpu.user, 1, 'divideSeries(%.cpu.user,%.cpu.system)', '%.ratio')", CPU)
+    assert names(result) == ["servers.web01.ratio", "servers.web02.ratio"]
+    assert values(result[1]) == [3, 3, N, 1.5]
+    assert result[1].tags == {"name": "divideSeries(servers.web02.cpu.user,servers.web02.cpu.system)"}
+
+
+def test_apply_by_node_bad_template():
+    with pytest.raises(QueryError, match="applyByNode: templateFunction gives a bad target"):
+        run("applyByNode(servers.*.cpu.user, 1, 'sumSeries(%.cpu.*')", CPU)
+    assert run("applyByNode(nothing.*, 1, 'sumSeries(%.cpu.*)')", CPU) == []
+
+
+# -- percentileOfSeries -------------------------------------------------------------------
+P = [series("p.a", [1, 5, N, N]), series("p.b", [2, 6, 7, N]), series("p.c", [3, N, 9, N]), series("p.d", [4, 8, 8, N])]
+
+
+def test_percentile_of_series_nearest_rank():
+    (s,) = run("percentileOfSeries(p.*, 50)", P)
+    assert s.name == "percentileOfSeries(p.*,50)"
+    assert s.tags == {"name": "percentileOfSeries(p.*,50)"}
+    # 4 values: rank ceil(0.5 * 5) = 3; 3 values: rank 2; no values: null
+    assert values(s) == [3, 6, 8, N]
+    assert values(run("percentileOfSeries(p.*, 100)", P)[0]) == [4, 8, 9, N]
+    assert values(run("percentileOfSeries(p.*, 1)", P)[0]) == [1, 5, 7, N]
+
+
+def test_percentile_of_series_interpolated():
+    (s,) = run("percentileOfSeries(p.*, 50, true)", P)
+    assert values(s) == [2.5, 6, 8, N]
+    (s,) = run("percentileOfSeries(p.*, 25.5, interpolate=true)", P)
+    assert s.name == "percentileOfSeries(p.*,25.5)"
+    assert values(s)[:3] == pytest.approx([1.275, 5.02, 7.02]) and values(s)[3] is None
+    # graphite-web fails (500) at n=100 with interpolation; tsstore gives the largest value
+    assert values(run("percentileOfSeries(p.*, 100, true)", P)[0]) == [4, 8, 9, N]
+
+
+def test_percentile_of_series_bounds():
+    for n in ("0", "-5", "150"):
+        with pytest.raises(QueryError, match="n must be greater than 0 and at most 100"):
+            run(f"percentileOfSeries(p.*, {n})", P)
+    assert run("percentileOfSeries(nothing.*, 50)", P) == []
+
+
+# -- weightedAverage ------------------------------------------------------------------------
+def test_weighted_average_pairs_by_node():
+    (s,) = run("weightedAverage(servers.*.cpu.user, servers.*.cpu.system, 1)", CPU)
+    assert s.name == "weightedAverage(servers.*.cpu.user, servers.*.cpu.system, 1)"
+    assert s.tags == {"name": s.name}
+    # (1*2 + 3*1) / 3, (3*1) / 1 (web01's product is null), (3*0) / 2, (4*2 + 3*2) / 4
+    assert values(s) == pytest.approx([5 / 3, 3, 0, 3.5])
+
+
+def test_weighted_average_unmatched_and_errors():
+    # nodes that never match: nothing is paired
+    assert run("weightedAverage(servers.*.cpu.user, servers.*.cpu.system, 3)", CPU) == []
+    with pytest.raises(QueryError, match="same number of series"):
+        run("weightedAverage(servers.*.cpu.user, servers.web01.cpu.system, 1)", CPU)
+    zero = series("w.zero", [0, 0])
+    avg = series("a.zero", [5, 5])
+    (s,) = run("weightedAverage(a.zero, w.zero)", [zero, avg])
+    assert values(s) == [N, N]  # a zero total weight is null
+
+
+# -- powSeries ------------------------------------------------------------------------------
+def test_pow_series():
+    (s,) = run("powSeries(servers.web02.cpu.user, servers.web02.cpu.system)", CPU)
+    assert s.name == "powSeries(servers.web02.cpu.user,servers.web02.cpu.system)"
+    assert s.tags == {"name": s.name}
+    assert values(s) == [3, 3, 1, 9]
+    (s,) = run("powSeries(servers.web01.*.*)", CPU)  # system first (sorted): 2**1, null, null, 2**4
+    assert values(s) == [2, N, N, 16]
+
+
+def test_pow_series_undefined_powers_are_null():
+    base = series("b.x", [-8, 0, 10, 2, N])
+    exp = series("e.x", [0.5, -1, 400, 0.5, 1])
+    (s,) = run("powSeries(b.x, e.x)", [base, exp])
+    assert values(s) == [N, N, N, pytest.approx(math.sqrt(2)), N]
+    assert run("powSeries(nothing.*)", [base]) == []
+
+
+# -- pct and the registry -------------------------------------------------------------------
+def test_pct_is_as_percent():
+    result = run("pct(servers.*.cpu.user)", CPU)
+    assert names(result) == ["asPercent(servers.web01.cpu.user,sumSeries(servers.*.cpu.user))",
+                             "asPercent(servers.web02.cpu.user,sumSeries(servers.*.cpu.user))"]
+    assert values(result[0]) == [25, 40, N, pytest.approx(400 / 7)]
+    info = registry.get("pct").info()
+    assert info["name"] == "pct" and info["function"].startswith("pct(") and info["group"] == "Combine"
+
+
+def test_registry_metadata():
+    assert registry.get("map").alias_of == "mapSeries"
+    assert registry.get("reduce").alias_of == "reduceSeries"
+    assert registry.get("reduceSeries").info()["params"][0] == {"name": "seriesLists", "type": "seriesLists", "required": True}
+    for name in ("aggregateSeriesLists", "sumSeriesLists", "diffSeriesLists", "multiplySeriesLists", "divideSeriesLists",
+                 "applyByNode", "multiplySeriesWithWildcards", "percentileOfSeries", "weightedAverage", "powSeries"):
+        assert registry.get(name).group == "Combine", name
