@@ -28,6 +28,7 @@ class Settings:
     udp_enabled: bool = True
     pickle_port: int = 2004  # 0 disables
     http_port: int = 8080  # 0 disables
+    http_workers: int = 1  # processes serving the HTTP API (set it to the number of cores)
     # ingest
     max_line_length: int = 16384  # bytes; longer lines are counted and dropped
     pickle_max_frame: int = 1 << 20  # bytes (carbon's PICKLE_RECEIVER_MAX_LENGTH)
@@ -81,6 +82,7 @@ def add_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--carbon-port", type=int, help="plaintext TCP and UDP port (default 2003, 0 = off)")
     parser.add_argument("--pickle-port", type=int, help="pickle TCP port (default 2004, 0 = off)")
     parser.add_argument("--http-port", type=int, help="HTTP API port (default 8080, 0 = off)")
+    parser.add_argument("--http-workers", type=int, help="processes serving the HTTP API (default 1; use the core count)")
     parser.add_argument("--no-udp", dest="udp_enabled", action="store_const", const=False, help="no UDP listener")
     parser.add_argument("--flush-interval", type=float, help="seconds between store flushes (default 10)")
     parser.add_argument("--wal-max-bytes", type=int, help="WAL disk budget in bytes (default 8 GiB)")

@@ -8,6 +8,7 @@ import time
 
 import uvicorn
 
+from tsstore import http_workers
 from tsstore.config import Settings
 from tsstore.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
 
@@ -42,6 +43,7 @@ class Server:
         self.ports: dict[str, int] = {}  # what each listener really bound
         self._uvicorn = None
         self._api_task = None
+        self._http_children: list = []
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -63,19 +65,22 @@ class Server:
             from tsstore.api import AppContext, create_app
 
             app = create_app(AppContext(self.store, self.settings, self.pipeline.counters if self.pipeline else None))
-            config = uvicorn.Config(app, host=self.settings.bind, port=self.settings.http_port,
-                                    log_level="warning", lifespan="off", access_log=False)
+            config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
             self._uvicorn = uvicorn.Server(config)
             self._uvicorn.install_signal_handlers = lambda: None
-            self._api_task = asyncio.create_task(self._uvicorn.serve())
+            # Our own socket, so extra HTTP processes can share the port (SO_REUSEPORT).
+            sock = http_workers.bind_shared(self.settings.bind, self.settings.http_port)
+            self._api_task = asyncio.create_task(self._uvicorn.serve(sockets=[sock]))
             while not self._uvicorn.started:
                 if self._api_task.done():
                     self._api_task.result()  # raises the bind error
                 await asyncio.sleep(0.02)
-            self.ports["http"] = self._uvicorn.servers[0].sockets[0].getsockname()[1]
+            self.ports["http"] = sock.getsockname()[1]
             log.info("HTTP API on http://%s:%s", self.settings.bind, self.ports["http"])
+            self._http_children = http_workers.start_children(self.settings, self.ports["http"])
 
     async def stop(self) -> None:
+        http_workers.stop_children(self._http_children)
         for server in self.listeners.values():
             server.close()
         if self._uvicorn is not None:
