@@ -41,7 +41,10 @@ def apply_max_data_points(series: list[TimeSeries], max_points: int) -> list[Tim
 
 def render_json(series: list[TimeSeries], no_null_points: bool = False, inf_as_null: bool = False) -> bytes:
     """graphite-web's JSON: [{"target", "tags", "datapoints": [[value, ts], ...]}, ...];
-    datapoints are written by the compiled writer (or its twin), not a Python loop."""
+    datapoints are written by the compiled writer (or its twin), not a Python loop.
+    When no series has a single point the answer is [] (graphite-web's `if any(data)`)."""
+    if not any(len(s.values) for s in series):
+        return b"[]"
     parts = []
     for s in series:
         values = np.ascontiguousarray(s.values, np.float64)

@@ -89,6 +89,9 @@ TARGETS = [
     "stacked(servers.web*.cpu.user)",
     "secondYAxis(servers.web01.cpu.user)",
     "drawAsInfinite(servers.web01.cpu.user)",
+    "setXFilesFactor(servers.web01.cpu.user, 0)",
+    "xFilesFactor(servers.web01.sparse, 1)",
+    "holtWintersForecast(servers.web01.cpu.user)",  # a 7-day bootstrap past retention: [] as graphite-web
 ]
 
 

@@ -47,7 +47,7 @@ def setXFilesFactor(ctx, seriesList, xFilesFactor):
     out = []
     for s in seriesList:
         r = s.copy(xfiles_factor=xff)
-        r.tags["xFilesFactor"] = str(xFilesFactor)
+        r.tags["xFilesFactor"] = str(xff)  # graphite-web validates the argument to a float first: 0 -> "0.0"
         out.append(r)
     return out
 
