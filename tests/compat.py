@@ -11,6 +11,7 @@ import math
 import time
 
 import httpx
+import pytest
 
 from tests import graphite_reference
 from tests.servers import free_port, send_tcp, wait_for
@@ -56,6 +57,12 @@ TAGGED = [
     ("net.rx", "dc=dc2;host=db01"),
     ("net.tx", "dc=dc2;host=db01;role=primary"),
 ]
+
+
+# Every compatibility test module: `pytestmark = GRAPHITE_MARKS`.
+GRAPHITE_MARKS = [pytest.mark.graphite]
+if not graphite_reference.available():
+    GRAPHITE_MARKS.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
 
 
 def start_pair(tmp_path_factory):

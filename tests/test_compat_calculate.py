@@ -7,12 +7,9 @@ finest retention of the test data (10s:6h), and the results would then depend on
 time of day the tests run at."""
 import pytest
 
-from tests import graphite_reference
-from tests.compat import NOW, RANGE_IDS, RANGES, assert_same_render
+from tests.compat import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, assert_same_render
 
-pytestmark = [pytest.mark.graphite]
-if not graphite_reference.available():
-    pytestmark.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
+pytestmark = GRAPHITE_MARKS
 
 TARGETS = [
     # movingWindow, every aggregation function

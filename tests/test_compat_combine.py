@@ -2,12 +2,9 @@
 weightedAverage and powSeries, compared with the real graphite-web on the same data."""
 import pytest
 
-from tests import graphite_reference
-from tests.compat import RANGE_IDS, RANGES, assert_same_render
+from tests.compat import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
 
-pytestmark = [pytest.mark.graphite]
-if not graphite_reference.available():
-    pytestmark.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
+pytestmark = GRAPHITE_MARKS
 
 TARGETS = [
     # aggregateSeriesLists and its short forms: names, name tags, nulls where gaps differ

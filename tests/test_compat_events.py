@@ -3,12 +3,9 @@ then /events/get_data and the events() render function must answer the same."""
 import httpx
 import pytest
 
-from tests import graphite_reference
-from tests.compat import NOW, assert_same_render
+from tests.compat import GRAPHITE_MARKS, NOW, assert_same_render
 
-pytestmark = [pytest.mark.graphite]
-if not graphite_reference.available():
-    pytestmark.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
+pytestmark = GRAPHITE_MARKS
 
 EVENTS = [
     {"what": "deploy web", "tags": ["release", "web"], "when": NOW - 3000, "data": "v1.2.3"},

@@ -13,12 +13,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests import graphite_reference
-from tests.compat import NOW, RANGE_IDS, RANGES, _ask, assert_same_render
+from tests.compat import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, _ask, assert_same_render
 
-pytestmark = [pytest.mark.graphite]
-if not graphite_reference.available():
-    pytestmark.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
+pytestmark = GRAPHITE_MARKS
 
 # keepLastValue() fills the counters' trailing null: graphite-web crashes on a null there
 KLV_COUNTS = "keepLastValue(servers.*.requests.count)"

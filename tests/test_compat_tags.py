@@ -5,12 +5,9 @@ answer the same."""
 import httpx
 import pytest
 
-from tests import graphite_reference
-from tests.compat import RANGE_IDS, RANGES, assert_same_render
+from tests.compat import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
 
-pytestmark = [pytest.mark.graphite]
-if not graphite_reference.available():
-    pytestmark.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
+pytestmark = GRAPHITE_MARKS
 
 TARGETS = [
     "seriesByTag('name=disk.used')",

@@ -2,12 +2,9 @@
 parameters template[name] overriding them, and bare $name arguments."""
 import pytest
 
-from tests import graphite_reference
-from tests.compat import RANGES, assert_same_render
+from tests.compat import GRAPHITE_MARKS, RANGES, assert_same_render
 
-pytestmark = [pytest.mark.graphite]
-if not graphite_reference.available():
-    pytestmark.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
+pytestmark = GRAPHITE_MARKS
 
 CASES = [
     ("template(servers.$host.cpu.user, host='web01')", {}),

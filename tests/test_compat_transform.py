@@ -8,12 +8,9 @@ Not compared: compressPeriodicGaps, which graphite-web 1.1.8 does not have (it c
 import httpx
 import pytest
 
-from tests import graphite_reference
-from tests.compat import NOW, RANGE_IDS, RANGES, _close, assert_same_render
+from tests.compat import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, _close, assert_same_render
 
-pytestmark = [pytest.mark.graphite]
-if not graphite_reference.available():
-    pytestmark.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
+pytestmark = GRAPHITE_MARKS
 
 TARGETS = [
     "add(servers.web01.cpu.user, 10)",

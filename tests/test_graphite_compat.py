@@ -4,12 +4,9 @@ tests/test_compat_*.py files over the same pair of servers (tests/compat.py)."""
 import httpx
 import pytest
 
-from tests import graphite_reference
-from tests.compat import RANGE_IDS, RANGES, assert_same_render
+from tests.compat import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
 
-pytestmark = [pytest.mark.graphite]
-if not graphite_reference.available():
-    pytestmark.append(pytest.mark.skip(reason="graphite-web is not installed: scripts/test installs it (apt)"))
+pytestmark = GRAPHITE_MARKS
 
 TARGETS = [
     "servers.web01.cpu.user",
