@@ -98,6 +98,54 @@ async def test_many_small_writes_merge_into_the_same_answer(store):
             want[T0 + slot * STEP] = float(i)
     got = await store.read(META.name, 0, STEP, T0, T0 + 400)
     assert dict(zip(got.ts.tolist(), got.values[:, 0].tolist())) == want
+    assert await _segments_of(store, META.name, 0, T0) < 16, "compaction did not merge the window's segments"
+
+
+async def _segments_of(store, name: str, level: int, window: int) -> int:
+    """How many segment rows one (series, level, window) has, read from the store's own tables."""
+    if store.kind == "embedded":
+        conn = store._conn()
+        sid = conn.execute("SELECT id FROM series WHERE name=?", (name,)).fetchone()[0]
+        return conn.execute("SELECT count(*) FROM segments WHERE sid=? AND level=? AND window=?", (sid, level, window)).fetchone()[0]
+    rows = store.session.execute(f"SELECT seq FROM {store.config.keyspace}.segments_by_shard WHERE shard=%s AND level=%s "
+                                 "AND window=%s AND name=%s", (store.shard_of(name), level, window, name))
+    return len(list(rows))
+
+
+@pytest.mark.cassandra
+async def test_cassandra_keeps_the_shard_count_it_was_created_with(cassandra_url):
+    from tsstore.store.cassandra import CassandraStore
+
+    first = CassandraStore(cassandra_url + "?shards=16")
+    await first.open()
+    await first.create_series([META])
+    await first.write([WriteRequest(META.name, 0, STEP, raw([T0, T0 + 10], [1, 2]), 10**7)])
+    await first.close()
+    second = CassandraStore(cassandra_url + "?shards=64")
+    await second.open()
+    try:
+        assert second.shards == 16
+        assert (await second.read(META.name, 0, STEP, T0, T0 + 20)).values[:, 0].tolist() == [1, 2]
+    finally:
+        await second.close()
+
+
+@pytest.mark.cassandra
+async def test_cassandra_flush_of_many_series_is_read_back_whole(cassandra_url):
+    """Many series per shard partition, batches cut by size: every series reads back its own points."""
+    from tsstore.store.cassandra import CassandraStore
+
+    store = CassandraStore(cassandra_url + "?shards=4&batch_kb=1")
+    await store.open()
+    try:
+        metas = [SeriesMeta(f"app.host{i:03d}.requests", META.rollups, "average", 0.5) for i in range(300)]
+        await store.create_series(metas)
+        ts = T0 + np.arange(30) * STEP
+        await store.write([WriteRequest(m.name, 0, STEP, raw(ts, ts * 0 + i), 10**7) for i, m in enumerate(metas)])
+        got = await store.read_many([m.name for m in metas], {m.name: (0, STEP) for m in metas}, T0, T0 + 300)
+        assert all(got[m.name].values[:, 0].tolist() == [float(i)] * 30 for i, m in enumerate(metas))
+    finally:
+        await store.close()
 
 
 async def test_data_outside_retention_is_gone(store):

@@ -15,7 +15,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections import deque
+from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -341,25 +341,38 @@ class IngestPipeline:
             await self._write_drained(again, coarse)
 
     async def _rederive(self, sids, level: int, slots_ts) -> None:
-        """Recompute closed coarse slots from the next finer level in the store."""
-        reqs = []
+        """Recompute closed coarse slots from the next finer level in the store. Series that
+        need the same slot are read in one read_many (one round of parallel reads on
+        Cassandra, a few statements on SQLite), not one awaited read each."""
+        groups: dict[tuple[int, int, int], list] = defaultdict(list)
         for sid, slot in zip(sids.tolist(), slots_ts.tolist()):
             meta = self._metas[sid]
-            finer, coarse = meta.rollups[level - 1], meta.rollups[level]
-            got = await self._retry("read", lambda: self.store.read(meta.name, level - 1, finer.step, slot, slot + coarse.step))
-            agg = self._merge(got, raw=(level - 1 == 0))
-            if agg is not None:
-                reqs.append(WriteRequest(meta.name, level, coarse.step, Slots(np.array([slot], np.int64), np.array([agg])), coarse.retention))
+            groups[(slot, meta.rollups[level - 1].step, meta.rollups[level].step)].append(meta)
+        reqs = []
+        for (slot, finer_step, coarse_step), metas in groups.items():
+            names = [m.name for m in metas]
+            got = await self._retry("read", lambda: self.store.read_many(
+                names, {n: (level - 1, finer_step) for n in names}, slot, slot + coarse_step))
+            for meta in metas:
+                agg = self._merge(got[meta.name], raw=(level - 1 == 0))
+                if agg is not None:
+                    reqs.append(WriteRequest(meta.name, level, coarse_step, Slots(np.array([slot], np.int64), np.array([agg])),
+                                             meta.rollups[level].retention))
         if reqs:
             await self._retry("write", lambda: self.store.write(reqs))
             self.counters.add("rollup_slots.rederived", len(reqs))
 
     async def _reseed(self, d) -> None:
+        """Rebuild open coarse accumulators from level-0 slots, grouped like _rederive."""
+        groups: dict[tuple[int, int, int], list] = defaultdict(list)
         for sid, level, slot, upto in zip(d.reseed_sid.tolist(), d.reseed_level.tolist(), d.reseed_ts.tolist(), d.reseed_upto.tolist()):
-            meta = self._metas[sid]
-            got = await self._retry("read", lambda: self.store.read(meta.name, 0, meta.rollups[0].step, slot, upto))
-            agg = self._merge(got, raw=True) or (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
-            self.aggregator.seed(sid, level, slot, *agg)
+            groups[(slot, upto, self._metas[sid].rollups[0].step)].append((sid, level))
+        for (slot, upto, step0), members in groups.items():
+            names = list({self._metas[sid].name for sid, _ in members})
+            got = await self._retry("read", lambda: self.store.read_many(names, {n: (0, step0) for n in names}, slot, upto))
+            for sid, level in members:
+                agg = self._merge(got[self._metas[sid].name], raw=True) or (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
+                self.aggregator.seed(sid, level, slot, *agg)
 
     # -- self metrics ---------------------------------------------------------------------------
     def _gauges(self) -> None:

@@ -255,9 +255,12 @@ class SegmentStore(Store):
         return [row for _, row in self.encode_requests([req])]
 
     def encode_requests(self, requests: list[WriteRequest]) -> list[tuple[WriteRequest, SegmentRow]]:
-        """Segment rows for many requests, encoded in one codec call per column count."""
+        """Segment rows for many requests, encoded in one codec call per column count.
+
+        Every row gets its own seq, increasing in request order: two requests for the same
+        (series, level, window) in one call (re-derived slots do that) must be two segments,
+        the later one winning, not one row overwriting the other."""
         out: list[tuple[WriteRequest, SegmentRow]] = []
-        seq = self._seq.next()
         for columns in (RAW_COLUMNS, AGG_COLUMNS):
             group = [r for r in requests if r.slots.values.shape[1] == columns and len(r.slots)]
             if not group:
@@ -270,7 +273,7 @@ class SegmentStore(Store):
             for g, window, blob in codec.encode_batch(ts, values, starts, steps, WINDOW_SLOTS):
                 req = group[g]
                 expires = window + req.step * WINDOW_SLOTS + req.retention
-                out.append((req, SegmentRow(req.name, req.level, window, seq, blob, expires)))
+                out.append((req, SegmentRow(req.name, req.level, window, self._seq.next(), blob, expires)))
         return out
 
     @staticmethod
