@@ -6,12 +6,14 @@ server has acknowledged (e.g. before a kill -9).
 from __future__ import annotations
 
 import os
+import time
 
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 import tsstore
+from tsstore import http_workers
 
 router = APIRouter()
 
@@ -19,9 +21,13 @@ router = APIRouter()
 @router.get("/tsstore/status")
 async def status(request: Request):
     ctx = request.app.state.ctx
-    counters = ctx.counters.snapshot() if getattr(ctx, "counters", None) is not None else {}
-    # With http_workers > 1 any process may answer: "role" says whether this one runs ingest
-    # (and so has the ingest counters) or only serves the API.
-    body = {"version": tsstore.__version__, "store": getattr(ctx.store, "kind", "?"), "counters": counters,
-            "pid": os.getpid(), "role": "ingest+api" if counters else "api"}
+    body = {"version": tsstore.__version__, "store": getattr(ctx.store, "kind", "?"), "pid": os.getpid()}
+    if getattr(ctx, "counters", None) is not None:
+        body.update(counters=ctx.counters.snapshot(), role="ingest+api")
+    else:
+        # An API-only process (--http-workers > 1): the ingest process's counters, as it
+        # published them at most a second ago.
+        published = http_workers.read_status(ctx.settings) or {}
+        body.update(counters=published.get("counters", {}), role="api", counters_from_pid=published.get("pid"),
+                    counters_age_seconds=round(time.time() - published["at"], 3) if "at" in published else None)
     return Response(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), media_type="application/json")

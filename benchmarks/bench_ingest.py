@@ -4,10 +4,10 @@ readable through the HTTP API, on the embedded store.
     python -m benchmarks.bench_ingest --series 100000 --points 10
 
 The server runs as its own process (`tsstore serve`); the sender is this process (threads
-over several connections). "Readable" is checked with a marker point sent after the server
-acknowledged every line: the WAL keeps order, so when the marker is readable every earlier
-point has been flushed; then a random sample of series is read back and compared value by
-value.
+over several connections). "Readable" is a marker point sent after the server acknowledged
+every line, plus a random sample of 50 series read back and compared value by value, both
+in one /render per poll. measure_pass() is store-agnostic: benchmarks/run_all.py times
+carbon-cache (through graphite-web) and go-carbon (through carbonapi) with it too.
 """
 from __future__ import annotations
 
@@ -40,67 +40,128 @@ def wait_status(srv, key: str, at_least: float, timeout: float) -> float:
     raise SystemExit(f"timed out: {key} reached {value}, wanted {at_least}")
 
 
-def readable(srv, target: str, params: dict) -> list:
+def readable(srv, target, params: dict) -> list:
+    """/render as JSON; `srv` is anything with a .url (tsstore, graphite-web, carbonapi)."""
     return httpx.get(srv.url + "/render", params={"target": target, "format": "json", **params}, timeout=60).json()
+
+
+def sent_values(chunks: list[bytes], sample: set[str]) -> dict[str, dict[int, float]]:
+    """{name: {ts: value}} of what the sender sent for the sampled names."""
+    sent: dict[str, dict[int, float]] = {n: {} for n in sample}
+    for chunk in chunks:
+        for line in chunk.split(b"\n"):
+            if line:
+                n, v, t = line.split()
+                name = n.decode()
+                if name in sample:
+                    sent[name][int(t)] = float(v)
+    return sent
+
+
+def wait_readable(reader, marker: str | None, marker_value: float, want: dict[str, dict[int, float]], rng: dict,
+                  timeout: float, poll: float = 0.25) -> None:
+    """Until the marker point and every sampled point read back exactly (one /render per poll).
+
+    For tsstore the WAL keeps order, so the marker alone proves every earlier point was
+    flushed; other stores write in their own order, hence the value-by-value sample.
+    """
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            got = {s["target"]: {ts: v for v, ts in s["datapoints"] if v is not None}
+                   for s in readable(reader, [marker, *want] if marker else list(want), rng)}
+        except (httpx.HTTPError, ValueError) as exc:
+            got, last = {}, repr(exc)
+        if marker is None or marker_value in got.get(marker, {}).values():
+            missing = [n for n, pts in want.items() if got.get(n) != pts]
+            if not missing:
+                return
+            last = f"{len(missing)} sampled series not (yet) complete, e.g. {missing[0]}: {got.get(missing[0])}"
+        else:
+            last = last or "marker not readable"
+        time.sleep(poll)
+    raise SystemExit(f"points not readable within {timeout:.0f}s: {last}")
+
+
+def measure_pass(carbon_port: int, reader, pids: list[int], names: list[str], points: int, pass_start: int, step: int,
+                 pass_no: int, connections: int, acked=None, timeout: float = 1800, sample_size: int = 50,
+                 persisted=None) -> dict:
+    """One burst of `points` points per series into a carbon plaintext port, timed from the
+    first byte sent until every point is readable through `reader`'s /render.
+
+    pids: the ingesting server processes (CPU seconds and peak RSS from /proc).
+    acked(total): optional, blocks until the server acknowledged `total` points (tsstore's WAL).
+    persisted(want): optional, True once the sampled points and the marker are in the store's
+    files; for a server that answers reads from an in-memory cache (go-carbon), the time until
+    then is reported too, and CPU is counted until then (writing the files is the real work).
+    """
+    chunks = make_chunks(names, points, pass_start, step, connections=connections)
+    total = len(names) * points
+    want = sent_values(chunks, set(random.Random(3 + pass_no).sample(names, min(sample_size, len(names)))))
+    cpu0 = sum(cpu_seconds(p) for p in pids)
+    t0 = time.perf_counter()
+    send_secs = send_chunks("127.0.0.1", carbon_port, chunks, connections, timeout=timeout)
+    acked_secs = None
+    if acked:
+        acked(total)
+        acked_secs = time.perf_counter() - t0
+    marker_ts = pass_start + points * step
+    send_tcp(carbon_port, f"bench.marker {pass_no} {marker_ts}\n".encode())
+    rng = {"from": str(pass_start - step), "until": str(marker_ts + step)}
+    wait_readable(reader, "bench.marker", float(pass_no), want, rng, timeout)
+    total_secs = time.perf_counter() - t0
+    persisted_secs = None
+    if persisted:
+        everything = {**want, "bench.marker": {marker_ts: float(pass_no)}}
+        deadline = time.monotonic() + timeout
+        while not persisted(everything):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"points not in the store's files within {timeout:.0f}s")
+            time.sleep(0.25)
+        persisted_secs = time.perf_counter() - t0
+    cpu = sum(cpu_seconds(p) for p in pids) - cpu0
+    return {"series": len(names), "points": total, "send_s": send_secs, "acked_s": acked_secs,
+            "readable_s": total_secs, "points_per_s": total / total_secs,
+            "persisted_s": persisted_secs, "persisted_points_per_s": total / persisted_secs if persisted_secs else None,
+            "cpu_s_per_mpoint": cpu / (total / 1e6), "peak_rss_mib": sum(peak_rss_mib(p) for p in pids)}
+
+
+def tsstore_acked(srv, p: int):
+    """acked() for measure_pass on a tsstore server: points.received also counts the points
+    and markers of the p earlier passes (same size)."""
+    return lambda total: wait_status(srv, "points.received", total * (p + 1) + p, 1800)
+
+
+def pass_label(p: int) -> str:
+    return f"pass {p + 1}" + (" (creates the series)" if p == 0 else " (known series)")
+
+
+def first_pass_start(passes: int, points: int, step: int = 10) -> int:
+    """Start of pass 1, so that the last pass ends a little before now (inside 6 h retention)."""
+    return (int(time.time()) - passes * points * step - 600) // 600 * 600
 
 
 def run(series: int, points: int, connections: int, store_args: list[str], workdir: Path, label: str, passes: int,
         flush_interval: float = 10.0) -> list[dict]:
-    """One server; `passes` bursts of `points` points per series, each timed on its own.
+    """One tsstore server; `passes` bursts of `points` points per series, each timed on its own.
 
     Pass 1 includes creating every series; later passes are the sustained rate for series
     the store already knows.
     """
     names = series_names(series)
     step = 10
-    start = (int(time.time()) - passes * points * step - 600) // 600 * 600
-    total = series * points
+    start = first_pass_start(passes, points, step)
     (workdir / "schemas.conf").write_text(SCHEMAS)
     srv = ServerProcess(workdir / "data", "--schemas-file", str(workdir / "schemas.conf"),
                         "--flush-interval", str(flush_interval), "--self-metrics-interval", "0", *store_args).start(timeout=120)
     results = []
     try:
         for p in range(passes):
-            pass_start = start + p * points * step
-            chunks = make_chunks(names, points, pass_start, step)
-            cpu0 = cpu_seconds(srv.proc.pid)
-            t0 = time.perf_counter()
-            send_secs = send_chunks("127.0.0.1", srv.carbon_port, chunks, connections)
-            wait_status(srv, "points.received", total * (p + 1) + p, 1800)
-            acked = time.perf_counter() - t0
-            marker_ts = pass_start + points * step
-            send_tcp(srv.carbon_port, f"bench.marker {p + 1} {marker_ts}\n".encode())
-            rng = {"from": str(pass_start - step), "until": str(marker_ts + step)}
-            deadline = time.monotonic() + 1800
-            while time.monotonic() < deadline:
-                got = readable(srv, "bench.marker", rng)
-                if got and any(v == p + 1 for v, _ in got[0]["datapoints"]):
-                    break
-                time.sleep(0.05)
-            else:
-                raise SystemExit("marker never became readable")
-            total_secs = time.perf_counter() - t0
-            cpu = cpu_seconds(srv.proc.pid) - cpu0
-            # Value-by-value check of a sample against what was sent.
-            sample = set(random.Random(3 + p).sample(names, 50))
-            sent = {}
-            for chunk in chunks:
-                for line in chunk.split(b"\n"):
-                    if line:
-                        n, v, t = line.split()
-                        if n.decode() in sample:
-                            sent[(n.decode(), int(t))] = float(v)
-            for name in sample:
-                got = readable(srv, name, rng)
-                have = {ts: v for v, ts in got[0]["datapoints"] if v is not None}
-                want = {t: v for (n, t), v in sent.items() if n == name}
-                assert have == want, f"{name}: read back {len(have)} points, sent {len(want)}"
-            results.append({
-                "label": f"{label} pass {p + 1}" + (" (creates the series)" if p == 0 else " (known series)"),
-                "series": series, "points": total, "send_s": send_secs, "acked_s": acked,
-                "readable_s": total_secs, "points_per_s": total / total_secs,
-                "cpu_s_per_mpoint": cpu / (total / 1e6), "peak_rss_mib": peak_rss_mib(srv.proc.pid),
-            })
+            r = measure_pass(srv.carbon_port, srv, [srv.proc.pid], names, points, start + p * points * step, step,
+                             p + 1, connections,
+                             acked=tsstore_acked(srv, p))
+            results.append({"label": f"{label} {pass_label(p)}", **r})
     finally:
         srv.stop(timeout=600)
     return results

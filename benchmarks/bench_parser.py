@@ -68,6 +68,40 @@ def pickle_frames(names: list[str], protocol: int, limit: int = 1 << 20) -> tupl
     return pickle.dumps(points[:lo], protocol=protocol), lo
 
 
+def measure(lines: int, series: int = 100_000, twin_lines: int = 500_000, repeat: int = 3, log=print) -> dict:
+    """The figures main() prints, as a dict (benchmarks/run_all.py reuses this)."""
+    mods = {m.__name__.rsplit(".", 1)[-1]: m for m in _ext.both("carbon_parser")}
+    if "_carbon_parser" not in mods:
+        raise SystemExit("the compiled parser is not built: pip install -e . --no-build-isolation")
+    names = series_names(series)
+    per_series = max(1, lines // series)
+    t0 = time.perf_counter()
+    data = b"".join(make_chunks(names, per_series, 1_700_000_000, 10))
+    n_lines = data.count(b"\n")
+    chunks = chunked(data)
+    first_round = after_lines(data, 0, min(series, n_lines - 1))
+    warm = data[:first_round]
+    twin_chunks = chunked(data[first_round : after_lines(data, first_round, twin_lines)])
+    warm_lines = warm.count(b"\n")
+    del data
+    log(f"input: {n_lines:,} lines, {series:,} series, {sum(map(len, chunks)) / n_lines:.1f} bytes/line, "
+        f"{len(chunks):,} chunks of 64 KiB (made in {time.perf_counter() - t0:.1f} s)")
+
+    runs = [feed_all(mods["_carbon_parser"], chunks) for _ in range(repeat)]
+    n, secs = min(runs, key=lambda r: r[1])
+    assert n == n_lines, (n, n_lines)
+    tn, tsecs = feed_all(mods["_carbon_parser_py"], twin_chunks, warm)
+    out = {"lines": n, "series": series, "compiled_s": secs, "compiled_lines_per_s": n / secs, "repeat": repeat,
+           "twin_lines": tn, "twin_warm_lines": warm_lines, "twin_s": tsecs, "twin_lines_per_s": tn / tsecs, "pickle": {}}
+    for protocol in (2, 4):
+        frame, count = pickle_frames(names, protocol)
+        best = min(_time(lambda: pickle_decoder.decode_frame(frame)) for _ in range(5))
+        stock = min(_time(lambda: pickle.loads(frame)) for _ in range(5))
+        out["pickle"][protocol] = {"bytes": len(frame), "points": count, "s": best, "points_per_s": count / best,
+                                   "stock_s": stock}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lines", type=int, default=10_000_000)
@@ -75,43 +109,18 @@ def main() -> None:
     ap.add_argument("--twin-lines", type=int, default=500_000)
     ap.add_argument("--repeat", type=int, default=3, help="compiled runs; the best is reported")
     args = ap.parse_args()
-
-    mods = {m.__name__.rsplit(".", 1)[-1]: m for m in _ext.both("carbon_parser")}
-    if "_carbon_parser" not in mods:
-        raise SystemExit("the compiled parser is not built: pip install -e . --no-build-isolation")
-    names = series_names(args.series)
-    per_series = max(1, args.lines // args.series)
-    t0 = time.perf_counter()
-    data = b"".join(make_chunks(names, per_series, 1_700_000_000, 10))
-    lines = data.count(b"\n")
-    chunks = chunked(data)
-    first_round = after_lines(data, 0, min(args.series, lines - 1))
-    warm = data[:first_round]
-    twin_chunks = chunked(data[first_round : after_lines(data, first_round, args.twin_lines)])
-    warm_lines = warm.count(b"\n")
-    del data
     print(f"command: python -m benchmarks.bench_parser {' '.join(sys.argv[1:])}".rstrip())
-    print(f"input: {lines:,} lines, {args.series:,} series, {sum(map(len, chunks)) / lines:.1f} bytes/line, "
-          f"{len(chunks):,} chunks of 64 KiB (made in {time.perf_counter() - t0:.1f} s)")
-
-    runs = [feed_all(mods["_carbon_parser"], chunks) for _ in range(args.repeat)]
-    n, secs = min(runs, key=lambda r: r[1])
-    assert n == lines, (n, lines)
-    compiled = n / secs
-    tn, tsecs = feed_all(mods["_carbon_parser_py"], twin_chunks, warm)
-    twin = tn / tsecs
-    sample = f" (sample: the {tn:,} lines after the first {warm_lines:,}, names known)"
-    print(f"compiled parser : {n:>12,} lines in {secs:6.2f} s = {compiled:>12,.0f} lines/s "
+    r = measure(args.lines, args.series, args.twin_lines, args.repeat)
+    compiled, twin = r["compiled_lines_per_s"], r["twin_lines_per_s"]
+    sample = f" (sample: the {r['twin_lines']:,} lines after the first {r['twin_warm_lines']:,}, names known)"
+    print(f"compiled parser : {r['lines']:>12,} lines in {r['compiled_s']:6.2f} s = {compiled:>12,.0f} lines/s "
           f"(best of {args.repeat}; goal 5,000,000)")
-    print(f"pure-Python twin: {tn:>12,} lines in {tsecs:6.2f} s = {twin:>12,.0f} lines/s{sample}")
+    print(f"pure-Python twin: {r['twin_lines']:>12,} lines in {r['twin_s']:6.2f} s = {twin:>12,.0f} lines/s{sample}")
     print(f"ratio compiled/twin: {compiled / twin:.1f}x")
-
-    for protocol in (2, 4):
-        frame, count = pickle_frames(names, protocol)
-        best = min(_time(lambda: pickle_decoder.decode_frame(frame)) for _ in range(5))
-        stock = min(_time(lambda: pickle.loads(frame)) for _ in range(5))
-        print(f"pickle protocol {protocol}: 1 MiB frame ({len(frame):,} bytes, {count:,} points) decoded in "
-              f"{best * 1e3:.1f} ms = {count / best:,.0f} points/s (unrestricted pickle.loads alone: {stock * 1e3:.1f} ms)")
+    for protocol, p in r["pickle"].items():
+        print(f"pickle protocol {protocol}: 1 MiB frame ({p['bytes']:,} bytes, {p['points']:,} points) decoded in "
+              f"{p['s'] * 1e3:.1f} ms = {p['points_per_s']:,.0f} points/s (unrestricted pickle.loads alone: "
+              f"{p['stock_s'] * 1e3:.1f} ms)")
 
 
 def _time(fn) -> float:

@@ -3,8 +3,9 @@
 
     python -m benchmarks.bench_render
 
-Panels: sumSeries over 100 series for 24 h at 1 min; aliasByNode over 500 series for 1 h
-at 10 s. Latency: sequential requests (p50, p99). Throughput: 16 concurrent clients for a
+Panels (PANELS, shared with benchmarks/run_all.py): a raw fetch of one series; sumSeries over
+100 series for 24 h at 1 min; aliasByNode over 500 series for 1 h at 10 s; summarize of the
+100 series; sumSeries over 50 series for 7 days (served from a 10 min rollup). Latency: sequential requests (p50, p99). Throughput: 16 concurrent clients for a
 bounded time. Ratios are tsstore / graphite-web (higher is better for req/s, lower for ms).
 """
 from __future__ import annotations
@@ -23,8 +24,35 @@ import httpx
 from tests.graphite_reference import GraphiteReference
 from tests.servers import ServerProcess, send_tcp
 
-SCHEMAS = "[minute]\npattern = ^bench\\.minute\\.\nretentions = 60s:2d\n[ten]\npattern = ^bench\\.ten\\.\nretentions = 10s:6h\n"
+# Shared by every system in a run (tsstore and the peers get the same two files).
+SCHEMAS = """\
+[minute]
+pattern = ^bench\\.minute\\.
+retentions = 60s:2d
+[ten]
+pattern = ^bench\\.ten\\.
+retentions = 10s:6h
+[week]
+pattern = ^bench\\.week\\.
+retentions = 1m:1d,10m:30d
+[default]
+pattern = .*
+retentions = 10s:6h,1m:1d
+"""
+# xFilesFactor 0: a coarse slot with any point keeps it (the week series have one point per
+# 10 min, which whisper would otherwise drop when rolling 1 min up to 10 min).
+AGGREGATION = """\
+[count]
+pattern = \\.count$
+xFilesFactor = 0
+aggregationMethod = sum
+[default]
+pattern = .*
+xFilesFactor = 0
+aggregationMethod = average
+"""
 NOW = (int(time.time()) // 600) * 600
+WEEK = 7 * 86400
 
 
 def build_data():
@@ -33,23 +61,58 @@ def build_data():
         data[f"bench.minute.host{i:03d}.requests"] = [(NOW - 86400 + k * 60, float((k * 7 + i) % 100)) for k in range(1440)]
     for i in range(500):
         data[f"bench.ten.dc{i % 5}.host{i:03d}.cpu"] = [(NOW - 3600 + k * 10, float((k + i) % 60)) for k in range(360)]
+    # 7 days at 10 min: a 7-day panel is served from the 10 min rollup (the raw 1 min one keeps 1 day)
+    for i in range(50):
+        data[f"bench.week.host{i:03d}.load"] = [(NOW - WEEK + k * 600, float((k * 3 + i) % 40)) for k in range(WEEK // 600)]
     return data
 
 
+def data_chunks(data: dict, size: int = 1 << 20) -> list[bytes]:
+    """The data as carbon plaintext, in chunks of about `size` bytes."""
+    lines = "".join(f"{n} {v} {t}\n" for n, pts in data.items() for t, v in pts).encode()
+    out, i = [], 0
+    while i < len(lines):
+        j = lines.find(b"\n", min(i + size, len(lines) - 1)) + 1 or len(lines)
+        out.append(lines[i:j])
+        i = j
+    return out
+
+
+RAW = "raw fetch, 1 series 1h @10s"
 PANELS = {
+    RAW: {"target": "bench.ten.dc0.host000.cpu", "from": str(NOW - 3600), "until": str(NOW)},
     "sumSeries 100 series, 24h @1min": {"target": "sumSeries(bench.minute.*.requests)", "from": str(NOW - 86400), "until": str(NOW)},
     "aliasByNode 500 series, 1h @10s": {"target": "aliasByNode(bench.ten.*.*.cpu, 2)", "from": str(NOW - 3600), "until": str(NOW)},
+    "summarize 1h sum, 100 series 24h": {"target": 'summarize(bench.minute.*.requests, "1h", "sum")', "from": str(NOW - 86400), "until": str(NOW)},
+    "sumSeries 50 series, 7 days (10 min rollup)": {"target": "sumSeries(bench.week.*.load)", "from": str(NOW - WEEK), "until": str(NOW)},
 }
+# What Grafana sends with every panel.
+PANEL_PARAMS = {"format": "json", "maxDataPoints": "1000"}
 
 
-def latencies(url: str, params: dict, n: int) -> list[float]:
+def readiness_samples(data: dict) -> list[tuple[dict, dict]]:
+    """[(render range, {name: {ts: value}})] to poll until a store has all the render data:
+    a few series of each group, over a range that store keeps at full resolution."""
     out = []
+    for prefix, lo in (("bench.minute.", NOW - 86400), ("bench.ten.", NOW - 3600), ("bench.week.", NOW - 12 * 3600)):
+        names = [n for n in data if n.startswith(prefix)][::25][:10]
+        out.append(({"from": str(lo - 1), "until": str(NOW)},
+                    {n: {t: v for t, v in data[n] if t >= lo} for n in names}))
+    return out
+
+
+def latencies(url: str, params: dict, n: int, budget_s: float = 120.0) -> list[float]:
+    """n sequential requests (ms each), stopping early once budget_s is spent."""
+    out = []
+    deadline = time.monotonic() + budget_s
     with httpx.Client(timeout=60) as c:
         for _ in range(n):
             t = time.perf_counter()
             r = c.get(url + "/render", params=params)
             r.raise_for_status()
             out.append((time.perf_counter() - t) * 1000)
+            if time.monotonic() > deadline:
+                break
     return out
 
 
@@ -81,19 +144,21 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="tsstore-bench-render-"))
     data = build_data()
     (work / "schemas.conf").write_text(SCHEMAS)
+    (work / "aggregation.conf").write_text(AGGREGATION)
 
     ref = GraphiteReference(work / "graphite").start(workers=os.cpu_count() or 2)
-    from tsstore.schemas import SchemaResolver, load_aggregation_text, parse_schemas
+    from tsstore.schemas import SchemaResolver, parse_aggregation, parse_schemas
 
-    resolver = SchemaResolver(parse_schemas(SCHEMAS), load_aggregation_text(None))
-    ref.write_whisper([{"path": n, "archives": [[r.step, r.points] for r in resolver.meta_for(n).rollups],
-                        "xff": 0.0, "method": "average", "points": pts} for n, pts in data.items()])
-    srv = ServerProcess(work / "tsstore", "--schemas-file", str(work / "schemas.conf"), "--flush-interval", "1",
-                        "--self-metrics-interval", "0").start()
+    resolver = SchemaResolver(parse_schemas(SCHEMAS), parse_aggregation(AGGREGATION))
+    metas = {n: resolver.meta_for(n) for n in data}
+    ref.write_whisper([{"path": n, "archives": [[r.step, r.points] for r in metas[n].rollups],
+                        "xff": metas[n].xff, "method": metas[n].aggregation, "points": pts} for n, pts in data.items()])
+    srv = ServerProcess(work / "tsstore", "--schemas-file", str(work / "schemas.conf"),
+                        "--aggregation-file", str(work / "aggregation.conf"), "--flush-interval", "1",
+                        "--self-metrics-interval", "0", "--http-workers", "2").start()  # as gunicorn -w 2
     try:
-        lines = "".join(f"{n} {v} {t}\n" for n, pts in data.items() for t, v in pts).encode()
-        for i in range(0, len(lines), 1 << 20):
-            send_tcp(srv.carbon_port, lines[i : i + (1 << 20)])
+        for chunk in data_chunks(data):
+            send_tcp(srv.carbon_port, chunk)
         total = sum(len(p) for p in data.values())
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -104,7 +169,7 @@ def main() -> None:
         time.sleep(3)  # let the last flush land
         rows = []
         for label, panel in PANELS.items():
-            params = {**panel, "format": "json", "maxDataPoints": "1000"}
+            params = {**panel, **PANEL_PARAMS}
             a = httpx.get(ref.url + "/render", params=params).json()
             b = httpx.get(srv.url + "/render", params=params).json()
             assert [s["target"] for s in a] == [s["target"] for s in b], "the two answers differ: not a fair race"

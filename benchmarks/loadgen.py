@@ -41,28 +41,40 @@ def series_names(count: int, seed: int = 1) -> list[str]:
     return names
 
 
-def make_chunks(names: list[str], points_per_series: int, start: int, step: int, chunk_lines: int = 5000) -> list[bytes]:
-    """Lines in time order (every series at t, then every series at t+step, ...)."""
+def make_chunks(names: list[str], points_per_series: int, start: int, step: int, chunk_lines: int = 5000,
+                connections: int = 1) -> list[bytes]:
+    """Lines in time order (every series at t, then every series at t+step, ...).
+
+    With connections > 1 the series are split among the connections (as carbon-relay's
+    consistent hashing does) and chunk i belongs to connection i % connections, which is how
+    send_chunks deals them out: each series keeps its time order on one connection. Dealing
+    one series' points over several connections would make most points arrive late, which no
+    real sender does."""
     rnd = random.Random(7)
     level = {n: rnd.uniform(0, 100) for n in names}
-    chunks, buf = [], []
-    encoded = [n.encode() for n in names]
-    for p in range(points_per_series):
-        ts = b" %d\n" % (start + p * step)
-        for name, raw in zip(names, encoded):
-            if name.endswith(".count") or "bytes" in name or "ops" in name:
-                level[name] += rnd.randint(0, 50)  # counters go up
-                value = b"%d" % level[name]
-            else:
-                level[name] = max(0.0, level[name] + rnd.uniform(-1, 1))
-                value = b"%.2f" % level[name]
-            buf.append(raw + b" " + value + ts)
-            if len(buf) == chunk_lines:
-                chunks.append(b"".join(buf))
-                buf = []
-    if buf:
-        chunks.append(b"".join(buf))
-    return chunks
+    parts = [names[i::connections] for i in range(connections)]
+    per_part = []
+    for part in parts:
+        chunks, buf = [], []
+        encoded = [n.encode() for n in part]
+        for p in range(points_per_series):
+            ts = b" %d\n" % (start + p * step)
+            for name, raw in zip(part, encoded):
+                if name.endswith(".count") or "bytes" in name or "ops" in name:
+                    level[name] += rnd.randint(0, 50)  # counters go up
+                    value = b"%d" % level[name]
+                else:
+                    level[name] = max(0.0, level[name] + rnd.uniform(-1, 1))
+                    value = b"%.2f" % level[name]
+                buf.append(raw + b" " + value + ts)
+                if len(buf) == chunk_lines:
+                    chunks.append(b"".join(buf))
+                    buf = []
+        if buf:
+            chunks.append(b"".join(buf))
+        per_part.append(chunks)
+    longest = max((len(c) for c in per_part), default=0)
+    return [per_part[c][i] if i < len(per_part[c]) else b"" for i in range(longest) for c in range(connections)]
 
 
 def send_chunks(host: str, port: int, chunks: list[bytes], connections: int = 4, rate: float | None = None,
@@ -73,7 +85,7 @@ def send_chunks(host: str, port: int, chunks: list[bytes], connections: int = 4,
     Stops at `timeout` seconds whatever is left (bounded in time).
     """
     per_conn = [chunks[i::connections] for i in range(connections)]
-    lines_per_chunk = chunks[0].count(b"\n") if chunks else 0
+    lines_per_chunk = max((c.count(b"\n") for c in chunks[:connections]), default=0)
     deadline = time.monotonic() + timeout
     errors: list[BaseException] = []
 

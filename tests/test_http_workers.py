@@ -79,3 +79,15 @@ def test_a_second_server_on_the_same_port_fails_clearly(served, tmp_path):
                            capture_output=True, text=True, timeout=60)
     assert other.returncode == 1
     assert "cannot start" in other.stderr and "Address already in use" in other.stderr
+
+
+def test_every_process_answers_status_with_the_ingest_counters(served):
+    send_tcp(served.carbon_port, b"status.check 1 %d\n" % int(time.time()))
+    deadline = time.monotonic() + 20
+    seen = {}
+    while time.monotonic() < deadline and len(seen) < 2:
+        body = httpx.get(served.url + "/tsstore/status", headers={"Connection": "close"}).json()
+        if body["counters"].get("points.received", 0) >= 1:
+            seen[body["pid"]] = body["role"]
+        time.sleep(0.05)
+    assert sorted(seen.values()) == ["api", "ingest+api"], seen

@@ -17,11 +17,39 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 
 from tsstore.config import Settings
 
 log = logging.getLogger(__name__)
 SETTINGS_ENV = "TSSTORE_WORKER_SETTINGS"
+STATUS_FILE = "http-status.json"  # in the data directory: the main process's counters, for the children
+
+
+def status_path(settings: Settings):
+    from pathlib import Path
+
+    return Path(settings.data_dir) / STATUS_FILE
+
+
+async def publish_status(settings: Settings, counters, interval: float = 1.0) -> None:
+    """Keep the ingest counters where the API-only children can answer /tsstore/status with
+    them (at most `interval` seconds old), written atomically."""
+    import asyncio
+
+    path = status_path(settings)
+    tmp = path.with_suffix(".tmp")
+    while True:
+        tmp.write_bytes(json.dumps({"counters": counters.snapshot(), "pid": os.getpid(), "at": time.time()}).encode())
+        os.replace(tmp, path)
+        await asyncio.sleep(interval)
+
+
+def read_status(settings: Settings) -> dict | None:
+    try:
+        return json.loads(status_path(settings).read_bytes())
+    except (OSError, ValueError):
+        return None
 
 
 def bind_shared(host: str, port: int) -> socket.socket:

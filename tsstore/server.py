@@ -44,6 +44,7 @@ class Server:
         self._uvicorn = None
         self._api_task = None
         self._http_children: list = []
+        self._status_task = None
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -78,8 +79,12 @@ class Server:
             self.ports["http"] = sock.getsockname()[1]
             log.info("HTTP API on http://%s:%s", self.settings.bind, self.ports["http"])
             self._http_children = http_workers.start_children(self.settings, self.ports["http"])
+            if self._http_children and self.pipeline is not None:
+                self._status_task = asyncio.create_task(http_workers.publish_status(self.settings, self.pipeline.counters))
 
     async def stop(self) -> None:
+        if self._status_task is not None:
+            self._status_task.cancel()
         http_workers.stop_children(self._http_children)
         for server in self.listeners.values():
             server.close()

@@ -146,6 +146,7 @@ class CassandraStore(SegmentStore):
         from cassandra import ConsistencyLevel
         from cassandra.auth import PlainTextAuthProvider
         from cassandra.cluster import EXEC_PROFILE_DEFAULT, Cluster, ExecutionProfile
+        from cassandra.query import tuple_factory
         from cassandra.policies import DCAwareRoundRobinPolicy, ExponentialReconnectionPolicy, TokenAwarePolicy
 
         c = self.config
@@ -153,6 +154,9 @@ class CassandraStore(SegmentStore):
             load_balancing_policy=TokenAwarePolicy(DCAwareRoundRobinPolicy(local_dc=c.local_dc)),
             consistency_level=getattr(ConsistencyLevel, c.consistency),
             request_timeout=10,
+            # plain tuples: the default factory builds a namedtuple class for every response,
+            # which cost more than the statement itself when series are created by the 100k
+            row_factory=tuple_factory,
         )
         kwargs = {}
         if c.username:
@@ -305,19 +309,22 @@ class CassandraStore(SegmentStore):
 
     # -- series, tree, tags ------------------------------------------------------------
     async def create_series(self, metas: list[SeriesMeta]) -> None:
-        calls = []
+        # Tree and tag rows of many series share partitions (a parent, a tag): batched per
+        # partition like segments; series rows are one partition each.
+        items = []
         for m in metas:
-            calls.append((self.q["series_put"], (m.name, json.dumps([[r.step, r.points] for r in m.rollups]), m.aggregation, m.xff)))
+            items.append((("series", m.name), self.q["series_put"],
+                          (m.name, json.dumps([[r.step, r.points] for r in m.rollups]), m.aggregation, m.xff), 100))
             if ";" in m.name:
-                calls.extend((self.q["tag_put"], (tag, value, m.name)) for tag, value in tag_rows(m.name))
+                items.extend((("tag", tag), self.q["tag_put"], (tag, value, m.name), len(m.name) + 60) for tag, value in tag_rows(m.name))
                 continue
             for parent, child, leaf in _tree_rows(m.name):
                 key = (parent, child, leaf)
                 if key not in self._known_nodes:
                     self._known_nodes.add(key)
-                    calls.append((self.q["leaf" if leaf else "branch"], (parent, child)))
+                    items.append((("node", parent), self.q["leaf" if leaf else "branch"], (parent, child), len(parent) + len(child) + 40))
                     self._children_cache.pop("" if parent == ROOT else parent, None)
-        await self._run_all(calls)
+        await self._run_all(await asyncio.get_running_loop().run_in_executor(None, self._batches, items))
         for m in metas:
             self._meta_cache.setdefault(m.name, m)
 
@@ -393,7 +400,7 @@ class CassandraStore(SegmentStore):
 
     def _batches(self, items: list[tuple]) -> list:
         """Unlogged batches of (partition, statement, params, bytes) items: each batch inside one
-        (shard, level, window) partition and under the batch size Cassandra warns about."""
+        partition and under the batch size Cassandra warns about."""
         from cassandra.query import BatchStatement, BatchType
 
         by_partition: dict[tuple, list] = defaultdict(list)
@@ -401,6 +408,9 @@ class CassandraStore(SegmentStore):
             by_partition[item[0]].append(item)
         out = []
         for part_items in by_partition.values():
+            if len(part_items) == 1:  # a batch of one is a plain statement with extra work
+                out.append(part_items[0][1:3])
+                continue
             batch, size = None, 0
             for _, stmt, params, nbytes in part_items:
                 if batch is None or size + nbytes > self.config.batch_bytes:
@@ -479,8 +489,32 @@ class CassandraStore(SegmentStore):
         return merge_last_wins(parts, columns).between(start, end)
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
-        got = await asyncio.gather(*(self.read(n, *level_of[n], start, end) for n in names))
-        return dict(zip(names, got))
+        """Many series in few statements: series sharing a (shard, level, window) partition
+        are read together (`name IN`, 100 at a time), all partitions in parallel."""
+        names = list(dict.fromkeys(names))
+        queries, steps = [], {}
+        by_partition: dict[tuple, list[str]] = defaultdict(list)
+        for n in names:
+            level, step = level_of[n]
+            steps[n] = step
+            for w in self.windows_between(step, start, end):
+                by_partition[(self.shard_of(n), level, w)].append(n)
+        for part, members in by_partition.items():
+            for i in range(0, len(members), 100):
+                queries.append((part, members[i : i + 100]))
+        results = await self._run_all((self.q["get_names"], (*part, members)) for part, members in queries)
+        segments: dict[str, list] = defaultdict(list)  # name -> [(window, seq, data)]
+        for (part, _), rows in zip(queries, results):
+            for name, seq, data in rows:
+                segments[name].append((part[2], seq, bytes(data)))
+        out = {}
+        for n in names:
+            columns = 1 if level_of[n][0] == 0 else 5
+            found = sorted(segments.get(n, ()), key=lambda r: (r[0], r[1]))
+            # windows are disjoint: one last-wins merge over (window, seq) order is exact
+            out[n] = (self.decode_rows([(w, d) for w, _, d in found], steps[n], columns).between(start, end)
+                      if found else Slots.empty(columns))
+        return out
 
     async def expire(self, now: int) -> int:
         """Cassandra removes expired segments itself: every row carries its retention as TTL."""
