@@ -64,8 +64,9 @@ async def find(request: Request):
             out.insert(0, {"text": "*", "id": prefix + "*", "allowChildren": flag, "expandable": flag, "leaf": 0})
         return _respond(out, params)
     if fmt == "completer":
+        # every match, sorted by its last node (graphite-web lists web01.cpu and web02.cpu both)
         out = [{"path": n.path + ("." if n.is_branch else ""), "name": n.name, "is_leaf": "0" if n.is_branch else "1"}
-               for n in _dedupe_prefer_branch(nodes)]
+               for n in sorted(nodes, key=lambda n: (n.name, n.path))]
         if wildcards and len(out) > 1:
             out.append({"name": "*"})
         return _respond({"metrics": out}, params)
