@@ -213,7 +213,7 @@ class CassandraStore(SegmentStore):
             "get_names": p(f"SELECT name, seq, data FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name IN ?"),
             "trim": p(f"DELETE FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name=? AND seq < ?"),
             "series_put": p(f"INSERT INTO {ks}.series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)"),
-            "series_get": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series WHERE name=?"),
+            "series_get_many": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series WHERE name IN ?"),
             "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),
             "branch": p(f"INSERT INTO {ks}.nodes (parent, name, branch) VALUES (?, ?, true)"),
             "children": p(f"SELECT name, leaf, branch FROM {ks}.nodes WHERE parent=?"),
@@ -331,7 +331,8 @@ class CassandraStore(SegmentStore):
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         out = {n: self._meta_cache[n] for n in names if n in self._meta_cache}
         missing = [n for n in names if n not in out]
-        results = await self._run_all((self.q["series_get"], (n,)) for n in missing)
+        # 50 names a statement: one request each was the cost of taking in 100k new series
+        results = await self._run_all((self.q["series_get_many"], (missing[i : i + 50],)) for i in range(0, len(missing), 50))
         for rows in results:
             for name, rollups, aggregation, xff in rows:
                 meta = SeriesMeta(name, tuple(Rollup(s, p) for s, p in json.loads(rollups)), aggregation, xff)

@@ -61,7 +61,7 @@ def multiplySeries(ctx, *seriesLists):
     return aggregate_series(seriesLists, "multiply")
 
 
-rangeOfSeries = _simple("range", "Maximum minus minimum at each point.", name="rangeOfSeries")
+rangeOfSeries = _simple("rangeOf", "Maximum minus minimum at each point.", name="rangeOfSeries")
 stddevSeries = _simple("stddev", "Standard deviation of the series at each point.")
 
 

@@ -182,32 +182,66 @@ def summarize(ctx, seriesList, intervalString, func="sum", alignToFrom=False):
     return out
 
 
-@function("Transform", [SL, Param("intervalString", "interval", required=True), Param("alignToInterval", "boolean", default=False)])
-def hitcount(ctx, seriesList, intervalString, alignToInterval=False):
-    """Counts of events per interval from per-second rates (value * seconds covered)."""
+@function("Transform", [SL, Param("intervalString", "interval", required=True), Param("alignToInterval", "boolean", default=False)],
+          lazy=True)
+async def hitcount(ctx, seriesList, intervalString, alignToInterval=False):
+    """Counts of events per interval from per-second rates (value * seconds covered).
+    Buckets end where the series ends; with alignToInterval the series is fetched again from
+    the start of the day, hour or minute holding `from`, in the request's time zone."""
     step = interval(intervalString, "hitcount", "intervalString")
+    if step <= 0:
+        raise QueryError(f"hitcount: intervalString must be a positive interval, got {intervalString!r}")
+    if alignToInterval:
+        series_list = await ctx.with_range(_truncated_start(ctx, step), ctx.end).evaluate(seriesList)
+    else:
+        series_list = await ctx.evaluate(seriesList)
     out = []
-    for s in seriesList:
-        start = s.start - s.start % step if alignToInterval else s.start
-        buckets = max(1, math.ceil((s.end - start) / step))
+    for s in series_list:
+        end = s.end
+        if alignToInterval:
+            end = s.start + (s.end - s.start) // step * step + step
+        buckets = max(0, math.ceil((end - s.start) / step))
+        new_start = end - buckets * step
         values = np.full(buckets, np.nan)
-        for i, (t, v) in enumerate(zip(s.timestamps.tolist(), s.values.tolist())):
-            if math.isnan(v):
+        for i, v in enumerate(s.values.tolist()):
+            if v != v:
                 continue
-            # the point covers [t, t + s.step): split it across the buckets it overlaps
-            t_end = t + s.step
-            while t < t_end:
-                b = (t - start) // step
-                b_end = start + (b + 1) * step
-                portion = min(t_end, b_end) - t
-                if 0 <= b < buckets:
-                    values[b] = (0 if math.isnan(values[b]) else values[b]) + v * portion
-                t += portion
+            t = s.start + i * s.step
+            first, first_mod = divmod(t - new_start, step)
+            last, last_mod = divmod(t + s.step - new_start, step)
+            if last >= buckets:
+                last, last_mod = buckets - 1, step
+            # the point covers [t, t + s.step): each bucket gets the seconds it overlaps
+            if first == last:
+                if first >= 0:
+                    values[first] = np.nansum([values[first], v * (last_mod - first_mod)])
+                continue
+            if first >= 0:
+                values[first] = np.nansum([values[first], v * (step - first_mod)])
+            for j in range(max(first + 1, 0), last):
+                values[j] = np.nansum([values[j], v * step])
+            if last_mod > 0:
+                values[last] = np.nansum([values[last], v * last_mod])
         name = f'hitcount({s.name}, "{intervalString}"{", true" if alignToInterval else ""})'
         r = _derived(s, name, values, hitcount=intervalString)
-        r.start, r.end, r.step = start, start + buckets * step, step
+        r.start, r.end, r.step = new_start, end, step
         out.append(r)
     return out
+
+
+def _truncated_start(ctx, step: int) -> int:
+    """ctx.start cut back to its day, hour or minute (by the interval), in the request's zone."""
+    from datetime import datetime, timezone
+
+    tz = ctx.tz or timezone.utc
+    t = datetime.fromtimestamp(ctx.start, tz)
+    if step >= 86400:
+        t = t.replace(hour=0, minute=0, second=0, microsecond=0)
+    elif step >= 3600:
+        t = t.replace(minute=0, second=0, microsecond=0)
+    elif step >= 60:
+        t = t.replace(second=0, microsecond=0)
+    return int(t.timestamp())
 
 
 @function("Transform", [SL, Param("timeShift", "interval", required=True, suggestions=["1h", "6h", "12h", "1d", "2d", "7d", "14d", "30d"]),
@@ -216,9 +250,12 @@ async def timeShift(ctx, seriesList, timeShift, resetEnd=True, alignDST=False):
     """Draws the series as it was some time ago (a missing sign means into the past)."""
     delta = interval(timeShift, "timeShift", "timeShift", default_sign=-1)
     shifted = await ctx.with_range(ctx.start + delta, ctx.end + delta).evaluate(seriesList)
+    label = str(timeShift)
+    if label[:1].isdigit():  # graphite-web writes the implied sign into the name and tag
+        label = "-" + label
     out = []
     for s in shifted:
-        r = _derived(s, f'timeShift({s.name}, "{timeShift}")', s.values.copy(), timeShift=timeShift)
+        r = _derived(s, f'timeShift({s.name}, "{label}")', s.values.copy(), timeShift=label)
         r.start, r.end = s.start - delta, s.end - delta
         if resetEnd and r.end > ctx.end + r.step:
             keep = max(0, (ctx.end - r.start) // r.step + 1)
