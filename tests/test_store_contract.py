@@ -243,3 +243,22 @@ async def test_restart_keeps_everything(make_store):
         assert [e.what for e in await second.events_between(T0, T0 + 1)] == ["deploy"]
     finally:
         await second.close()
+
+
+@pytest.mark.cassandra
+async def test_cassandra_finds_an_exact_path_another_process_just_created(cassandra_url):
+    """API-only processes and other nodes cache the tree for a few seconds; a glob may lag
+    behind by that much, but an exact path created elsewhere is found at once."""
+    from tsstore.store.cassandra import CassandraStore
+
+    reader, writer = CassandraStore(cassandra_url), CassandraStore(cassandra_url)
+    await reader.open()
+    await writer.open()
+    try:
+        await writer.create_series([SeriesMeta("app.web.requests", META.rollups)])
+        assert [n.path for n in await reader.find("app.web.*")] == ["app.web.requests"]  # fills the cache
+        await writer.create_series([SeriesMeta("app.web.errors", META.rollups)])
+        assert [n.path for n in await reader.find("app.web.errors")] == ["app.web.errors"]
+    finally:
+        await reader.close()
+        await writer.close()

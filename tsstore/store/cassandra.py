@@ -32,7 +32,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from tsstore.store.base import Node, Rollup, SegmentStore, SeriesMeta, Slots, WriteRequest, merge_last_wins, tag_rows
 from tsstore.store.errors import StoreUnavailable
-from tsstore import codec
+from tsstore import codec, globs
 from tsstore.events import Event
 
 log = logging.getLogger(__name__)
@@ -348,6 +348,18 @@ class CassandraStore(SegmentStore):
         nodes = sorted((Node(prefix + name, bool(leaf), bool(branch)) for name, leaf, branch in rows), key=lambda n: n.path)
         self._children_cache[parent] = (time.monotonic(), nodes)
         return nodes
+
+    async def find(self, pattern: str) -> list[Node]:
+        """As the base find, over the children cache; an exact path that is not found is looked
+        up again uncached: another process (the ingest process, another node) may have created
+        it since the cache was filled, and a missing single-series panel is worse than a read."""
+        nodes = await super().find(pattern)
+        if nodes or globs.has_magic(pattern):
+            return nodes
+        parts = pattern.split(".")
+        for i in range(len(parts)):
+            self._children_cache.pop(".".join(parts[:i]), None)
+        return await super().find(pattern)
 
     async def tag_names(self) -> list[str]:
         return sorted(r[0] for r in await self._run(self.q["tag_names"]))
