@@ -100,7 +100,7 @@ def test_kill9_mid_stream_loses_nothing_acknowledged(tmp_path):
             for value, ts in series["datapoints"]:
                 expected = sum(v for v in ((t - base) * SERIES + s for t in range(ts, ts + 10)) if v in values)
                 if value is not None:
-                    assert value == expected, f"{series['target']} 10 s slot {ts}: {value} != {expected}"
+                    assert value == expected, f"{series['target']} 10 s slot {ts} (base+{ts - base}, {len(values)} values): {value} != {expected}"
                     checked += 1
         assert checked > 0
     finally:
