@@ -4,6 +4,8 @@
 State lives in flat C arrays indexed by series id (and level), so add() runs without
 Python objects per point. Rows go to growable C buffers until drain().
 """
+import time
+
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint8_t
@@ -46,7 +48,7 @@ cdef class RollupAggregator:
     cdef int64_t* open_
     cdef uint8_t* dirty
     cdef uint8_t* reseed
-    cdef uint8_t* first_done
+    cdef uint8_t* derive  # the open coarse slot may hold stored data (see the twin)
     cdef double* acc  # x NCOL
     # output rows
     cdef int64_t* w_meta  # sid, level, ts
@@ -55,18 +57,20 @@ cdef class RollupAggregator:
     cdef int64_t* rd  # level, sid, ts
     cdef Py_ssize_t rd_n, rd_cap
     cdef int64_t c_points, c_too_old, c_late, c_old
+    cdef public int64_t stored_before
 
-    def __cinit__(self, int max_levels=8):
+    def __cinit__(self, int max_levels=8, stored_before=None):
         self.max_levels = max_levels
         self.L = max_levels
         self.cap = 0
 
-    def __init__(self, int max_levels=8):
+    def __init__(self, int max_levels=8, stored_before=None):
+        self.stored_before = int(time.time()) if stored_before is None else int(stored_before)
         self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
 
     def __dealloc__(self):
         free(self.nlev); free(self.maxret); free(self.is_new); free(self.val0); free(self.steps); free(self.rets)
-        free(self.open_); free(self.dirty); free(self.reseed); free(self.first_done); free(self.acc)
+        free(self.open_); free(self.dirty); free(self.reseed); free(self.derive); free(self.acc)
         free(self.w_meta); free(self.w_vals); free(self.rd)
 
     cdef void* _re(self, void* p, size_t size) except NULL:
@@ -90,7 +94,7 @@ cdef class RollupAggregator:
         self.open_ = <int64_t*>self._re(self.open_, new_cap * L * sizeof(int64_t))
         self.dirty = <uint8_t*>self._re(self.dirty, new_cap * L)
         self.reseed = <uint8_t*>self._re(self.reseed, new_cap * L)
-        self.first_done = <uint8_t*>self._re(self.first_done, new_cap * L)
+        self.derive = <uint8_t*>self._re(self.derive, new_cap * L)
         self.acc = <double*>self._re(self.acc, new_cap * L * NCOL * sizeof(double))
         for i in range(self.cap, new_cap):
             self.nlev[i] = 0
@@ -114,7 +118,7 @@ cdef class RollupAggregator:
             self.open_[base + k] = NONE
             self.dirty[base + k] = 0
             self.reseed[base + k] = 0
-            self.first_done[base + k] = 0
+            self.derive[base + k] = 0
             self._empty(base + k)
 
     cdef inline void _empty(self, int64_t i) nogil:
@@ -167,16 +171,16 @@ cdef class RollupAggregator:
     cdef int _open_coarse(self, int64_t sid, int64_t i, int64_t slot) except -1:
         self.open_[i] = slot
         self._empty(i)
-        if not self.first_done[i]:
-            self.first_done[i] = 1
-            self.reseed[i] = not self.is_new[sid]
+        self.reseed[i] = 0
+        self.derive[i] = (not self.is_new[sid]) and slot < self.stored_before
         return 0
 
     cdef int _close_coarse(self, int64_t sid, int k, int64_t i) except -1:
         cdef double* a = self.acc + i * NCOL
-        if self.reseed[i]:
+        if self.reseed[i] or self.derive[i]:
             self._rederive(k, sid, self.open_[i])
             self.reseed[i] = 0
+            self.derive[i] = 0
         elif a[1] > 0:
             self._write(sid, k, self.open_[i], a[0], a[1], a[2], a[3], a[4])
         return 0
@@ -303,7 +307,7 @@ cdef class RollupAggregator:
                 ok = self.open_[i]
                 if ok == NONE:
                     continue
-                if not coarse_provisional:
+                if not coarse_provisional or self.derive[i]:
                     if changed0:
                         self.dirty[i] = 1
                 elif self.dirty[i] or changed0:
@@ -316,7 +320,7 @@ cdef class RollupAggregator:
                         hi = v0
                     self._write(sid, k, ok, s, c, lo, hi, last)
                     self.dirty[i] = 0
-                if self.reseed[i]:
+                if self.reseed[i] and not self.derive[i]:
                     reseed_rows.append((sid, k, ok, o0))
         cdef cnp.ndarray meta = np.empty((self.w_n, 3), np.int64)
         cdef cnp.ndarray vals = np.empty((self.w_n, NCOL), np.float64)

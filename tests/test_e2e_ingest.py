@@ -215,16 +215,17 @@ async def test_pickle_elements_with_bad_timestamps_are_counted(server):
 
 
 @pytest.mark.parametrize("store", ["embedded", pytest.param("cassandra", marks=pytest.mark.cassandra)])
-async def test_late_points_rederive_every_closed_coarse_slot_they_touch(tmp_path, request, store):
+async def test_late_points_and_a_restart_keep_the_coarse_rollup_exact(tmp_path, request, store):
     """Late points re-derive closed 60 s slots from the stored 10 s slots, several slots of the
-    same series in one flush (they once overwrote each other), for many series at once, on the
-    embedded store and on Cassandra. (A restart whose WAL replay reopens more than one closed
-    coarse slot is a known gap: see issue 2's note.)"""
+    same series in one flush (they once overwrote each other); after a restart whose WAL replay
+    reopens those completed slots, and more points into the minute that was open, every 60 s
+    slot still equals the average of the latest 10 s values. Many series at once, on the
+    embedded store and on Cassandra."""
     extra = {} if store == "embedded" else {"store": request.getfixturevalue("cassandra_url")}
     base = _base()
     names = [f"late.s{i:03d}.value" for i in range(40)]
     fine = {n: {base + k * 10: float(i + k) for k in range(18)} for i, n in enumerate(names)}
-    coarse_rng = {"from": "-2h", "until": str(base + 119)}
+    coarse_rng = {"from": "-2h", "until": str(base + 179)}
 
     def want(minutes):
         return {n: [sum(v for t, v in fine[n].items() if m <= t < m + 60) / 6 for m in minutes] for n in names}
@@ -248,3 +249,13 @@ async def test_late_points_rederive_every_closed_coarse_slot_they_touch(tmp_path
         await coarse_equals(first, (base, base + 60))
     finally:
         await first.stop()
+    # restart (the WAL still holds the late points), then more points inside minute 2
+    second = Server(_settings(tmp_path, **{**extra, "carbon_port": free_port(), "http_port": free_port()}))
+    await second.start()
+    try:
+        send_tcp(second.ports["carbon"], "".join(f"{n} 300 {base + 150}\n{n} 0 {base + 190}\n" for n in names).encode())
+        for n in names:
+            fine[n][base + 150] = 300.0
+        await coarse_equals(second, (base, base + 60, base + 120))
+    finally:
+        await second.stop()

@@ -179,6 +179,21 @@ def test_restart_reseeds_the_open_coarse_slot(impl):
     assert store.slots[(0, 1, B)][1] == 6.0
 
 
+def test_replay_after_a_restart_reseeds_every_coarse_slot_it_reopens(impl):
+    """After a restart, WAL replay or a resend can reopen several coarse slots the first
+    process completed and stored; each must be rebuilt from the store, not overwritten by
+    the few points seen again (a second reopened minute was once left partial)."""
+    steps = {0: (10, 60)}
+    three_minutes = [(0, B + i * 10, float(i)) for i in range(18)]
+    _, store = run_stream(impl, [three_minutes], steps, [True])
+    want = reference(three_minutes, steps)
+    # a new process sees one point of minute 0 and one of minute 1 again, then minute 2 goes on
+    again = [[(0, B + 10, 1.0), (0, B + 70, 7.0)], [(0, B + 190, 19.0)]]
+    _, store = run_stream(impl, again, steps, [True], is_new=False, store=store)
+    for minute in (B, B + 60, B + 120):
+        assert store.slots[(0, 1, minute)] == pytest.approx(want[(0, 1, minute)]), minute
+
+
 def test_resent_points_count_once(impl):
     steps = {0: (10, 60)}
     pts = [(0, B + i * 10, 1.0) for i in range(6)]

@@ -9,9 +9,15 @@ slot that changed, and two kinds of work the pipeline does against the store:
 * rederive: a closed coarse slot to recompute from the next finer level (a late point
   landed in it, or it closed while its accumulator was known to be incomplete);
 * reseed: an open coarse slot whose accumulator must be rebuilt from level-0 slots in
-  [slot, upto) (first slot after a restart, or a late point inside it); then seed().
+  [slot, upto) (a late point landed inside it); then seed().
+A coarse slot that an earlier process may have filled (a series that existed before this
+process, a slot starting before the process did: WAL replay, resends after a restart) is
+never written from the accumulator, which saw only part of it: it is re-derived from the
+store when it closes, and skipped by provisional drains until then.
 """
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -44,7 +50,7 @@ class Drained:
 
 
 class _Series:
-    __slots__ = ("steps", "rets", "maxret", "is_new", "open", "val0", "acc", "dirty", "reseed", "first_done")
+    __slots__ = ("steps", "rets", "maxret", "is_new", "open", "val0", "acc", "dirty", "reseed", "derive")
 
     def __init__(self, steps, rets, is_new):
         n = len(steps)
@@ -54,12 +60,15 @@ class _Series:
         self.acc = [EMPTY] * n
         self.dirty = [False] * n
         self.reseed = [False] * n
-        self.first_done = [False] * n
+        self.derive = [False] * n  # the open coarse slot may hold stored data: derive it from the store
 
 
 class RollupAggregator:
-    def __init__(self, max_levels: int = 8):
+    def __init__(self, max_levels: int = 8, stored_before: int | None = None):
+        """stored_before: coarse slots of known series starting before this time may hold
+        finer slots an earlier process stored (default: now, when this process starts)."""
         self.max_levels = max_levels
+        self.stored_before = int(time.time()) if stored_before is None else int(stored_before)
         self._series: dict[int, _Series] = {}
         self._writes: list = []
         self._rederive: set = set()
@@ -73,14 +82,13 @@ class RollupAggregator:
     def _open_coarse(self, sid: int, s: _Series, k: int, slot: int) -> None:
         s.open[k] = slot
         s.acc[k] = EMPTY
-        if not s.first_done[k]:  # first coarse slot of this process: earlier finest slots may be stored
-            s.first_done[k] = True
-            s.reseed[k] = not s.is_new
+        s.reseed[k] = False
+        s.derive[k] = not s.is_new and slot < self.stored_before
 
     def _close_coarse(self, sid: int, s: _Series, k: int) -> None:
-        if s.reseed[k]:
+        if s.reseed[k] or s.derive[k]:
             self._rederive.add((k, sid, s.open[k]))  # its accumulator was incomplete
-            s.reseed[k] = False
+            s.reseed[k] = s.derive[k] = False
         elif s.acc[k][1] > 0:
             self._writes.append((sid, k, s.open[k], s.acc[k]))
 
@@ -159,13 +167,13 @@ class RollupAggregator:
             for k in range(1, len(s.steps)):
                 if s.open[k] == NONE:
                     continue
-                if not coarse_provisional:
+                if not coarse_provisional or s.derive[k]:
                     s.dirty[k] = s.dirty[k] or changed0
                 elif s.dirty[k] or changed0:
                     # the open finest slot always lies in the open coarse slots
                     writes.append((sid, k, s.open[k], _merge(s.acc[k], s.val0)))
                     s.dirty[k] = False
-                if s.reseed[k]:
+                if s.reseed[k] and not s.derive[k]:
                     reseed.append((sid, k, s.open[k], s.open[0]))
         rederive = sorted(self._rederive)
         self._rederive = set()
