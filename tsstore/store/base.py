@@ -205,19 +205,16 @@ class Store(abc.ABC):
     async def write(self, requests: list[WriteRequest]) -> None:
         """Durably store the slots; returns when the store has acknowledged them."""
 
-    @abc.abstractmethod
     async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
         """Merged slots of one series level with start <= ts < end."""
+        return (await self.read_many([name], {name: (level, step)}, start, end))[name]
 
+    @abc.abstractmethod
     async def read_many(
         self, names: list[str], level_of: dict[str, tuple[int, int]], start: int, end: int
     ) -> dict[str, Slots]:
-        """read() for several series; level_of maps a name to (level, step)."""
-        out = {}
-        for name in names:
-            level, step = level_of[name]
-            out[name] = await self.read(name, level, step, start, end)
-        return out
+        """Merged slots of several series with start <= ts < end; level_of maps a name to
+        (level, step). A series with nothing stored gets empty slots."""
 
     @abc.abstractmethod
     async def expire(self, now: int) -> int:

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tsstore.store.base import Node, Rollup, SegmentStore, SeriesMeta, Slots, WriteRequest, merge_last_wins, tag_rows
+from tsstore.store.base import Node, Rollup, SegmentStore, SeriesMeta, Slots, WriteRequest, tag_rows
 from tsstore.store.errors import StoreUnavailable
 from tsstore import codec, globs
 from tsstore.events import Event
@@ -209,7 +209,6 @@ class CassandraStore(SegmentStore):
         p = self.session.prepare
         self.q = {
             "put": p(f"INSERT INTO {ks}.segments_by_shard (shard, level, window, name, seq, data) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?"),
-            "get": p(f"SELECT seq, data FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name=?"),
             "get_names": p(f"SELECT name, seq, data FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name IN ?"),
             "trim": p(f"DELETE FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name=? AND seq < ?"),
             "series_put": p(f"INSERT INTO {ks}.series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)"),
@@ -489,17 +488,6 @@ class CassandraStore(SegmentStore):
                 items.append(self._put(*part, name, newest, blob, _ttl(row.expires_at, now)))
                 items.append((part, self.q["trim"], (*part, name, newest), len(name) + 40))
         await self._run_all(self._batches(items))
-
-    async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
-        columns = 1 if level == 0 else 5
-        windows = self.windows_between(step, start, end)
-        shard = self.shard_of(name)
-        results = await self._run_all((self.q["get"], (shard, level, w, name)) for w in windows)
-        parts = []
-        for window, rows in zip(windows, results):
-            if rows:
-                parts.append(self.decode_rows([(window, bytes(d)) for _, d in sorted(rows, key=lambda r: r[0])], step, columns))
-        return merge_last_wins(parts, columns).between(start, end)
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
         """Many series in few statements: series sharing a (shard, level, window) partition

@@ -23,7 +23,6 @@ from tsstore.store.base import (
     SeriesMeta,
     Slots,
     WriteRequest,
-    merge_last_wins,
     tag_rows,
 )
 from tsstore import codec
@@ -328,27 +327,6 @@ class EmbeddedStore(SegmentStore):
             "UPDATE segments SET blob=?, expires_at=? WHERE sid=? AND level=? AND window=? AND seq=?",
             (codec.encode(merged.ts, merged.values, window, step), expires_at, sid, level, window, last_seq),
         )
-
-    def _read_sync(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
-        conn = self._conn()
-        row = conn.execute("SELECT id FROM series WHERE name=?", (name,)).fetchone()
-        columns = 1 if level == 0 else 5
-        if row is None or end <= start:
-            return Slots.empty(columns)
-        windows = self.windows_between(step, start, end)
-        segs = conn.execute(
-            "SELECT window, blob FROM segments WHERE sid=? AND level=? AND window>=? AND window<=? ORDER BY window, seq",
-            (row[0], level, windows[0], windows[-1]),
-        ).fetchall()
-        # Segments of one window merge last-wins; windows are disjoint so order across them is free.
-        by_window: dict[int, list] = defaultdict(list)
-        for window, blob in segs:
-            by_window[window].append((window, blob))
-        parts = [self.decode_rows(blobs, step, columns) for _, blobs in sorted(by_window.items())]
-        return merge_last_wins(parts, columns).between(start, end)
-
-    async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
-        return await self._on_reader(self._read_sync, name, level, step, start, end)
 
     def _read_many_sync(self, names, level_of, start: int, end: int) -> dict[str, Slots]:
         """read() of many series in a few statements: one per 500 names for the ids, one per
