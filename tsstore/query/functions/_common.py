@@ -194,6 +194,17 @@ def node_value(series: TimeSeries, node) -> str:
         raise QueryError(f"node {idx} is out of range for {series.name!r} ({len(parts)} nodes)") from None
 
 
+def agg_func_name(func, fname: str = "aggregate") -> str:
+    """An aggregation name as graphite-web's aggregate() takes it ('sumSeries' means 'sum');
+    anything else is a QueryError naming the function."""
+    from tsstore.query.functions.registry import AGG_FUNCS
+
+    short = func[:-6] if isinstance(func, str) and func.endswith("Series") else func
+    if short not in AGG_FUNCS:
+        raise QueryError(f"{fname}: func must be one of {', '.join(AGG_FUNCS)}, got {func!r}")
+    return short
+
+
 def as_int(value, func: str, param: str) -> int:
     try:
         if isinstance(value, bool):

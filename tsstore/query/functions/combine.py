@@ -5,6 +5,7 @@ import numpy as np
 
 from tsstore.query.engine import QueryError
 from tsstore.query.functions._common import (
+    agg_func_name,
     aggregate_columns,
     aggregate_series,
     as_int,
@@ -16,25 +17,17 @@ from tsstore.query.functions._common import (
     series_list,
     stack,
 )
-from tsstore.query.functions.registry import AGG_FUNCS, Param, function
+from tsstore.query.functions.registry import Param, function
 from tsstore.query.series import TimeSeries
 
 SERIES_LISTS = Param("seriesLists", "seriesList", required=True, multiple=True)
-
-
-def _agg(func: str):
-    """The aggregation asked for; 'sumSeries' means 'sum', as graphite-web reads it."""
-    short = func[:-6] if isinstance(func, str) and func.endswith("Series") else func
-    if short not in AGG_FUNCS:
-        raise QueryError(f"aggregate: func must be one of {', '.join(AGG_FUNCS)}, got {func!r}")
-    return short
 
 
 @function("Combine", [Param("seriesList", "seriesList", required=True), Param("func", "aggFunc", required=True),
                       Param("xFilesFactor", "float")])
 def aggregate(ctx, seriesList, func, xFilesFactor=None):
     """Aggregate the series with the given function (sum, average, max, ...) into one."""
-    return aggregate_series([seriesList], _agg(func), xff=xFilesFactor)
+    return aggregate_series([seriesList], agg_func_name(func), xff=xFilesFactor)
 
 
 def _simple(func: str, doc: str, aliases=(), name=None):
@@ -157,14 +150,14 @@ def _grouped(series, key_of, func, name_of=None):
                       Param("callback", "aggOrSeriesFunc", default="average")])
 def groupByNode(ctx, seriesList, nodeNum, callback="average"):
     """Groups the series by one node of their path and aggregates each group."""
-    return _grouped(seriesList, lambda s: node_value(s, nodeNum), _agg(callback))
+    return _grouped(seriesList, lambda s: node_value(s, nodeNum), agg_func_name(callback))
 
 
 @function("Combine", [Param("seriesList", "seriesList", required=True), Param("callback", "aggOrSeriesFunc", required=True),
                       Param("nodes", "nodeOrTag", multiple=True)])
 def groupByNodes(ctx, seriesList, callback, *nodes):
     """Groups the series by several nodes of their path (joined by '.') and aggregates."""
-    return _grouped(seriesList, lambda s: ".".join(node_value(s, n) for n in nodes), _agg(callback))
+    return _grouped(seriesList, lambda s: ".".join(node_value(s, n) for n in nodes), agg_func_name(callback))
 
 
 @function("Combine", [Param("seriesList", "seriesList", required=True), Param("callback", "aggOrSeriesFunc", required=True),
@@ -173,7 +166,7 @@ def groupByTags(ctx, seriesList, callback, *tags):
     """Groups tagged series by the values of the given tags and aggregates each group."""
     if not tags:
         raise QueryError("groupByTags: at least one tag is required")
-    func = _agg(callback)
+    func = agg_func_name(callback)
     groups: dict[tuple, list] = {}
     for s in seriesList:
         groups.setdefault(tuple(s.tags.get(t, "") for t in tags), []).append(s)
@@ -221,4 +214,4 @@ def averageSeriesWithWildcards(ctx, seriesList, *position):
                       Param("position", "node", multiple=True)])
 def aggregateWithWildcards(ctx, seriesList, func, *position):
     """Aggregates the series that are alike once the given nodes are removed from their paths."""
-    return _wildcards(_agg(func))(ctx, seriesList, *position)
+    return _wildcards(agg_func_name(func))(ctx, seriesList, *position)

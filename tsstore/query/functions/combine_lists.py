@@ -9,8 +9,8 @@ import numpy as np
 
 from tsstore.query import grammar
 from tsstore.query.engine import QueryError
-from tsstore.query.functions._common import aggregate_columns, as_float, as_int, combined_tags, flatten, fmt_g, normalize, path_expressions, stack
-from tsstore.query.functions.registry import AGG_FUNCS, Param, function, get
+from tsstore.query.functions._common import agg_func_name, aggregate_columns, as_float, as_int, combined_tags, flatten, fmt_g, normalize, path_expressions, stack
+from tsstore.query.functions.registry import Param, function, get
 from tsstore.query.series import TimeSeries
 from tsstore.tags import parse_tags
 
@@ -51,16 +51,6 @@ def _request_xff(ctx, explicit=None, fname: str = "aggregate") -> float:
         return float(raw)
     except ValueError:
         raise QueryError(f"xFilesFactor must be a number, got {raw!r}") from None
-
-
-def _agg_name(func, fname: str) -> str:
-    """An aggregation name as aggregate() takes it ('sumSeries' means 'sum')."""
-    if not isinstance(func, str):
-        raise QueryError(f"{fname}: func must be one of {', '.join(AGG_FUNCS)}, got {func!r}")
-    short = func[:-6] if func.endswith("Series") else func
-    if short not in AGG_FUNCS:
-        raise QueryError(f"{fname}: func must be one of {', '.join(AGG_FUNCS)}, got {func!r}")
-    return short
 
 
 def _aggregate(series: list[TimeSeries], func: str, xff: float) -> TimeSeries | None:
@@ -123,7 +113,7 @@ def _pairs(first, second, fname: str, p1: str, p2: str):
 
 # -- lists pairwise -----------------------------------------------------------------------
 def _lists(ctx, first, second, func: str, xff, fname: str) -> list[TimeSeries]:
-    func = _agg_name(func, fname)
+    func = agg_func_name(func, fname)
     xff = _request_xff(ctx, xff, fname)
     out = []
     for a, b in _pairs(first, second, fname, "seriesListFirstPos", "seriesListSecondPos"):
