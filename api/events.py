@@ -10,17 +10,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tsstore import events as ev
+from tsstore.api.errors import json_error, json_response
 from tsstore.query.attime import AtTimeError, parse_time
 
 router = APIRouter()
 
-
-def _json(obj, status: int = 200) -> Response:
-    return Response(orjson.dumps(obj), status_code=status, media_type="application/json")
-
-
-def _error(message: str, status: int = 400) -> Response:
-    return _json({"error": message}, status)
 
 
 @router.post("/events")
@@ -30,9 +24,9 @@ async def post_event(request: Request):
     try:
         event = ev.from_post(orjson.loads(body))
     except orjson.JSONDecodeError as exc:
-        return _error(f"the event body is not valid JSON: {exc}")
+        return json_error(f"the event body is not valid JSON: {exc}")
     except ev.InvalidEvent as exc:
-        return _error(str(exc))
+        return json_error(str(exc))
     await request.app.state.ctx.store.add_event(event)
     return Response(status_code=200)
 
@@ -54,11 +48,11 @@ async def get_data(request: Request):
     try:
         found = await _fetch(request)
     except AtTimeError as exc:
-        return _error(f"bad from/until: {exc}")
+        return json_error(f"bad from/until: {exc}")
     jsonp = request.query_params.get("jsonp")
     if jsonp:
         return Response(f"{jsonp}(".encode() + orjson.dumps(found) + b")", media_type="text/javascript")
-    return _json(found)
+    return json_response(found)
 
 
 @router.get("/events")
@@ -66,18 +60,18 @@ async def get_data(request: Request):
 async def list_events(request: Request):
     # graphite-web answers an HTML page here; a JSON list of the same events serves scripts better.
     try:
-        return _json(await _fetch(request))
+        return json_response(await _fetch(request))
     except AtTimeError as exc:
-        return _error(f"bad from/until: {exc}")
+        return json_error(f"bad from/until: {exc}")
 
 
 @router.get("/events/{event_id}")
 @router.get("/events/{event_id}/")
 async def event_detail(request: Request, event_id: str):
     if not event_id.isdigit():
-        return _error(f"event id must be a number, got {event_id!r}", 404)
+        return json_error(f"event id must be a number, got {event_id!r}", 404)
     event = await request.app.state.ctx.store.get_event(int(event_id))
     if event is None:
-        return _error("Event matching query does not exist", 404)
+        return json_error("Event matching query does not exist", 404)
     when = datetime.fromtimestamp(event.when, timezone.utc).isoformat().replace("+00:00", "Z")
-    return _json({"id": event.id, "when": when, "what": event.what, "data": event.data, "tags": event.tags})
+    return json_response({"id": event.id, "when": when, "what": event.what, "data": event.data, "tags": event.tags})

@@ -3,23 +3,16 @@ from __future__ import annotations
 
 import re
 
-import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
 
 from tsstore import tagquery, tags as tagmod
+from tsstore.api.errors import json_error, json_response
 from tsstore.api.params import read_params
 
 router = APIRouter()
 AUTOCOMPLETE_LIMIT = 100
 
 
-def _json(obj, status: int = 200) -> Response:
-    return Response(orjson.dumps(obj), status_code=status, media_type="application/json")
-
-
-def _error(message: str, status: int = 400) -> Response:
-    return _json({"error": message}, status)
 
 
 def _limit(params, default=None):
@@ -33,29 +26,29 @@ def _limit(params, default=None):
 @router.api_route("/tags/tagSeries", methods=["GET", "POST"])
 async def tag_series(request: Request):
     if request.method != "POST":
-        return _error("use POST", 405)
+        return json_error("use POST", 405)
     params = await read_params(request)
     path = params.get("path")
     if not path:
-        return _error("no path specified")
+        return json_error("no path specified")
     try:
-        return _json(tagmod.canonical(path))
+        return json_response(tagmod.canonical(path))
     except tagmod.InvalidTagError as exc:
-        return _error(str(exc))
+        return json_error(str(exc))
 
 
 @router.api_route("/tags/tagMultiSeries", methods=["GET", "POST"])
 async def tag_multi_series(request: Request):
     if request.method != "POST":
-        return _error("use POST", 405)
+        return json_error("use POST", 405)
     params = await read_params(request)
     paths = params.getlist("path") or params.getlist("path[]")
     if not paths:
-        return _error("no paths specified")
+        return json_error("no paths specified")
     try:
-        return _json([tagmod.canonical(p) for p in paths])
+        return json_response([tagmod.canonical(p) for p in paths])
     except tagmod.InvalidTagError as exc:
-        return _error(str(exc))
+        return json_error(str(exc))
 
 
 @router.api_route("/tags/delSeries", methods=["GET", "POST"])
@@ -63,17 +56,17 @@ async def del_series(request: Request):
     """Remove series from the tag index, as graphite-web does: seriesByTag no longer finds
     them; their points stay in the store until they expire."""
     if request.method != "POST":
-        return _error("use POST", 405)
+        return json_error("use POST", 405)
     params = await read_params(request)
     paths = params.getlist("path") or params.getlist("path[]")
     if not paths:
-        return _error("no path specified")
+        return json_error("no path specified")
     try:
         names = [tagmod.canonical(p) for p in paths]
     except tagmod.InvalidTagError as exc:
-        return _error(str(exc))
+        return json_error(str(exc))
     await request.app.state.ctx.store.forget_tagged(names)
-    return _json(True)
+    return json_response(True)
 
 
 @router.api_route("/tags/findSeries", methods=["GET", "POST"])
@@ -81,12 +74,12 @@ async def find_series(request: Request):
     params = await read_params(request)
     exprs = params.getlist("expr") or params.getlist("expr[]")
     if not exprs:
-        return _error("no tag expressions specified")
+        return json_error("no tag expressions specified")
     try:
         names = await tagquery.find_series(request.app.state.ctx.store, exprs)
     except tagquery.TagQueryError as exc:
-        return _error(str(exc))
-    return _json(names)
+        return json_error(str(exc))
+    return json_response(names)
 
 
 async def _series_for(request, exprs):
@@ -107,12 +100,12 @@ async def autocomplete_tags(request: Request):
         try:
             names = await _series_for(request, exprs)
         except ValueError as exc:
-            return _error(str(exc))
+            return json_error(str(exc))
         used = {tagquery.parse_expr(e).tag for e in exprs}
         found = {t for n in names for t in tagmod.parse_tags(n) if t not in used}
     else:
         found = set(await store.tag_names())
-    return _json(sorted(t for t in found if t.startswith(prefix))[:limit])
+    return json_response(sorted(t for t in found if t.startswith(prefix))[:limit])
 
 
 @router.api_route("/tags/autoComplete/values", methods=["GET", "POST"])
@@ -121,7 +114,7 @@ async def autocomplete_values(request: Request):
     store = request.app.state.ctx.store
     tag = params.get("tag")
     if not tag:
-        return _error("no tag specified")
+        return json_error("no tag specified")
     prefix = params.get("valuePrefix") or ""
     limit = _limit(params, AUTOCOMPLETE_LIMIT)
     exprs = params.getlist("expr") or params.getlist("expr[]")
@@ -129,11 +122,11 @@ async def autocomplete_values(request: Request):
         try:
             names = await _series_for(request, [*exprs, f"{tag}!="])
         except ValueError as exc:
-            return _error(str(exc))
+            return json_error(str(exc))
         values = {tagmod.parse_tags(n).get(tag) for n in names} - {None}
     else:
         values = set(await store.tag_values(tag))
-    return _json(sorted(v for v in values if v.startswith(prefix))[:limit])
+    return json_response(sorted(v for v in values if v.startswith(prefix))[:limit])
 
 
 @router.get("/tags")
@@ -146,10 +139,10 @@ async def list_tags(request: Request):
         try:
             rx = re.compile(flt)
         except re.error as exc:
-            return _error(f"bad filter regex: {exc}")
+            return json_error(f"bad filter regex: {exc}")
         names = [t for t in names if rx.match(t)]
     limit = _limit(params)
-    return _json([{"tag": t} for t in names[:limit]])
+    return json_response([{"tag": t} for t in names[:limit]])
 
 
 @router.get("/tags/{tag}")
@@ -157,14 +150,14 @@ async def tag_details(tag: str, request: Request):
     params = await read_params(request)
     values = await request.app.state.ctx.store.tag_values(tag)
     if not values:
-        return _json(None)
+        return json_response(None)
     flt = params.get("filter")
     items = sorted(values.items())
     if flt:
         try:
             rx = re.compile(flt)
         except re.error as exc:
-            return _error(f"bad filter regex: {exc}")
+            return json_error(f"bad filter regex: {exc}")
         items = [(v, c) for v, c in items if rx.match(v)]
     limit = _limit(params)
-    return _json({"tag": tag, "values": [{"value": v, "count": c} for v, c in items[:limit]]})
+    return json_response({"tag": tag, "values": [{"value": v, "count": c} for v, c in items[:limit]]})
