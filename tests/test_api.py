@@ -167,6 +167,8 @@ async def test_annotation_round_trip_as_grafana_asks(client):
     assert (await client.get("/events/get_data", params={"from": "-1y", "until": BASE})).json() == []
     assert (await client.get("/events/2")).json()["what"] == "rollback"
     assert (await client.get("/events/99")).status_code == 404
+    resp = await client.get("/events/abc")
+    assert resp.status_code == 404 and "event id must be a number" in resp.text
     resp = await client.get("/events/get_data", params={"from": "yesterday-ish"})
     assert resp.status_code == 400 and "from/until" in resp.text
 

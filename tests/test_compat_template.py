@@ -31,3 +31,15 @@ def test_a_piped_expression_inside_template_is_evaluated(graphite_pair):
     params = {"target": "template(servers.$host.cpu.user | scale(2), host='web03')", "format": "json", **RANGES[0]}
     (series,) = httpx.get(ours + "/render", params=params).json()
     assert series["target"] == "scale(servers.web03.cpu.user,2)"
+
+
+@pytest.mark.parametrize("target, problem", [
+    ("template(servers.$h.cpu.user, h=servers.web01.cpu.user)", "only string/numeric arguments"),
+    ("template()", "the expression to evaluate is missing"),
+    ("template(servers.$h.cpu.user, h='web01'", "unclosed"),
+])
+def test_bad_template_is_a_400_naming_the_problem(graphite_pair, target, problem):
+    import httpx
+    _, ours = graphite_pair
+    resp = httpx.get(ours + "/render", params={"target": target, "format": "json", **RANGES[0]})
+    assert resp.status_code == 400 and problem in resp.text, resp.text

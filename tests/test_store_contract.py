@@ -262,3 +262,13 @@ async def test_cassandra_finds_an_exact_path_another_process_just_created(cassan
     finally:
         await reader.close()
         await writer.close()
+
+
+@pytest.mark.parametrize("query, problem", [("shards=0", "shards must be positive"), ("batch_kb=0", "batch_kb must be positive"),
+                                            ("shards=many", "bad option"), ("rf=-1", "rf must be positive"),
+                                            ("inflight=0", "inflight must be positive"), ("colour=red", "unknown option")])
+def test_bad_cassandra_url_options_are_refused_by_name(query, problem):
+    from tsstore.store.cassandra import parse_cassandra_url
+
+    with pytest.raises(ValueError, match=problem):
+        parse_cassandra_url(f"cassandra://127.0.0.1:9042/ks?{query}")

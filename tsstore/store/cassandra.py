@@ -99,7 +99,7 @@ def parse_cassandra_url(url: str) -> CassandraConfig:
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(sorted(unknown))} in {url!r}; known: {', '.join(sorted(known))}")
     try:
-        return CassandraConfig(
+        config = CassandraConfig(
             hosts, port, keyspace, user, password,
             local_dc=q.get("dc", "datacenter1"),
             replication=q.get("replication", "SimpleStrategy"),
@@ -114,6 +114,11 @@ def parse_cassandra_url(url: str) -> CassandraConfig:
         )
     except ValueError as exc:
         raise ValueError(f"bad option in {url!r}: {exc}") from None
+    for name, value, low in (("rf", config.replication_factor, 1), ("inflight", config.inflight, 1),
+                             ("shards", config.shards, 1), ("batch_kb", config.batch_bytes, 1)):
+        if value < low:
+            raise ValueError(f"bad option in {url!r}: {name} must be positive, got {q.get(name)!r}")
+    return config
 
 
 ROOT = "."  # the root's partition key (Cassandra refuses an empty key)
