@@ -1,8 +1,8 @@
-"""Builds the Cython extensions in ext/ into tsstore._<name> modules.
+"""Builds the Cython extensions in ext/ into the packages that use them.
 
-Metadata lives in pyproject.toml. Every compiled module has a pure-Python twin
-(tsstore/_<name>_py.py); the package falls back to it when the build is absent
-or when TSSTORE_NO_EXTENSIONS=1 is set.
+Metadata lives in pyproject.toml. ext/<name>.pyx becomes tsstore.<package>._<name>, beside
+its pure-Python twin tsstore.<package>._<name>_py; the package falls back to the twin when
+the build is absent or when TSSTORE_NO_EXTENSIONS=1 is set.
 """
 import glob
 import os
@@ -11,9 +11,25 @@ import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 
+# The package each compiled concern belongs to.
+PACKAGE_OF = {
+    "carbon_parser": "tsstore.ingest",
+    "rollup": "tsstore.ingest",
+    "segment_codec": "tsstore.store",
+    "render_json": "tsstore.api",
+}
+
+
+def _module_name(path: str) -> str:
+    name = os.path.splitext(os.path.basename(path))[0]
+    if name not in PACKAGE_OF:
+        raise SystemExit(f"setup.py: {path} has no package in PACKAGE_OF; add it there")
+    return f"{PACKAGE_OF[name]}._{name}"
+
+
 extensions = [
     Extension(
-        f"tsstore._{os.path.splitext(os.path.basename(path))[0]}",
+        _module_name(path),
         [path],
         include_dirs=[numpy.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import orjson
 from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import PlainTextResponse, Response
 
 import tsstore
 from tsstore.api.errors import BadRequest
@@ -27,7 +25,8 @@ from tsstore.api.formats import (
 from tsstore.api.params import read_params
 from tsstore.config import Settings
 from tsstore.query import attime
-from tsstore.query.engine import EvalContext, QueryError, evaluate_target
+from tsstore.query.engine import EvalContext, evaluate_target
+from tsstore.query.errors import QueryError
 from tsstore.store.base import Store
 from tsstore.store.errors import StoreUnavailable
 
@@ -40,7 +39,7 @@ IMAGE_FORMATS = ("png", "svg", "pdf")
 class AppContext:
     store: Store
     settings: Settings = field(default_factory=Settings)
-    counters: object = None  # tsstore.counters.Counters of the ingest side, when in the same process
+    counters: object = None  # tsstore.ingest.counters.Counters of the ingest side, when in the same process
 
 
 def _tz(name: str | None):

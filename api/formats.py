@@ -8,7 +8,7 @@ import orjson
 
 from tsstore._ext import load
 
-_json_writer = load("render_json")
+_json_writer = load("tsstore.api._render_json")
 
 from tsstore.query.series import TimeSeries, consolidate
 

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from tsstore.api.errors import BadRequest
 from tsstore.api.params import read_params
-from tsstore.store.base import Node
+from tsstore.model import Node
 
 router = APIRouter()
 NO_CACHE = {"Pragma": "no-cache", "Cache-Control": "no-cache"}

@@ -5,7 +5,8 @@ import re
 
 from fastapi import APIRouter, Request
 
-from tsstore import tagquery, tags as tagmod
+from tsstore.index import tagquery
+from tsstore.index import tags as tagmod
 from tsstore.api.errors import json_error, json_response
 from tsstore.api.params import read_params
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -24,7 +23,7 @@ import httpx
 
 from benchmarks.loadgen import make_chunks, send_chunks, series_names
 from benchmarks.procstats import cpu_seconds, peak_rss_mib
-from tests.servers import ServerProcess, send_tcp
+from tests.helpers.servers import ServerProcess, send_tcp
 
 SCHEMAS = "[default]\npattern = .*\nretentions = 10s:1d,1m:7d,10m:1y\n"
 

@@ -22,7 +22,8 @@ import sys
 import time
 
 from benchmarks.loadgen import make_chunks, series_names
-from tsstore import _ext, pickle_decoder
+from tsstore import _ext
+from tsstore.ingest import pickle_decoder
 
 CHUNK = 64 * 1024
 
@@ -70,7 +71,7 @@ def pickle_frames(names: list[str], protocol: int, limit: int = 1 << 20) -> tupl
 
 def measure(lines: int, series: int = 100_000, twin_lines: int = 500_000, repeat: int = 3, log=print) -> dict:
     """The figures main() prints, as a dict (benchmarks/run_all.py reuses this)."""
-    mods = {m.__name__.rsplit(".", 1)[-1]: m for m in _ext.both("carbon_parser")}
+    mods = {m.__name__.rsplit(".", 1)[-1]: m for m in _ext.both("tsstore.ingest._carbon_parser")}
     if "_carbon_parser" not in mods:
         raise SystemExit("the compiled parser is not built: pip install -e . --no-build-isolation")
     names = series_names(series)

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.graphite_reference import GraphiteReference
-from tests.servers import ServerProcess, send_tcp
+from tests.compat.graphite_reference import GraphiteReference
+from tests.helpers.servers import ServerProcess, send_tcp
 
 # Shared by every system in a run (tsstore and the peers get the same two files).
 SCHEMAS = """\
@@ -147,7 +147,7 @@ def main() -> None:
     (work / "aggregation.conf").write_text(AGGREGATION)
 
     ref = GraphiteReference(work / "graphite").start(workers=os.cpu_count() or 2)
-    from tsstore.schemas import SchemaResolver, parse_aggregation, parse_schemas
+    from tsstore.ingest.schemas import SchemaResolver, parse_aggregation, parse_schemas
 
     resolver = SchemaResolver(parse_schemas(SCHEMAS), parse_aggregation(AGGREGATION))
     metas = {n: resolver.meta_for(n) for n in data}

@@ -23,7 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tsstore.store.base import WINDOW_SLOTS, Rollup, SeriesMeta, Slots, WriteRequest
+from tsstore.store.base import WINDOW_SLOTS
+from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store.embedded import EmbeddedStore
 
 STEP = 10

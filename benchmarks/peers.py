@@ -25,8 +25,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.graphite_reference import GraphiteReference
-from tests.servers import free_port
+from tests.compat.graphite_reference import GraphiteReference
+from tests.helpers.servers import free_port
 
 PEERS_DIR = Path(os.environ.get("TSSTORE_PEERS_DIR", Path.home() / ".cache" / "tsstore" / "peers"))
 BIN = PEERS_DIR / "bin"

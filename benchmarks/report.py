@@ -280,7 +280,7 @@ def _storage(r, goals) -> list[str]:
         if name in PEERS:
             # whisper preallocates every slot of every archive: bytes per slot is its steady state
             from benchmarks.bench_render import SCHEMAS
-            from tsstore.schemas import parse_schemas
+            from tsstore.ingest.schemas import parse_schemas
 
             slots = sum(rr.points for rr in parse_schemas(SCHEMAS)[-1].rollups)
             files = d["series"] + 2  # + the pass markers' series

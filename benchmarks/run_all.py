@@ -70,7 +70,7 @@ def ingest(stack: stacks.Stack, names: list[str], cfg: dict, deadline: float) ->
 
 def load_render_data(stack: stacks.Stack, data: dict, chunks: list[bytes], timeout: float) -> float:
     """Send the render data over the carbon port; seconds until samples of it read back exactly."""
-    from tests.servers import send_tcp
+    from tests.helpers.servers import send_tcp
 
     t0 = time.perf_counter()
     for chunk in chunks:

@@ -22,7 +22,7 @@ from typing import Callable
 from benchmarks import peers
 from benchmarks.bench_ingest import tsstore_acked
 from benchmarks.bench_render import AGGREGATION, SCHEMAS
-from tests.servers import ServerProcess
+from tests.helpers.servers import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 

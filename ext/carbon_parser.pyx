@@ -27,7 +27,7 @@ from cpython.unicode cimport PyUnicode_DecodeASCII
 
 cnp.import_array()
 
-from tsstore import tags as _tags
+from tsstore.index import tags as _tags
 
 DROP_REASONS = ("bad_field_count", "bad_value", "bad_timestamp", "line_too_long", "bad_utf8", "bad_tags")
 TS_LIMIT = 2.0 ** 62

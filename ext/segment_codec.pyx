@@ -13,7 +13,7 @@ from libc.stdlib cimport malloc, free
 from libc.math cimport floor, fabs, isfinite, signbit
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 
-from tsstore._segment_codec_py import COMPRESS_MIN, MAX_DECIMALS, VERSION, ZSTD_MAGIC, CodecError, _contexts
+from tsstore.store._segment_codec_py import COMPRESS_MIN, MAX_DECIMALS, VERSION, ZSTD_MAGIC, CodecError, _contexts
 
 cnp.import_array()
 

@@ -11,8 +11,8 @@ settings.register_profile("ci", max_examples=150, deadline=None, suppress_health
 settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=_quiet)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-from tests.compat import start_pair  # noqa: E402
-from tests.cassandra_fixture import cassandra_address, cassandra_url  # noqa: E402,F401  (fixtures)
+from tests.compat.harness import start_pair  # noqa: E402
+from tests.helpers.cassandra import cassandra_address, cassandra_url  # noqa: E402,F401  (fixtures)
 
 
 @pytest.fixture(scope="session")

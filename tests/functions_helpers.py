@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from tsstore import globs
+from tsstore.index import globs
 from tsstore.query.engine import EvalContext, evaluate_target
 from tsstore.query.series import TimeSeries
 

@@ -5,12 +5,11 @@ import time
 
 import httpx
 import numpy as np
-import orjson
 import pytest
 
 from tsstore.api import AppContext, create_app
 from tsstore.config import Settings
-from tsstore.store.base import Rollup, SeriesMeta, Slots, WriteRequest
+from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store.embedded import EmbeddedStore
 
 NOW = int(time.time()) // 60 * 60

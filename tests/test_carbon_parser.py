@@ -9,14 +9,14 @@ from hypothesis import given, settings, strategies as st
 
 from tsstore import _ext
 
-IMPLS = _ext.both("carbon_parser")
+IMPLS = _ext.both("tsstore.ingest._carbon_parser")
 NOW = 1_700_000_000
 
 
 def test_compiled_module_is_built():
     names = sorted(m.__name__ for m in IMPLS)
-    assert names == ["tsstore._carbon_parser", "tsstore._carbon_parser_py"], (
-        "tsstore._carbon_parser is not built: run pip install -e . --no-build-isolation")
+    assert names == ["tsstore.ingest._carbon_parser", "tsstore.ingest._carbon_parser_py"], (
+        "tsstore.ingest._carbon_parser is not built: run pip install -e . --no-build-isolation")
 
 
 @pytest.fixture(params=IMPLS, ids=[m.__name__.rsplit(".", 1)[-1] for m in IMPLS])

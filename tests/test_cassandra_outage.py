@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.servers import ServerProcess, free_port, send_tcp
+from tests.helpers.servers import ServerProcess, free_port, send_tcp
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.cassandra, pytest.mark.slow]

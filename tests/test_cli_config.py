@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from tests.servers import send_tcp
+from tests.helpers.servers import send_tcp
 from tsstore.config import ConfigError, Settings, add_flags, settings_from_args
 
 

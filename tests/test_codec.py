@@ -8,13 +8,13 @@ from hypothesis import given, settings, strategies as st
 
 from tsstore import _ext
 
-IMPLS = _ext.both("segment_codec")
+IMPLS = _ext.both("tsstore.store._segment_codec")
 STEP = 10
 WINDOW = 1_700_000_000 // (STEP * 4096) * (STEP * 4096)
 
 
 def test_compiled_module_is_built():
-    assert len(IMPLS) == 2, "tsstore._segment_codec is not built: run pip install -e ."
+    assert len(IMPLS) == 2, "tsstore.store._segment_codec is not built: run pip install -e ."
 
 
 @pytest.fixture(params=IMPLS, ids=[m.__name__.rsplit(".", 1)[-1] for m in IMPLS])

@@ -7,7 +7,7 @@ finest retention of the test data (10s:6h), and the results would then depend on
 time of day the tests run at."""
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

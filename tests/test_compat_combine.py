@@ -2,7 +2,7 @@
 weightedAverage and powSeries, compared with the real graphite-web on the same data."""
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

@@ -2,7 +2,7 @@
 the wildcard aggregations, the remaining series filters and sorts, hitcount and timeShift."""
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, RANGE_IDS, RANGES, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, RANGE_IDS, RANGES, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

@@ -3,7 +3,7 @@ then /events/get_data and the events() render function must answer the same."""
 import httpx
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, NOW, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, NOW, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

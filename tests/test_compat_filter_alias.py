@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, _ask, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, _ask, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

@@ -5,7 +5,7 @@ answer the same."""
 import httpx
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

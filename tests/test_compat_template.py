@@ -2,7 +2,7 @@
 parameters template[name] overriding them, and bare $name arguments."""
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, RANGES, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, RANGES, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

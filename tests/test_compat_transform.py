@@ -8,7 +8,7 @@ Not compared: compressPeriodicGaps, which graphite-web 1.1.8 does not have (it c
 import httpx
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, _close, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, NOW, RANGES, RANGE_IDS, _close, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.servers import ServerProcess
+from tests.helpers.servers import ServerProcess
 
 SERIES = 50
 LINES = 120_000

@@ -5,7 +5,7 @@ import time
 import httpx
 import pytest
 
-from tests.servers import free_port, pickle_frame, send_tcp, send_udp, wait_for
+from tests.helpers.servers import free_port, pickle_frame, send_tcp, send_udp, wait_for
 from tsstore.config import Settings
 from tsstore.server import Server
 from tsstore.store.embedded import EmbeddedStore

@@ -1,11 +1,10 @@
 """Render functions, golden tests: hand-worked expectations from graphite-web's documented
 behaviour (names, tags, nulls, steps), inputs built here, no storage."""
-import math
 
 import pytest
 
 from tests.functions_helpers import N, run, series, values
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 
 A = series("servers.web01.cpu", [1, 2, N, 4, 5])
 B = series("servers.web02.cpu", [10, N, N, 40, 50])

@@ -9,7 +9,7 @@ import math
 import pytest
 
 from tests.functions_helpers import N, run, series, values
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 
 X = series("x", [1, 2, 3, 4, 5, 6], start=0, step=10)
 G = series("g", [1, N, 3, 4, N, N, 7, 8], start=0, step=10)

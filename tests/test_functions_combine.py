@@ -6,7 +6,7 @@ import math
 import pytest
 
 from tests.functions_helpers import N, run, series, values
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions import registry
 
 WEB1_USER = series("servers.web01.cpu.user", [1, 2, N, 4])

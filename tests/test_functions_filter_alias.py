@@ -3,7 +3,7 @@ hand-worked expectations (graphite-web 1.1 behaviour), inputs built here, no sto
 import pytest
 
 from tests.functions_helpers import N, run, series, values
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 
 A = series("servers.web01.cpu", [1, 2, N, 4, 5])
 B = series("servers.web02.cpu", [10, N, N, 40, 50])

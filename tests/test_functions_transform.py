@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import pytest
 
 from tests.functions_helpers import Context, N, run, series, values
-from tsstore.query.engine import QueryError, evaluate_target
+from tsstore.query.engine import evaluate_target
+from tsstore.query.errors import QueryError
 from tsstore.query.functions import registry
 
 X = series("servers.web01.cpu", [1, 2, N, 4, 5, 6])

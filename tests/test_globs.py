@@ -1,8 +1,8 @@
 """Graphite glob semantics over a real path tree (embedded store)."""
 import pytest
 
-from tsstore import globs
-from tsstore.store.base import Rollup, SeriesMeta
+from tsstore.index import globs
+from tsstore.model import Rollup, SeriesMeta
 from tsstore.store.embedded import EmbeddedStore
 
 

@@ -4,7 +4,7 @@ tests/test_compat_*.py files over the same pair of servers (tests/compat.py)."""
 import httpx
 import pytest
 
-from tests.compat import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
 
 pytestmark = GRAPHITE_MARKS
 

@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from tests.servers import ServerProcess, send_tcp
+from tests.helpers.servers import ServerProcess, send_tcp
 
 
 def _api_pids(url: str, tries: int = 60) -> set[int]:

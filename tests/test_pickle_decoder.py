@@ -7,8 +7,8 @@ import struct
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from tsstore import pickle_decoder
-from tsstore.pickle_decoder import BadPickleError, UnsafePickleError, decode_frame
+from tsstore.ingest import pickle_decoder
+from tsstore.ingest.pickle_decoder import BadPickleError, UnsafePickleError, decode_frame
 
 POINTS = [("servers.web01.cpu.user", (1_700_000_000, 12.5)),
           ("servers.web02.cpu.user", (1_700_000_010, -3)),

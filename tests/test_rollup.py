@@ -10,13 +10,13 @@ from hypothesis import given, settings, strategies as st
 
 from tsstore import _ext
 
-IMPLS = _ext.both("rollup")
+IMPLS = _ext.both("tsstore.ingest._rollup")
 NOW = 1_000_000
 B = (NOW - 600) // 60 * 60  # a whole minute, ten minutes back
 
 
 def test_compiled_module_is_built():
-    assert len(IMPLS) == 2, "tsstore._rollup is not built: run pip install -e . (the twin alone is not enough)"
+    assert len(IMPLS) == 2, "tsstore.ingest._rollup is not built: run pip install -e . (the twin alone is not enough)"
 
 
 def _ids(impls):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from tsstore.events import Event
-from tsstore.store.base import WINDOW_SLOTS, Rollup, SeriesMeta, Slots, WriteRequest
+from tsstore.store.base import WINDOW_SLOTS
+from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store.embedded import EmbeddedStore
 
 STEP = 10

@@ -1,8 +1,8 @@
 """Tag expressions and series lookup against the real embedded store's tag index."""
 import pytest
 
-from tsstore import tagquery
-from tsstore.store.base import Rollup, SeriesMeta
+from tsstore.index import tagquery
+from tsstore.model import Rollup, SeriesMeta
 from tsstore.store.embedded import EmbeddedStore
 
 SERIES = [

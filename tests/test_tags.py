@@ -2,7 +2,7 @@
 import pytest
 from hypothesis import given, strategies as st
 
-from tsstore import tags
+from tsstore.index import tags
 
 
 @pytest.mark.parametrize("path, canonical", [

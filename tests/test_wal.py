@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tsstore.wal import Position, WalFull, WriteAheadLog, decode_points, encode_points
+from tsstore.ingest.wal import Position, WalFull, WriteAheadLog, decode_points, encode_points
 
 
 def _points(n, base=0):

@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         uvloop.install()
     except ImportError:
         pass
-    from tsstore.schemas import SchemaError
+    from tsstore.ingest.schemas import SchemaError
     from tsstore.server import run
 
     try:

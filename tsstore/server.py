@@ -10,7 +10,7 @@ import uvicorn
 
 from tsstore import http_workers
 from tsstore.config import Settings
-from tsstore.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
+from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +48,8 @@ class Server:
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
-        from tsstore.ingest import IngestPipeline
-        from tsstore.listeners import bound_port, start_listeners
+        from tsstore.ingest.pipeline import IngestPipeline
+        from tsstore.ingest.listeners import bound_port, start_listeners
 
         resolver = resolver_for(self.settings)  # bad conf files fail here, before anything binds
         self.store = open_store(self.settings)

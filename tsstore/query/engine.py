@@ -11,14 +11,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tsstore.query import grammar, template
+from tsstore.query.errors import QueryError
 from tsstore.query.fetch import fetch_series
 from tsstore.query.functions import registry
 from tsstore.query.series import TimeSeries
 from tsstore.store.base import Store
-
-
-class QueryError(ValueError):
-    """A bad target or argument: answered with HTTP 400 and this message."""
 
 
 @dataclass

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from tsstore.query.series import TimeSeries
-from tsstore.store.base import COUNT, LAST, MAX, MIN, SUM, SeriesMeta, Slots, Store
+from tsstore.store.base import Store
+from tsstore.model import COUNT, LAST, MAX, MIN, SUM, SeriesMeta, Slots
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ async def fetch_series(store: Store, names: list[str], start: int, until: int, n
     plans = {n: plan_read(metas[n], start, until, now) for n in names if n in metas}
     wanted = [n for n in names if plans.get(n) is not None]
 
-    from tsstore import tags as tagmod
+    from tsstore.index import tags as tagmod
 
     # One store call for all series: the embedded store reads them on one thread in a row,
     # the Cassandra store in parallel.

@@ -16,70 +16,18 @@ from __future__ import annotations
 
 import abc
 import asyncio
-import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from tsstore import codec, globs
+from tsstore.store import segment_codec as codec
+from tsstore.index import globs
+from tsstore.model import AGG_COLUMNS, RAW_COLUMNS, Node, SeriesMeta, Slots, WriteRequest
 from tsstore.events import Event
 
 # Slots per storage window (one Cassandra partition / one SQLite key range).
 WINDOW_SLOTS = 4096
-
-# Columns of an aggregate (coarse) level.
-SUM, COUNT, MIN, MAX, LAST = range(5)
-AGG_COLUMNS = 5
-RAW_COLUMNS = 1
-
-
-@dataclass(frozen=True)
-class Rollup:
-    step: int  # seconds per slot
-    points: int  # slots kept
-
-    @property
-    def retention(self) -> int:
-        return self.step * self.points
-
-
-@dataclass(frozen=True)
-class SeriesMeta:
-    """What a series was created with."""
-
-    name: str
-    rollups: tuple[Rollup, ...]  # finest first
-    aggregation: str = "average"  # average|sum|min|max|last|avg_zero
-    xff: float = 0.5
-
-    @property
-    def max_retention(self) -> int:
-        return max(r.retention for r in self.rollups)
-
-    def columns(self, level: int) -> int:
-        return RAW_COLUMNS if level == 0 else AGG_COLUMNS
-
-
-@dataclass
-class Slots:
-    """Slots of one (series, level): sorted unique slot timestamps and their columns."""
-
-    ts: np.ndarray  # int64, shape (n,)
-    values: np.ndarray  # float64, shape (n, columns)
-
-    @classmethod
-    def empty(cls, columns: int) -> "Slots":
-        return cls(np.empty(0, np.int64), np.empty((0, columns), np.float64))
-
-    def __len__(self) -> int:
-        return len(self.ts)
-
-    def between(self, start: int, end: int) -> "Slots":
-        """The slots with start <= ts < end."""
-        lo, hi = np.searchsorted(self.ts, [start, end])
-        return Slots(self.ts[lo:hi], self.values[lo:hi])
-
 
 def merge_last_wins(parts: list[Slots], columns: int) -> Slots:
     """Merge slot blocks given oldest first; where slots repeat, the later block wins."""
@@ -96,17 +44,6 @@ def merge_last_wins(parts: list[Slots], columns: int) -> Slots:
 
 
 @dataclass(frozen=True)
-class Node:
-    path: str
-    is_leaf: bool
-    is_branch: bool = False
-
-    @property
-    def name(self) -> str:
-        return self.path.rsplit(".", 1)[-1]
-
-
-@dataclass(frozen=True)
 class SegmentRow:
     name: str
     level: int
@@ -114,15 +51,6 @@ class SegmentRow:
     seq: int  # write order: later segments win
     blob: bytes
     expires_at: int  # epoch seconds after which the whole segment is outside retention
-
-
-@dataclass
-class WriteRequest:
-    name: str
-    level: int
-    step: int
-    slots: Slots
-    retention: int
 
 
 class _SeqClock:
@@ -223,18 +151,6 @@ class Store(abc.ABC):
     async def disk_bytes(self) -> int:
         """Bytes the store uses on disk (for the bytes-per-point figures)."""
         return 0
-
-
-def tag_rows(name: str) -> list[tuple[str, str]]:
-    """(tag, value) pairs of a canonical tagged name ('name;a=1;b=2'); [] if untagged."""
-    if ";" not in name:
-        return []
-    metric, *pairs = name.split(";")
-    rows = [("name", metric)]
-    for pair in pairs:
-        tag, _, value = pair.partition("=")
-        rows.append((tag, value))
-    return rows
 
 
 class SegmentStore(Store):

@@ -26,13 +26,16 @@ import threading
 import time
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from tsstore.store.base import Node, Rollup, SegmentStore, SeriesMeta, Slots, WriteRequest, tag_rows
+from tsstore.store.base import SegmentStore
+from tsstore.index.tags import tag_rows
+from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store.errors import StoreUnavailable
-from tsstore import codec, globs
+from tsstore.store import segment_codec as codec
+from tsstore.index import globs
 from tsstore.events import Event
 
 log = logging.getLogger(__name__)

@@ -16,16 +16,10 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tsstore.store.base import (
-    Node,
-    Rollup,
-    SegmentStore,
-    SeriesMeta,
-    Slots,
-    WriteRequest,
-    tag_rows,
-)
-from tsstore import codec
+from tsstore.store.base import SegmentStore
+from tsstore.index.tags import tag_rows
+from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest
+from tsstore.store import segment_codec as codec
 from tsstore.events import Event
 
 SCHEMA = """

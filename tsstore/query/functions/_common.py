@@ -7,7 +7,7 @@ from functools import reduce
 
 import numpy as np
 
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.series import TimeSeries
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import metric_path, node_value
 from tsstore.query.functions.registry import Param, function
 

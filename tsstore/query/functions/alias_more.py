@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from tsstore.query import grammar
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions.filter_more import agg_value
 from tsstore.query.functions.registry import AGG_FUNCS, Param, function
 

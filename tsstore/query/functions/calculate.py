@@ -5,8 +5,8 @@ import math
 
 import numpy as np
 
-from tsstore import tags as tagging
-from tsstore.query.engine import QueryError
+from tsstore.index import tags as tagging
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import as_float, as_int, fmt_g
 from tsstore.query.functions.registry import AGG_FUNCS, Param, function
 from tsstore.query.functions.windows import WINDOW_SUGGESTIONS, moving_window, reduce_rows

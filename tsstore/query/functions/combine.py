@@ -3,18 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import (
     agg_func_name,
-    aggregate_columns,
     aggregate_series,
-    as_int,
-    combined_tags,
     flatten,
     node_value,
     normalize,
     path_expressions,
-    series_list,
     stack,
 )
 from tsstore.query.functions.registry import Param, function
@@ -103,7 +99,7 @@ def asPercent(ctx, seriesList, total=None, *nodes):
         raise QueryError("asPercent: grouping by nodes is not supported yet")
     if total is None:
         (tot,) = aggregate_series([seriesList], "sum")
-        total_name, total_values = tot.name, None
+        total_name = tot.name
         totals = [tot]
     elif isinstance(total, (int, float)) and not isinstance(total, bool):
         totals, total_name = None, str(total)

@@ -8,11 +8,11 @@ import re
 import numpy as np
 
 from tsstore.query import grammar
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import agg_func_name, aggregate_columns, as_float, as_int, combined_tags, flatten, fmt_g, normalize, path_expressions, stack
 from tsstore.query.functions.registry import Param, function, get
 from tsstore.query.series import TimeSeries
-from tsstore.tags import parse_tags
+from tsstore.index.tags import parse_tags
 
 SL = Param("seriesList", "seriesList", required=True)
 FIRST = Param("seriesListFirstPos", "seriesList", required=True)

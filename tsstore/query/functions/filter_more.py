@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from tsstore.query import grammar
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import as_float, as_int, fmt_g, series_list
 from tsstore.query.functions.registry import AGG_FUNCS, Param, function
 

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 import numpy as np
 
 from tsstore.query.attime import UTC, AtTimeError, parse_time
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import as_float, interval
 from tsstore.query.functions.registry import Param, function
 from tsstore.query.functions.windows import shifted

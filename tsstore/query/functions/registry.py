@@ -14,7 +14,7 @@ ctx.evaluate, e.g. timeShift re-fetching another range).
 from __future__ import annotations
 
 import inspect
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 GROUPS = ("Combine", "Transform", "Calculate", "Filter Series", "Filter Data", "Sorting", "Alias", "Graph", "Special")

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from tsstore import tagquery
-from tsstore.query.engine import QueryError
+from tsstore.index import tagquery
+from tsstore.query.errors import QueryError
 from tsstore.query.fetch import fetch_series
 from tsstore.query.functions._common import as_float
 from tsstore.query.functions.registry import Param, function

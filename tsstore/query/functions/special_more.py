@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 import numpy as np
 
-from tsstore import tags as tagnames
+from tsstore.index import tags as tagnames
 from tsstore.query.attime import UTC, AtTimeError, parse_time
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import as_int
 from tsstore.query.functions.alias_more import format_units, unit_system
 from tsstore.query.functions.registry import Param, function

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from tsstore import tags as tagmod
+from tsstore.index import tags as tagmod
 from tsstore.query.attime import UTC, AtTimeError, parse_time
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import as_float, as_int, interval
 from tsstore.query.functions.registry import AGG_FUNCS, Param, function
 from tsstore.query.functions.transform import SL, _derived

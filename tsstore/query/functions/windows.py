@@ -16,7 +16,7 @@ import asyncio
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from tsstore.query.engine import QueryError
+from tsstore.query.errors import QueryError
 from tsstore.query.functions._common import as_float, interval
 from tsstore.query.functions.registry import AGG_FUNCS, Param, function
 from tsstore.query.series import TimeSeries

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import pickle
 import signal
 import socket

@@ -33,7 +33,7 @@ from collections import deque
 
 import numpy as np
 
-from tsstore import tags
+from tsstore.index import tags
 
 DROP_REASONS = ("bad_field_count", "bad_value", "bad_timestamp", "line_too_long", "bad_utf8", "bad_tags")
 TS_LIMIT = 2.0**62  # timestamps must fit int64 seconds with room for slot arithmetic

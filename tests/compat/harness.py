@@ -13,10 +13,10 @@ import time
 import httpx
 import pytest
 
-from tests import graphite_reference
-from tests.servers import free_port, send_tcp, wait_for
+from tests.compat import graphite_reference
+from tests.helpers.servers import free_port, send_tcp, wait_for
 from tsstore.config import Settings
-from tsstore.schemas import SchemaResolver, parse_aggregation, parse_schemas
+from tsstore.ingest.schemas import SchemaResolver, parse_aggregation, parse_schemas
 from tsstore.server import Server
 
 SCHEMAS = "[default]\npattern = .*\nretentions = 10s:6h,1m:7d\n"

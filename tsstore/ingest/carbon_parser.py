@@ -9,7 +9,7 @@ forces the twin.
 """
 from tsstore._ext import load
 
-_impl = load("carbon_parser")
+_impl = load("tsstore.ingest._carbon_parser")
 SeriesRegistry = _impl.SeriesRegistry
 CarbonLineParser = _impl.CarbonLineParser
 PointBatch = _impl.PointBatch

@@ -11,8 +11,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from tsstore.store.base import Store, tag_rows
+from tsstore.index.tags import tag_rows
+
+if TYPE_CHECKING:  # the index sits below the store: only the type is needed here
+    from tsstore.store.base import Store
 
 _EXPR = re.compile(r"^([^;!=]+)(=~|!=~|!=|=)([^;]*)$")
 

@@ -12,7 +12,7 @@ import logging
 import re
 from dataclasses import dataclass
 
-from tsstore.store.base import Rollup, SeriesMeta
+from tsstore.model import Rollup, SeriesMeta
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,11 @@ with '.' are hidden.
 """
 from __future__ import annotations
 
-import asyncio
 import functools
 import re
 from typing import Awaitable, Callable
+
+from tsstore.model import Node
 
 MAGIC = set("*?[{")
 
@@ -104,8 +105,6 @@ def _match_parts(pats: list[str], parts: list[str]) -> bool:
 async def find_in_tree(children_many: Callable[[list[str]], Awaitable[list[list]]], pattern: str) -> list:
     """Walk the tree one level per component; children_many(parents) gives each parent's
     child nodes. A level is fetched in one call for all the branches matched so far."""
-    from tsstore.store.base import Node  # local: base imports this module
-
     comps = split_components(pattern)
     frontier = [""]  # parents whose children the next component matches
     results: dict[str, Node] = {}

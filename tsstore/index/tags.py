@@ -120,3 +120,15 @@ def parse_tags(path: str) -> dict[str, str]:
     if not is_tagged(path):
         return {"name": path}
     return parse(path)[1]
+
+
+def tag_rows(name: str) -> list[tuple[str, str]]:
+    """(tag, value) pairs of a canonical tagged name ('name;a=1;b=2'); [] if untagged."""
+    if ";" not in name:
+        return []
+    metric, *pairs = name.split(";")
+    rows = [("name", metric)]
+    for pair in pairs:
+        tag, _, value = pair.partition("=")
+        rows.append((tag, value))
+    return rows

@@ -1,7 +1,7 @@
 """The segment codec: compiled (ext/segment_codec.pyx) or its numpy twin (_segment_codec_py)."""
 from tsstore._ext import load
 
-_impl = load("segment_codec")
+_impl = load("tsstore.store._segment_codec")
 encode = _impl.encode
 decode = _impl.decode
 encode_batch = _impl.encode_batch

@@ -14,10 +14,11 @@ import time
 
 import numpy as np
 
-from tsstore import pickle_decoder, tags
-from tsstore.carbon_parser import CarbonLineParser
-from tsstore.counters import RateLimitedLog
-from tsstore.ingest import IngestPipeline
+from tsstore.ingest import pickle_decoder
+from tsstore.index import tags
+from tsstore.ingest.carbon_parser import CarbonLineParser
+from tsstore.ingest.counters import RateLimitedLog
+from tsstore.ingest.pipeline import IngestPipeline
 
 log = logging.getLogger(__name__)
 _ratelog = RateLimitedLog(log)

@@ -20,11 +20,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from tsstore.carbon_parser import SeriesRegistry
-from tsstore.counters import Counters, RateLimitedLog
-from tsstore.rollup import RollupAggregator
-from tsstore.store.base import COUNT, LAST, MAX, MIN, SUM, SeriesMeta, Slots, Store, WriteRequest
-from tsstore.wal import Position, WalFull, WriteAheadLog, decode_points, encode_points
+from tsstore.ingest.carbon_parser import SeriesRegistry
+from tsstore.ingest.counters import Counters, RateLimitedLog
+from tsstore.ingest.rollup import RollupAggregator
+from tsstore.store.base import Store
+from tsstore.model import COUNT, LAST, MAX, MIN, SUM, SeriesMeta, Slots, WriteRequest
+from tsstore.ingest.wal import Position, WalFull, WriteAheadLog, decode_points, encode_points
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The index: Graphite globs over the path tree and tag names and tag queries."""

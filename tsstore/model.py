@@ -1,0 +1,81 @@
+"""The plain data types the layers share: what a series is, its rollups, slots of values,
+a node of the path tree and a write to the store.
+
+Level 0 of a series (the finest rollup) keeps one value per slot (RAW_COLUMNS); coarser
+levels keep AGG_COLUMNS columns, SUM, COUNT, MIN, MAX, LAST, where COUNT counts the finest
+slots that were known, so xFilesFactor stays exact.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Columns of an aggregate (coarse) level.
+SUM, COUNT, MIN, MAX, LAST = range(5)
+AGG_COLUMNS = 5
+RAW_COLUMNS = 1
+
+
+@dataclass(frozen=True)
+class Rollup:
+    step: int  # seconds per slot
+    points: int  # slots kept
+
+    @property
+    def retention(self) -> int:
+        return self.step * self.points
+
+
+@dataclass(frozen=True)
+class SeriesMeta:
+    """What a series was created with."""
+
+    name: str
+    rollups: tuple[Rollup, ...]  # finest first
+    aggregation: str = "average"  # average|sum|min|max|last|avg_zero
+    xff: float = 0.5
+
+    @property
+    def max_retention(self) -> int:
+        return max(r.retention for r in self.rollups)
+
+
+@dataclass
+class Slots:
+    """Slots of one (series, level): sorted unique slot timestamps and their columns."""
+
+    ts: np.ndarray  # int64, shape (n,)
+    values: np.ndarray  # float64, shape (n, columns)
+
+    @classmethod
+    def empty(cls, columns: int) -> "Slots":
+        return cls(np.empty(0, np.int64), np.empty((0, columns), np.float64))
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+    def between(self, start: int, end: int) -> "Slots":
+        """The slots with start <= ts < end."""
+        lo, hi = np.searchsorted(self.ts, [start, end])
+        return Slots(self.ts[lo:hi], self.values[lo:hi])
+
+
+@dataclass(frozen=True)
+class Node:
+    path: str
+    is_leaf: bool
+    is_branch: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
+@dataclass
+class WriteRequest:
+    name: str
+    level: int
+    step: int
+    slots: Slots
+    retention: int
