@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers.servers import ServerProcess, free_port, send_tcp
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.cassandra, pytest.mark.slow]
 
 
