@@ -31,7 +31,8 @@ extensions = [
     Extension(
         _module_name(path),
         [path],
-        include_dirs=[numpy.get_include()],
+        include_dirs=["ext", numpy.get_include()],  # ext/<name>.h: the C part of a .pyx
+        depends=glob.glob(os.path.splitext(path)[0] + ".h"),
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
     )

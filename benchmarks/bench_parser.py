@@ -23,7 +23,7 @@ import time
 
 from benchmarks.loadgen import make_chunks, series_names
 from tsstore import _ext
-from tsstore.ingest import pickle_decoder
+from tsstore.ingest import carbon_parser, pickle_decoder
 
 CHUNK = 64 * 1024
 
@@ -71,7 +71,7 @@ def pickle_frames(names: list[str], protocol: int, limit: int = 1 << 20) -> tupl
 
 def measure(lines: int, series: int = 100_000, twin_lines: int = 500_000, repeat: int = 3, log=print) -> dict:
     """The figures main() prints, as a dict (benchmarks/run_all.py reuses this)."""
-    mods = {m.__name__.rsplit(".", 1)[-1]: m for m in _ext.both("tsstore.ingest._carbon_parser")}
+    mods = {m.__name__.rsplit(".", 1)[-1]: m for m in _ext.implementations(carbon_parser, "tsstore.ingest._carbon_parser")}
     if "_carbon_parser" not in mods:
         raise SystemExit("the compiled parser is not built: pip install -e . --no-build-isolation")
     names = series_names(series)
@@ -91,7 +91,7 @@ def measure(lines: int, series: int = 100_000, twin_lines: int = 500_000, repeat
     runs = [feed_all(mods["_carbon_parser"], chunks) for _ in range(repeat)]
     n, secs = min(runs, key=lambda r: r[1])
     assert n == n_lines, (n, n_lines)
-    tn, tsecs = feed_all(mods["_carbon_parser_py"], twin_chunks, warm)
+    tn, tsecs = feed_all(mods["python_twin"], twin_chunks, warm)
     out = {"lines": n, "series": series, "compiled_s": secs, "compiled_lines_per_s": n / secs, "repeat": repeat,
            "twin_lines": tn, "twin_warm_lines": warm_lines, "twin_s": tsecs, "twin_lines_per_s": tn / tsecs, "pickle": {}}
     for protocol in (2, 4):

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled carbon plaintext parser and series registry (twin: tsstore/_carbon_parser_py.py,
+"""Compiled carbon plaintext parser and series registry (twin: tsstore/ingest/carbon_parser.py,
 which documents the behaviour; the tests hold the two to the same results).
 
 Hot path: no Python object per line. Lines are cut with memchr and scanned with pointers.
@@ -8,8 +8,9 @@ whitespace, value and timestamp in a plain decimal form that tss_number converts
 a first field found in the wire table (C open addressing, keyed by the raw bytes). A first
 field never seen before that is plain ASCII and untagged is registered with one small call.
 Every other line (errors, NaN/inf, other number spellings, non-ASCII or tagged names seen
-for the first time) goes through _slow_line, which is the twin's per-line code, so both
-implementations answer the same by construction.
+for the first time) goes through _slow_line, which calls the twin's classify_line, so both
+implementations answer the same by construction. The C helpers are in ext/carbon_parser.h;
+the constants and Python-level helpers come from the twin and tsstore.ingest.points.
 
 Lines are handled BATCH at a time in three passes (scan and hash, probe the table, settle in
 order), with prefetches between the passes so the cache misses of the hash table overlap.
@@ -28,128 +29,10 @@ from cpython.unicode cimport PyUnicode_DecodeASCII
 cnp.import_array()
 
 from tsstore.index import tags as _tags
+from tsstore.ingest.carbon_parser import DROP_REASONS, PointBatch, classify_line, error_text, resolves_to_itself
+from tsstore.ingest.points import TS_LIMIT, series_key
 
-DROP_REASONS = ("bad_field_count", "bad_value", "bad_timestamp", "line_too_long", "bad_utf8", "bad_tags")
-TS_LIMIT = 2.0 ** 62
-ERROR_TEXT_CHARS = 400
-
-cdef extern from *:
-    """
-    #include <stdint.h>
-    #include <string.h>
-
-    /* str.split() whitespace restricted to ASCII: \\t \\n \\v \\f \\r \\x1c-\\x1f and space. */
-    static const unsigned char TSS_WS[256] = {
-        [9] = 1, [10] = 1, [11] = 1, [12] = 1, [13] = 1,
-        [28] = 1, [29] = 1, [30] = 1, [31] = 1, [32] = 1,
-    };
-
-    #define TSS_PREFETCH(p) __builtin_prefetch((const void *)(p))
-
-    static inline uint64_t tss_mix(uint64_t a, uint64_t b) {
-        __uint128_t r = (__uint128_t)a * b;
-        return (uint64_t)r ^ (uint64_t)(r >> 64);
-    }
-
-    /* Seeded multiply-mix hash over 8-byte words (wyhash style). The seed is random per
-       process so a sender cannot precompute names that collide. */
-    static inline uint64_t tss_hash(const unsigned char *p, Py_ssize_t n, uint64_t seed) {
-        uint64_t h = seed ^ ((uint64_t)n * 0x9E3779B97F4A7C15ULL);
-        uint64_t w;
-        const unsigned char *last8 = p + n - 8;  /* for keys of 8 bytes or more */
-        int long_key = n >= 8;
-        while (n >= 16) {
-            uint64_t w2;
-            memcpy(&w, p, 8);
-            memcpy(&w2, p + 8, 8);
-            h = tss_mix(w ^ h ^ 0xa0761d6478bd642fULL, w2 ^ 0xe7037ed1a0b428dbULL);
-            p += 16;
-            n -= 16;
-        }
-        if (n >= 8) {
-            memcpy(&w, p, 8);
-            h = tss_mix(w ^ h ^ 0x8ebc6af09c88c6e3ULL, 0x589965cc75374cc3ULL);
-            p += 8;
-            n -= 8;
-        }
-        w = 0;
-        if (n > 0) {
-            if (long_key) {  /* the last 8 bytes, overlapping bytes already mixed: one load */
-                memcpy(&w, last8, 8);
-                w >>= 8 * (8 - n);
-            } else {
-                memcpy(&w, p, (size_t)n);
-            }
-        }
-        return tss_mix(w ^ h ^ 0x1d8e4e27c47d124fULL, 0xa0761d6478bd642fULL ^ seed);
-    }
-
-    static const double TSS_POW10[23] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-                                          1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-    /* Parse a number at p: [+-]digits[.digits][(e|E)[+-]digits], at least one mantissa digit.
-       Returns where it stops (the caller checks that a field ends there), or NULL when the
-       text is not of that form or not exactly convertible here.
-       Exact when the digits form an integer m <= 2**53 and the power of ten p is within
-       +-22: m and 10**|p| are exact doubles and one IEEE multiply or divide rounds
-       correctly, so the result equals Python's float(). Anything else returns NULL and the
-       line takes the slow path, which calls float() itself. */
-    static inline const unsigned char *tss_number(const unsigned char *p, const unsigned char *end, double *out) {
-        int neg = 0, sig = 0, any = 0;
-        long exp10 = 0;
-        uint64_t m = 0;
-        if (p < end && (*p == '-' || *p == '+')) { neg = (*p == '-'); p++; }
-        while (p < end && (unsigned)(*p - '0') < 10) {
-            if (m || *p != '0') { if (++sig > 19) return NULL; m = m * 10 + (uint64_t)(*p - '0'); }
-            any = 1; p++;
-        }
-        if (p < end && *p == '.') {
-            p++;
-            while (p < end && (unsigned)(*p - '0') < 10) {
-                if (m || *p != '0') { if (++sig > 19) return NULL; m = m * 10 + (uint64_t)(*p - '0'); }
-                any = 1; exp10--; p++;
-                if (exp10 < -400) return NULL;
-            }
-        }
-        if (!any) return NULL;
-        if (p < end && (*p == 'e' || *p == 'E')) {
-            int eneg = 0, edigits = 0;
-            long e = 0;
-            p++;
-            if (p < end && (*p == '-' || *p == '+')) { eneg = (*p == '-'); p++; }
-            while (p < end && (unsigned)(*p - '0') < 10) {
-                e = e * 10 + (*p - '0'); p++;
-                if (++edigits > 6) return NULL;
-            }
-            if (!edigits) return NULL;
-            exp10 += eneg ? -e : e;
-        }
-        double r;
-        if (m == 0) r = 0.0;
-        else {
-            if (m > (1ULL << 53) || exp10 > 22 || exp10 < -22) return NULL;
-            r = (double)m;
-            if (exp10 > 0) r *= TSS_POW10[exp10];
-            else if (exp10 < 0) r /= TSS_POW10[-exp10];
-        }
-        *out = neg ? -r : r;
-        return p;
-    }
-
-    /* The end of the field starting at s: the first whitespace byte, or e. Eight bytes at a
-       time while no byte is below 0x21 (every whitespace byte is). */
-    static inline const unsigned char *tss_field_end(const unsigned char *s, const unsigned char *e) {
-        while (e - s >= 8) {
-            uint64_t w, low;
-            memcpy(&w, s, 8);
-            low = (w - 0x2121212121212121ULL) & ~w & 0x8080808080808080ULL;
-            if (low) { s += __builtin_ctzll(low) >> 3; break; }
-            s += 8;
-        }
-        while (s < e && !TSS_WS[*s]) s++;
-        return s;
-    }
-    """
+cdef extern from "carbon_parser.h":
     const unsigned char* TSS_WS
     void TSS_PREFETCH(const void* p) nogil
     uint64_t tss_hash(const unsigned char* p, Py_ssize_t n, uint64_t seed) nogil
@@ -157,30 +40,13 @@ cdef extern from *:
     const unsigned char* tss_field_end(const unsigned char* s, const unsigned char* e) nogil
 
 cdef uint64_t HASH_SEED = int.from_bytes(os.urandom(8), "little")
-cdef double C_TS_LIMIT = 4611686018427387904.0  # 2**62
+cdef double C_TS_LIMIT = TS_LIMIT
 
 cdef enum:
     FLAG_WIRE = 1   # key is a line's first field that resolves to sid
     FLAG_NAME = 2   # key is the registered (canonical) name of sid
     ARENA_BLOCK = 1 << 20
     MAX_KEY = 0x7FFFFFFF
-
-
-def _error_text(raw):
-    """The logged form of a bad line: decoded (bad bytes escaped), stripped, cut to 400 chars."""
-    return raw[: ERROR_TEXT_CHARS * 4].decode("utf-8", "backslashreplace").strip()[:ERROR_TEXT_CHARS]
-
-
-def _resolves_to_itself(text):
-    """True when a line whose first field is `text` is stored under exactly `text`."""
-    if text.split() != [text]:
-        return False
-    if not _tags.is_tagged(text):
-        return True
-    try:
-        return _tags.canonical(text) == text
-    except _tags.InvalidTagError:
-        return False
 
 
 cdef struct Entry:  # 32 bytes: two per cache line
@@ -334,7 +200,7 @@ cdef class SeriesRegistry:
             raise ValueError(f"series name of {n} bytes is too long")
         text = PyBytes_FromStringAndSize(<const char*>p, n).decode("utf-8")  # raises on bad UTF-8
         sid = len(self._names)
-        self.insert(p, n, h, sid, FLAG_NAME | (FLAG_WIRE if _resolves_to_itself(text) else 0))
+        self.insert(p, n, h, sid, FLAG_NAME | (FLAG_WIRE if resolves_to_itself(text) else 0))
         self._names.append(text)
         return sid
 
@@ -346,7 +212,7 @@ cdef class SeriesRegistry:
     def names_since(self, Py_ssize_t first_sid):
         return self._names[max(first_sid, 0):]
 
-    def _wire_id(self, str field):
+    def wire_id(self, str field):
         """Id of a line's first field (already split and decoded); -1 when its tags are invalid."""
         cdef bytes raw = field.encode("utf-8")
         cdef const unsigned char* p = <const unsigned char*>raw
@@ -355,12 +221,10 @@ cdef class SeriesRegistry:
         cdef int64_t sid = self.lookup(p, n, h, FLAG_WIRE)
         if sid >= 0:
             return sid
-        key = field
-        if _tags.is_tagged(field):
-            try:
-                key = _tags.canonical(field)
-            except _tags.InvalidTagError:
-                return -1
+        try:
+            key = series_key(field)
+        except _tags.InvalidTagError:
+            return -1
         sid = self.id_of(key.encode("utf-8"))
         self.insert(p, n, h, sid, FLAG_WIRE)
         return sid
@@ -385,21 +249,6 @@ cdef const unsigned char[::1] _byte_view(obj) except *:
         return obj
     except (TypeError, ValueError):
         return memoryview(obj).tobytes()
-
-
-class PointBatch:
-    """Points of one feed: parallel numpy arrays (sids, timestamps, values) owned by the batch."""
-
-    __slots__ = ("sids", "timestamps", "values")
-
-    def __init__(self, sids, timestamps, values):
-        self.sids, self.timestamps, self.values = sids, timestamps, values
-
-    def __len__(self):
-        return len(self.sids)
-
-    def __repr__(self):
-        return f"PointBatch({len(self)} points)"
 
 
 cdef inline bint _plain_ascii_name(const unsigned char* p, Py_ssize_t n) noexcept nogil:
@@ -478,8 +327,9 @@ cdef class CarbonLineParser:
     cdef int64_t* out_ts
     cdef double* out_val
     cdef Py_ssize_t out_len, out_cap
-    # counters of the current feed, folded into stats at its end
-    cdef int64_t n_lines, n_points, n_nan, n_fields, n_value, n_ts, n_long, n_utf8, n_tags
+    # counters of the fast path in the current feed, folded into stats at its end (the rare
+    # outcomes, drops and NaN, count in stats straight away)
+    cdef int64_t n_lines, n_points
 
     def __cinit__(self):
         self.partial = NULL
@@ -560,29 +410,13 @@ cdef class CarbonLineParser:
 
     cdef void _begin(self) noexcept:
         self.out_len = 0
-        self.n_lines = self.n_points = self.n_nan = self.n_fields = self.n_value = 0
-        self.n_ts = self.n_long = self.n_utf8 = self.n_tags = 0
+        self.n_lines = self.n_points = 0
 
     cdef void _fold(self):
-        stats = self.stats
         if self.n_lines:
-            stats["lines"] += self.n_lines
+            self.stats["lines"] += self.n_lines
         if self.n_points:
-            stats["points"] += self.n_points
-        if self.n_nan:
-            stats["nan_values"] += self.n_nan
-        if self.n_fields:
-            stats["bad_field_count"] += self.n_fields
-        if self.n_value:
-            stats["bad_value"] += self.n_value
-        if self.n_ts:
-            stats["bad_timestamp"] += self.n_ts
-        if self.n_long:
-            stats["line_too_long"] += self.n_long
-        if self.n_utf8:
-            stats["bad_utf8"] += self.n_utf8
-        if self.n_tags:
-            stats["bad_tags"] += self.n_tags
+            self.stats["points"] += self.n_points
 
     # ---- lines ---------------------------------------------------------------------------
 
@@ -598,51 +432,29 @@ cdef class CarbonLineParser:
         text = PyBytes_FromStringAndSize(<const char*>head, head_len) + \
             PyBytes_FromStringAndSize(<const char*>rest, rest_len)
         self.n_lines += 1
-        self.n_long += 1
-        self.recent_errors.append(("line_too_long", _error_text(text)))
-        return 0
+        return self._drop("line_too_long", text)
 
     cdef int _drop(self, str reason, bytes raw) except -1:
-        self.recent_errors.append((reason, _error_text(raw)))
+        self.stats[reason] += 1
+        self.recent_errors.append((reason, error_text(raw)))
         return 0
 
     cdef int _slow_line(self, bytes raw, int64_t now) except -1:
-        """The twin's per-line code, for every line the C scanner does not settle."""
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            self.n_lines += 1
-            self.n_utf8 += 1
-            return self._drop("bad_utf8", raw)
-        fields = text.split()
-        if not fields:
-            return 0
+        """Every line the C scanner does not settle, by the twin's classify_line."""
+        outcome = classify_line(raw)
+        if outcome is None:
+            return 0  # blank line
         self.n_lines += 1
-        if len(fields) != 3:
-            self.n_fields += 1
-            return self._drop("bad_field_count", raw)
-        try:
-            value = float(fields[1])
-        except ValueError:
-            self.n_value += 1
-            return self._drop("bad_value", raw)
-        try:
-            ts = float(fields[2])
-        except ValueError:
-            self.n_ts += 1
-            return self._drop("bad_timestamp", raw)
-        if value != value:
-            self.n_nan += 1
+        if outcome == "nan_values":
+            self.stats["nan_values"] += 1
             return 0
-        if not -TS_LIMIT < ts < TS_LIMIT:
-            self.n_ts += 1
-            return self._drop("bad_timestamp", raw)
-        sid = self.registry._wire_id(fields[0])
+        if isinstance(outcome, str):
+            return self._drop(outcome, raw)
+        field, ts, value = outcome
+        sid = self.registry.wire_id(field)
         if sid < 0:
-            self.n_tags += 1
             return self._drop("bad_tags", raw)
-        self._emit(sid, int(ts), value, now)
-        return 0
+        return self._emit(sid, int(ts), value, now)  # _emit makes -1 now, as points.stamp
 
     cdef inline int _settle(self, Pending* b, int64_t now, bint probed) except -1:
         """Count and emit one scanned line. `probed`: b.slot was found in the current table."""

@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled streaming rollup aggregator (twin, with the full description: tsstore/_rollup_py.py).
+"""Compiled streaming rollup aggregator (twin, with the full description: tsstore/ingest/rollup.py).
 
 State lives in flat C arrays indexed by series id (and level), so add() runs without
 Python objects per point. Rows go to growable C buffers until drain().
@@ -14,7 +14,10 @@ from libc.math cimport INFINITY, NAN
 
 cnp.import_array()
 
-cdef int64_t NONE = -9223372036854775807 - 1
+from tsstore.ingest.rollup import Drained
+from tsstore.ingest.rollup import NONE as _NONE
+
+cdef int64_t NONE = _NONE  # no open slot
 DEF NCOL = 5
 
 
@@ -23,13 +26,6 @@ cdef inline int64_t _floor(int64_t ts, int64_t step) nogil:
     if (ts % step != 0) and ((ts < 0) != (step < 0)):
         q -= 1
     return q * step
-
-
-class Drained:
-    def __init__(self, w_sid, w_level, w_ts, w_values, rd, rs):
-        self.w_sid, self.w_level, self.w_ts, self.w_values = w_sid, w_level, w_ts, w_values
-        self.rederive_level, self.rederive_sid, self.rederive_ts = rd[:, 0].copy(), rd[:, 1].copy(), rd[:, 2].copy()
-        self.reseed_sid, self.reseed_level, self.reseed_ts, self.reseed_upto = rs[:, 0].copy(), rs[:, 1].copy(), rs[:, 2].copy(), rs[:, 3].copy()
 
 
 cdef class RollupAggregator:
@@ -333,8 +329,4 @@ cdef class RollupAggregator:
             rd = np.unique(rd, axis=0)  # sorted by (level, sid, ts), as the twin
         self.w_n = 0
         self.rd_n = 0
-        rs = np.array(reseed_rows, np.int64).reshape(len(reseed_rows), 4)
-        return Drained(meta[:, 0].copy(), meta[:, 1].copy(), meta[:, 2].copy(), vals, rd.reshape(-1, 3), rs)
-
-    def known(self, int64_t sid):
-        return 0 <= sid < self.cap and self.nlev[sid] > 0
+        return Drained(meta[:, 0].copy(), meta[:, 1].copy(), meta[:, 2].copy(), vals, rd, reseed_rows)

@@ -14,8 +14,8 @@ import time
 
 import numpy as np
 
-from tsstore.ingest import pickle_decoder
 from tsstore.index import tags
+from tsstore.ingest import pickle_decoder, points
 from tsstore.ingest.carbon_parser import CarbonLineParser
 from tsstore.ingest.counters import RateLimitedLog
 from tsstore.ingest.pipeline import IngestPipeline
@@ -23,8 +23,6 @@ from tsstore.ingest.pipeline import IngestPipeline
 log = logging.getLogger(__name__)
 _ratelog = RateLimitedLog(log)
 
-# Timestamps beyond this cannot be stored as int64 seconds (same bound as the plaintext parser).
-TS_LIMIT = 2.0**62
 # Batches of one connection waiting for the WAL before we stop reading it.
 MAX_INFLIGHT_PER_CONNECTION = 4
 
@@ -160,15 +158,14 @@ class PickleProtocol(_CarbonConnection):
         registry = self.pipeline.registry
         sids, ts, values = [], [], []
         for name, timestamp, value in items:
-            if value != value:  # NaN: dropped silently, as carbon does
+            if points.is_nan(value):
                 self.pipeline.counters.add("pickle.nan_values")
                 continue
-            if not -TS_LIMIT < timestamp < TS_LIMIT:  # also false for NaN
+            if not points.timestamp_ok(timestamp):
                 self.pipeline.counters.add("pickle.bad_timestamp")
                 continue
-            stamp = now if int(timestamp) == -1 else int(timestamp)  # carbon: int(ts) == -1 means now
             try:
-                key = tags.canonical(name) if tags.is_tagged(name) else name
+                key = points.series_key(name)
             except tags.InvalidTagError as exc:
                 self.pipeline.counters.add("pickle.bad_tags")
                 _ratelog.warning("pickle bad tags", "%s: dropped %r: %s", self.peer, name, exc)
@@ -177,7 +174,7 @@ class PickleProtocol(_CarbonConnection):
                 self.pipeline.counters.add("pickle.bad_name")
                 continue
             sids.append(registry.id_of(key.encode("utf-8")))
-            ts.append(stamp)
+            ts.append(points.stamp(timestamp, now))
             values.append(value)
         self.pipeline.counters.add("pickle.points", len(sids))
         if sids:

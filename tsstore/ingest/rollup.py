@@ -1,7 +1,191 @@
-"""The rollup aggregator: compiled (ext/rollup.pyx) or its pure-Python twin."""
-from tsstore._ext import load
+"""The streaming rollup aggregator: the pure-Python twin, which defines the behaviour;
+ext/rollup.pyx (tsstore.ingest._rollup) replaces RollupAggregator when built
+(TSSTORE_NO_EXTENSIONS=1 keeps this one). Both return the Drained defined here.
 
-_impl = load("tsstore.ingest._rollup")
-RollupAggregator = _impl.RollupAggregator
-Drained = _impl.Drained
-COMPILED = not _impl.__name__.endswith("_py")
+One open slot per (series, level). Level 0 (finest) keeps the open slot's value, last write
+wins. Coarser levels keep an accumulator (SUM, COUNT, MIN, MAX, LAST) of the *closed*
+finest slots merged into their open slot, so a resent point never counts twice.
+
+add() emits rows as slots close; drain() returns them plus provisional rows for every open
+slot that changed, and two kinds of work the pipeline does against the store:
+* rederive: a closed coarse slot to recompute from the next finer level (a late point
+  landed in it, or it closed while its accumulator was known to be incomplete);
+* reseed: an open coarse slot whose accumulator must be rebuilt from level-0 slots in
+  [slot, upto) (a late point landed inside it); then seed().
+A coarse slot that an earlier process may have filled (a series that existed before this
+process, a slot starting before the process did: WAL replay, resends after a restart) is
+never written from the accumulator, which saw only part of it: it is re-derived from the
+store when it closes, and skipped by provisional drains until then.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from tsstore import _ext
+
+NONE = np.iinfo(np.int64).min
+EMPTY = (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
+
+
+def _merge(acc, v):
+    s, c, lo, hi, _ = acc
+    return (s + v, c + 1.0, min(lo, v), max(hi, v), v)
+
+
+def _point(v):
+    return (v, 1.0, v, v, v)
+
+
+class Drained:
+    """What one drain() returns, as numpy arrays:
+    writes: w_sid, w_level, w_ts and w_values (n x 5: SUM, COUNT, MIN, MAX, LAST), in the order
+    written (a later row of a slot wins); rederive_{level,sid,ts}: closed coarse slots to
+    recompute from the next finer level, sorted; reseed_{sid,level,ts,upto}: open coarse slots
+    to rebuild from the level-0 slots in [ts, upto), then seed()."""
+
+    def __init__(self, w_sid, w_level, w_ts, w_values, rederive, reseed):
+        """rederive: rows (level, sid, ts); reseed: rows (sid, level, ts, upto)."""
+        rederive = np.asarray(rederive, np.int64).reshape(-1, 3)
+        reseed = np.asarray(reseed, np.int64).reshape(-1, 4)
+        self.w_sid, self.w_level, self.w_ts, self.w_values = w_sid, w_level, w_ts, w_values
+        self.rederive_level, self.rederive_sid, self.rederive_ts = (rederive[:, i].copy() for i in range(3))
+        self.reseed_sid, self.reseed_level, self.reseed_ts, self.reseed_upto = (reseed[:, i].copy() for i in range(4))
+
+
+class _Series:
+    __slots__ = ("steps", "rets", "maxret", "is_new", "open", "val0", "acc", "dirty", "reseed", "derive")
+
+    def __init__(self, steps, rets, is_new):
+        n = len(steps)
+        self.steps, self.rets, self.maxret, self.is_new = list(steps), list(rets), max(rets), is_new
+        self.open = [NONE] * n
+        self.val0 = 0.0
+        self.acc = [EMPTY] * n
+        self.dirty = [False] * n
+        self.reseed = [False] * n
+        self.derive = [False] * n  # the open coarse slot may hold stored data: derive it from the store
+
+
+class RollupAggregator:
+    def __init__(self, max_levels: int = 8, stored_before: int | None = None):
+        """stored_before: coarse slots of known series starting before this time may hold
+        finer slots an earlier process stored (default: now, when this process starts)."""
+        self.max_levels = max_levels
+        self.stored_before = int(time.time()) if stored_before is None else int(stored_before)
+        self._series: dict[int, _Series] = {}
+        self._writes: list = []
+        self._rederive: set = set()
+        self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
+
+    def set_series(self, sid: int, steps, retentions, is_new: bool) -> None:
+        if not 1 <= len(steps) <= self.max_levels:
+            raise ValueError(f"series {sid}: {len(steps)} rollup levels, 1 to {self.max_levels} supported")
+        self._series[int(sid)] = _Series([int(s) for s in steps], [int(r) for r in retentions], bool(is_new))
+
+    def _open_coarse(self, sid: int, s: _Series, k: int, slot: int) -> None:
+        s.open[k] = slot
+        s.acc[k] = EMPTY
+        s.reseed[k] = False
+        s.derive[k] = not s.is_new and slot < self.stored_before
+
+    def _close_coarse(self, sid: int, s: _Series, k: int) -> None:
+        if s.reseed[k] or s.derive[k]:
+            self._rederive.add((k, sid, s.open[k]))  # its accumulator was incomplete
+            s.reseed[k] = s.derive[k] = False
+        elif s.acc[k][1] > 0:
+            self._writes.append((sid, k, s.open[k], s.acc[k]))
+
+    def add(self, sids, timestamps, values, now: int) -> None:
+        for sid, ts, v in zip(np.asarray(sids).tolist(), np.asarray(timestamps).tolist(), np.asarray(values).tolist()):
+            s = self._series[sid]
+            self.stats["points"] += 1
+            if ts < now - s.maxret:
+                self.stats["too_old"] += 1
+                continue
+            if ts < now - s.rets[0]:
+                j = next(k for k in range(1, len(s.steps)) if ts >= now - s.rets[k])
+                self._writes.append((sid, j, ts // s.steps[j] * s.steps[j], _point(v)))
+                for k in range(j + 1, len(s.steps)):
+                    self._rederive.add((k, sid, ts // s.steps[k] * s.steps[k]))
+                self.stats["old_rollup"] += 1
+                continue
+            step0 = s.steps[0]
+            s0 = ts // step0 * step0
+            if s.open[0] == NONE or s0 > s.open[0]:
+                if s.open[0] != NONE:
+                    self._close_finest(sid, s)
+                self._open_finest(sid, s, s0)
+                s.val0, s.dirty[0] = v, True
+            elif s0 == s.open[0]:
+                s.val0, s.dirty[0] = v, True
+            else:
+                self.stats["late"] += 1
+                self._writes.append((sid, 0, s0, _point(v)))
+                for k in range(1, len(s.steps)):
+                    sk = s0 // s.steps[k] * s.steps[k]
+                    if sk == s.open[k]:  # its accumulator may hold an older value of that slot
+                        s.reseed[k] = s.dirty[k] = True
+                    else:
+                        self._rederive.add((k, sid, sk))
+
+    def _close_finest(self, sid: int, s: _Series) -> None:
+        """Emit the open finest slot and merge it into the coarse slots holding it."""
+        c0, v = s.open[0], s.val0
+        self._writes.append((sid, 0, c0, _point(v)))
+        for k in range(1, len(s.steps)):
+            s.acc[k] = _merge(s.acc[k], v)
+            s.dirty[k] = True
+
+    def _open_finest(self, sid: int, s: _Series, s0: int) -> None:
+        """Open a finest slot, and the coarse slots holding it (closing the ones it left)."""
+        s.open[0] = s0
+        for k in range(1, len(s.steps)):
+            ck = s0 // s.steps[k] * s.steps[k]
+            if s.open[k] != ck:
+                if s.open[k] != NONE:
+                    self._close_coarse(sid, s, k)
+                self._open_coarse(sid, s, k, ck)
+
+    def seed(self, sid: int, level: int, slot: int, sum_, count, min_, max_, last) -> None:
+        s = self._series[int(sid)]
+        if s.open[level] == slot:
+            s.acc[level] = (float(sum_), float(count), float(min_), float(max_), float(last))
+            s.reseed[level] = False
+            s.dirty[level] = True
+
+    def drain(self, coarse_provisional: bool = True) -> Drained:
+        """Rows since the last drain; coarse_provisional=False keeps open coarse slots
+        pending (marked changed) instead of writing them: the store is written less often
+        and nothing is lost, since a restart reseeds open coarse slots from level 0."""
+        writes, self._writes = self._writes, []
+        reseed = []
+        for sid in sorted(self._series):
+            s = self._series[sid]
+            if s.open[0] == NONE:
+                continue
+            changed0 = s.dirty[0]
+            if changed0:
+                writes.append((sid, 0, s.open[0], _point(s.val0)))
+                s.dirty[0] = False
+            for k in range(1, len(s.steps)):
+                if s.open[k] == NONE:
+                    continue
+                if not coarse_provisional or s.derive[k]:
+                    s.dirty[k] = s.dirty[k] or changed0
+                elif s.dirty[k] or changed0:
+                    # the open finest slot always lies in the open coarse slots
+                    writes.append((sid, k, s.open[k], _merge(s.acc[k], s.val0)))
+                    s.dirty[k] = False
+                if s.reseed[k] and not s.derive[k]:
+                    reseed.append((sid, k, s.open[k], s.open[0]))
+        rederive = sorted(self._rederive)
+        self._rederive = set()
+        return Drained(np.array([w[0] for w in writes], np.int64), np.array([w[1] for w in writes], np.int64),
+                       np.array([w[2] for w in writes], np.int64),
+                       np.array([w[3] for w in writes], np.float64).reshape(len(writes), 5), rederive, reseed)
+
+
+# Last: the compiled module imports Drained from this one.
+compiled = _ext.switch(globals(), "tsstore.ingest._rollup", ("RollupAggregator",))

@@ -9,14 +9,17 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tsstore import _ext
+from tsstore.ingest import rollup
 
-IMPLS = _ext.both("tsstore.ingest._rollup")
+IMPLS = _ext.implementations(rollup, "tsstore.ingest._rollup")
 NOW = 1_000_000
 B = (NOW - 600) // 60 * 60  # a whole minute, ten minutes back
 
 
 def test_compiled_module_is_built():
-    assert len(IMPLS) == 2, "tsstore.ingest._rollup is not built: run pip install -e . (the twin alone is not enough)"
+    assert len(IMPLS) == 2, "tsstore.ingest._rollup is not built: run python3 setup.py build_ext --inplace"
+    assert rollup.COMPILED == (not _ext.extensions_disabled())
+    assert (rollup.RollupAggregator is IMPLS[1].RollupAggregator) == rollup.COMPILED
 
 
 def _ids(impls):

@@ -8,15 +8,19 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tsstore import _ext
+from tsstore.ingest import carbon_parser
 
-IMPLS = _ext.both("tsstore.ingest._carbon_parser")
+IMPLS = _ext.implementations(carbon_parser, "tsstore.ingest._carbon_parser")
 NOW = 1_700_000_000
 
 
 def test_compiled_module_is_built():
     names = sorted(m.__name__ for m in IMPLS)
-    assert names == ["tsstore.ingest._carbon_parser", "tsstore.ingest._carbon_parser_py"], (
-        "tsstore.ingest._carbon_parser is not built: run pip install -e . --no-build-isolation")
+    assert names == ["tsstore.ingest._carbon_parser", "tsstore.ingest.carbon_parser.python_twin"], (
+        "tsstore.ingest._carbon_parser is not built: run python3 setup.py build_ext --inplace")
+    # the public names are the compiled ones unless TSSTORE_NO_EXTENSIONS asks for the twin
+    assert carbon_parser.COMPILED == (not _ext.extensions_disabled())
+    assert (carbon_parser.CarbonLineParser is IMPLS[-1].CarbonLineParser) == carbon_parser.COMPILED
 
 
 @pytest.fixture(params=IMPLS, ids=[m.__name__.rsplit(".", 1)[-1] for m in IMPLS])
@@ -41,7 +45,7 @@ def run(mod, *chunks, max_line_length=16384, finish=False, now=NOW, registry=Non
 
 
 def drops(mod, stats):
-    return {r: stats[r] for r in mod.DROP_REASONS if stats[r]}
+    return {r: stats[r] for r in carbon_parser.DROP_REASONS if stats[r]}
 
 
 def test_plain_lines(mod):
@@ -374,7 +378,7 @@ def test_recent_errors_are_bounded_and_cut(mod):
 def test_lines_counter_is_the_sum_of_outcomes(mod):
     data = MIXED + b"a;=b 1 1\nx 1 nan\n" + b"L" * 100 + b"\n"
     _, stats, _ = run(mod, data, max_line_length=64)
-    assert stats["lines"] == stats["points"] + stats["nan_values"] + sum(stats[r] for r in mod.DROP_REASONS)
+    assert stats["lines"] == stats["points"] + stats["nan_values"] + sum(stats[r] for r in carbon_parser.DROP_REASONS)
     assert stats["lines"] == 11
 
 
@@ -452,6 +456,6 @@ def test_compiled_and_twin_agree_on_generated_streams(lines, tail, cuts, max_len
     results = [outcome(mod, chunks, max_len, finish) for mod in IMPLS]
     assert all(r == results[0] for r in results)
     rows, stats, _, _ = results[0]
-    assert stats["lines"] == stats["points"] + stats["nan_values"] + sum(stats[r] for r in IMPLS[0].DROP_REASONS)
+    assert stats["lines"] == stats["points"] + stats["nan_values"] + sum(stats[r] for r in carbon_parser.DROP_REASONS)
     assert len(rows) == stats["points"]
     assert results[0] == outcome(IMPLS[0], [data], max_len, finish)  # chunking never changes the outcome
