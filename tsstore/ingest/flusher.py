@@ -1,0 +1,109 @@
+"""Flushes: aggregator rows into the store, then the WAL files the store no longer needs.
+
+A flush is due every flush_interval, or early once FLUSH_POINTS were applied since the last
+one (the consumer asks). It drains the aggregator and writes level by level, finer first,
+each level's re-derivations after its writes (they read the finer level just written);
+reseeded accumulators are drained and written again at once. Open coarse slots are written
+(provisionally) only every rollup_provisional_interval, and by the final flush: they can be
+rebuilt from level 0 after a crash, so the WAL may be trimmed without them. Once the store
+has everything, WAL files wholly before the consumer's position are deleted, and
+``flushed`` is set (then replaced by a fresh event).
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from tsstore.ingest.counters import Counters
+from tsstore.ingest.rollup import Drained, RollupAggregator
+from tsstore.ingest.rederive import Rederiver
+from tsstore.ingest.series_rollups import SeriesRollups
+from tsstore.ingest.store_retry import StoreRetry
+from tsstore.ingest.wal import Position, WriteAheadLog
+from tsstore.model import LAST, Slots, WriteRequest
+from tsstore.store.base import Store
+
+# Flush early when this many points were applied since the last flush.
+FLUSH_POINTS = 2_000_000
+
+
+class Flusher:
+    def __init__(self, settings, wal: WriteAheadLog, wal_thread: ThreadPoolExecutor, store: Store,
+                 aggregator: RollupAggregator, series: SeriesRollups, rederiver: Rederiver, counters: Counters,
+                 retry: StoreRetry):
+        self.settings, self.wal, self.wal_thread, self.store = settings, wal, wal_thread, store
+        self.aggregator, self.series, self.rederiver, self.counters, self.retry = aggregator, series, rederiver, counters, retry
+        self.applied_points = 0  # applied to the aggregator since the last flush
+        self._last_flush = time.monotonic()
+        self._last_coarse = 0.0
+        self.flushed = asyncio.Event()  # set after every completed flush (tests and benchmarks wait on it)
+
+    def applied(self, n: int) -> None:
+        self.applied_points += n
+
+    @property
+    def full(self) -> bool:
+        """Enough points were applied to flush before the interval ends."""
+        return self.applied_points >= FLUSH_POINTS
+
+    def until_due(self) -> float:
+        """Seconds until the next flush is due (0 when it is)."""
+        return max(0.0, self.settings.flush_interval - (time.monotonic() - self._last_flush))
+
+    async def flush(self, pos: Position, final: bool = False) -> None:
+        """Write what the aggregator holds; then trim the WAL files before `pos` (the
+        consumer's position: everything before it is in the aggregator)."""
+        self.wal.request_rotate()
+        coarse = final or time.monotonic() - self._last_coarse >= self.settings.rollup_provisional_interval
+        if coarse:
+            self._last_coarse = time.monotonic()
+        await self._write_drained(self.aggregator.drain(coarse), coarse)
+        self.applied_points = 0
+        self._last_flush = time.monotonic()
+        removed = await asyncio.get_running_loop().run_in_executor(self.wal_thread, self.wal.trim_before, pos.file_no)
+        self.counters.add("wal.files_trimmed", removed)
+        self.counters.set("wal.bytes", self.wal.size_bytes)
+        self.flushed.set()
+        self.flushed = asyncio.Event()
+
+    async def _write_drained(self, d: Drained, coarse: bool) -> None:
+        requests = self._requests(d.w_sid, d.w_level, d.w_ts, d.w_values)
+        max_level = max((r.level for r in requests), default=0)
+        if len(d.rederive_level):
+            max_level = max(max_level, int(d.rederive_level.max()))
+        for level in range(max_level + 1):
+            batch = [r for r in requests if r.level == level]
+            if batch:
+                await self.retry("write", lambda b=batch: self.store.write(b))
+                self.counters.add("points.written" if level == 0 else "rollup_slots.written", sum(len(r.slots) for r in batch))
+            sel = np.flatnonzero(d.rederive_level == level)
+            if len(sel):
+                await self.rederiver.rederive(d.rederive_sid[sel], level, d.rederive_ts[sel])
+        if len(d.reseed_sid):
+            await self.rederiver.reseed(d)
+            # Seeding changed open slots: write their corrected provisional values now.
+            await self._write_drained(self.aggregator.drain(coarse), coarse)
+
+    def _requests(self, sid, level, ts, vals) -> list[WriteRequest]:
+        """Group drained rows into one WriteRequest per (series, level); later rows win."""
+        if not len(sid):
+            return []
+        order = np.lexsort((np.arange(len(sid)), ts, level, sid))
+        sid, level, ts, vals = sid[order], level[order], ts[order], vals[order]
+        last_of_slot = np.ones(len(sid), bool)
+        same = (sid[1:] == sid[:-1]) & (level[1:] == level[:-1]) & (ts[1:] == ts[:-1])
+        last_of_slot[:-1] = ~same
+        sid, level, ts, vals = sid[last_of_slot], level[last_of_slot], ts[last_of_slot], vals[last_of_slot]
+        cuts = np.flatnonzero((sid[1:] != sid[:-1]) | (level[1:] != level[:-1])) + 1
+        bounds = zip(np.concatenate([[0], cuts]).tolist(), np.concatenate([cuts, [len(sid)]]).tolist())
+        out = []
+        for lo, hi in bounds:
+            meta = self.series.meta(int(sid[lo]))
+            lev = int(level[lo])
+            rollup = meta.rollups[lev]
+            block = vals[lo:hi, LAST : LAST + 1] if lev == 0 else vals[lo:hi]
+            out.append(WriteRequest(meta.name, lev, rollup.step, Slots(ts[lo:hi].copy(), np.ascontiguousarray(block)), rollup.retention))
+        return out

@@ -1,0 +1,50 @@
+"""Self metrics: every self_metrics_interval the process's counters, with the pipeline's
+gauges (queue sizes, WAL bytes, known series, aggregator stats) refreshed first, are
+submitted as points of ``<self_metrics_prefix>.<host>.<counter>`` (dots in the host name
+become '_'), through the WAL like any other point; a full WAL just skips that round.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import numpy as np
+
+from tsstore.ingest.carbon_parser import SeriesRegistry
+from tsstore.ingest.counters import Counters
+from tsstore.ingest.rollup import RollupAggregator
+from tsstore.ingest.committer import Committer
+from tsstore.ingest.live_queue import LiveQueue
+from tsstore.ingest.wal import WalFull, WriteAheadLog
+
+
+class SelfMetrics:
+    def __init__(self, settings, counters: Counters, registry: SeriesRegistry, committer: Committer, live: LiveQueue,
+                 wal: WriteAheadLog, aggregator: RollupAggregator):
+        self.settings, self.counters, self.registry = settings, counters, registry
+        self.committer, self.live, self.wal, self.aggregator = committer, live, wal, aggregator
+
+    def gauges(self) -> None:
+        """Set the counters that are levels, not totals."""
+        self.counters.set("queue.pending_points", self.committer.pending_points)
+        self.counters.set("queue.unapplied_points", self.live.points)
+        self.counters.set("wal.bytes", self.wal.size_bytes)
+        self.counters.set("series.known", len(self.registry))
+        for key, value in self.aggregator.stats.items():
+            self.counters.set(f"aggregator.{key}", value)
+
+    async def run(self) -> None:
+        host = socket.gethostname().replace(".", "_")
+        prefix = f"{self.settings.self_metrics_prefix}.{host}."
+        while True:
+            await asyncio.sleep(self.settings.self_metrics_interval)
+            self.gauges()
+            now = int(time.time())
+            snap = self.counters.snapshot()
+            sids = np.array([self.registry.id_of((prefix + k).encode()) for k in snap], np.int64)
+            ts = np.full(len(sids), now, np.int64)
+            values = np.array(list(snap.values()), np.float64)
+            try:
+                await self.committer.submit(sids, ts, values)
+            except WalFull:
+                pass
