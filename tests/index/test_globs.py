@@ -2,8 +2,6 @@
 import pytest
 
 from tsstore.index import globs
-from tsstore.model import Rollup, SeriesMeta
-from tsstore.store.embedded import EmbeddedStore
 
 
 @pytest.mark.parametrize(
@@ -37,15 +35,6 @@ def test_match_component(component, names, expected):
 
 
 SERIES = ["servers.web01.cpu.user", "servers.web01.cpu.system", "servers.web02.cpu.user", "servers.db01.disk.used", "servers.web01"]
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = EmbeddedStore(tmp_path)
-    await s.open()
-    await s.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in SERIES])
-    yield s
-    await s.close()
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,6 @@
 import pytest
 
 from tsstore.index import tagquery
-from tsstore.model import Rollup, SeriesMeta
-from tsstore.store.embedded import EmbeddedStore
 
 SERIES = [
     "disk.used;datacenter=dc1;rack=a1;server=web01",
@@ -13,15 +11,6 @@ SERIES = [
     "cpu.user;server=web01",
     "untagged.path",
 ]
-
-
-@pytest.fixture
-async def store(tmp_path):
-    s = EmbeddedStore(tmp_path)
-    await s.open()
-    await s.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in SERIES])
-    yield s
-    await s.close()
 
 
 @pytest.mark.parametrize(
