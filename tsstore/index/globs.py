@@ -18,6 +18,7 @@ MAGIC = set("*?[{")
 
 
 def has_magic(s: str) -> bool:
+    """True when the pattern needs matching (not a literal path)."""
     return any(c in MAGIC for c in s)
 
 

@@ -22,7 +22,7 @@ _EXPR = re.compile(r"^([^;!=]+)(=~|!=~|!=|=)([^;]*)$")
 
 
 class TagQueryError(ValueError):
-    pass
+    """A tag expression (or list of them) that cannot be evaluated; the message says why."""
 
 
 @functools.lru_cache(maxsize=1024)
@@ -35,6 +35,8 @@ def _regex(spec: str) -> re.Pattern:
 
 @dataclass(frozen=True)
 class TagExpr:
+    """One parsed `<tag><op><spec>`; regex specs are anchored at the start only."""
+
     tag: str
     op: str
     spec: str
@@ -53,6 +55,7 @@ class TagExpr:
 
 
 def parse_expr(text: str) -> TagExpr:
+    """Parse one expression; raises TagQueryError (a bad regex too, at once)."""
     m = _EXPR.match(text)
     if not m:
         raise TagQueryError(f"Invalid tagspec {text!r}: expected <tag><op><value> with op one of =, !=, =~, !=~")
@@ -63,6 +66,7 @@ def parse_expr(text: str) -> TagExpr:
 
 
 def parse_exprs(texts: list[str]) -> list[TagExpr]:
+    """Parse a query: at least one expression, and one that does not match ''."""
     if not texts:
         raise TagQueryError("no tag expressions specified")
     exprs = [parse_expr(t) for t in texts]
@@ -72,6 +76,7 @@ def parse_exprs(texts: list[str]) -> list[TagExpr]:
 
 
 def series_matches(name: str, exprs: list[TagExpr]) -> bool:
+    """Does a canonical series name satisfy every expression?"""
     tags = dict(tag_rows(name)) if ";" in name else {"name": name}
     return all(e.matches(tags.get(e.tag, "")) for e in exprs)
 
