@@ -1,6 +1,6 @@
 """Write-ahead log: points are durable here before they count as received.
 
-Two files kinds live in the WAL directory:
+Two kinds of files live in the WAL directory:
 
 * ``names.log``: every series name in series-id order, append-only. Loading it first at
   start-up gives series the same dense ids as in the previous run, so point records can
