@@ -7,7 +7,7 @@ import pytest
 
 from tests.functions_helpers import N, run, series, values
 from tsstore.query.errors import QueryError
-from tsstore.query.functions import registry
+from tsstore.query.functions import loader as registry
 
 WEB1_USER = series("servers.web01.cpu.user", [1, 2, N, 4])
 WEB1_SYS = series("servers.web01.cpu.system", [2, N, 2, 2])

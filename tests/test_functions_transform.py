@@ -10,7 +10,7 @@ import pytest
 from tests.functions_helpers import Context, N, run, series, values
 from tsstore.query.engine import evaluate_target
 from tsstore.query.errors import QueryError
-from tsstore.query.functions import registry
+from tsstore.query.functions import loader as registry
 
 X = series("servers.web01.cpu", [1, 2, N, 4, 5, 6])
 P = series("servers.web01.prob", [0.5, 0, 1, 1.5, -0.2, 0.25, N])
@@ -209,14 +209,14 @@ def test_smart_summarize_align_to_refetches_from_the_start_of_the_unit():
 
 
 def test_smart_summarize_align_to_weeks_and_days():
-    from tsstore.query.functions.transform_more import _truncate
+    from tsstore.query.functions.transform.summarize import truncate
     from datetime import datetime, timezone
     thu = datetime(2024, 5, 16, 13, 45, 10, tzinfo=timezone.utc)  # a Thursday
-    assert _truncate(thu, "weeks", "weeks") == datetime(2024, 5, 13, tzinfo=timezone.utc)  # Monday
-    assert _truncate(thu, "weeks", "weeks5") == datetime(2024, 5, 10, tzinfo=timezone.utc)  # last Friday
-    assert _truncate(thu, "days", "days") == datetime(2024, 5, 16, tzinfo=timezone.utc)
-    assert _truncate(thu, "months", "months") == datetime(2024, 5, 1, tzinfo=timezone.utc)
-    assert _truncate(thu, "years", "y") == datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert truncate(thu, "weeks", "weeks") == datetime(2024, 5, 13, tzinfo=timezone.utc)  # Monday
+    assert truncate(thu, "weeks", "weeks5") == datetime(2024, 5, 10, tzinfo=timezone.utc)  # last Friday
+    assert truncate(thu, "days", "days") == datetime(2024, 5, 16, tzinfo=timezone.utc)
+    assert truncate(thu, "months", "months") == datetime(2024, 5, 1, tzinfo=timezone.utc)
+    assert truncate(thu, "years", "y") == datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
 def test_time_stack_draws_each_shift_over_the_requested_range():
