@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tsstore.index import globs
-from tsstore.query.engine import EvalContext, evaluate_target
+from tsstore.query.context import EvalContext
+from tsstore.query.engine import evaluate_target
 from tsstore.query.series import TimeSeries
 
 N = None  # a null, for readability in expected lists
