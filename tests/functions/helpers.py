@@ -51,3 +51,19 @@ def _same(a, b) -> bool:
 
 def values(s: TimeSeries) -> list:
     return [None if v != v else v for v in s.values.tolist()]
+
+
+# the sample series most golden tests share (inputs are never changed: run() checks it)
+A = series("servers.web01.cpu", [1, 2, N, 4, 5])
+B = series("servers.web02.cpu", [10, N, N, 40, 50])
+C = series("servers.db01.cpu", [100, 200, 300, 400, 500])
+ALL = [A, B, C]
+E = series("servers.web03.cpu", [N, N, N, N, N])
+
+
+def names(result) -> list[str]:
+    return [s.name for s in result]
+
+
+def by_name(result) -> dict:
+    return {s.name: values(s) for s in result}

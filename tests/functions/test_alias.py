@@ -3,19 +3,8 @@ graphite-web's documented behaviour (names, tags, nulls, steps), inputs built he
 
 import pytest
 
-from tests.functions.helpers import N, run, series, values
+from tests.functions.helpers import ALL, E, N, names, run, series, values
 from tsstore.query.errors import QueryError
-
-A = series("servers.web01.cpu", [1, 2, N, 4, 5])
-B = series("servers.web02.cpu", [10, N, N, 40, 50])
-C = series("servers.db01.cpu", [100, 200, 300, 400, 500])
-ALL = [A, B, C]
-E = series("servers.web03.cpu", [N, N, N, N, N])
-
-
-def names(result):
-    return [s.name for s in result]
-
 
 CHANNELS = [series("chan.power.1", [1, 2]), series("chan.power.2", [3, 4]),
             series("chan.freq.1", [N, 2400.7, N]), series("chan.freq.2", [5000, N, N])]

@@ -5,19 +5,9 @@ import math
 
 import pytest
 
-from tests.functions.helpers import N, run, series, values
+from tests.functions.helpers import ALL, N, by_name, names, run, series, values
 from tsstore.query.errors import QueryError
 from tsstore.query.functions import loader
-
-A = series("servers.web01.cpu", [1, 2, N, 4, 5])
-B = series("servers.web02.cpu", [10, N, N, 40, 50])
-C = series("servers.db01.cpu", [100, 200, 300, 400, 500])
-ALL = [A, B, C]
-
-
-def by_name(result):
-    return {s.name: values(s) for s in result}
-
 
 WEB1_USER = series("servers.web01.cpu.user", [1, 2, N, 4])
 WEB1_SYS = series("servers.web01.cpu.system", [2, N, 2, 2])
@@ -25,9 +15,6 @@ WEB2_USER = series("servers.web02.cpu.user", [3, 3, 3, 3])
 WEB2_SYS = series("servers.web02.cpu.system", [1, 1, 0, 2])
 CPU = [WEB1_USER, WEB1_SYS, WEB2_USER, WEB2_SYS]
 
-
-def names(result):
-    return [s.name for s in result]
 
 
 P = [series("p.a", [1, 5, N, N]), series("p.b", [2, 6, 7, N]), series("p.c", [3, N, 9, N]), series("p.d", [4, 8, 8, N])]

@@ -3,19 +3,8 @@ graphite-web's documented behaviour (names, tags, nulls, steps), inputs built he
 
 import pytest
 
-from tests.functions.helpers import N, run, series, values
+from tests.functions.helpers import ALL, A, E, N, names, run, series, values
 from tsstore.query.errors import QueryError
-
-A = series("servers.web01.cpu", [1, 2, N, 4, 5])
-B = series("servers.web02.cpu", [10, N, N, 40, 50])
-C = series("servers.db01.cpu", [100, 200, 300, 400, 500])
-ALL = [A, B, C]
-E = series("servers.web03.cpu", [N, N, N, N, N])
-
-
-def names(result):
-    return [s.name for s in result]
-
 
 X = series("x", [3, 1, 4, N, 10, 5, 9, 2, 6, 8, 7])
 

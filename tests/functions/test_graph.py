@@ -3,13 +3,8 @@ graphite-web's documented behaviour (names, tags, nulls, steps), inputs built he
 
 import pytest
 
-from tests.functions.helpers import N, run, series, values
+from tests.functions.helpers import ALL, A, B, run, values
 from tsstore.query.errors import QueryError
-
-A = series("servers.web01.cpu", [1, 2, N, 4, 5])
-B = series("servers.web02.cpu", [10, N, N, 40, 50])
-C = series("servers.db01.cpu", [100, 200, 300, 400, 500])
-ALL = [A, B, C]
 
 
 def test_area_between_names_both_by_the_second_path():

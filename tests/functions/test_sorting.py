@@ -1,12 +1,7 @@
 """Golden tests of the Sorting render functions: hand-worked expectations from
 graphite-web's documented behaviour (names, tags, nulls, steps), inputs built here, no storage."""
 
-from tests.functions.helpers import N, run, series
-
-A = series("servers.web01.cpu", [1, 2, N, 4, 5])
-B = series("servers.web02.cpu", [10, N, N, 40, 50])
-C = series("servers.db01.cpu", [100, 200, 300, 400, 500])
-ALL = [A, B, C]
+from tests.functions.helpers import ALL, run, series
 
 
 def test_sorting():

@@ -7,15 +7,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.functions.helpers import Context, N, run, series, values
+from tests.functions.helpers import ALL, Context, N, run, series, values
 from tsstore.query.engine import evaluate_target
 from tsstore.query.errors import QueryError
 from tsstore.query.functions import loader
 
-A = series("servers.web01.cpu", [1, 2, N, 4, 5])
-B = series("servers.web02.cpu", [10, N, N, 40, 50])
-C = series("servers.db01.cpu", [100, 200, 300, 400, 500])
-ALL = [A, B, C]
 X = series("servers.web01.cpu", [1, 2, N, 4, 5, 6])
 P = series("servers.web01.prob", [0.5, 0, 1, 1.5, -0.2, 0.25, N])
 T = series("servers.web01.tagged;dc=west", [1, 2], tags={"name": "servers.web01.tagged", "dc": "west"})

@@ -19,14 +19,8 @@ from tsstore.query.functions.results import shifted
 from tsstore.query.series import TimeSeries
 
 BOOTSTRAP = Param("bootstrapInterval", "interval", default="7d", suggestions=["7d", "30d"])
-
-
 SEASONALITY = Param("seasonality", "interval", default="1d", suggestions=["1d", "7d"])
-
-
 DELTA = Param("delta", "integer", default=3)
-
-
 ALPHA = GAMMA = 0.1
 
 

@@ -118,17 +118,9 @@ def _register(func: str, tag: str, doc: str):
 
 
 movingAverage = _register("average", "movingAverage", "Average of the preceding window (points or interval) at each point.")
-
-
 movingSum = _register("sum", "movingSum", "Sum of the preceding window at each point.")
-
-
 movingMin = _register("min", "movingMin", "Minimum of the preceding window at each point.")
-
-
 movingMax = _register("max", "movingMax", "Maximum of the preceding window at each point.")
-
-
 movingMedian = _register("median", "movingMedian", "Median of the preceding window at each point.")
 
 

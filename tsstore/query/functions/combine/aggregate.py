@@ -64,17 +64,9 @@ def _simple(func: str, doc: str, aliases=(), name=None):
 
 
 sumSeries = _simple("sum", "Adds the series point by point (nulls are skipped).", aliases=("sum",))
-
-
 averageSeries = _simple("average", "Averages the series point by point (nulls are skipped).", aliases=("avg",))
-
-
 maxSeries = _simple("max", "The largest value at each point.")
-
-
 minSeries = _simple("min", "The smallest value at each point.")
-
-
 diffSeries = _simple("diff", "The first series minus all the others, point by point.")
 
 
@@ -87,8 +79,6 @@ def multiplySeries(ctx, *seriesLists):
 
 
 rangeOfSeries = _simple("rangeOf", "Maximum minus minimum at each point.", name="rangeOfSeries")
-
-
 stddevSeries = _simple("stddev", "Standard deviation of the series at each point.")
 
 

@@ -15,8 +15,6 @@ from tsstore.query.functions.results import new_series
 from tsstore.query.series import TimeSeries
 
 FIRST = Param("seriesListFirstPos", "seriesList", required=True)
-
-
 SECOND = Param("seriesListSecondPos", "seriesList", required=True)
 
 

@@ -26,8 +26,6 @@ def _remove(name, above, doc):
 
 
 removeAboveValue = _remove("removeAboveValue", True, "Sets values above n to null.")
-
-
 removeBelowValue = _remove("removeBelowValue", False, "Sets values below n to null.")
 
 

@@ -63,17 +63,9 @@ def _register_ranked(name, func, high, doc):
 
 
 highestAverage = _register_ranked("highestAverage", "average", True, "The n series with the highest average.")
-
-
 highestCurrent = _register_ranked("highestCurrent", "current", True, "The n series with the highest last value.")
-
-
 highestMax = _register_ranked("highestMax", "max", True, "The n series with the highest maximum.")
-
-
 lowestAverage = _register_ranked("lowestAverage", "average", False, "The n series with the lowest average.")
-
-
 lowestCurrent = _register_ranked("lowestCurrent", "current", False, "The n series with the lowest last value.")
 
 
@@ -93,26 +85,12 @@ def _register_threshold(name, func, above, doc):
 
 
 currentAbove = _register_threshold("currentAbove", "current", True, "Series whose last value is above n.")
-
-
 currentBelow = _register_threshold("currentBelow", "current", False, "Series whose last value is below n.")
-
-
 averageAbove = _register_threshold("averageAbove", "average", True, "Series whose average is above n.")
-
-
 averageBelow = _register_threshold("averageBelow", "average", False, "Series whose average is below n.")
-
-
 maximumAbove = _register_threshold("maximumAbove", "max", True, "Series whose maximum is above n.")
-
-
 maximumBelow = _register_threshold("maximumBelow", "max", False, "Series whose maximum is below n.")
-
-
 minimumAbove = _register_threshold("minimumAbove", "min", True, "Series whose minimum is above n.")
-
-
 minimumBelow = _register_threshold("minimumBelow", "min", False, "Series whose minimum is below n.")
 
 

@@ -83,8 +83,6 @@ invert = elementwise("invert", lambda v: np.where(v == 0, np.nan, 1.0 / np.where
 
 
 squareRoot = elementwise("squareRoot", lambda v: np.where(v >= 0, np.sqrt(np.abs(v)), np.nan), "Square root (null below 0).")
-
-
 log = elementwise("log", _safe_log, "Logarithm in base `base` (default 10); null for values <= 0.",
                    params=(Param("base", "integer", default=10),), fmt=lambda s, base=10: f"log({s.name}, {base})",
                    tag=lambda base=10: base)
