@@ -2,8 +2,8 @@
 aggregates (VictoriaMetrics' aggr.go is the model: name -> implementation).
 
 `reduce(m, func, axis)` aggregates the groups of a matrix along one axis: across series (a
-series x points matrix, axis 0), across a moving window or a bucket (axis 1). `series_value`
-and `series_stat` give one number for a whole series. AGG_FUNCS are the names graphite-web
+series x points matrix, axis 0), across a bucket (axis 1). `over_windows` aggregates every
+moving window of a series, `series_value` and `series_stat` give one number for a whole series. AGG_FUNCS are the names graphite-web
 offers (/functions options); the table also has `first`, for consolidateBy.
 
 Null rules (graphite-web's safe* functions), NaN being null:
@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from tsstore.query.errors import QueryError
 
@@ -34,9 +35,15 @@ ALIASES = {"avg": "average", "total": "sum", "current": "last", "rangeOf": "rang
 
 def sequential_sum(m: np.ndarray, axis: int = 0) -> np.ndarray:
     """Sums along axis added one after the other (Python's sum()); 0 for an empty axis."""
-    if m.shape[axis] == 0:
-        return np.sum(m, axis=axis)
-    return np.take(np.add.accumulate(m, axis=axis), -1, axis=axis)
+    m = np.moveaxis(np.asarray(m), axis, 0)
+    if m.shape[0] == 0:
+        return np.zeros(m.shape[1:])
+    if m.ndim == 1 or (m.shape[0] > 1024 and m.shape[0] > m.shape[1]):
+        return np.add.accumulate(m, axis=0)[-1]
+    out = m[0].copy()
+    for row in m[1:]:  # one vector add per member: in order, and fast when groups are many
+        out += row
+    return out
 
 
 # Each implementation reduces axis 0 of m (members x groups); known = ~isnan(m), cnt = values
@@ -150,6 +157,50 @@ def reduce(m: np.ndarray, func: str, axis: int = 0, size=None, xff: float = 0.0,
         ok = cnt > 0
         if xff:
             ok &= cnt / (size if expected is None else expected) >= xff
+    return np.where(ok, out, np.nan)
+
+
+_CHUNK = 1 << 20  # window values reduced per numpy step (8 MiB of float64)
+
+
+def over_windows(values: np.ndarray, points: int, func: str, xff: float = 0.0) -> np.ndarray:
+    """For each index i from `points` on: `func` of the non-null values among the `points`
+    values before i (graphite-web's movingWindow drops the nulls: skip_nulls), null when fewer
+    than xff * points of them are non-null. The windows are strided views of the values: sums
+    are added window member after member (the table's order) over the whole series at once,
+    minima and maxima taken from the views, the other functions reduced in chunks so that a
+    long window over a long series stays small."""
+    n = len(values) - points
+    if n <= 0:
+        return np.empty(0)
+    if points <= 0:
+        return np.full(n, np.nan)
+    name = ALIASES.get(func, func)
+    implementation(name)
+    nulls = np.isnan(values)
+    counts = np.cumsum(np.concatenate(([0], ~nulls)))
+    known = counts[points:points + n] - counts[:n]
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if name in ("sum", "average", "avg_zero"):  # avg_zero of non-null values is their average
+            zeroed = np.where(nulls, 0.0, values)
+            out = zeroed[:n].copy()
+            for k in range(1, points):
+                out += zeroed[k:k + n]
+            if name != "sum":
+                out = out / known
+        elif name == "count":
+            out = known.astype(np.float64)
+        elif name in ("min", "max"):
+            filled = np.where(nulls, np.inf if name == "min" else -np.inf, values)
+            windows = sliding_window_view(filled, points)[:n]
+            out = windows.min(axis=1) if name == "min" else windows.max(axis=1)
+        else:
+            windows = sliding_window_view(values, points)[:n]
+            out = np.empty(n)
+            rows = max(1, _CHUNK // points)
+            for lo in range(0, n, rows):
+                out[lo:lo + rows] = reduce(windows[lo:lo + rows], name, axis=1, skip_nulls=True)
+    ok = (known > 0) & (known / points >= (xff or 0.0))
     return np.where(ok, out, np.nan)
 
 

@@ -4,15 +4,13 @@ the exponential moving average and the moving standard deviation (stdev).
 movingWindow and exponentialMovingAverage fetch the window before `from` too, as
 graphite-web's bootstrap does: the series argument is evaluated again over
 [from - window, until) and the result starts `window` seconds after that fetch's first point. A window function sees the non-null values of the
-points before each point (not the point itself), reduced with the aggregation table (sums
-added left to right as Python's sum() in graphite-web) over numpy views of the windows.
+points before each point (not the point itself): aggregation.over_windows.
 """
 from __future__ import annotations
 
 import asyncio
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from tsstore.query import aggregation
 from tsstore.query.errors import QueryError
@@ -28,31 +26,6 @@ from tsstore.query.functions.params import (
 from tsstore.query.functions.registry import Param, function
 from tsstore.query.functions.results import shifted
 from tsstore.query.series import TimeSeries
-
-_CHUNK = 1 << 20  # window values handled per numpy step (8 MiB of float64)
-
-
-def window_reduce(values: np.ndarray, points: int, func: str, xff: float) -> np.ndarray:
-    """For each point from index `points` on: `func` of the non-null values among the
-    `points` values before it, null when fewer than xff * points of them are non-null."""
-    n = len(values) - points
-    if n <= 0:
-        return np.empty(0)
-    if points <= 0:
-        return np.full(n, np.nan)
-    nulls = np.isnan(values)
-    counts = np.cumsum(np.concatenate(([0], ~nulls)))
-    known = counts[points:points + n] - counts[:n]
-    # the windows are strided views of the values; reduced in chunks, so a long window over a
-    # long series stays small
-    windows = sliding_window_view(values, points)[:n]
-    out = np.empty(n)
-    rows = max(1, _CHUNK // points)
-    for lo in range(0, n, rows):
-        out[lo:lo + rows] = aggregation.reduce(windows[lo:lo + rows], func, axis=1, skip_nulls=True)
-    ok = (known > 0) & (known / points >= (xff or 0.0))
-    return np.where(ok, out, np.nan)
-
 
 def parse_window(window_size, fname: str) -> tuple[int | None, int | None, str]:
     """(points, seconds, label): a number of points, or an interval string (its sign is
@@ -92,7 +65,7 @@ async def moving_window(ctx, expr, window_size, func: str, xff, fname: str) -> l
     for s in hist:
         wp = preview // s.step if seconds is not None else points
         name = f"{tag}({s.name},{label})"
-        vals = window_reduce(s.values, wp, func, s.xfiles_factor if need is None else need)
+        vals = aggregation.over_windows(s.values, wp, func, s.xfiles_factor if need is None else need)
         r = shifted(s, name, vals, s.start + preview)
         r.tags[tag] = str(window_size)
         out.append(r)
