@@ -134,3 +134,26 @@ def test_percentile_nearest_rank():
     assert aggregation.percentile(v, 1) == 15
     assert aggregation.percentile(np.array([N]), 50) is None
     assert aggregation.percentile_ranks(np.array([5, 0]), 50).tolist() == [2, 0]
+
+
+def test_over_windows_aggregates_the_points_before_each_point():
+    v = np.array([1.0, 2.0, N, 4.0, 8.0])
+    # windows of 2 before indexes 2, 3, 4: [1, 2], [2, null], [null, 4]; nulls are no members
+    assert col(aggregation.over_windows(v, 2, "sum")) == [3, 2, 4]
+    assert col(aggregation.over_windows(v, 2, "avg_zero")) == [1.5, 2, 4]
+    assert col(aggregation.over_windows(v, 2, "multiply")) == [2, 2, 4]
+    assert col(aggregation.over_windows(v, 2, "max")) == [2, 2, 4]
+    assert col(aggregation.over_windows(v, 2, "count")) == [2, 1, 1]
+    assert col(aggregation.over_windows(v, 2, "sum", xff=1.0)) == [3, None, None]
+    assert col(aggregation.over_windows(np.array([N, N, N]), 2, "sum")) == [None]
+    assert len(aggregation.over_windows(v, 5, "sum")) == 0
+
+
+@pytest.mark.parametrize("func", aggregation.AGG_FUNCS)
+def test_over_windows_is_the_table_on_each_window(func):
+    rng = np.random.default_rng(7)
+    v = rng.random(300) * 100
+    v[rng.random(300) < 0.3] = N
+    points = 20
+    expected = [aggregation.reduce(v[i - points:i, None], func, skip_nulls=True)[0] for i in range(points, len(v))]
+    assert col(aggregation.over_windows(v, points, func)) == col(np.array(expected))

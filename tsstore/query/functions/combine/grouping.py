@@ -19,7 +19,7 @@ from tsstore.query.functions.params import (
 from tsstore.query.functions.registry import Param, function
 
 
-def _grouped(series, key_of, func, name_of=None):
+def _grouped(series, key_of, func):
     groups: dict[str, list] = {}
     for s in series:
         groups.setdefault(key_of(s), []).append(s)
