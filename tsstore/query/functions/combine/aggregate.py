@@ -47,8 +47,7 @@ def aggregate_series(series_lists, func: str, name: str | None = None, xff=None)
     return [TimeSeries(name, start, start + len(values) * step if len(values) else end, step, values, name, tags, xfiles_factor=xff)]
 
 
-@function("Combine", [SL, Param("func", "aggFunc", required=True),
-                      XFF])
+@function("Combine", [SL, Param("func", "aggFunc", required=True), XFF])
 def aggregate(ctx, seriesList, func, xFilesFactor=None):
     """Aggregate the series with the given function (sum, average, max, ...) into one."""
     return aggregate_series([seriesList], agg_func_name(func), xff=xFilesFactor)
