@@ -8,7 +8,7 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
-from tsstore.query.functions import registry
+from tsstore.query.functions import loader as registry
 
 router = APIRouter()
 PIE = {"average", "maximum", "minimum"}

@@ -11,12 +11,16 @@ series' aggregation method, null when COUNT / (slots per bucket) < xFilesFactor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tsstore.query.series import TimeSeries
-from tsstore.store.base import Store
+from tsstore.index import tags as tagmod
 from tsstore.model import COUNT, LAST, MAX, MIN, SUM, SeriesMeta, Slots
+from tsstore.query.series import TimeSeries
+
+if TYPE_CHECKING:
+    from tsstore.store.base import Store
 
 
 @dataclass(frozen=True)
@@ -76,13 +80,11 @@ def values_from_slots(meta: SeriesMeta, plan: Plan, slots: Slots) -> np.ndarray:
     return out
 
 
-async def fetch_series(store: Store, names: list[str], start: int, until: int, now: int, path_expression: str | None = None) -> list[TimeSeries]:
+async def fetch_series(store: "Store", names: list[str], start: int, until: int, now: int, path_expression: str | None = None) -> list[TimeSeries]:
     """TimeSeries for the named series, in the given order; series with no range are left out."""
     metas = await store.get_series(names)
     plans = {n: plan_read(metas[n], start, until, now) for n in names if n in metas}
     wanted = [n for n in names if plans.get(n) is not None]
-
-    from tsstore.index import tags as tagmod
 
     # One store call for all series: the embedded store reads them on one thread in a row,
     # the Cassandra store in parallel.

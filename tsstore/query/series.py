@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tsstore.query import aggregation
+
 
 @dataclass(eq=False)
 class TimeSeries:
@@ -64,7 +66,8 @@ def consolidate(values: np.ndarray, vpp: int, func: str, xff: float = 0.0) -> np
     """Consolidate consecutive groups of vpp values (the last group may be partial).
 
     A bucket is null unless it holds at least one non-null value and
-    non_null / group size >= xFilesFactor. avg_zero counts nulls as zero.
+    non_null / group size >= xFilesFactor. avg_zero counts nulls as zero (aggregation's table;
+    `first` and `last` are the first and last non-null value).
     """
     if vpp <= 1:
         return values
@@ -73,27 +76,7 @@ def consolidate(values: np.ndarray, vpp: int, func: str, xff: float = 0.0) -> np
     padded = np.full(groups * vpp, np.nan)
     padded[:n] = values
     block = padded.reshape(groups, vpp)
-    known = ~np.isnan(block)
-    count = known.sum(axis=1)
     size = np.full(groups, vpp)
     if groups and n % vpp:
         size[-1] = n % vpp
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if func in ("average", "avg"):
-            out = np.nansum(block, axis=1) / count
-        elif func == "avg_zero":
-            out = np.nansum(block, axis=1) / size
-        elif func == "sum":
-            out = np.nansum(block, axis=1)
-        elif func == "min":
-            out = np.min(np.where(known, block, np.inf), axis=1)
-        elif func == "max":
-            out = np.max(np.where(known, block, -np.inf), axis=1)
-        elif func == "first":
-            out = block[np.arange(groups), np.argmax(known, axis=1)]
-        elif func == "last":
-            out = block[np.arange(groups), vpp - 1 - np.argmax(known[:, ::-1], axis=1)]
-        else:
-            raise ValueError(f"unknown consolidation function {func!r}")
-    ok = (count > 0) & (count / size >= xff)
-    return np.where(ok, out, np.nan)
+    return aggregation.reduce(block, func, axis=1, size=size, xff=xff)

@@ -1,13 +1,17 @@
-"""Alias: rename series (legends depend on these names)."""
+"""Alias: rename series (legends depend on these names): fixed names, nodes and tags,
+substitutions, names from another query or the series' own statistics, case."""
 from __future__ import annotations
 
 import re
 
-from tsstore.query.errors import QueryError
-from tsstore.query.functions._common import metric_path, node_value
-from tsstore.query.functions.registry import Param, function
+import numpy as np
 
-SL = Param("seriesList", "seriesList", required=True)
+from tsstore.query import grammar
+from tsstore.query.aggregation import AGG_FUNCS, series_value
+from tsstore.query.errors import QueryError
+from tsstore.query.functions.naming import format_units, metric_path, node_value
+from tsstore.query.functions.params import SL
+from tsstore.query.functions.registry import Param, function
 
 
 def _renamed(s, name):
@@ -49,3 +53,78 @@ def aliasSub(ctx, seriesList, search, replace):
         return [_renamed(s, rx.sub(replace, s.name)) for s in seriesList]
     except re.error as exc:
         raise QueryError(f"aliasSub: bad search or replace pattern: {exc}") from None
+
+
+async def _evaluate_text(ctx, target: str, func: str):
+    try:
+        node = grammar.parse_target(target)
+    except grammar.TargetSyntaxError as exc:
+        raise QueryError(f"{func}: {exc}") from None
+    return await ctx.evaluate(node)
+
+
+@function("Alias", [SL, Param("search", "string", required=True), Param("replace", "string", required=True),
+                    Param("newName", "string", required=True)])
+async def aliasQuery(ctx, seriesList, search, replace, newName):
+    """Names each series from another query: search/replace (regular expression) turns its
+    name into a target, and the last value of that target's first series is put into
+    newName with a %-format (e.g. 'Channel %d MHz')."""
+    try:
+        rx = re.compile(str(search))
+        queries = [rx.sub(str(replace), s.name) for s in seriesList]
+    except re.error as exc:
+        raise QueryError(f"aliasQuery: bad search or replace pattern: {exc}") from None
+    out = []
+    for s, query in zip(seriesList, queries):
+        found = await _evaluate_text(ctx, query, "aliasQuery")
+        if not found:
+            raise QueryError(f"aliasQuery: no series found with query: {query}")
+        known = found[0].values[~np.isnan(found[0].values)]
+        if not len(known):
+            raise QueryError(f"aliasQuery: the series of {query!r} has no value to name with")
+        try:
+            name = str(newName) % float(known[-1])
+        except (TypeError, ValueError) as exc:
+            raise QueryError(f"aliasQuery: newName {newName!r} must hold one %-format for the value: {exc}") from None
+        out.append(s.copy(name=name))
+    return out
+
+
+@function("Alias", [SL, Param("valuesTypes", "string", multiple=True, options=AGG_FUNCS + ["si", "binary"])])
+def legendValue(ctx, seriesList, *valueTypes):
+    """Appends statistics to each name: ' (avg: 12.5)' for every value type given (avg,
+    last, max, min, total, ... any aggregation function). A last argument 'si' or 'binary'
+    prints them with unit prefixes in aligned columns instead."""
+    if not valueTypes:
+        raise QueryError("legendValue: at least one value type is required")
+    system = None
+    if valueTypes[-1] in ("si", "binary"):
+        system, valueTypes = valueTypes[-1], valueTypes[:-1]
+    out = [s.copy() for s in seriesList]
+    for vtype in valueTypes:
+        for s in out:
+            try:
+                value = series_value(s.values, str(vtype))
+            except QueryError:
+                value = "(?)"  # an unknown value type is shown, not refused
+            if system is None:
+                s.name += f" ({vtype}: {value})"
+            else:
+                if isinstance(value, str) or value is None:
+                    text = value
+                else:
+                    text = "%.2f%s" % format_units(value, system)
+                s.name = "%-20s%-5s%-10s" % (s.name, vtype, text)
+    return out
+
+
+@function("Alias", [SL])
+def upper(ctx, seriesList):
+    """Upper-cases the names."""
+    return [s.copy(name=s.name.upper()) for s in seriesList]
+
+
+@function("Alias", [SL])
+def lower(ctx, seriesList):
+    """Lower-cases the names."""
+    return [s.copy(name=s.name.lower()) for s in seriesList]

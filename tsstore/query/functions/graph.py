@@ -1,13 +1,19 @@
-"""Graph: drawing options. They ride along in series.options (graphite-web keeps them on
+"""Graph: drawing options, and the drawn lines and areas (threshold, verticalLine,
+areaBetween). The options ride along in series.options (graphite-web keeps them on
 the series for its PNG renderer); the JSON answer is the series unchanged, as graphite-web's."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 import numpy as np
 
-from tsstore.query.functions._common import as_float, as_int
+from tsstore.query.attime import UTC, AtTimeError, parse_time
+from tsstore.query.errors import QueryError
+from tsstore.query.functions.naming import tags_of_name
+from tsstore.query.functions.params import SL, as_float, as_int
 from tsstore.query.functions.registry import Param, function
-
-SL = Param("seriesList", "seriesList", required=True)
+from tsstore.query.functions.special import constantLine
+from tsstore.query.series import TimeSeries
 
 
 def _with_option(seriesList, rename=None, tag=None, **options):
@@ -74,3 +80,51 @@ def secondYAxis(ctx, seriesList):
 def drawAsInfinite(ctx, seriesList):
     """Draws non-zero values as vertical lines."""
     return _with_option(seriesList, lambda name: f"drawAsInfinite({name})", ("drawAsInfinite", 1), drawAsInfinite=True)
+
+
+@function("Graph", [SL])
+def areaBetween(ctx, seriesList):
+    """Draws the area between exactly two series (the first invisible, both stacked; use
+    areaMode=stacked). Both are named areaBetween(<path of the second>)."""
+    if len(seriesList) != 2:
+        raise QueryError(f"areaBetween: the series argument must reference exactly 2 series, got {len(seriesList)}")
+    lower_s, upper_s = seriesList
+    name = f"areaBetween({upper_s.path_expression})"
+    tags = dict(upper_s.tags, areaBetween="1")
+    lo = lower_s.copy(name=name, tags=dict(tags))
+    lo.options.update(stacked=True, invisible=True)
+    hi = upper_s.copy(name=name, tags=tags)
+    hi.options["stacked"] = True
+    return [lo, hi]
+
+
+@function("Graph", [Param("value", "float", required=True), Param("label", "string"), Param("color", "string")])
+def threshold(ctx, value, label=None, color=None):
+    """A horizontal line at value across the graph, named label, drawn in color."""
+    (line,) = constantLine(ctx, value)
+    line = line.copy(name=str(label)) if label else line
+    if color:
+        line.options["color"] = str(color)
+    return [line]
+
+
+@function("Graph", [Param("ts", "date", required=True), Param("label", "string"), Param("color", "string")])
+def verticalLine(ctx, ts, label=None, color=None):
+    """A vertical line at the time ts (absolute, or relative to now, as from/until are),
+    named label, drawn in color; ts must lie inside the requested range."""
+    now = datetime.fromtimestamp(ctx.now, timezone.utc)
+    try:
+        at = parse_time(ts, now, ctx.tz or UTC)
+    except AtTimeError as exc:
+        raise QueryError(f"verticalLine: ts {ts!r} is not a time: {exc}") from None
+    if at < ctx.start:
+        raise QueryError(f"verticalLine(): timestamp {at} exists before start of range")
+    if at > ctx.end:
+        raise QueryError(f"verticalLine(): timestamp {at} exists after end of range")
+    name = None if label is None else str(label)
+    # graphite-web: start = end = ts, so one point [1.0, ts] is rendered
+    line = TimeSeries(name, at, at + 1, 1, np.ones(1), name, tags_of_name(name))
+    line.options["drawAsInfinite"] = True
+    if color:
+        line.options["color"] = str(color)
+    return [line]

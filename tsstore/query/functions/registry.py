@@ -1,4 +1,5 @@
-"""One registry of render functions; it also produces /functions.
+"""The registry of render functions: their Graphite metadata (what /functions shows) and the
+`function` decorator that declares them. Loading every function module is loader.py's job.
 
 A function module declares each function once with its Graphite metadata:
 
@@ -9,7 +10,8 @@ A function module declares each function once with its Graphite metadata:
 The decorated Python function receives the evaluation context first, then the arguments
 with every nested target already evaluated to a list of TimeSeries (unless the function is
 declared lazy=True, in which case it gets the AST nodes and evaluates them itself through
-ctx.evaluate, e.g. timeShift re-fetching another range).
+ctx.evaluate, e.g. timeShift re-fetching another range). The context is an EvalContext
+(tsstore/query/context.py): functions never import the engine.
 """
 from __future__ import annotations
 
@@ -17,15 +19,13 @@ import inspect
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from tsstore.query.aggregation import AGG_FUNCS
+
 GROUPS = ("Combine", "Transform", "Calculate", "Filter Series", "Filter Data", "Sorting", "Alias", "Graph", "Special")
 PARAM_TYPES = {
     "aggFunc", "aggOrSeriesFunc", "any", "boolean", "date", "float", "integer", "interval",
     "intOrInterval", "intOrInf", "node", "nodeOrTag", "series", "seriesList", "seriesLists", "string", "tag",
 }
-AGG_FUNCS = [
-    "average", "avg", "avg_zero", "count", "current", "diff", "last", "max", "median",
-    "min", "multiply", "range", "rangeOf", "stddev", "sum", "total",
-]
 
 
 @dataclass
@@ -115,32 +115,3 @@ def function(group: str, params: list[Param], name: str | None = None, aliases: 
         return fn
 
     return register
-
-
-def get(name: str) -> RenderFunction | None:
-    _load_all()
-    return REGISTRY.get(name)
-
-
-def all_functions() -> dict[str, RenderFunction]:
-    _load_all()
-    return REGISTRY
-
-
-_loaded = False
-
-
-def _load_all() -> None:
-    """Import every function module once (each registers its functions on import)."""
-    global _loaded
-    if _loaded:
-        return
-    _loaded = True
-    import importlib
-    import pkgutil
-
-    import tsstore.query.functions as pkg
-
-    for mod in pkgutil.iter_modules(pkg.__path__):
-        if mod.name not in ("registry",) and not mod.name.startswith("_"):
-            importlib.import_module(f"tsstore.query.functions.{mod.name}")

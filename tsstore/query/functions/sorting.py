@@ -4,10 +4,9 @@ from __future__ import annotations
 import math
 import re
 
-from tsstore.query.functions._common import series_stat
+from tsstore.query.aggregation import series_stat
+from tsstore.query.functions.params import SL
 from tsstore.query.functions.registry import Param, function
-
-SL = Param("seriesList", "seriesList", required=True)
 
 
 def _sorted(series, func: str, reverse: bool):

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from tsstore.index import globs
-from tsstore.query.engine import EvalContext, evaluate_target
+from tsstore.query.context import EvalContext
+from tsstore.query.engine import evaluate_target
 from tsstore.query.series import TimeSeries
 
 N = None  # a null, for readability in expected lists
@@ -50,3 +51,19 @@ def _same(a, b) -> bool:
 
 def values(s: TimeSeries) -> list:
     return [None if v != v else v for v in s.values.tolist()]
+
+
+# the sample series most golden tests share (inputs are never changed: run() checks it)
+A = series("servers.web01.cpu", [1, 2, N, 4, 5])
+B = series("servers.web02.cpu", [10, N, N, 40, 50])
+C = series("servers.db01.cpu", [100, 200, 300, 400, 500])
+ALL = [A, B, C]
+E = series("servers.web03.cpu", [N, N, N, N, N])
+
+
+def names(result) -> list[str]:
+    return [s.name for s in result]
+
+
+def by_name(result) -> dict:
+    return {s.name: values(s) for s in result}

@@ -1,5 +1,4 @@
-"""Calculate: Holt-Winters forecasts (forecast, confidence bands and area, aberration) and
-linear regression.
+"""Calculate: Holt-Winters forecasts (forecast, confidence bands and area, aberration).
 
 The Holt-Winters functions bootstrap as graphite-web does: the series argument is evaluated
 again from `from - bootstrapInterval`, the model runs over all of it, and the part before
@@ -10,23 +9,24 @@ from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime, timezone
 
 import numpy as np
 
-from tsstore.query.attime import UTC, AtTimeError, parse_time
 from tsstore.query.errors import QueryError
-from tsstore.query.functions._common import as_float, interval
+from tsstore.query.functions.params import SL, as_float, interval
 from tsstore.query.functions.registry import Param, function
-from tsstore.query.functions.windows import shifted
+from tsstore.query.functions.results import shifted
 from tsstore.query.series import TimeSeries
 
-SL = Param("seriesList", "seriesList", required=True)
 BOOTSTRAP = Param("bootstrapInterval", "interval", default="7d", suggestions=["7d", "30d"])
 SEASONALITY = Param("seasonality", "interval", default="1d", suggestions=["1d", "7d"])
 DELTA = Param("delta", "integer", default=3)
+ALPHA = GAMMA = 0.1
+
 
 ALPHA = GAMMA = 0.1
+
+
 BETA = 0.0035
 
 
@@ -184,65 +184,5 @@ async def holtWintersAberration(ctx, seriesList, delta=3, bootstrapInterval="7d"
         name = f"holtWintersAberration({s.name})"
         r = s.copy(name=name, path_expression=name, values=np.where(np.isnan(v), 0.0, ab))
         r.tags["holtWintersAberration"] = "1"
-        out.append(r)
-    return out
-
-
-def _regression(values: np.ndarray, start: int, step: int):
-    """(factor, offset) of the least-squares line value = factor * timestamp + offset, or
-    None with fewer than two values; sums are added in order, as graphite-web's."""
-    known = ~np.isnan(values)
-    idx = np.flatnonzero(known)
-    v = values[known]
-    n = len(v)
-    if not n:
-        return None
-    sum_i, sum_ii = int(idx.sum()), int((idx * idx).sum())
-    sum_v = float(np.add.accumulate(v)[-1])
-    sum_iv = float(np.add.accumulate(idx.astype(np.float64) * v)[-1])
-    denominator = float(n * sum_ii - sum_i * sum_i)
-    if denominator == 0:
-        return None
-    factor = (n * sum_iv - sum_i * sum_v) / denominator / step
-    offset = (sum_ii * sum_v - sum_iv * sum_i) / denominator - factor * start
-    return factor, offset
-
-
-@function("Calculate", [SL, Param("startSourceAt", "date"), Param("endSourceAt", "date")], lazy=True)
-async def linearRegression(ctx, seriesList, startSourceAt=None, endSourceAt=None):
-    """The least-squares line through each series' points between startSourceAt and
-    endSourceAt (default: from and until), drawn over the requested range."""
-    now = datetime.fromtimestamp(ctx.now, timezone.utc)
-
-    def when(value, default: int, param: str) -> int:
-        if value is None:
-            return default
-        try:
-            return parse_time(value, now, ctx.tz or UTC)
-        except AtTimeError as exc:
-            raise QueryError(f"linearRegression: {param} {value!r} is not a time: {exc}") from None
-
-    src_start = when(startSourceAt, ctx.start, "startSourceAt")
-    src_end = when(endSourceAt, ctx.end, "endSourceAt")
-    if src_start > src_end:
-        raise QueryError(f"linearRegression: startSourceAt ({src_start}) must not be after endSourceAt ({src_end})")
-    if src_start == src_end:  # an empty source range: nothing to fit, as graphite-web
-        return []
-    if (src_start, src_end) == (ctx.start, ctx.end):
-        base = await ctx.evaluate(seriesList)
-        sources = base
-    else:
-        base, sources = await asyncio.gather(ctx.evaluate(seriesList),
-                                             ctx.with_range(src_start, src_end).evaluate(seriesList))
-    out = []
-    for source, s in zip(sources, base):  # paired by position, as graphite-web does
-        fit = _regression(source.values, source.start, source.step)
-        if fit is None:
-            continue
-        factor, offset = fit
-        name = f"linearRegression({s.name}, {src_start}, {src_end})"
-        values = offset + (s.start + np.arange(len(s.values)) * s.step) * factor
-        r = s.copy(name=name, path_expression=name, values=values)
-        r.tags["linearRegressions"] = f"{src_start}, {src_end}"
         out.append(r)
     return out

@@ -1,13 +1,13 @@
-"""Golden tests of the Combine functions in tsstore/query/functions/combine_lists.py: lists
-combined member by member, map/reduce, applyByNode, percentileOfSeries, weightedAverage,
-powSeries and the pct short name; inputs built here, no storage."""
+"""Golden tests of the Combine render functions: hand-worked expectations from
+graphite-web's documented behaviour (names, tags, nulls, steps), inputs built here, no storage."""
+
 import math
 
 import pytest
 
-from tests.functions_helpers import N, run, series, values
+from tests.functions.helpers import ALL, N, by_name, names, run, series, values
 from tsstore.query.errors import QueryError
-from tsstore.query.functions import registry
+from tsstore.query.functions import loader
 
 WEB1_USER = series("servers.web01.cpu.user", [1, 2, N, 4])
 WEB1_SYS = series("servers.web01.cpu.system", [2, N, 2, 2])
@@ -16,11 +16,86 @@ WEB2_SYS = series("servers.web02.cpu.system", [1, 1, 0, 2])
 CPU = [WEB1_USER, WEB1_SYS, WEB2_USER, WEB2_SYS]
 
 
-def names(result):
-    return [s.name for s in result]
+
+P = [series("p.a", [1, 5, N, N]), series("p.b", [2, 6, 7, N]), series("p.c", [3, N, 9, N]), series("p.d", [4, 8, 8, N])]
+SEASONAL = series("web.load", [10 + (i % 6) * 2 + (5 if i == 20 else 0) for i in range(30)], start=0, step=10,
+                  tags={"name": "web.load"})
 
 
-# -- aggregateSeriesLists and its short forms ---------------------------------------------
+def test_sum_series_names_with_the_path_expression_and_skips_nulls():
+    (s,) = run("sumSeries(servers.web*.cpu)", ALL)
+    assert s.name == "sumSeries(servers.web*.cpu)"
+    assert values(s) == [11, 2, N, 44, 55]
+    assert s.tags == {"name": "sumSeries(servers.web*.cpu)", "aggregatedBy": "sum"}
+
+
+def test_sum_alias_and_several_lists():
+    (s,) = run("sum(servers.web01.cpu, servers.db01.cpu)", ALL)
+    assert s.name == "sumSeries(servers.web01.cpu,servers.db01.cpu)"  # order of appearance, as graphite-web
+    assert values(s) == [101, 202, 300, 404, 505]
+
+
+def test_average_min_max_diff():
+    assert values(run("averageSeries(servers.web*.cpu)", ALL)[0]) == [5.5, 2, N, 22, 27.5]
+    assert run("avg(servers.web*.cpu)", ALL)[0].name == "averageSeries(servers.web*.cpu)"
+    assert values(run("maxSeries(servers.*.cpu)", ALL)[0]) == [100, 200, 300, 400, 500]
+    assert values(run("minSeries(servers.*.cpu)", ALL)[0]) == [1, 2, 300, 4, 5]
+    # diff: the first series minus the others, nulls skipped (db01 sorts first)
+    assert values(run("diffSeries(servers.*.cpu)", ALL)[0]) == [89, 198, 300, 356, 445]
+
+
+def test_aggregate_with_a_function_name():
+    (s,) = run("aggregate(servers.web*.cpu, 'max')", ALL)
+    assert s.name == "maxSeries(servers.web*.cpu)" and values(s) == [10, 2, N, 40, 50]
+
+
+def test_count_series():
+    (s,) = run("countSeries(servers.*.cpu)", ALL)
+    assert s.name == "countSeries(servers.*.cpu)" and values(s) == [3] * 5
+
+
+def test_single_input_keeps_its_name_tag():
+    (s,) = run("sumSeries(servers.db01.cpu)", ALL)
+    assert s.tags == {"name": "servers.db01.cpu", "aggregatedBy": "sum"}
+
+
+def test_divide_series():
+    (s,) = run("divideSeries(servers.web01.cpu, servers.web02.cpu)", ALL)
+    assert s.name == "divideSeries(servers.web01.cpu,servers.web02.cpu)"
+    assert values(s) == [0.1, N, N, 0.1, 0.1]
+    with pytest.raises(QueryError, match="exactly 1 series"):
+        run("divideSeries(servers.web01.cpu, servers.*.cpu)", ALL)
+
+
+def test_as_percent_of_the_total():
+    result = run("asPercent(servers.web*.cpu)", ALL)
+    assert [s.name for s in result] == ["asPercent(servers.web01.cpu,sumSeries(servers.web*.cpu))",
+                                        "asPercent(servers.web02.cpu,sumSeries(servers.web*.cpu))"]
+    assert values(result[0])[0] == pytest.approx(100 / 11)
+    assert values(result[1])[1] is None
+
+
+def test_group_by_node_and_nodes():
+    result = run("groupByNode(servers.*.cpu, 1, 'sum')", ALL)
+    assert by_name(result) == {"web01": [1, 2, N, 4, 5], "web02": [10, N, N, 40, 50], "db01": [100, 200, 300, 400, 500]}
+    result = run("groupByNodes(servers.*.cpu, 'sum', 0, 2)", ALL)
+    assert by_name(result) == {"servers.cpu": [111, 202, 300, 444, 555]}
+
+
+def test_sum_series_with_wildcards():
+    result = run("sumSeriesWithWildcards(servers.*.cpu, 1)", ALL)
+    assert by_name(result) == {"servers.cpu": [111, 202, 300, 444, 555]}
+
+
+def test_different_steps_meet_at_the_least_common_multiple():
+    fast = series("x.fast", [1, 3, 5, 7, 9, 11], step=10)
+    slow = series("x.slow", [100, 200, 300, 400], step=15)
+    (s,) = run("sumSeries(x.*)", [fast, slow])
+    assert s.step == 30
+    # fast averaged by 3 -> [3, 9]; slow averaged by 2 -> [150, 350]
+    assert values(s) == [153, 359]
+
+
 def test_sum_series_lists_pairs_members_by_position():
     result = run("sumSeriesLists(servers.*.cpu.user, servers.*.cpu.system)", CPU)
     assert names(result) == ["sumSeries(servers.web01.cpu.user,servers.web01.cpu.system)",
@@ -76,7 +151,6 @@ def test_series_lists_with_different_steps():
     assert s.step == 20 and values(s) == [11.5, 23.5, 35.5]
 
 
-# -- divideSeriesLists ----------------------------------------------------------------------
 def test_divide_series_lists():
     result = run("divideSeriesLists(servers.*.cpu.user, servers.*.cpu.system)", CPU)
     assert names(result) == ["divideSeries(servers.web01.cpu.user,servers.web01.cpu.system)",
@@ -88,7 +162,6 @@ def test_divide_series_lists():
         run("divideSeriesLists(servers.*.cpu.user, servers.web01.cpu.system)", CPU)
 
 
-# -- multiplySeriesWithWildcards -----------------------------------------------------------
 def test_multiply_series_with_wildcards():
     result = run("multiplySeriesWithWildcards(servers.*.cpu.*, 3)", CPU)
     assert names(result) == ["servers.web01.cpu", "servers.web02.cpu"]
@@ -98,7 +171,6 @@ def test_multiply_series_with_wildcards():
     assert s.name == "servers.cpu.user" and values(s) == [3, 6, N, 12]
 
 
-# -- mapSeries / reduceSeries -------------------------------------------------------------
 def test_map_series_groups_by_node_in_order_of_appearance():
     result = run("mapSeries(servers.*.cpu.*, 1)", CPU)
     assert names(result) == ["servers.web01.cpu.system", "servers.web01.cpu.user",
@@ -135,7 +207,6 @@ def test_reduce_series_errors():
         run("mapSeries(servers.*.cpu.*)", CPU)
 
 
-# -- applyByNode ----------------------------------------------------------------------------
 def test_apply_by_node_evaluates_the_template_per_prefix():
     result = run("applyByNode(servers.*.cpu.user, 1, 'sumSeries(%.cpu.*)')", CPU)
     assert names(result) == ["sumSeries(servers.web01.cpu.*)", "sumSeries(servers.web02.cpu.*)"]
@@ -154,10 +225,6 @@ def test_apply_by_node_bad_template():
     with pytest.raises(QueryError, match="applyByNode: templateFunction gives a bad target"):
         run("applyByNode(servers.*.cpu.user, 1, 'sumSeries(%.cpu.*')", CPU)
     assert run("applyByNode(nothing.*, 1, 'sumSeries(%.cpu.*)')", CPU) == []
-
-
-# -- percentileOfSeries -------------------------------------------------------------------
-P = [series("p.a", [1, 5, N, N]), series("p.b", [2, 6, 7, N]), series("p.c", [3, N, 9, N]), series("p.d", [4, 8, 8, N])]
 
 
 def test_percentile_of_series_nearest_rank():
@@ -187,7 +254,6 @@ def test_percentile_of_series_bounds():
     assert run("percentileOfSeries(nothing.*, 50)", P) == []
 
 
-# -- weightedAverage ------------------------------------------------------------------------
 def test_weighted_average_pairs_by_node():
     (s,) = run("weightedAverage(servers.*.cpu.user, servers.*.cpu.system, 1)", CPU)
     assert s.name == "weightedAverage(servers.*.cpu.user, servers.*.cpu.system, 1)"
@@ -207,7 +273,6 @@ def test_weighted_average_unmatched_and_errors():
     assert values(s) == [N, N]  # a zero total weight is null
 
 
-# -- powSeries ------------------------------------------------------------------------------
 def test_pow_series():
     (s,) = run("powSeries(servers.web02.cpu.user, servers.web02.cpu.system)", CPU)
     assert s.name == "powSeries(servers.web02.cpu.user,servers.web02.cpu.system)"
@@ -225,20 +290,24 @@ def test_pow_series_undefined_powers_are_null():
     assert run("powSeries(nothing.*)", [base]) == []
 
 
-# -- pct and the registry -------------------------------------------------------------------
 def test_pct_is_as_percent():
     result = run("pct(servers.*.cpu.user)", CPU)
     assert names(result) == ["asPercent(servers.web01.cpu.user,sumSeries(servers.*.cpu.user))",
                              "asPercent(servers.web02.cpu.user,sumSeries(servers.*.cpu.user))"]
     assert values(result[0]) == [25, 40, N, pytest.approx(400 / 7)]
-    info = registry.get("pct").info()
+    info = loader.get("pct").info()
     assert info["name"] == "pct" and info["function"].startswith("pct(") and info["group"] == "Combine"
 
 
 def test_registry_metadata():
-    assert registry.get("map").alias_of == "mapSeries"
-    assert registry.get("reduce").alias_of == "reduceSeries"
-    assert registry.get("reduceSeries").info()["params"][0] == {"name": "seriesLists", "type": "seriesLists", "required": True}
+    assert loader.get("map").alias_of == "mapSeries"
+    assert loader.get("reduce").alias_of == "reduceSeries"
+    assert loader.get("reduceSeries").info()["params"][0] == {"name": "seriesLists", "type": "seriesLists", "required": True}
     for name in ("aggregateSeriesLists", "sumSeriesLists", "diffSeriesLists", "multiplySeriesLists", "divideSeriesLists",
                  "applyByNode", "multiplySeriesWithWildcards", "percentileOfSeries", "weightedAverage", "powSeries"):
-        assert registry.get(name).group == "Combine", name
+        assert loader.get(name).group == "Combine", name
+
+
+def test_holt_winters_confidence_bands_name_an_enclosing_aggregate_by_the_path():
+    (s,) = run("sumSeries(holtWintersConfidenceBands(web.load, 2, '100s', '1min'))", [SEASONAL], start=100, end=300)
+    assert s.name == "sumSeries(web.load)"

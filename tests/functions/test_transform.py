@@ -1,16 +1,16 @@
-"""Golden tests of the Transform functions in tsstore/query/functions/transform_more.py:
-hand-worked expectations from graphite-web's behaviour (names, tags, nulls, steps), inputs
-built here, no storage."""
+"""Golden tests of the Transform render functions: hand-worked expectations from
+graphite-web's documented behaviour (names, tags, nulls, steps), inputs built here, no storage."""
+
 import asyncio
 import math
 from dataclasses import dataclass
 
 import pytest
 
-from tests.functions_helpers import Context, N, run, series, values
+from tests.functions.helpers import ALL, Context, N, run, series, values
 from tsstore.query.engine import evaluate_target
 from tsstore.query.errors import QueryError
-from tsstore.query.functions import registry
+from tsstore.query.functions import loader
 
 X = series("servers.web01.cpu", [1, 2, N, 4, 5, 6])
 P = series("servers.web01.prob", [0.5, 0, 1, 1.5, -0.2, 0.25, N])
@@ -22,7 +22,85 @@ def one(target, prepared, **kw):
     return s
 
 
-# -- add, exp, sigmoid, logit ------------------------------------------------------------
+G = series("servers.gappy", [N, N, 1, N, N, 4, N, 10, N, N, N, N, 20, N])
+S = series("servers.s", [1, 2, N, 4, 5, 6, 7], start=5)
+
+
+@dataclass
+class RangeContext(Context):
+    async def fetch_path(self, pattern):
+        out = []
+        for s in await super().fetch_path(pattern):
+            first = max(0, -(-(self.start - s.start) // s.step))
+            last = max(first, -(-(self.end - s.start) // s.step))
+            out.append(s.copy(start=s.start + first * s.step, end=s.start + last * s.step, values=s.values[first:last].copy()))
+        return out
+
+
+def run_range(target, prepared, start, end, now=None):
+    ctx = RangeContext(store=None, start=start, end=end, now=now if now is not None else end, prepared=prepared)
+    return asyncio.run(evaluate_target(target, ctx))
+
+
+LONG = series("servers.long", [float(i) for i in range(0, 1000)], start=0, step=10)  # value = timestamp / 10
+
+
+def gen(target, start=1000, end=1300):
+    return asyncio.run(evaluate_target(target, Context(store=None, start=start, end=end, now=end)))
+
+
+def test_scale_and_offset_names_and_tags():
+    (s,) = run("scale(servers.web01.cpu, 2)", ALL)
+    assert s.name == "scale(servers.web01.cpu,2)" and values(s) == [2, 4, N, 8, 10]
+    assert s.tags == {"name": "servers.web01.cpu", "scale": "2.0"}  # graphite-web 1.1.8 prints the float
+    (s,) = run("offset(servers.web01.cpu, -1.5)", ALL)
+    assert s.name == "offset(servers.web01.cpu,-1.5)" and values(s) == [-0.5, 0.5, N, 2.5, 3.5]
+
+
+def test_derivative_and_non_negative_derivative():
+    counter = series("c.requests", [10, 20, 5, N, 15, 30])
+    assert values(run("derivative(c.requests)", [counter])[0]) == [N, 10, -15, N, N, 15]
+    (s,) = run("nonNegativeDerivative(c.requests)", [counter])
+    assert s.name == "nonNegativeDerivative(c.requests)"
+    assert values(s) == [N, 10, N, N, N, 15]  # reset -> null; after a gap, no previous value
+    assert values(run("nonNegativeDerivative(c.requests, 30)", [counter])[0]) == [N, 10, 16, N, N, 15]
+
+
+def test_per_second_divides_by_the_step():
+    counter = series("c.bytes", [0, 100, 300, 50], step=10)
+    (s,) = run("perSecond(c.bytes)", [counter])
+    assert s.name == "perSecond(c.bytes)" and values(s) == [N, 10, 20, N]
+
+
+def test_integral_absolute_transform_null_keep_last_value():
+    x = series("x", [1, N, -2, N, N, 3])
+    assert values(run("integral(x)", [x])[0]) == [1, N, -1, N, N, 2]
+    assert values(run("absolute(x)", [x])[0]) == [1, N, 2, N, N, 3]
+    (t,) = run("transformNull(x, 0)", [x])
+    assert t.name == "transformNull(x,0)" and values(t) == [1, 0, -2, 0, 0, 3]
+    (k,) = run("keepLastValue(x)", [x])
+    assert k.name == "keepLastValue(x)" and values(k) == [1, 1, -2, -2, -2, 3]
+    assert values(run("keepLastValue(x, 1)", [x])[0]) == [1, 1, -2, N, N, 3]
+
+
+def test_summarize_aligned_buckets():
+    x = series("x", [1, 2, 3, 4, 5, 6, 7], start=0, step=10)
+    (s,) = run('summarize(x, "30s", "sum")', [x])
+    assert s.name == 'summarize(x, "30s", "sum")' and s.step == 30
+    assert values(s) == [6, 15, 7]
+    (m,) = run('summarize(x, "30s", "max")', [x])
+    assert values(m) == [3, 6, 7]
+
+
+def test_unknown_function_and_bad_arguments():
+    with pytest.raises(QueryError, match="unknown function: nosuch"):
+        run("nosuch(servers.web01.cpu)", ALL)
+    with pytest.raises(QueryError, match="scale: factor must be a number"):
+        run("scale(servers.web01.cpu, 'abc')", ALL)
+    with pytest.raises(QueryError, match="summarize: intervalString"):
+        run("summarize(servers.web01.cpu, 'soon')", ALL)
+
+
 def test_add_names_the_constant_as_an_integer_and_tags_it_as_a_float():
     s = one("add(servers.web01.cpu, 1.5)", [X])
     assert s.name == "add(servers.web01.cpu,1)"  # graphite-web formats it with %d
@@ -64,10 +142,6 @@ def test_logit_is_null_outside_zero_to_one():
     assert values(s) == [0.0, N, N, N, N, pytest.approx(math.log(0.25 / 0.75)), N]
 
 
-# -- interpolate ----------------------------------------------------------------------------
-G = series("servers.gappy", [N, N, 1, N, N, 4, N, 10, N, N, N, N, 20, N])
-
-
 def test_interpolate_draws_straight_lines_over_inner_gaps():
     s = one("interpolate(servers.gappy)", [G])
     assert s.name == "interpolate(servers.gappy)"
@@ -83,7 +157,6 @@ def test_interpolate_limit_leaves_longer_gaps():
         run("interpolate(servers.gappy, 'x')", [G])
 
 
-# -- compressPeriodicGaps -------------------------------------------------------------------
 def test_compress_periodic_gaps_finds_the_real_interval():
     s = one("compressPeriodicGaps(m1)", [series("m1", [N, 1, N, N, 2, N, N, 3, N, N, 4, N, N, 5, N, N], start=100)])
     assert s.name == s.path_expression == "compressPeriodicGaps(m1)"
@@ -112,7 +185,6 @@ def test_compress_periodic_gaps_leaves_other_series_alone():
         assert s.name == "compressPeriodicGaps(m)" and (s.start, s.step) == (100, 10) and values(s) == vals
 
 
-# -- integralByInterval -------------------------------------------------------------------
 def test_integral_by_interval_restarts_at_every_interval_from_the_range_start():
     s = one("integralByInterval(servers.web01.cpu, '30s')", [X])
     assert s.name == "integralByInterval(servers.web01.cpu,'30s')"
@@ -128,10 +200,6 @@ def test_integral_by_interval_arguments():
         run("integralByInterval(servers.web01.cpu, 'often')", [X])
     with pytest.raises(QueryError, match="must not be 0"):
         run("integralByInterval(servers.web01.cpu, '0s')", [X])
-
-
-# -- smartSummarize --------------------------------------------------------------------------
-S = series("servers.s", [1, 2, N, 4, 5, 6, 7], start=5)
 
 
 def test_smart_summarize_buckets_from_the_series_start():
@@ -177,26 +245,6 @@ def test_smart_summarize_arguments():
     assert values(one('smartSummarize(servers.s, "30s", "sum", true)', [S])) == [3, 15, 7]
 
 
-# -- ranges: a context whose fetches return only the points inside the asked range ------------
-@dataclass
-class RangeContext(Context):
-    async def fetch_path(self, pattern):
-        out = []
-        for s in await super().fetch_path(pattern):
-            first = max(0, -(-(self.start - s.start) // s.step))
-            last = max(first, -(-(self.end - s.start) // s.step))
-            out.append(s.copy(start=s.start + first * s.step, end=s.start + last * s.step, values=s.values[first:last].copy()))
-        return out
-
-
-def run_range(target, prepared, start, end, now=None):
-    ctx = RangeContext(store=None, start=start, end=end, now=now if now is not None else end, prepared=prepared)
-    return asyncio.run(evaluate_target(target, ctx))
-
-
-LONG = series("servers.long", [float(i) for i in range(0, 1000)], start=0, step=10)  # value = timestamp / 10
-
-
 def test_smart_summarize_align_to_refetches_from_the_start_of_the_unit():
     (s,) = run_range('smartSummarize(servers.long, "10min", "min", "hours")', [LONG], 4200, 6000)
     # 4200 (01:10) is moved back to 3600 (01:00), fetched again and bucketed from there
@@ -209,14 +257,15 @@ def test_smart_summarize_align_to_refetches_from_the_start_of_the_unit():
 
 
 def test_smart_summarize_align_to_weeks_and_days():
-    from tsstore.query.functions.transform_more import _truncate
     from datetime import datetime, timezone
+
+    from tsstore.query.functions.transform.summarize import truncate
     thu = datetime(2024, 5, 16, 13, 45, 10, tzinfo=timezone.utc)  # a Thursday
-    assert _truncate(thu, "weeks", "weeks") == datetime(2024, 5, 13, tzinfo=timezone.utc)  # Monday
-    assert _truncate(thu, "weeks", "weeks5") == datetime(2024, 5, 10, tzinfo=timezone.utc)  # last Friday
-    assert _truncate(thu, "days", "days") == datetime(2024, 5, 16, tzinfo=timezone.utc)
-    assert _truncate(thu, "months", "months") == datetime(2024, 5, 1, tzinfo=timezone.utc)
-    assert _truncate(thu, "years", "y") == datetime(2024, 1, 1, tzinfo=timezone.utc)
+    assert truncate(thu, "weeks", "weeks") == datetime(2024, 5, 13, tzinfo=timezone.utc)  # Monday
+    assert truncate(thu, "weeks", "weeks5") == datetime(2024, 5, 10, tzinfo=timezone.utc)  # last Friday
+    assert truncate(thu, "days", "days") == datetime(2024, 5, 16, tzinfo=timezone.utc)
+    assert truncate(thu, "months", "months") == datetime(2024, 5, 1, tzinfo=timezone.utc)
+    assert truncate(thu, "years", "y") == datetime(2024, 1, 1, tzinfo=timezone.utc)
 
 
 def test_time_stack_draws_each_shift_over_the_requested_range():
@@ -239,7 +288,6 @@ def test_time_stack_signs_and_defaults():
         run_range("timeStack(servers.long, 'later')", [LONG], 1000, 1050)
 
 
-# -- timeSlice -------------------------------------------------------------------------------
 def test_time_slice_keeps_the_points_between_two_times():
     s = one("timeSlice(servers.web01.cpu, '10', '40')", [X])
     assert s.name == "timeSlice(servers.web01.cpu, 10, 40)"
@@ -262,11 +310,6 @@ def test_time_slice_relative_times_use_the_request_now():
         run("timeSlice(servers.web01.cpu, 'whenever')", [X])
 
 
-# -- time() and sin() ---------------------------------------------------------------------
-def gen(target, start=1000, end=1300):
-    return asyncio.run(evaluate_target(target, Context(store=None, start=start, end=end, now=end)))
-
-
 def test_time_function_gives_each_timestamp():
     (s,) = gen("timeFunction('The.time.series')")
     assert s.name == "The.time.series" and s.tags == {"name": "The.time.series"}
@@ -286,8 +329,8 @@ def test_sin_function():
 
 
 def test_generator_arguments_and_aliases():
-    assert registry.get("sin").alias_of == "sinFunction" and registry.get("time").alias_of == "timeFunction"
-    assert registry.get("sin").info()["group"] == "Transform"
+    assert loader.get("sin").alias_of == "sinFunction" and loader.get("time").alias_of == "timeFunction"
+    assert loader.get("sin").info()["group"] == "Transform"
     for bad in ("time('t', 0)", "sin('s', 1, -60)", "time('t', 1.5)"):
         with pytest.raises(QueryError, match="step"):
             gen(bad)

@@ -1,0 +1,1 @@
+"""Filter Series and Filter Data: keep or drop series, or drop values."""

@@ -1,0 +1,1 @@
+"""Transform: functions that change each series' values on their own."""
