@@ -7,12 +7,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tsstore import _ext
+from tsstore.api import render_json
 
-IMPLS = _ext.both("tsstore.api._render_json")
+IMPLS = _ext.implementations(render_json, "tsstore.api._render_json")
 
 
 def test_compiled_module_is_built():
-    assert len(IMPLS) == 2, "tsstore.api._render_json is not built: run pip install -e ."
+    assert len(IMPLS) == 2, "tsstore.api._render_json is not built: run python3 setup.py build_ext --inplace"
 
 
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=60), st.booleans(), st.booleans())
