@@ -50,3 +50,8 @@ def test_short_decimals_are_spelled_as_python_repr(numerators, places):
 def test_python_repr_spelling(value, text):
     for m in IMPLS:
         assert m.datapoints_json(np.array([value]), 0, 1) == b"[[" + text + b", 0]]"
+
+
+def test_the_public_writer_is_the_compiled_one_unless_extensions_are_off():
+    assert render_json.COMPILED is (not _ext.extensions_disabled())
+    assert (render_json.datapoints_json is IMPLS[-1].datapoints_json) is render_json.COMPILED
