@@ -1,6 +1,8 @@
 """Settings: defaults, then a TOML file (--config), then command-line flags.
 
-Flag names follow go-carbon's setting names where one exists.
+Each setting is declared once, as a Settings field with its default and its help; the
+command-line flags are made from those fields (add_flags), their help printing the default.
+TOML uses the field names. Flag names follow go-carbon's setting names where one exists.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ class ConfigError(ValueError):
 
 def _setting(default, help: str, flag: str | None = ""):
     """A Settings field with its help text and its command-line flag: "" for --<name with
-    dashes>, another flag name where go-carbon's differs, None for a TOML-only setting."""
+    dashes>, another name where it differs (--no-udp), None for a TOML-only setting."""
     return field(default=default, metadata={"help": help, "flag": flag})
 
 
