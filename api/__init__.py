@@ -1,4 +1,2 @@
-"""The Graphite HTTP API (FastAPI), installed as tsstore.api."""
-from tsstore.api.app import AppContext, create_app
-
-__all__ = ["AppContext", "create_app"]
+"""The Graphite HTTP API (FastAPI), installed as tsstore.api; the application is built by
+tsstore.api.app.create_app."""

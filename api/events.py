@@ -1,5 +1,6 @@
 """Events for Grafana annotations: POST /events, GET /events/get_data, GET /events/<id>,
-in graphite-web's shapes (tsstore.events holds the rules, the store keeps the events)."""
+in graphite-web's shapes (tsstore.events holds the rules, the store keeps the events).
+Problems are answered {"error": message}."""
 from __future__ import annotations
 
 import time
@@ -10,11 +11,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tsstore import events as ev
-from tsstore.api.errors import json_error, json_response
+from tsstore.api.responses import ApiError, JsonErrorRoute, body_response, json_response
 from tsstore.query.attime import AtTimeError, parse_time
 
-router = APIRouter()
-
+router = APIRouter(route_class=JsonErrorRoute)
 
 
 @router.post("/events")
@@ -24,19 +24,22 @@ async def post_event(request: Request):
     try:
         event = ev.from_post(orjson.loads(body))
     except orjson.JSONDecodeError as exc:
-        return json_error(f"the event body is not valid JSON: {exc}")
+        raise ApiError(f"the event body is not valid JSON: {exc}") from None
     except ev.InvalidEvent as exc:
-        return json_error(str(exc))
+        raise ApiError(str(exc)) from None
     await request.app.state.ctx.store.add_event(event)
     return Response(status_code=200)
 
 
 async def _fetch(request: Request) -> list[dict]:
-    """The events a get_data request asks for; raises AtTimeError on a bad from/until."""
+    """The events a get_data or list request asks for (from/until, tags, set)."""
     q = request.query_params
     now = datetime.now(timezone.utc)
-    start = parse_time(q["from"], now) if q.get("from") is not None else 0
-    end = parse_time(q["until"], now) if q.get("until") is not None else time.time()
+    try:
+        start = parse_time(q["from"], now) if q.get("from") is not None else 0
+        end = parse_time(q["until"], now) if q.get("until") is not None else time.time()
+    except AtTimeError as exc:
+        raise ApiError(f"bad from/until: {exc}") from None
     tags = q.get("tags")
     found = await request.app.state.ctx.store.events_between(start, end)
     return [e.as_json() for e in ev.select(found, tags.split(" ") if tags is not None else None, q.get("set"))]
@@ -45,33 +48,23 @@ async def _fetch(request: Request) -> list[dict]:
 @router.get("/events/get_data")
 @router.get("/events/get_data/")
 async def get_data(request: Request):
-    try:
-        found = await _fetch(request)
-    except AtTimeError as exc:
-        return json_error(f"bad from/until: {exc}")
-    jsonp = request.query_params.get("jsonp")
-    if jsonp:
-        return Response(f"{jsonp}(".encode() + orjson.dumps(found) + b")", media_type="text/javascript")
-    return json_response(found)
+    return body_response(orjson.dumps(await _fetch(request)), jsonp=request.query_params.get("jsonp"))
 
 
 @router.get("/events")
 @router.get("/events/")
 async def list_events(request: Request):
     # graphite-web answers an HTML page here; a JSON list of the same events serves scripts better.
-    try:
-        return json_response(await _fetch(request))
-    except AtTimeError as exc:
-        return json_error(f"bad from/until: {exc}")
+    return json_response(await _fetch(request))
 
 
 @router.get("/events/{event_id}")
 @router.get("/events/{event_id}/")
 async def event_detail(request: Request, event_id: str):
     if not event_id.isdigit():
-        return json_error(f"event id must be a number, got {event_id!r}", 404)
+        raise ApiError(f"event id must be a number, got {event_id!r}", 404)
     event = await request.app.state.ctx.store.get_event(int(event_id))
     if event is None:
-        return json_error("Event matching query does not exist", 404)
+        raise ApiError("Event matching query does not exist", 404)
     when = datetime.fromtimestamp(event.when, timezone.utc).isoformat().replace("+00:00", "Z")
     return json_response({"id": event.id, "when": when, "what": event.what, "data": event.data, "tags": event.tags})

@@ -1,14 +1,13 @@
-"""Render output formats (graphite-web 1.1 shapes)."""
+"""Render output formats other than JSON (graphite-web 1.1 shapes), and maxDataPoints.
+
+JSON has its own module (tsstore.api.render_json: its datapoints writer is compiled); which
+format answers a request is the FORMATS table of tsstore.api.render.
+"""
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import orjson
-
-from tsstore._ext import load
-
-_json_writer = load("tsstore.api._render_json")
 
 from tsstore.query.series import TimeSeries, consolidate
 
@@ -37,23 +36,6 @@ def apply_max_data_points(series: list[TimeSeries], max_points: int) -> list[Tim
         vals = consolidate(s.values[drop:], vpp, s.consolidation_func, s.xfiles_factor)
         out.append(s.copy(values=vals, start=start, step=spp, values_per_point=vpp))
     return out
-
-
-def render_json(series: list[TimeSeries], no_null_points: bool = False, inf_as_null: bool = False) -> bytes:
-    """graphite-web's JSON: [{"target", "tags", "datapoints": [[value, ts], ...]}, ...];
-    datapoints are written by the compiled writer (or its twin), not a Python loop.
-    When no series has a single point the answer is [] (graphite-web's `if any(data)`)."""
-    if not any(len(s.values) for s in series):
-        return b"[]"
-    parts = []
-    for s in series:
-        values = np.ascontiguousarray(s.values, np.float64)
-        if no_null_points and np.isnan(values).all():
-            continue
-        points = _json_writer.datapoints_json(values, s.start, s.step, inf_as_null, no_null_points)
-        parts.append(b'{"target": ' + orjson.dumps(s.name) + b', "tags": ' + orjson.dumps(s.tags)
-                     + b', "datapoints": ' + points + b"}")
-    return b"[" + b", ".join(parts) + b"]"
 
 
 def _py_str(v: float) -> str:

@@ -7,20 +7,16 @@ import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from tsstore.api.errors import BadRequest
 from tsstore.api.params import read_params
+from tsstore.api.responses import NO_CACHE, ApiError, body_response
 from tsstore.model import Node
 
 router = APIRouter()
-NO_CACHE = {"Pragma": "no-cache", "Cache-Control": "no-cache"}
 
 
 def _respond(obj, params, headers=NO_CACHE) -> Response:
     body = orjson.dumps(obj, option=orjson.OPT_INDENT_2 if params.get("pretty") else 0)
-    jsonp = params.get("jsonp")
-    if jsonp:
-        return Response(f"{jsonp}(".encode() + body + b")", media_type="text/javascript", headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return body_response(body, jsonp=params.get("jsonp"), headers=headers)
 
 
 def _dedupe_prefer_branch(nodes: list[Node]) -> list[Node]:
@@ -39,10 +35,10 @@ async def find(request: Request):
     params = await read_params(request)
     query = params.get("query")
     if not query:
-        raise BadRequest("missing parameter 'query': /metrics/find?query=<glob>")
+        raise ApiError("missing parameter 'query': /metrics/find?query=<glob>")
     fmt = params.get("format") or "treejson"
     if fmt not in ("treejson", "completer", "json", "nodelist"):
-        raise BadRequest("Invalid value for 'format' parameter")
+        raise ApiError("Invalid value for 'format' parameter")
     if fmt == "completer":
         query = query.replace("..", "*.")
         if not query.endswith("*"):
@@ -89,7 +85,7 @@ async def expand(request: Request):
     params = await read_params(request)
     queries = params.getlist("query")
     if not queries:
-        raise BadRequest("missing parameter 'query': /metrics/expand?query=<glob>")
+        raise ApiError("missing parameter 'query': /metrics/expand?query=<glob>")
     store = request.app.state.ctx.store
     leaves_only = params.flag("leavesOnly")
     grouped: dict[str, list[str]] = {}

@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 import orjson
 from fastapi import Request
 
-from tsstore.api.errors import BadRequest
+from tsstore.api.responses import ApiError
 
 
 class Params:
@@ -31,14 +31,20 @@ class Params:
         value = self.get(key)
         return value is not None and value.lower() in ("1", "true", "yes", "on")
 
-    def int(self, key: str, default: int | None = None) -> int | None:
+    def int(self, key: str, default: int | None = None, minimum: int | None = None) -> int | None:
+        """The parameter as an integer (`default` when absent or empty); anything else, or a
+        value below `minimum`, is an ApiError naming the parameter."""
         value = self.get(key)
         if value is None or value == "":
             return default
         try:
-            return int(value)
+            number = int(value)
         except ValueError:
-            raise BadRequest(f"parameter {key!r} must be an integer, got {value!r}") from None
+            number = None
+        if number is None or (minimum is not None and number < minimum):
+            wanted = "an integer" if minimum is None else f"an integer >= {minimum}"
+            raise ApiError(f"parameter {key!r} must be {wanted}, got {value!r}")
+        return number
 
 
 async def read_params(request: Request) -> Params:
@@ -50,9 +56,9 @@ async def read_params(request: Request) -> Params:
             try:
                 data = orjson.loads(body)
             except orjson.JSONDecodeError as exc:
-                raise BadRequest(f"request body is not valid JSON: {exc}") from None
+                raise ApiError(f"request body is not valid JSON: {exc}") from None
             if not isinstance(data, dict):
-                raise BadRequest("JSON request body must be an object")
+                raise ApiError("JSON request body must be an object")
             for key, value in data.items():
                 for v in value if isinstance(value, list) else [value]:
                     items.append((key, v if isinstance(v, str) else orjson.dumps(v).decode()))

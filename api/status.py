@@ -1,7 +1,9 @@
-"""GET /tsstore/status: the process's counters (received, dropped by reason, WAL bytes, ...).
+"""What the process is: GET /version (graphite-web's release line, so Grafana enables tags
+and /functions) and GET /tsstore/status, the process's counters (received, dropped by
+reason, WAL bytes, ...).
 
-Not part of graphite-web's API: for operators and for tests that must know what the
-server has acknowledged (e.g. before a kill -9).
+/tsstore/status is not part of graphite-web's API: for operators and for tests that must know
+what the server has acknowledged (e.g. before a kill -9).
 """
 from __future__ import annotations
 
@@ -10,12 +12,19 @@ import time
 
 import orjson
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import PlainTextResponse
 
 import tsstore
 from tsstore import http_workers
+from tsstore.api.responses import body_response
 
 router = APIRouter()
+
+
+@router.get("/version")
+@router.get("/version/")
+async def version():
+    return PlainTextResponse(tsstore.GRAPHITE_VERSION + "\n", media_type="text/html")
 
 
 @router.get("/tsstore/status")
@@ -30,4 +39,4 @@ async def status(request: Request):
         published = http_workers.read_status(ctx.settings) or {}
         body.update(counters=published.get("counters", {}), role="api", counters_from_pid=published.get("pid"),
                     counters_age_seconds=round(time.time() - published["at"], 3) if "at" in published else None)
-    return Response(orjson.dumps(body, option=orjson.OPT_SORT_KEYS), media_type="application/json")
+    return body_response(orjson.dumps(body, option=orjson.OPT_SORT_KEYS))

@@ -1,72 +1,84 @@
-"""The /tags endpoints over the store's tag index (graphite-web's shapes)."""
+"""The /tags endpoints over the store's tag index (graphite-web's shapes). Problems are
+answered {"error": message}; a `limit` that is not a non-negative integer is one."""
 from __future__ import annotations
 
 import re
 
 from fastapi import APIRouter, Request
 
+from tsstore.api.params import read_params
+from tsstore.api.responses import ApiError, JsonErrorRoute, json_response
 from tsstore.index import tagquery
 from tsstore.index import tags as tagmod
-from tsstore.api.errors import json_error, json_response
-from tsstore.api.params import read_params
 
-router = APIRouter()
+router = APIRouter(route_class=JsonErrorRoute)
 AUTOCOMPLETE_LIMIT = 100
 
 
-
-
 def _limit(params, default=None):
-    value = params.get("limit")
+    return params.int("limit", default, minimum=0)
+
+
+def _canonical(paths: list[str]) -> list[str]:
     try:
-        return int(value) if value not in (None, "") else default
-    except ValueError:
-        return default
+        return [tagmod.canonical(p) for p in paths]
+    except tagmod.InvalidTagError as exc:
+        raise ApiError(str(exc)) from None
+
+
+def _filter(params):
+    """The `filter` parameter as a compiled regex, or None."""
+    flt = params.get("filter")
+    if not flt:
+        return None
+    try:
+        return re.compile(flt)
+    except re.error as exc:
+        raise ApiError(f"bad filter regex: {exc}") from None
+
+
+def _post_only(request: Request) -> None:
+    if request.method != "POST":
+        raise ApiError("use POST", 405)
+
+
+async def _find(request: Request, exprs: list[str]) -> list[str]:
+    try:
+        return await tagquery.find_series(request.app.state.ctx.store, exprs)
+    except tagquery.TagQueryError as exc:
+        raise ApiError(str(exc)) from None
 
 
 @router.api_route("/tags/tagSeries", methods=["GET", "POST"])
 async def tag_series(request: Request):
-    if request.method != "POST":
-        return json_error("use POST", 405)
+    _post_only(request)
     params = await read_params(request)
     path = params.get("path")
     if not path:
-        return json_error("no path specified")
-    try:
-        return json_response(tagmod.canonical(path))
-    except tagmod.InvalidTagError as exc:
-        return json_error(str(exc))
+        raise ApiError("no path specified")
+    return json_response(_canonical([path])[0])
 
 
 @router.api_route("/tags/tagMultiSeries", methods=["GET", "POST"])
 async def tag_multi_series(request: Request):
-    if request.method != "POST":
-        return json_error("use POST", 405)
+    _post_only(request)
     params = await read_params(request)
     paths = params.getlist("path") or params.getlist("path[]")
     if not paths:
-        return json_error("no paths specified")
-    try:
-        return json_response([tagmod.canonical(p) for p in paths])
-    except tagmod.InvalidTagError as exc:
-        return json_error(str(exc))
+        raise ApiError("no paths specified")
+    return json_response(_canonical(paths))
 
 
 @router.api_route("/tags/delSeries", methods=["GET", "POST"])
 async def del_series(request: Request):
     """Remove series from the tag index, as graphite-web does: seriesByTag no longer finds
     them; their points stay in the store until they expire."""
-    if request.method != "POST":
-        return json_error("use POST", 405)
+    _post_only(request)
     params = await read_params(request)
     paths = params.getlist("path") or params.getlist("path[]")
     if not paths:
-        return json_error("no path specified")
-    try:
-        names = [tagmod.canonical(p) for p in paths]
-    except tagmod.InvalidTagError as exc:
-        return json_error(str(exc))
-    await request.app.state.ctx.store.forget_tagged(names)
+        raise ApiError("no path specified")
+    await request.app.state.ctx.store.forget_tagged(_canonical(paths))
     return json_response(True)
 
 
@@ -75,58 +87,39 @@ async def find_series(request: Request):
     params = await read_params(request)
     exprs = params.getlist("expr") or params.getlist("expr[]")
     if not exprs:
-        return json_error("no tag expressions specified")
-    try:
-        names = await tagquery.find_series(request.app.state.ctx.store, exprs)
-    except tagquery.TagQueryError as exc:
-        return json_error(str(exc))
-    return json_response(names)
-
-
-async def _series_for(request, exprs):
-    try:
-        return await tagquery.find_series(request.app.state.ctx.store, exprs)
-    except tagquery.TagQueryError as exc:
-        raise ValueError(str(exc)) from None
+        raise ApiError("no tag expressions specified")
+    return json_response(await _find(request, exprs))
 
 
 @router.api_route("/tags/autoComplete/tags", methods=["GET", "POST"])
 async def autocomplete_tags(request: Request):
     params = await read_params(request)
-    store = request.app.state.ctx.store
     prefix = params.get("tagPrefix") or ""
     limit = _limit(params, AUTOCOMPLETE_LIMIT)
     exprs = params.getlist("expr") or params.getlist("expr[]")
     if exprs:
-        try:
-            names = await _series_for(request, exprs)
-        except ValueError as exc:
-            return json_error(str(exc))
+        names = await _find(request, exprs)
         used = {tagquery.parse_expr(e).tag for e in exprs}
         found = {t for n in names for t in tagmod.parse_tags(n) if t not in used}
     else:
-        found = set(await store.tag_names())
+        found = set(await request.app.state.ctx.store.tag_names())
     return json_response(sorted(t for t in found if t.startswith(prefix))[:limit])
 
 
 @router.api_route("/tags/autoComplete/values", methods=["GET", "POST"])
 async def autocomplete_values(request: Request):
     params = await read_params(request)
-    store = request.app.state.ctx.store
     tag = params.get("tag")
     if not tag:
-        return json_error("no tag specified")
+        raise ApiError("no tag specified")
     prefix = params.get("valuePrefix") or ""
     limit = _limit(params, AUTOCOMPLETE_LIMIT)
     exprs = params.getlist("expr") or params.getlist("expr[]")
     if exprs:
-        try:
-            names = await _series_for(request, [*exprs, f"{tag}!="])
-        except ValueError as exc:
-            return json_error(str(exc))
+        names = await _find(request, [*exprs, f"{tag}!="])
         values = {tagmod.parse_tags(n).get(tag) for n in names} - {None}
     else:
-        values = set(await store.tag_values(tag))
+        values = set(await request.app.state.ctx.store.tag_values(tag))
     return json_response(sorted(v for v in values if v.startswith(prefix))[:limit])
 
 
@@ -134,31 +127,21 @@ async def autocomplete_values(request: Request):
 @router.get("/tags/")
 async def list_tags(request: Request):
     params = await read_params(request)
+    rx, limit = _filter(params), _limit(params)
     names = await request.app.state.ctx.store.tag_names()
-    flt = params.get("filter")
-    if flt:
-        try:
-            rx = re.compile(flt)
-        except re.error as exc:
-            return json_error(f"bad filter regex: {exc}")
+    if rx is not None:
         names = [t for t in names if rx.match(t)]
-    limit = _limit(params)
     return json_response([{"tag": t} for t in names[:limit]])
 
 
 @router.get("/tags/{tag}")
 async def tag_details(tag: str, request: Request):
     params = await read_params(request)
+    rx, limit = _filter(params), _limit(params)
     values = await request.app.state.ctx.store.tag_values(tag)
     if not values:
         return json_response(None)
-    flt = params.get("filter")
     items = sorted(values.items())
-    if flt:
-        try:
-            rx = re.compile(flt)
-        except re.error as exc:
-            return json_error(f"bad filter regex: {exc}")
+    if rx is not None:
         items = [(v, c) for v, c in items if rx.match(v)]
-    limit = _limit(params)
     return json_response({"tag": tag, "values": [{"value": v, "count": c} for v, c in items[:limit]]})

@@ -1,5 +1,7 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled JSON writer for render datapoints (twin: tsstore/_render_json_py.py).
+"""Compiled JSON writer for render datapoints; the contract and the twin are in
+tsstore/api/render_json.py (tsstore.api.render_json), which also gives the spellings of null
+and the infinities.
 
 Writes `[[value, timestamp], ...]` straight into a byte buffer: values as Python's repr
 (what graphite-web's json module prints), NaN as null, +-inf as 1e9999/-1e9999 (or null).
@@ -10,6 +12,8 @@ from libc.string cimport memcpy, strlen
 from libc.math cimport isnan, isinf
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.mem cimport PyMem_Free
+
+from tsstore.api.render_json import INFINITY, NEG_INFINITY, NULL as NULL_TEXT  # NULL is C's
 
 cdef extern from "Python.h":
     char* PyOS_double_to_string(double val, char format_code, int precision, int flags, int *ptype) except NULL
@@ -38,6 +42,16 @@ cdef inline Py_ssize_t _write_int(char* out, long long x) noexcept nogil:
         out[k] = digits[n]
         k += 1
     return k
+
+
+# The twin's spellings as C strings (the bytes objects keep the memory alive).
+cdef bytes _NULL = NULL_TEXT.encode()
+cdef bytes _INF = INFINITY.encode()
+cdef bytes _NEG_INF = NEG_INFINITY.encode()
+cdef const char* c_null = _NULL
+cdef const char* c_inf = _INF
+cdef const char* c_neg_inf = _NEG_INF
+cdef Py_ssize_t n_null = len(_NULL), n_inf = len(_INF), n_neg_inf = len(_NEG_INF)
 
 
 cdef double[5] _POW10 = [1.0, 10.0, 100.0, 1000.0, 10000.0]
@@ -112,15 +126,15 @@ def datapoints_json(const double[::1] values, int64_t start, int64_t step, bint 
             buf[pos] = b'['
             pos += 1
             if isnan(v) or (isinf(v) and inf_as_null):
-                memcpy(buf + pos, b"null", 4)
-                pos += 4
+                memcpy(buf + pos, c_null, n_null)
+                pos += n_null
             elif isinf(v):
                 if v > 0:
-                    memcpy(buf + pos, b"1e9999", 6)
-                    pos += 6
+                    memcpy(buf + pos, c_inf, n_inf)
+                    pos += n_inf
                 else:
-                    memcpy(buf + pos, b"-1e9999", 7)
-                    pos += 7
+                    memcpy(buf + pos, c_neg_inf, n_neg_inf)
+                    pos += n_neg_inf
             elif v == <double>(<long long>v) and -1e15 < v < 1e15 and not (v == 0 and 1.0 / v < 0):
                 # whole numbers (counters, most gauges): repr is "<int>.0", no dtoa needed
                 pos += _write_int(buf + pos, <long long>v)

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
 import sys
 
 from tsstore import __version__
@@ -26,18 +24,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"tsstore: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
     from tsstore.ingest.schemas import SchemaError
-    from tsstore.server import run
+    from tsstore.server import run_process
 
     try:
-        asyncio.run(run(settings, ingest=args.command in ("serve", "ingest"), api=args.command in ("serve", "api")))
+        run_process(settings, ingest=args.command in ("serve", "ingest"), api=args.command in ("serve", "api"))
     except SchemaError as exc:
         print(f"tsstore: {exc}", file=sys.stderr)
         return 2

@@ -1,13 +1,15 @@
 """Settings: defaults, then a TOML file (--config), then command-line flags.
 
-Flag names follow go-carbon's setting names where one exists.
+Each setting is declared once, as a Settings field with its default and its help; the
+command-line flags are made from those fields (add_flags), their help printing the default.
+TOML uses the field names. Flag names follow go-carbon's setting names where one exists.
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -15,34 +17,40 @@ class ConfigError(ValueError):
     pass
 
 
+def _setting(default, help: str, flag: str | None = ""):
+    """A Settings field with its help text and its command-line flag: "" for --<name with
+    dashes>, another name where it differs (--no-udp), None for a TOML-only setting."""
+    return field(default=default, metadata={"help": help, "flag": flag})
+
+
 @dataclass
 class Settings:
     # where things live
-    data_dir: str = "./tsstore-data"
-    store: str = "embedded"  # "embedded" or cassandra://user:pass@h1,h2:9042/keyspace?dc=...
-    schemas_file: str | None = None  # storage-schemas.conf; built-in default when absent
-    aggregation_file: str | None = None  # storage-aggregation.conf; built-in default when absent
+    data_dir: str = _setting("./tsstore-data", "data directory: embedded store and WAL")
+    store: str = _setting("embedded", "'embedded' or cassandra://[user:pass@]h1,h2[:port]/keyspace[?dc=...]")
+    schemas_file: str | None = _setting(None, "storage-schemas.conf (carbon format; built-in default when absent)")
+    aggregation_file: str | None = _setting(None, "storage-aggregation.conf (carbon format; built-in default when absent)")
     # listeners (carbon defaults; loopback unless told otherwise)
-    bind: str = "127.0.0.1"
-    carbon_port: int = 2003  # plaintext TCP and UDP; 0 disables
-    udp_enabled: bool = True
-    pickle_port: int = 2004  # 0 disables
-    http_port: int = 8080  # 0 disables
-    http_workers: int = 1  # processes serving the HTTP API (set it to the number of cores)
+    bind: str = _setting("127.0.0.1", "address the listeners and HTTP API bind")
+    carbon_port: int = _setting(2003, "plaintext TCP and UDP port, 0 = off")
+    udp_enabled: bool = _setting(True, "no UDP listener", flag="--no-udp")
+    pickle_port: int = _setting(2004, "pickle TCP port, 0 = off")
+    http_port: int = _setting(8080, "HTTP API port, 0 = off")
+    http_workers: int = _setting(1, "processes serving the HTTP API; use the core count")
     # ingest
-    max_line_length: int = 16384  # bytes; longer lines are counted and dropped
-    pickle_max_frame: int = 1 << 20  # bytes (carbon's PICKLE_RECEIVER_MAX_LENGTH)
-    flush_interval: float = 10.0  # seconds between store flushes
-    rollup_provisional_interval: float = 60.0  # seconds between writes of still-open coarse slots
-    wal_max_bytes: int = 8 << 30  # disk budget of the WAL; past it points are refused and counted
-    max_pending_points: int = 2_000_000  # unacknowledged points before sockets stop being read
-    self_metrics_interval: float = 60.0  # seconds; 0 disables tsstore.<host>.* metrics
-    self_metrics_prefix: str = "tsstore"
+    max_line_length: int = _setting(16384, "bytes; longer lines are counted and dropped", flag=None)
+    pickle_max_frame: int = _setting(1 << 20, "bytes (carbon's PICKLE_RECEIVER_MAX_LENGTH)", flag=None)
+    flush_interval: float = _setting(10.0, "seconds between store flushes")
+    rollup_provisional_interval: float = _setting(60.0, "seconds between writes of still-open coarse slots", flag=None)
+    wal_max_bytes: int = _setting(8 << 30, "WAL disk budget in bytes; past it points are refused and counted")
+    max_pending_points: int = _setting(2_000_000, "unacknowledged points before sockets stop being read", flag=None)
+    self_metrics_interval: float = _setting(60.0, "seconds between self-metrics, 0 = off")
+    self_metrics_prefix: str = _setting("tsstore", "prefix of the self-metrics (<prefix>.<host>.*)", flag=None)
     # HTTP API limits
-    max_series_per_render: int = 50_000
-    max_points_per_render: int = 50_000_000
-    json_infinity_as_null: bool = False  # Grafana's Go backend rejects 1e9999
-    log_level: str = "info"
+    max_series_per_render: int = _setting(50_000, "series one render may read", flag=None)
+    max_points_per_render: int = _setting(50_000_000, "points one render may return", flag=None)
+    json_infinity_as_null: bool = _setting(False, "write null for +-inf (Grafana's Go backend rejects 1e9999)", flag=None)
+    log_level: str = _setting("info", "debug, info, warning, error")
 
     @property
     def wal_dir(self) -> Path:
@@ -72,22 +80,36 @@ def load_toml(path: str) -> dict:
     return data.get("tsstore", data)
 
 
+def _shown(value) -> str:
+    """A default as --help prints it: 10 for 10.0, 8 GiB for 8 << 30."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20)):
+            if value >= size and value % size == 0:
+                return f"{value // size} {unit}"
+    return str(value)
+
+
+_FLAG_TYPES = {"int": int, "float": float}  # field annotations (strings); anything else is str
+
+
 def add_flags(parser: argparse.ArgumentParser) -> None:
+    """--config, then one flag per Settings field that has one, with the field's help and
+    default. A bool field's flag sets the opposite of its default. Flags left out are None,
+    so they do not override the TOML file."""
     parser.add_argument("--config", help="TOML settings file (flags override it)")
-    parser.add_argument("--data-dir", help="data directory (embedded store and WAL)")
-    parser.add_argument("--store", help="'embedded' or cassandra://[user:pass@]h1,h2[:port]/keyspace[?dc=...]")
-    parser.add_argument("--schemas-file", help="storage-schemas.conf (carbon format)")
-    parser.add_argument("--aggregation-file", help="storage-aggregation.conf (carbon format)")
-    parser.add_argument("--bind", help="address the listeners and HTTP API bind (default 127.0.0.1)")
-    parser.add_argument("--carbon-port", type=int, help="plaintext TCP and UDP port (default 2003, 0 = off)")
-    parser.add_argument("--pickle-port", type=int, help="pickle TCP port (default 2004, 0 = off)")
-    parser.add_argument("--http-port", type=int, help="HTTP API port (default 8080, 0 = off)")
-    parser.add_argument("--http-workers", type=int, help="processes serving the HTTP API (default 1; use the core count)")
-    parser.add_argument("--no-udp", dest="udp_enabled", action="store_const", const=False, help="no UDP listener")
-    parser.add_argument("--flush-interval", type=float, help="seconds between store flushes (default 10)")
-    parser.add_argument("--wal-max-bytes", type=int, help="WAL disk budget in bytes (default 8 GiB)")
-    parser.add_argument("--self-metrics-interval", type=float, help="seconds between self-metrics (0 = off)")
-    parser.add_argument("--log-level", help="debug, info, warning, error")
+    for f in dataclasses.fields(Settings):
+        flag = f.metadata.get("flag")
+        if flag is None:
+            continue
+        flag = flag or "--" + f.name.replace("_", "-")
+        if f.type == "bool":
+            parser.add_argument(flag, dest=f.name, action="store_const", const=not f.default, help=f.metadata["help"])
+            continue
+        shown = f" (default {_shown(f.default)})" if f.default is not None else ""
+        parser.add_argument(flag, dest=f.name, type=_FLAG_TYPES.get(f.type, str), help=f.metadata["help"] + shown,
+                            metavar=f.name.upper())
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:

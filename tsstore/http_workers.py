@@ -5,7 +5,8 @@ that run only the HTTP API over the same store. Every process binds the HTTP por
 SO_REUSEPORT and the kernel spreads connections across them. Ingest stays in the main
 process: the children read what it has flushed to the store, exactly as the main process's
 own API does. A child exits when the main process dies (PR_SET_PDEATHSIG), so no orphan keeps
-the port.
+the port. A child's entry point is tsstore.http_child (started by module name, so this module
+and the server need not import each other).
 """
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ import dataclasses
 import json
 import logging
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -79,9 +79,14 @@ def start_children(settings: Settings, port: int) -> list[subprocess.Popen]:
         return []
     config = dataclasses.asdict(dataclasses.replace(settings, http_port=port, http_workers=1))
     env = {**os.environ, SETTINGS_ENV: json.dumps(config)}
-    children = [subprocess.Popen([sys.executable, "-m", "tsstore.http_workers"], env=env) for _ in range(wanted)]
+    children = [subprocess.Popen([sys.executable, "-m", "tsstore.http_child"], env=env) for _ in range(wanted)]
     log.info("started %d extra HTTP API processes on port %d (pids %s)", wanted, port, [c.pid for c in children])
     return children
+
+
+def child_settings() -> Settings:
+    """In a child: the settings start_children handed it."""
+    return Settings(**json.loads(os.environ[SETTINGS_ENV]))
 
 
 def stop_children(children: list[subprocess.Popen], timeout: float = 10.0) -> None:
@@ -94,34 +99,3 @@ def stop_children(children: list[subprocess.Popen], timeout: float = 10.0) -> No
         except subprocess.TimeoutExpired:
             child.kill()
             child.wait()
-
-
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:  # not Linux: the parent's stop_children still ends us
-        pass
-
-
-def main() -> int:
-    import asyncio
-
-    from tsstore.server import run
-
-    _die_with_parent()
-    settings = Settings(**json.loads(os.environ[SETTINGS_ENV]))
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s[http]: %(message)s")
-    try:
-        import uvloop
-
-        uvloop.install()
-    except ImportError:
-        pass
-    asyncio.run(run(settings, ingest=False, api=True))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -63,7 +63,7 @@ class Server:
             log.info("ingest ready in %.1fs (WAL replayed): listening on %s %s", time.monotonic() - t0,
                      self.settings.bind, self.ports)
         if self.run_api and self.settings.http_port:
-            from tsstore.api import AppContext, create_app
+            from tsstore.api.app import AppContext, create_app
 
             app = create_app(AppContext(self.store, self.settings, self.pipeline.counters if self.pipeline else None))
             config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
@@ -109,3 +109,17 @@ async def run(settings: Settings, ingest: bool = True, api: bool = True) -> None
     log.info("stopping: flushing to the store")
     await server.stop()
     log.info("stopped cleanly")
+
+
+def run_process(settings: Settings, ingest: bool = True, api: bool = True, log_tag: str = "") -> None:
+    """This process as a tsstore server until SIGTERM or SIGINT: logging (names tagged with
+    `log_tag`), uvloop when it is installed, then run()."""
+    logging.basicConfig(level=settings.log_level.upper(),
+                        format=f"%(asctime)s %(levelname)s %(name)s{log_tag}: %(message)s")
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+    asyncio.run(run(settings, ingest, api))

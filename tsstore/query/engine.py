@@ -17,7 +17,7 @@ from tsstore.query.errors import QueryError
 from tsstore.query.functions import loader
 from tsstore.query.series import TimeSeries
 
-__all__ = ["EvalContext", "evaluate", "evaluate_target"]
+__all__ = ["evaluate", "evaluate_target"]
 
 
 async def evaluate(node, ctx: EvalContext) -> list[TimeSeries]:

@@ -7,12 +7,13 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from tsstore import _ext
+from tsstore.api import render_json
 
-IMPLS = _ext.both("tsstore.api._render_json")
+IMPLS = _ext.implementations(render_json, "tsstore.api._render_json")
 
 
 def test_compiled_module_is_built():
-    assert len(IMPLS) == 2, "tsstore.api._render_json is not built: run pip install -e ."
+    assert len(IMPLS) == 2, "tsstore.api._render_json is not built: run python3 setup.py build_ext --inplace"
 
 
 @given(st.lists(st.floats(allow_nan=True, allow_infinity=True, width=64), max_size=60), st.booleans(), st.booleans())
@@ -49,3 +50,8 @@ def test_short_decimals_are_spelled_as_python_repr(numerators, places):
 def test_python_repr_spelling(value, text):
     for m in IMPLS:
         assert m.datapoints_json(np.array([value]), 0, 1) == b"[[" + text + b", 0]]"
+
+
+def test_the_public_writer_is_the_compiled_one_unless_extensions_are_off():
+    assert render_json.COMPILED is (not _ext.extensions_disabled())
+    assert (render_json.datapoints_json is IMPLS[-1].datapoints_json) is render_json.COMPILED

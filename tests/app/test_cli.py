@@ -1,56 +1,12 @@
-"""Settings precedence (defaults < TOML < flags), clear config errors, and `tsstore serve` with
-no arguments on the default ports and ./tsstore-data."""
-import argparse
+"""The `tsstore` command: a bad schemas file refuses to start, and `tsstore serve` with no
+arguments runs on the default ports and ./tsstore-data."""
 import subprocess
 import sys
 import time
 
 import httpx
-import pytest
 
 from tests.helpers.servers import send_tcp
-from tsstore.config import ConfigError, Settings, add_flags, settings_from_args
-
-
-def _args(*argv):
-    parser = argparse.ArgumentParser()
-    add_flags(parser)
-    return parser.parse_args(argv)
-
-
-def test_defaults_are_carbons():
-    s = Settings()
-    assert (s.carbon_port, s.pickle_port, s.http_port, s.udp_enabled) == (2003, 2004, 8080, True)
-    assert s.data_dir == "./tsstore-data" and s.store == "embedded"
-
-
-def test_toml_then_flags_override(tmp_path):
-    conf = tmp_path / "tsstore.toml"
-    conf.write_text('data_dir = "/srv/metrics"\ncarbon_port = 12003\nhttp_port = 18080\n')
-    s = settings_from_args(_args("--config", str(conf), "--http-port", "9999"))
-    assert (s.data_dir, s.carbon_port, s.http_port, s.pickle_port) == ("/srv/metrics", 12003, 9999, 2004)
-
-
-def test_toml_under_a_table(tmp_path):
-    conf = tmp_path / "tsstore.toml"
-    conf.write_text("[tsstore]\nflush_interval = 2.5\n")
-    assert settings_from_args(_args("--config", str(conf))).flush_interval == 2.5
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [("carbon_prot = 1\n", "unknown setting 'carbon_prot'"), ("carbon_port = \n", "not valid TOML")],
-)
-def test_bad_config_files_name_the_problem(tmp_path, text, message):
-    conf = tmp_path / "bad.toml"
-    conf.write_text(text)
-    with pytest.raises(ConfigError, match=message):
-        settings_from_args(_args("--config", str(conf)))
-
-
-def test_missing_config_file(tmp_path):
-    with pytest.raises(ConfigError, match="does not exist"):
-        settings_from_args(_args("--config", str(tmp_path / "nope.toml")))
 
 
 def test_bad_schemas_file_refuses_to_start(tmp_path):
