@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import struct
 import subprocess
@@ -26,7 +25,7 @@ from pathlib import Path
 import httpx
 
 from tests.compat.graphite_reference import GraphiteReference
-from tests.helpers.servers import free_port
+from tests.helpers.servers import free_port, terminate
 
 PEERS_DIR = Path(os.environ.get("TSSTORE_PEERS_DIR", Path.home() / ".cache" / "tsstore" / "peers"))
 BIN = PEERS_DIR / "bin"
@@ -116,13 +115,8 @@ class _Process:
         return self.proc.pid
 
     def stop(self, timeout: float = 60) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
+        if self.proc:
+            terminate(self.proc, timeout)
 
 
 CARBON_CONF = """\

@@ -56,6 +56,21 @@ async def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
+def terminate(proc: subprocess.Popen, timeout: float) -> bool:
+    """SIGTERM a running process and wait; SIGKILL it after timeout. False when it had to be
+    killed (it did not stop on SIGTERM in time)."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+        return False
+
+
 class ServerProcess:
     """`python -m tsstore serve` as a child process, for crash and CLI tests."""
 
@@ -99,12 +114,6 @@ class ServerProcess:
         self.proc.wait(10)
 
     def stop(self, timeout: float = 60.0) -> int:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-                raise AssertionError(f"tsstore did not stop on SIGTERM within {timeout}s:\n{self.log()}")
+        if self.proc and not terminate(self.proc, timeout):
+            raise AssertionError(f"tsstore did not stop on SIGTERM within {timeout}s:\n{self.log()}")
         return self.proc.returncode if self.proc else 0
