@@ -1,8 +1,6 @@
 """Shared test configuration."""
 import os
 
-import pytest
-
 from hypothesis import HealthCheck, settings
 
 _quiet = [HealthCheck.too_slow]
@@ -11,11 +9,5 @@ settings.register_profile("ci", max_examples=150, deadline=None, suppress_health
 settings.register_profile("thorough", max_examples=2000, deadline=None, suppress_health_check=_quiet)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
-from tests.compat.harness import start_pair  # noqa: E402
 from tests.helpers.cassandra import cassandra_address, cassandra_url  # noqa: E402,F401  (fixtures)
 
-
-@pytest.fixture(scope="session")
-def graphite_pair(tmp_path_factory):
-    """graphite-web and tsstore holding the same data, for the compatibility tests."""
-    yield from start_pair(tmp_path_factory)

@@ -1,13 +1,13 @@
 """Shared machinery of the compatibility tests: tsstore and the real graphite-web (Debian
 package) get the same points (whisper files for graphite-web, carbon lines over TCP for
-tsstore, the same storage-schemas) and must answer the same /render requests the same way,
-value by value, name by name, tag by tag.
+tsstore, the same storage-schemas) and must answer the same /render requests the same way.
 
-A test module lists its targets and calls assert_same_render(graphite_pair, target, rng) with
-the session-wide `graphite_pair` fixture (tests/conftest.py), so each function group keeps its
-own test file and both servers start once per session."""
+start_pair() starts both (the session-wide `graphite_pair` fixture, tests/compat/conftest.py);
+RANGES names the request ranges; COMPARE holds the ways two /render answers are compared
+(the `compare` of a case in tests/compat/cases/)."""
 import asyncio
 import math
+import threading
 import time
 
 import httpx
@@ -97,8 +97,6 @@ def start_pair(tmp_path_factory):
     loop.run_until_complete(wait_for(flushed, timeout=120, what="tsstore to store every point"))
     loop.run_until_complete(asyncio.sleep(1.0))
     # The server runs on its own loop in this thread; serve requests from a background thread.
-    import threading
-
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
     yield ref, f"http://127.0.0.1:{settings.http_port}"
@@ -109,40 +107,71 @@ def start_pair(tmp_path_factory):
     ref.stop()
 
 
-RANGES = [
-    {"from": str(NOW - 3600), "until": str(NOW)},
-    {"from": str(NOW - 4 * 3600 + 5), "until": str(NOW - 3 * 3600)},
-    {"from": "-2h", "until": "-1h"},
-]
-RANGE_IDS = ["last-hour", "absolute", "relative"]
+RANGES = {
+    "last-hour": {"from": str(NOW - 3600), "until": str(NOW)},
+    "absolute": {"from": str(NOW - 4 * 3600 + 5), "until": str(NOW - 3 * 3600)},
+    "relative": {"from": "-2h", "until": "-1h"},
+    "events-hour": {"from": str(NOW - 3600), "until": str(NOW - 60)},  # the hour the test events fall in
+}
 
 
-def _ask(url: str, params: dict):
+def ask(url: str, params: dict):
+    """(status, JSON body or text) of /render?params."""
     resp = httpx.get(url + "/render", params=params, timeout=60)
     return resp.status_code, resp.json() if resp.status_code == 200 else resp.text
 
 
-def _close(a, b) -> bool:
+def close(a, b) -> bool:
+    """Two JSON values equal, nulls and infinities exactly, numbers to 1e-9."""
     if a is None or b is None:
         return a is b
     if math.isinf(a) or math.isinf(b):
         return a == b
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
+def _both(pair, target: str, rng: dict):
+    """graphite-web's and tsstore's /render?format=json answers, both asserted to be 200s."""
+    ref, ours = pair
+    params = {"target": target, "format": "json", "now": str(NOW), **rng}
+    ref_status, ref_body = ask(ref.url, params)
+    our_status, our_body = ask(ours, params)
+    assert our_status == ref_status == 200, (ref_body, our_body)
+    return our_body, ref_body
 
+
+def _assert_same_points(mine: dict, theirs: dict) -> None:
+    assert [t for _, t in mine["datapoints"]] == [t for _, t in theirs["datapoints"]], mine["target"]
+    bad = [(t, a, b) for (a, t), (b, _) in zip(mine["datapoints"], theirs["datapoints"]) if not close(a, b)]
+    assert not bad, f"{mine['target']}: (ts, tsstore, graphite-web) differ at {bad[:5]}"
 
 
 def assert_same_render(pair, target: str, rng: dict) -> None:
     """/render?format=json of `target` over `rng` answers as graphite-web does: same status,
     same series names in the same order, same timestamps, same values (nulls included), same tags."""
-    ref, ours = pair
-    params = {"target": target, "format": "json", "now": str(NOW), **rng}
-    ref_status, ref_body = _ask(ref.url, params)
-    our_status, our_body = _ask(ours, params)
-    assert our_status == ref_status == 200, (ref_body, our_body)
+    our_body, ref_body = _both(pair, target, rng)
     assert [s["target"] for s in our_body] == [s["target"] for s in ref_body]
     for mine, theirs in zip(our_body, ref_body):
-        assert [t for _, t in mine["datapoints"]] == [t for _, t in theirs["datapoints"]], mine["target"]
-        bad = [(t, a, b) for (a, t), (b, _) in zip(mine["datapoints"], theirs["datapoints"]) if not _close(a, b)]
-        assert not bad, f"{mine['target']}: (ts, tsstore, graphite-web) differ at {bad[:5]}"
+        _assert_same_points(mine, theirs)
         assert mine["tags"] == theirs["tags"], mine["target"]
+
+
+def assert_same_values(pair, target: str, rng: dict) -> None:
+    """As assert_same_render, but the names and tags are not compared (a known difference)."""
+    our_body, ref_body = _both(pair, target, rng)
+    assert len(our_body) == len(ref_body)
+    for mine, theirs in zip(our_body, ref_body):
+        _assert_same_points(mine, theirs)
+
+
+def assert_same_shape(pair, target: str, rng: dict) -> None:
+    """For random walks: the same names, tags and timestamps, and tsstore's values a walk
+    from 0 with steps of at most 0.5."""
+    our_body, ref_body = _both(pair, target, rng)
+    assert [(s["target"], s["tags"]) for s in our_body] == [(s["target"], s["tags"]) for s in ref_body]
+    for mine, theirs in zip(our_body, ref_body):
+        assert [t for _, t in mine["datapoints"]] == [t for _, t in theirs["datapoints"]]
+        values = [v for v, _ in mine["datapoints"]]
+        assert values[0] == 0 and all(abs(b - a) <= 0.5 for a, b in zip(values, values[1:]))
+
+
+COMPARE = {"same": assert_same_render, "values": assert_same_values, "shape": assert_same_shape}

@@ -1,20 +1,14 @@
-"""Events (Grafana annotations) against the real graphite-web: the same events posted to both,
-then /events/get_data and the events() render function must answer the same."""
+"""The events endpoints (Grafana annotations) against the real graphite-web: with the same
+events posted to both (tests/compat/conftest.py), /events/get_data must answer the same (the
+events() render function is in tests/compat/cases/events.py)."""
+import json
+
 import httpx
 import pytest
 
-from tests.compat.harness import GRAPHITE_MARKS, NOW, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS, NOW
 
 pytestmark = GRAPHITE_MARKS
-
-EVENTS = [
-    {"what": "deploy web", "tags": ["release", "web"], "when": NOW - 3000, "data": "v1.2.3"},
-    {"what": "deploy db", "tags": "release db", "when": NOW - 2400.75},
-    {"what": "outage", "tags": ["incident"], "when": NOW - 1800, "data": "pager"},
-    {"what": "two at once", "tags": ["web"], "when": NOW - 1800},
-    {"what": "untagged", "when": NOW - 600},
-    {"what": "old", "tags": ["release"], "when": NOW - 5 * 86400},
-]
 
 QUERIES = [
     {},
@@ -28,15 +22,6 @@ QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def with_events(graphite_pair):
-    ref, ours = graphite_pair
-    for event in EVENTS:
-        assert httpx.post(ref.url + "/events/", json=event).status_code == 200
-        assert httpx.post(ours + "/events/", json=event).status_code == 200
-    return graphite_pair
-
-
 @pytest.mark.parametrize("query", QUERIES, ids=lambda q: "&".join(f"{k}={v}" for k, v in q.items()) or "all")
 def test_get_data_matches_graphite_web(with_events, query):
     ref, ours = with_events
@@ -45,16 +30,10 @@ def test_get_data_matches_graphite_web(with_events, query):
     assert mine.status_code == theirs.status_code == 200
     if "jsonp" in query:
         assert mine.text.startswith("cb(") and theirs.text.startswith("cb(")
-        import json
         assert json.loads(mine.text[3:-1]) == json.loads(theirs.text[3:-1])
     else:
         assert mine.json() == theirs.json()
         assert mine.json(), "the query should find events"
-
-
-@pytest.mark.parametrize("target", ['events("*")', 'events("release")', 'events("release", "web")', 'drawAsInfinite(events("web"))'])
-def test_events_function_matches_graphite_web(with_events, target):
-    assert_same_render(with_events, target, {"from": str(NOW - 3600), "until": str(NOW - 60)})
 
 
 def test_bad_event_is_refused_with_a_reason(with_events):

@@ -1,39 +1,12 @@
-"""Tagged series against the real graphite-web and its own tag database (LocalDatabaseTagDB):
-the same tagged series, sent with their tags in any order, must be found, named, tagged and
-combined the same way by seriesByTag and the tag functions, and the /tags endpoints must
-answer the same."""
+"""The /tags endpoints against the real graphite-web and its own tag database
+(LocalDatabaseTagDB), over the same tagged series (the seriesByTag targets are in
+tests/compat/cases/tagged.py)."""
 import httpx
 import pytest
 
-from tests.compat.harness import GRAPHITE_MARKS, RANGES, RANGE_IDS, assert_same_render
+from tests.compat.harness import GRAPHITE_MARKS
 
 pytestmark = GRAPHITE_MARKS
-
-TARGETS = [
-    "seriesByTag('name=disk.used')",
-    "seriesByTag('dc=dc1')",
-    "seriesByTag('name=~disk.*', 'rack!=a2')",
-    "seriesByTag('host=~web.*', 'name!=net.rx')",
-    "seriesByTag('dc=dc2', 'role!=~prim.*')",
-    "seriesByTag('name=net.tx', 'role=primary')",
-    'seriesByTag("name=~^net\\\\.")',
-    "sumSeries(seriesByTag('dc=dc1'))",
-    "groupByTags(seriesByTag('name=disk.used'), 'sum', 'dc')",
-    "groupByTags(seriesByTag('name=~.+'), 'max', 'name', 'dc')",
-    "aliasByTags(seriesByTag('name=disk.used'), 'host', 'name')",
-    "aliasByTags(seriesByTag('name=net.rx'), 1, 'dc')",
-    "aliasByNode(seriesByTag('name=disk.used'), 0, 'rack')",
-    "scale(seriesByTag('name=net.rx'), 2)",
-    "averageSeries(seriesByTag('name=disk.used', 'dc=dc1'))",
-    "seriesByTag('name=nothing')",
-]
-
-
-@pytest.mark.parametrize("rng", RANGES, ids=RANGE_IDS)
-@pytest.mark.parametrize("target", TARGETS)
-def test_tag_targets_match_graphite_web(graphite_pair, target, rng):
-    assert_same_render(graphite_pair, target, rng)
-
 
 ENDPOINTS = [
     ("/tags", {}),
