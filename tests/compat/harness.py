@@ -92,7 +92,7 @@ def start_pair(tmp_path_factory):
     total = sum(len(p) for p in data.values())
 
     async def flushed():
-        return srv.pipeline.counters.get("points.received") >= total and srv.pipeline._applied_since_flush == 0
+        return srv.pipeline.counters.get("points.received") >= total and srv.pipeline.applied_since_flush == 0
 
     loop.run_until_complete(wait_for(flushed, timeout=120, what="tsstore to store every point"))
     loop.run_until_complete(asyncio.sleep(1.0))

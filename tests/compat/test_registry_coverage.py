@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tsstore.api import AppContext, create_app
+from tsstore.api.app import AppContext, create_app
 from tsstore.query.grammar import Call, parse_target
 
 TESTS = Path(__file__).resolve().parents[1]

@@ -122,9 +122,6 @@ class IngestPipeline:
         """Points applied to the aggregator since the last flush (0: the store has them all)."""
         return self._flusher.applied_points
 
-    # tests/compat/harness.py reads the old private name
-    _applied_since_flush = applied_since_flush
-
     @property
     def flushed(self) -> asyncio.Event:
         """Set after the next completed flush (tests and benchmarks wait on it)."""
