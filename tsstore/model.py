@@ -17,6 +17,11 @@ AGG_COLUMNS = 5
 RAW_COLUMNS = 1
 
 
+def columns_of(level: int) -> int:
+    """How many value columns the slots of a rollup level have."""
+    return RAW_COLUMNS if level == 0 else AGG_COLUMNS
+
+
 @dataclass(frozen=True)
 class Rollup:
     step: int  # seconds per slot
