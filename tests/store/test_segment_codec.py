@@ -19,6 +19,17 @@ def test_compiled_module_is_built():
     assert len(IMPLS) == 2, "tsstore.store._segment_codec is not built: run python3 setup.py build_ext --inplace"
 
 
+def assert_twins_roundtrip(ts, values):
+    """Both twins write the same bytes, and each reads them back bit for bit."""
+    blobs = [m.encode(ts, values, WINDOW, STEP) for m in IMPLS]
+    assert all(b == blobs[0] for b in blobs)
+    for m in IMPLS:
+        got_ts, got_values = m.decode(blobs[0], WINDOW, STEP)
+        assert got_ts.tolist() == ts.tolist()
+        # Compare bits so NaN payloads and -0.0 count too.
+        assert got_values.view(np.uint64).tolist() == values.view(np.uint64).tolist()
+
+
 @pytest.fixture(params=IMPLS, ids=[m.__name__.rsplit(".", 1)[-1] for m in IMPLS])
 def codec(request):
     return request.param
@@ -34,13 +45,7 @@ def test_roundtrip_is_bit_exact_and_twins_write_the_same_bytes(slots, columns, d
     ts = WINDOW + np.array(slots, np.int64) * STEP
     floats = st.floats(allow_nan=True, allow_infinity=True, width=64)
     values = np.array(data.draw(st.lists(floats, min_size=len(ts) * columns, max_size=len(ts) * columns)), np.float64).reshape(len(ts), columns)
-    blobs = [m.encode(ts, values, WINDOW, STEP) for m in IMPLS]
-    assert all(b == blobs[0] for b in blobs)
-    for m in IMPLS:
-        got_ts, got_values = m.decode(blobs[0], WINDOW, STEP)
-        assert got_ts.tolist() == ts.tolist()
-        # Compare bits so NaN payloads and -0.0 count too.
-        assert got_values.view(np.uint64).tolist() == values.view(np.uint64).tolist()
+    assert_twins_roundtrip(ts, values)
 
 
 @given(st.lists(st.lists(st.integers(0, 20000), unique=True, max_size=40).map(sorted), min_size=1, max_size=6))
@@ -122,12 +127,7 @@ def test_decimal_columns_roundtrip_and_twins_agree(slots, places, data):
     decimals = np.array(ints, np.float64) / 10**places
     counter = np.cumsum(np.abs(np.array(ints, np.float64)))
     values = np.stack([decimals, counter], axis=1) if len(ts) else np.empty((0, 2))
-    blobs = [m.encode(ts, values, WINDOW, STEP) for m in IMPLS]
-    assert all(b == blobs[0] for b in blobs)
-    for m in IMPLS:
-        got_ts, got = m.decode(blobs[0], WINDOW, STEP)
-        assert got_ts.tolist() == ts.tolist()
-        assert got.view(np.uint64).tolist() == values.view(np.uint64).tolist()
+    assert_twins_roundtrip(ts, values)
 
 
 def _version1_blob(ts, values):

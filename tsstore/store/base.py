@@ -1,4 +1,6 @@
-"""The Store protocol that the embedded (SQLite) and Cassandra stores both implement.
+"""The Store protocol that the embedded (SQLite) and Cassandra stores both implement, and
+SegmentStore, the windowing and segment coding they share (WINDOW_SLOTS, COMPACT_AFTER,
+the path-tree rows of a name).
 
 Data model (DESIGN.md, "Storage layout"):
 

@@ -1,9 +1,9 @@
 """The embedded store: SQLite in WAL mode (stdlib), one file under the data directory.
 
-Tables: series (id, name, schema), nodes (the path tree, one row per parent/child) and
-segments (series id, level, window, seq -> encoded slots). SQLite work runs on one writer
-thread and a small pool of reader threads, each with its own connection, so the event
-loop never blocks on disk.
+Tables: series (id, name, schema), nodes (the path tree, one row per parent/child),
+segments (series id, level, window, seq -> encoded slots), tags (tag, value -> name) and
+events (Grafana annotations). SQLite work runs on one writer thread and a small pool of
+reader threads, each with its own connection, so the event loop never blocks on disk.
 """
 from __future__ import annotations
 
