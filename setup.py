@@ -1,8 +1,9 @@
 """Builds the Cython extensions in ext/ into the packages that use them.
 
 Metadata lives in pyproject.toml. ext/<name>.pyx becomes tsstore.<package>._<name>, beside
-its pure-Python twin tsstore.<package>._<name>_py; the package falls back to the twin when
-the build is absent or when TSSTORE_NO_EXTENSIONS=1 is set.
+its pure-Python twin, the public module tsstore.<package>.<name>, which switches to the
+compiled module at its end (tsstore/_ext.py) unless the build is absent or
+TSSTORE_NO_EXTENSIONS=1 is set.
 """
 import glob
 import os

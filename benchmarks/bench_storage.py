@@ -67,7 +67,7 @@ async def embedded(n_series, points, chunk) -> float:
 
 
 async def cassandra(address, n_series, points, chunk) -> float:
-    from tsstore.store.cassandra import CassandraStore
+    from tsstore.store.cassandra.store import CassandraStore
 
     ks = f"storage_{int(time.time())}"
     store = CassandraStore(f"cassandra://{address}/{ks}")

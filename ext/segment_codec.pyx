@@ -1,5 +1,5 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
-"""Compiled segment codec (twin and format description: tsstore/_segment_codec_py.py).
+"""Compiled segment codec (twin, contract and format description: tsstore/store/segment_codec.py).
 
 encode_batch() cuts many slot groups at window boundaries and encodes every piece in one
 C loop: a flush writes hundreds of thousands of tiny segments, where numpy's per-call
@@ -13,7 +13,7 @@ from libc.stdlib cimport malloc, free
 from libc.math cimport floor, fabs, isfinite, signbit
 from cpython.bytes cimport PyBytes_FromStringAndSize, PyBytes_AS_STRING
 
-from tsstore.store._segment_codec_py import COMPRESS_MIN, MAX_DECIMALS, VERSION, ZSTD_MAGIC, CodecError, _contexts
+from tsstore.store.segment_codec import COMPRESS_MIN, MAX_DECIMALS, VERSION, ZSTD_MAGIC, CodecError, zstd_contexts
 
 cnp.import_array()
 
@@ -139,7 +139,7 @@ cdef bytes _encode_piece(const int64_t* ts, const double* values, Py_ssize_t n, 
     finally:
         free(p)
     if n >= COMPRESS_MIN:
-        return _contexts()[0].compress(out)
+        return zstd_contexts()[0].compress(out)
     return out
 
 
@@ -202,7 +202,7 @@ def decode(blob, int64_t window, int64_t step):
     cdef bytes raw = bytes(blob)
     if raw[:4] == ZSTD_MAGIC:
         try:
-            raw = _contexts()[1].decompress(raw)
+            raw = zstd_contexts()[1].decompress(raw)
         except Exception as exc:
             raise CodecError(f"corrupt segment: {exc}") from exc
     cdef Py_ssize_t size = len(raw)

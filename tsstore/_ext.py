@@ -50,21 +50,3 @@ def implementations(twin: ModuleType, compiled_name: str) -> list:
         impls.append(module)
     return impls
 
-
-# -- transitional: the older facade + `_py` module layout, until every concern has moved --
-def load(compiled: str) -> ModuleType:
-    """Return the compiled module (dotted name) if built and allowed, else its `_py` twin."""
-    if not extensions_disabled():
-        module = _import_compiled(compiled)
-        if module is not None:
-            return module
-    return importlib.import_module(compiled + "_py")
-
-
-def both(compiled: str) -> list[ModuleType]:
-    """The `_py` twin and, when built, the compiled module: for tests that run both."""
-    mods = [importlib.import_module(compiled + "_py")]
-    module = _import_compiled(compiled)
-    if module is not None:
-        mods.append(module)
-    return mods

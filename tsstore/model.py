@@ -3,7 +3,7 @@ a node of the path tree and a write to the store.
 
 Level 0 of a series (the finest rollup) keeps one value per slot (RAW_COLUMNS); coarser
 levels keep AGG_COLUMNS columns, SUM, COUNT, MIN, MAX, LAST, where COUNT counts the finest
-slots that were known, so xFilesFactor stays exact.
+slots that were known, so xFilesFactor stays exact; columns_of(level) says which.
 """
 from __future__ import annotations
 
@@ -15,6 +15,11 @@ import numpy as np
 SUM, COUNT, MIN, MAX, LAST = range(5)
 AGG_COLUMNS = 5
 RAW_COLUMNS = 1
+
+
+def columns_of(level: int) -> int:
+    """How many value columns the slots of a rollup level have."""
+    return RAW_COLUMNS if level == 0 else AGG_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ def open_store(settings: Settings):
 
         return EmbeddedStore(settings.data_dir)
     if settings.store.startswith("cassandra://"):
-        from tsstore.store.cassandra import CassandraStore
+        from tsstore.store.cassandra.store import CassandraStore
 
         return CassandraStore(settings.store)
     raise ValueError(f"unknown store {settings.store!r}: use 'embedded' or cassandra://host[,host...][:port]/keyspace")

@@ -1,4 +1,6 @@
-"""The Store protocol that the embedded (SQLite) and Cassandra stores both implement.
+"""The Store protocol that the embedded (SQLite) and Cassandra stores both implement, and
+SegmentStore, the windowing and segment coding they share (WINDOW_SLOTS, COMPACT_AFTER,
+the path-tree rows of a name).
 
 Data model (DESIGN.md, "Storage layout"):
 
@@ -28,6 +30,15 @@ from tsstore.events import Event
 
 # Slots per storage window (one Cassandra partition / one SQLite key range).
 WINDOW_SLOTS = 4096
+# A (series, level, window) with this many segments is rewritten as one (read-merge-write).
+COMPACT_AFTER = 16
+
+
+def tree_rows(name: str) -> list[tuple[str, str, bool]]:
+    """(parent, child, is_leaf) for every level of a dotted path; the root's parent is ''."""
+    parts = name.split(".")
+    return [(".".join(parts[:i]), part, i == len(parts) - 1) for i, part in enumerate(parts)]
+
 
 def merge_last_wins(parts: list[Slots], columns: int) -> Slots:
     """Merge slot blocks given oldest first; where slots repeat, the later block wins."""
@@ -163,9 +174,6 @@ class SegmentStore(Store):
     def window_of(ts: int, step: int) -> int:
         span = step * WINDOW_SLOTS
         return (ts // span) * span
-
-    def encode_rows(self, req: WriteRequest) -> list[SegmentRow]:
-        return [row for _, row in self.encode_requests([req])]
 
     def encode_requests(self, requests: list[WriteRequest]) -> list[tuple[WriteRequest, SegmentRow]]:
         """Segment rows for many requests, encoded in one codec call per column count.

@@ -1,9 +1,9 @@
 """The embedded store: SQLite in WAL mode (stdlib), one file under the data directory.
 
-Tables: series (id, name, schema), nodes (the path tree, one row per parent/child) and
-segments (series id, level, window, seq -> encoded slots). SQLite work runs on one writer
-thread and a small pool of reader threads, each with its own connection, so the event
-loop never blocks on disk.
+Tables: series (id, name, schema), nodes (the path tree, one row per parent/child),
+segments (series id, level, window, seq -> encoded slots), tags (tag, value -> name) and
+events (Grafana annotations). SQLite work runs on one writer thread and a small pool of
+reader threads, each with its own connection, so the event loop never blocks on disk.
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tsstore.store.base import SegmentStore
+from tsstore.store.base import COMPACT_AFTER, SegmentStore, tree_rows
 from tsstore.index.tags import tag_rows
-from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest
+from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest, columns_of
 from tsstore.store import segment_codec as codec
 from tsstore.events import Event
 
@@ -62,21 +62,6 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_at ON events (at);
 """
-
-# A window with this many segments is rewritten as one (read-merge-write) on the writer.
-COMPACT_AFTER = 16
-
-
-def _tree_rows(name: str) -> list[tuple[str, str, int, int]]:
-    """(parent, child, is_leaf, is_branch) rows for every level of a dotted path."""
-    parts = name.split(".")
-    rows = []
-    for i, part in enumerate(parts):
-        parent = ".".join(parts[:i])
-        leaf = i == len(parts) - 1
-        rows.append((parent, part, int(leaf), int(not leaf)))
-    return rows
-
 
 class EmbeddedStore(SegmentStore):
     kind = "embedded"
@@ -154,7 +139,8 @@ class EmbeddedStore(SegmentStore):
                     "INSERT OR IGNORE INTO tags (tag, value, name) VALUES (?, ?, ?)",
                     [(tag, value, m.name) for m in metas for tag, value in tag_rows(m.name)],
                 )
-                rows = [row for m in metas if ";" not in m.name for row in _tree_rows(m.name)]
+                rows = [(parent, child, int(leaf), int(not leaf))
+                        for m in metas if ";" not in m.name for parent, child, leaf in tree_rows(m.name)]
                 conn.executemany(
                     "INSERT INTO nodes (parent, name, is_leaf, is_branch) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (parent, name) DO UPDATE SET "
@@ -335,7 +321,7 @@ class EmbeddedStore(SegmentStore):
             by_level[level_of[n]].append(n)
         out: dict[str, Slots] = {}
         for (level, step), group in by_level.items():
-            columns = 1 if level == 0 else 5
+            columns = columns_of(level)
             windows = self.windows_between(step, start, end)
             sids = [ids[n] for n in group if n in ids]
             blobs: dict[int, list] = defaultdict(list)

@@ -1,136 +1,43 @@
-"""The Cassandra store (cassandra-driver), same protocol as the embedded store.
+"""The Cassandra store (cassandra-driver): the Store protocol over the keyspace of
+tsstore.store.cassandra.schema, configured by a cassandra:// URL (options).
 
-Tables (created when absent):
-  segments_by_shard (shard, level, window) -> name -> seq -> data
-                 TTL = the rollup's retention, TWCS; shard = crc32(name) % shards
-  store_meta     key -> value                      (the shard count, fixed at creation)
-  series         name -> rollups, aggregation, xff
-  nodes          parent -> name -> leaf, branch    (flags are only ever written true)
-  tags           tag -> value -> name
-  events, event_days, event_ids                     (Grafana annotations)
 Why shards: a flush writes one small segment per series. As one statement each, the Python
-driver and Cassandra manage a few thousand per second; many series share a shard partition,
-so a flush becomes unlogged batches that each stay inside one partition (one mutation for
-Cassandra, one request for the driver): an order of magnitude more segments per second.
-Every statement is prepared; requests go out concurrently with a bounded number in flight.
-A (series, window) that collects many segments is merged into one (read, write the merge
-under the newest seq, range-delete the older seqs of that series in the partition).
+driver and Cassandra manage a few thousand per second; many series share a shard partition
+(shard = crc32(name) % shards), so a flush becomes unlogged batches that each stay inside one
+partition: an order of magnitude more segments per second. Every statement is prepared;
+requests go out concurrently with a bounded number in flight (requests). Every segment
+carries its rollup's retention as TTL, so Cassandra expires the data itself. A (series,
+window) that collects COMPACT_AFTER segments is merged into one (read, write the merge under
+the newest seq, range-delete the older seqs of that series in the partition).
 """
 from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import ssl
-import threading
 import time
 import zlib
 from collections import defaultdict
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
-from tsstore.store.base import SegmentStore
-from tsstore.index.tags import tag_rows
-from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest
-from tsstore.store.errors import StoreUnavailable
-from tsstore.store import segment_codec as codec
-from tsstore.index import globs
 from tsstore.events import Event
+from tsstore.index import globs
+from tsstore.index.tags import tag_rows
+from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest, columns_of
+from tsstore.store import segment_codec as codec
+from tsstore.store.base import COMPACT_AFTER, SegmentStore, tree_rows
+from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
+from tsstore.store.cassandra.requests import batches, run_all
+from tsstore.store.cassandra.schema import ROOT, create_schema, prepare_statements
+from tsstore.store.errors import StoreUnavailable
 
-log = logging.getLogger(__name__)
-
-COMPACT_AFTER = 16
+# How long children() answers from its cache (other processes add nodes meanwhile).
+CHILDREN_CACHE_SECONDS = 10.0
 
 
 def _ttl(expires_at: int, now: int) -> int:
     """Seconds to keep a row; Cassandra (4.x storage format) caps expiry at 2038-01-19."""
     return max(1, min(expires_at - now, 630_720_000, 2**31 - 1 - now - 86400))
-CHILDREN_CACHE_SECONDS = 10.0
-
-
-@dataclass
-class CassandraConfig:
-    hosts: list[str]
-    port: int = 9042
-    keyspace: str = "tsstore"
-    username: str | None = None
-    password: str | None = None
-    local_dc: str = "datacenter1"
-    replication: str = "SimpleStrategy"
-    replication_factor: int = 1
-    consistency: str = "LOCAL_QUORUM"
-    tls: bool = False
-    tls_ca: str | None = None
-    inflight: int = 256
-    shards: int = 256  # partitions per (level, window) for new keyspaces (store_meta keeps the real one)
-    batch_bytes: int = 5 * 1024  # per unlogged batch: Cassandra warns above 5 KiB by default
-    data_dir: str | None = None  # the server's data directory, when local (for disk_bytes)
-
-
-def parse_cassandra_url(url: str) -> CassandraConfig:
-    """cassandra://[user:pass@]h1,h2[:port]/keyspace[?dc=&replication=&rf=&consistency=&tls=&tls_ca=&inflight=&data_dir=]"""
-    parts = urlsplit(url)
-    if parts.scheme != "cassandra":
-        raise ValueError(f"not a cassandra:// URL: {url!r}")
-    netloc = parts.netloc
-    user = password = None
-    if "@" in netloc:
-        cred, netloc = netloc.rsplit("@", 1)
-        user, _, password = cred.partition(":")
-        user, password = unquote(user), unquote(password)
-    port = 9042
-    hosts = []
-    for h in netloc.split(","):
-        if not h:
-            continue
-        if ":" in h:
-            h, p = h.rsplit(":", 1)
-            try:
-                port = int(p)
-            except ValueError:
-                raise ValueError(f"bad port {p!r} in {url!r}") from None
-        hosts.append(h)
-    if not hosts:
-        raise ValueError(f"no Cassandra host in {url!r}: use cassandra://host1,host2:9042/keyspace")
-    keyspace = parts.path.strip("/") or "tsstore"
-    if not keyspace.replace("_", "").isalnum():
-        raise ValueError(f"keyspace {keyspace!r} must be letters, digits and underscores")
-    q = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-    known = {"dc", "replication", "rf", "consistency", "tls", "tls_ca", "inflight", "shards", "batch_kb", "data_dir"}
-    unknown = set(q) - known
-    if unknown:
-        raise ValueError(f"unknown option(s) {', '.join(sorted(unknown))} in {url!r}; known: {', '.join(sorted(known))}")
-    try:
-        config = CassandraConfig(
-            hosts, port, keyspace, user, password,
-            local_dc=q.get("dc", "datacenter1"),
-            replication=q.get("replication", "SimpleStrategy"),
-            replication_factor=int(q.get("rf", 1)),
-            consistency=q.get("consistency", "LOCAL_QUORUM").upper(),
-            tls=q.get("tls", "0") in ("1", "true", "yes"),
-            tls_ca=q.get("tls_ca"),
-            inflight=int(q.get("inflight", 256)),
-            shards=int(q.get("shards", 256)),
-            batch_bytes=int(float(q.get("batch_kb", 5)) * 1024),
-            data_dir=q.get("data_dir"),
-        )
-    except ValueError as exc:
-        raise ValueError(f"bad option in {url!r}: {exc}") from None
-    for name, value, low in (("rf", config.replication_factor, 1), ("inflight", config.inflight, 1),
-                             ("shards", config.shards, 1), ("batch_kb", config.batch_bytes, 1)):
-        if value < low:
-            raise ValueError(f"bad option in {url!r}: {name} must be positive, got {q.get(name)!r}")
-    return config
-
-
-ROOT = "."  # the root's partition key (Cassandra refuses an empty key)
-
-
-def _tree_rows(name: str):
-    parts = name.split(".")
-    for i, part in enumerate(parts):
-        yield ".".join(parts[:i]) or ROOT, part, i == len(parts) - 1
 
 
 class CassandraStore(SegmentStore):
@@ -179,65 +86,8 @@ class CassandraStore(SegmentStore):
             self.session = self.cluster.connect()
         except Exception as exc:
             raise StoreUnavailable(f"cannot connect to Cassandra at {','.join(c.hosts)}:{c.port}: {exc}") from exc
-        ks = c.keyspace
-        if c.replication == "SimpleStrategy":
-            repl = f"{{'class': 'SimpleStrategy', 'replication_factor': {c.replication_factor}}}"
-        else:
-            repl = f"{{'class': 'NetworkTopologyStrategy', '{c.local_dc}': {c.replication_factor}}}"
-        for cql in (
-            f"CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = {repl}",
-            f"CREATE TABLE IF NOT EXISTS {ks}.store_meta (key text PRIMARY KEY, value text)",
-            f"""CREATE TABLE IF NOT EXISTS {ks}.segments_by_shard (shard int, level tinyint, window bigint, name text, seq bigint,
-                data blob, PRIMARY KEY ((shard, level, window), name, seq))
-                WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
-                                    'compaction_window_size': 1}}
-                AND gc_grace_seconds = 3600""",
-            f"CREATE TABLE IF NOT EXISTS {ks}.series (name text PRIMARY KEY, rollups text, aggregation text, xff double)",
-            f"CREATE TABLE IF NOT EXISTS {ks}.nodes (parent text, name text, leaf boolean, branch boolean, PRIMARY KEY (parent, name))",
-            f"CREATE TABLE IF NOT EXISTS {ks}.tags (tag text, value text, name text, PRIMARY KEY ((tag), value, name))",
-            # Events: one partition per UTC day, listed in event_days so a range scan reads only
-            # the days that have events; event_ids finds one event by id.
-            f"""CREATE TABLE IF NOT EXISTS {ks}.events (day int, at double, id bigint, what text, data text, tags list<text>,
-                PRIMARY KEY ((day), at, id))""",
-            f"CREATE TABLE IF NOT EXISTS {ks}.event_days (root text, day int, PRIMARY KEY ((root), day))",
-            f"CREATE TABLE IF NOT EXISTS {ks}.event_ids (id bigint PRIMARY KEY, day int, at double)",
-        ):
-            self.session.execute(cql, timeout=60)
-        # The shard count is part of where every segment lives: the first store to create the
-        # keyspace fixes it, later ones read it (a different ?shards= is ignored, with a warning).
-        self.session.execute(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('shards', %s) IF NOT EXISTS",
-                             (str(c.shards),), timeout=60)
-        self.shards = int(self.session.execute(f"SELECT value FROM {ks}.store_meta WHERE key='shards'", timeout=60).one()[0])
-        if self.shards != c.shards:
-            log.warning("keyspace %s was created with %d shards; using them (shards=%d asked for)", ks, self.shards, c.shards)
-        legacy = self.session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name=%s AND table_name='segments'", (ks,))
-        if legacy.one():
-            log.warning("keyspace %s has a 'segments' table from an earlier tsstore layout: it is not read; "
-                        "re-send that data or keep the old version to read it", ks)
-        p = self.session.prepare
-        self.q = {
-            "put": p(f"INSERT INTO {ks}.segments_by_shard (shard, level, window, name, seq, data) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?"),
-            "get_names": p(f"SELECT name, seq, data FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name IN ?"),
-            "trim": p(f"DELETE FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name=? AND seq < ?"),
-            "series_put": p(f"INSERT INTO {ks}.series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)"),
-            "series_get_many": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series WHERE name IN ?"),
-            "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),
-            "branch": p(f"INSERT INTO {ks}.nodes (parent, name, branch) VALUES (?, ?, true)"),
-            "children": p(f"SELECT name, leaf, branch FROM {ks}.nodes WHERE parent=?"),
-            "tag_put": p(f"INSERT INTO {ks}.tags (tag, value, name) VALUES (?, ?, ?)"),
-            "tag_names": p(f"SELECT DISTINCT tag FROM {ks}.tags"),
-            "tag_values": p(f"SELECT value, name FROM {ks}.tags WHERE tag=?"),
-            "tag_series": p(f"SELECT name FROM {ks}.tags WHERE tag=? AND value=?"),
-            "tag_one": p(f"SELECT name FROM {ks}.tags WHERE tag=? AND value=? AND name=?"),
-            "tag_del": p(f"DELETE FROM {ks}.tags WHERE tag=? AND value=? AND name=?"),
-            "event_put": p(f"INSERT INTO {ks}.events (day, at, id, what, data, tags) VALUES (?, ?, ?, ?, ?, ?)"),
-            "event_day_put": p(f"INSERT INTO {ks}.event_days (root, day) VALUES ('.', ?)"),
-            "event_id_put": p(f"INSERT INTO {ks}.event_ids (id, day, at) VALUES (?, ?, ?)"),
-            "event_days": p(f"SELECT day FROM {ks}.event_days WHERE root='.' AND day >= ? AND day <= ?"),
-            "events_in_day": p(f"SELECT at, id, what, data, tags FROM {ks}.events WHERE day=? AND at >= ? AND at <= ?"),
-            "event_by_id": p(f"SELECT day, at FROM {ks}.event_ids WHERE id=?"),
-            "event_get": p(f"SELECT at, id, what, data, tags FROM {ks}.events WHERE day=? AND at=? AND id=?"),
-        }
+        self.shards = create_schema(self.session, c)
+        self.q = prepare_statements(self.session, c.keyspace)
 
     async def close(self) -> None:
         if self.cluster is not None:
@@ -246,70 +96,7 @@ class CassandraStore(SegmentStore):
 
     # -- async bridge ---------------------------------------------------------------
     async def _run_all(self, calls):
-        """Execute many statements with at most `inflight` outstanding; rows of each, in order.
-
-        Completions are chained inside the driver's own thread and the event loop is woken
-        once for the whole group: per-statement wake-ups cost more than the statements.
-        """
-        calls = list(calls)
-        if not calls:
-            return []
-        if self.session is None:
-            raise StoreUnavailable("Cassandra store is not open")
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        results: list = [None] * len(calls)
-        lock = threading.Lock()
-        state = {"next": 0, "remaining": len(calls), "error": None}
-        session = self.session
-
-        def finish_one():
-            with lock:
-                state["remaining"] -= 1
-                last = state["remaining"] == 0
-            if last:
-                err = state["error"]
-                loop.call_soon_threadsafe(
-                    lambda: fut.done() or (fut.set_exception(err) if err else fut.set_result(results)))
-            else:
-                launch()
-
-        def launch():
-            with lock:
-                i = state["next"]
-                if i >= len(calls):
-                    return
-                state["next"] = i + 1
-            stmt, params = calls[i]
-            acc: list = []
-            try:
-                rf = session.execute_async(stmt, params)
-            except Exception as exc:  # e.g. the session is shutting down
-                state["error"] = state["error"] or exc
-                finish_one()
-                return
-
-            def ok(rows):
-                if rows:
-                    acc.extend(rows)
-                if rf.has_more_pages:
-                    rf.start_fetching_next_page()
-                    return
-                results[i] = acc
-                finish_one()
-
-            def failed(exc):
-                state["error"] = state["error"] or exc
-                finish_one()
-
-            rf.add_callbacks(ok, failed)
-
-        for _ in range(min(self.config.inflight, len(calls))):
-            launch()
-        try:
-            return await fut
-        except Exception as exc:
-            raise StoreUnavailable(f"Cassandra request failed: {type(exc).__name__}: {exc}") from exc
+        return await run_all(self.session, calls, self.config.inflight)
 
     async def _run(self, stmt, params=()):
         return (await self._run_all([(stmt, params)]))[0]
@@ -325,12 +112,12 @@ class CassandraStore(SegmentStore):
             if ";" in m.name:
                 items.extend((("tag", tag), self.q["tag_put"], (tag, value, m.name), len(m.name) + 60) for tag, value in tag_rows(m.name))
                 continue
-            for parent, child, leaf in _tree_rows(m.name):
-                key = (parent, child, leaf)
+            for parent, child, leaf in tree_rows(m.name):
+                key = (parent or ROOT, child, leaf)
                 if key not in self._known_nodes:
                     self._known_nodes.add(key)
-                    items.append((("node", parent), self.q["leaf" if leaf else "branch"], (parent, child), len(parent) + len(child) + 40))
-                    self._children_cache.pop("" if parent == ROOT else parent, None)
+                    items.append((("node", key[0]), self.q["leaf" if leaf else "branch"], key[:2], len(key[0]) + len(child) + 40))
+                    self._children_cache.pop(parent, None)
         await self._run_all(await asyncio.get_running_loop().run_in_executor(None, self._batches, items))
         for m in metas:
             self._meta_cache.setdefault(m.name, m)
@@ -419,26 +206,7 @@ class CassandraStore(SegmentStore):
         return zlib.crc32(name.encode()) % self.shards
 
     def _batches(self, items: list[tuple]) -> list:
-        """Unlogged batches of (partition, statement, params, bytes) items: each batch inside one
-        partition and under the batch size Cassandra warns about."""
-        from cassandra.query import BatchStatement, BatchType
-
-        by_partition: dict[tuple, list] = defaultdict(list)
-        for item in items:
-            by_partition[item[0]].append(item)
-        out = []
-        for part_items in by_partition.values():
-            if len(part_items) == 1:  # a batch of one is a plain statement with extra work
-                out.append(part_items[0][1:3])
-                continue
-            batch, size = None, 0
-            for _, stmt, params, nbytes in part_items:
-                if batch is None or size + nbytes > self.config.batch_bytes:
-                    batch, size = BatchStatement(batch_type=BatchType.UNLOGGED), 0
-                    out.append((batch, None))
-                batch.add(stmt, params)
-                size += nbytes
-        return out
+        return batches(items, self.config.batch_bytes)
 
     def _put(self, shard: int, level: int, window: int, name: str, seq: int, blob: bytes, ttl: int) -> tuple:
         return ((shard, level, window), self.q["put"], (shard, level, window, name, seq, blob, ttl), len(name) + len(blob) + 40)
@@ -518,7 +286,7 @@ class CassandraStore(SegmentStore):
                 segments[name].append((part[2], seq, bytes(data)))
         out = {}
         for n in names:
-            columns = 1 if level_of[n][0] == 0 else 5
+            columns = columns_of(level_of[n][0])
             found = sorted(segments.get(n, ()), key=lambda r: (r[0], r[1]))
             # windows are disjoint: one last-wins merge over (window, seq) order is exact
             out[n] = (self.decode_rows([(w, d) for w, _, d in found], steps[n], columns).between(start, end)

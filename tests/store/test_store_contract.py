@@ -24,7 +24,7 @@ def make_store(request, tmp_path):
         if request.param == "embedded":
             store = EmbeddedStore(tmp_path / "data")
         else:
-            from tsstore.store.cassandra import CassandraStore
+            from tsstore.store.cassandra.store import CassandraStore
 
             url = request.getfixturevalue("cassandra_url") if not opened else opened[0].url
             store = CassandraStore(url)
@@ -115,7 +115,7 @@ async def _segments_of(store, name: str, level: int, window: int) -> int:
 
 @pytest.mark.cassandra
 async def test_cassandra_keeps_the_shard_count_it_was_created_with(cassandra_url):
-    from tsstore.store.cassandra import CassandraStore
+    from tsstore.store.cassandra.store import CassandraStore
 
     first = CassandraStore(cassandra_url + "?shards=16")
     await first.open()
@@ -134,7 +134,7 @@ async def test_cassandra_keeps_the_shard_count_it_was_created_with(cassandra_url
 @pytest.mark.cassandra
 async def test_cassandra_flush_of_many_series_is_read_back_whole(cassandra_url):
     """Many series per shard partition, batches cut by size: every series reads back its own points."""
-    from tsstore.store.cassandra import CassandraStore
+    from tsstore.store.cassandra.store import CassandraStore
 
     store = CassandraStore(cassandra_url + "?shards=4&batch_kb=1")
     await store.open()
@@ -250,7 +250,7 @@ async def test_restart_keeps_everything(make_store):
 async def test_cassandra_finds_an_exact_path_another_process_just_created(cassandra_url):
     """API-only processes and other nodes cache the tree for a few seconds; a glob may lag
     behind by that much, but an exact path created elsewhere is found at once."""
-    from tsstore.store.cassandra import CassandraStore
+    from tsstore.store.cassandra.store import CassandraStore
 
     reader, writer = CassandraStore(cassandra_url), CassandraStore(cassandra_url)
     await reader.open()
@@ -269,7 +269,7 @@ async def test_cassandra_finds_an_exact_path_another_process_just_created(cassan
                                             ("shards=many", "bad option"), ("rf=-1", "rf must be positive"),
                                             ("inflight=0", "inflight must be positive"), ("colour=red", "unknown option")])
 def test_bad_cassandra_url_options_are_refused_by_name(query, problem):
-    from tsstore.store.cassandra import parse_cassandra_url
+    from tsstore.store.cassandra.options import parse_cassandra_url
 
     with pytest.raises(ValueError, match=problem):
         parse_cassandra_url(f"cassandra://127.0.0.1:9042/ks?{query}")

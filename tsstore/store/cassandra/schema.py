@@ -1,0 +1,90 @@
+"""The Cassandra keyspace: its tables (created when absent) and every prepared statement.
+
+Tables:
+  segments_by_shard (shard, level, window) -> name -> seq -> data
+                 TTL = the rollup's retention, TWCS; shard = crc32(name) % shards
+  store_meta     key -> value                      (the shard count, fixed at creation)
+  series         name -> rollups, aggregation, xff
+  nodes          parent -> name -> leaf, branch    (flags are only ever written true;
+                                                    the root's parent is ROOT)
+  tags           tag -> value -> name
+  events, event_days, event_ids                     (Grafana annotations)
+"""
+from __future__ import annotations
+
+import logging
+
+from tsstore.store.cassandra.options import CassandraConfig
+
+log = logging.getLogger(__name__)
+
+ROOT = "."  # the root's partition key in nodes (Cassandra refuses an empty key)
+
+
+def create_schema(session, config: CassandraConfig) -> int:
+    """Create the keyspace and its tables when absent; returns the keyspace's shard count."""
+    ks = config.keyspace
+    if config.replication == "SimpleStrategy":
+        repl = f"{{'class': 'SimpleStrategy', 'replication_factor': {config.replication_factor}}}"
+    else:
+        repl = f"{{'class': 'NetworkTopologyStrategy', '{config.local_dc}': {config.replication_factor}}}"
+    for cql in (
+        f"CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = {repl}",
+        f"CREATE TABLE IF NOT EXISTS {ks}.store_meta (key text PRIMARY KEY, value text)",
+        f"""CREATE TABLE IF NOT EXISTS {ks}.segments_by_shard (shard int, level tinyint, window bigint, name text, seq bigint,
+            data blob, PRIMARY KEY ((shard, level, window), name, seq))
+            WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
+                                'compaction_window_size': 1}}
+            AND gc_grace_seconds = 3600""",
+        f"CREATE TABLE IF NOT EXISTS {ks}.series (name text PRIMARY KEY, rollups text, aggregation text, xff double)",
+        f"CREATE TABLE IF NOT EXISTS {ks}.nodes (parent text, name text, leaf boolean, branch boolean, PRIMARY KEY (parent, name))",
+        f"CREATE TABLE IF NOT EXISTS {ks}.tags (tag text, value text, name text, PRIMARY KEY ((tag), value, name))",
+        # Events: one partition per UTC day, listed in event_days so a range scan reads only
+        # the days that have events; event_ids finds one event by id.
+        f"""CREATE TABLE IF NOT EXISTS {ks}.events (day int, at double, id bigint, what text, data text, tags list<text>,
+            PRIMARY KEY ((day), at, id))""",
+        f"CREATE TABLE IF NOT EXISTS {ks}.event_days (root text, day int, PRIMARY KEY ((root), day))",
+        f"CREATE TABLE IF NOT EXISTS {ks}.event_ids (id bigint PRIMARY KEY, day int, at double)",
+    ):
+        session.execute(cql, timeout=60)
+    # The shard count is part of where every segment lives: the first store to create the
+    # keyspace fixes it, later ones read it (a different ?shards= is ignored, with a warning).
+    session.execute(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('shards', %s) IF NOT EXISTS",
+                    (str(config.shards),), timeout=60)
+    shards = int(session.execute(f"SELECT value FROM {ks}.store_meta WHERE key='shards'", timeout=60).one()[0])
+    if shards != config.shards:
+        log.warning("keyspace %s was created with %d shards; using them (shards=%d asked for)", ks, shards, config.shards)
+    legacy = session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name=%s AND table_name='segments'", (ks,))
+    if legacy.one():
+        log.warning("keyspace %s has a 'segments' table from an earlier tsstore layout: it is not read; "
+                    "re-send that data or keep the old version to read it", ks)
+    return shards
+
+
+def prepare_statements(session, ks: str) -> dict:
+    """Every statement the store runs, prepared once, by name."""
+    p = session.prepare
+    return {
+        "put": p(f"INSERT INTO {ks}.segments_by_shard (shard, level, window, name, seq, data) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?"),
+        "get_names": p(f"SELECT name, seq, data FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name IN ?"),
+        "trim": p(f"DELETE FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name=? AND seq < ?"),
+        "series_put": p(f"INSERT INTO {ks}.series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)"),
+        "series_get_many": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series WHERE name IN ?"),
+        "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),
+        "branch": p(f"INSERT INTO {ks}.nodes (parent, name, branch) VALUES (?, ?, true)"),
+        "children": p(f"SELECT name, leaf, branch FROM {ks}.nodes WHERE parent=?"),
+        "tag_put": p(f"INSERT INTO {ks}.tags (tag, value, name) VALUES (?, ?, ?)"),
+        "tag_names": p(f"SELECT DISTINCT tag FROM {ks}.tags"),
+        "tag_values": p(f"SELECT value, name FROM {ks}.tags WHERE tag=?"),
+        "tag_series": p(f"SELECT name FROM {ks}.tags WHERE tag=? AND value=?"),
+        "tag_one": p(f"SELECT name FROM {ks}.tags WHERE tag=? AND value=? AND name=?"),
+        "tag_del": p(f"DELETE FROM {ks}.tags WHERE tag=? AND value=? AND name=?"),
+        "event_put": p(f"INSERT INTO {ks}.events (day, at, id, what, data, tags) VALUES (?, ?, ?, ?, ?, ?)"),
+        "event_day_put": p(f"INSERT INTO {ks}.event_days (root, day) VALUES ('.', ?)"),
+        "event_id_put": p(f"INSERT INTO {ks}.event_ids (id, day, at) VALUES (?, ?, ?)"),
+        "event_days": p(f"SELECT day FROM {ks}.event_days WHERE root='.' AND day >= ? AND day <= ?"),
+        "events_in_day": p(f"SELECT at, id, what, data, tags FROM {ks}.events WHERE day=? AND at >= ? AND at <= ?"),
+        "event_by_id": p(f"SELECT day, at FROM {ks}.event_ids WHERE id=?"),
+        "event_get": p(f"SELECT at, id, what, data, tags FROM {ks}.events WHERE day=? AND at=? AND id=?"),
+    }
+
