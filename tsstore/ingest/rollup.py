@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from tsstore import _ext
+from tsstore.model import AGG_COLUMNS
 
 NONE = np.iinfo(np.int64).min
 EMPTY = (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
@@ -184,7 +185,7 @@ class RollupAggregator:
         self._rederive = set()
         return Drained(np.array([w[0] for w in writes], np.int64), np.array([w[1] for w in writes], np.int64),
                        np.array([w[2] for w in writes], np.int64),
-                       np.array([w[3] for w in writes], np.float64).reshape(len(writes), 5), rederive, reseed)
+                       np.array([w[3] for w in writes], np.float64).reshape(len(writes), AGG_COLUMNS), rederive, reseed)
 
 
 # Last: the compiled module imports Drained from this one.
