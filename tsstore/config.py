@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,44 @@ class Settings:
         return Settings(**values)
 
 
+# What each setting accepts, checked before anything starts (flags and TOML alike).
+_PORTS = ("carbon_port", "pickle_port", "http_port")
+_POSITIVE = ("http_workers", "max_line_length", "pickle_max_frame", "flush_interval", "rollup_provisional_interval",
+             "wal_max_bytes", "max_pending_points")
+_ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render")  # 0 = off / no limit
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _named(name: str) -> str:
+    """How a setting is named in an error: its flag when it has one, and its TOML name."""
+    f = next(f for f in dataclasses.fields(Settings) if f.name == name)
+    flag = f.metadata.get("flag")
+    if flag is None:
+        return f"setting {name}"
+    return f"{flag or '--' + name.replace('_', '-')} ({name})"
+
+
+def check(settings: Settings) -> Settings:
+    """Refuse a setting out of its range, naming it and what it accepts (ConfigError)."""
+    for f in dataclasses.fields(Settings):
+        value = getattr(settings, f.name)
+        wanted = {"int": int, "float": (int, float), "bool": bool}.get(f.type)
+        if wanted and (not isinstance(value, wanted) or (f.type != "bool" and isinstance(value, bool))):
+            raise ConfigError(f"{_named(f.name)} must be a{'n integer' if f.type == 'int' else ' number' if f.type == 'float' else ' boolean'}, got {value!r}")
+    for name in _PORTS:
+        if not 0 <= getattr(settings, name) <= 65535:
+            raise ConfigError(f"{_named(name)} must be a port number from 0 to 65535 (0 = off), got {getattr(settings, name)}")
+    for name in _POSITIVE:
+        if not 0 < getattr(settings, name) < math.inf:
+            raise ConfigError(f"{_named(name)} must be a finite number greater than 0, got {getattr(settings, name)}")
+    for name in _ZERO_OR_MORE:
+        if not 0 <= getattr(settings, name) < math.inf:
+            raise ConfigError(f"{_named(name)} must be 0 (off) or more, got {getattr(settings, name)}")
+    if settings.log_level.lower() not in LOG_LEVELS:
+        raise ConfigError(f"{_named('log_level')} must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}")
+    return settings
+
+
 def load_toml(path: str) -> dict:
     try:
         with open(path, "rb") as fh:
@@ -117,4 +156,4 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if getattr(args, "config", None):
         settings = settings.merged(load_toml(args.config))
     flags = {f.name: getattr(args, f.name) for f in dataclasses.fields(Settings) if hasattr(args, f.name)}
-    return settings.merged(flags)
+    return check(settings.merged(flags))

@@ -52,13 +52,18 @@ def read_status(settings: Settings) -> dict | None:
         return None
 
 
+def is_child() -> bool:
+    """True in an extra HTTP process (it shares the main process's port)."""
+    return SETTINGS_ENV in os.environ
+
+
 def bind_shared(host: str, port: int) -> socket.socket:
     """A listening socket other processes can bind too (the kernel balances between them).
 
     The main process first binds the port exclusively for a moment: SO_REUSEPORT alone would
     let a second tsstore of the same user share the port silently instead of failing."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    if SETTINGS_ENV not in os.environ:  # the main process, not one of its children
+    if not is_child():  # the main process
         with socket.socket(family, socket.SOCK_STREAM) as probe:
             probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             probe.bind((host, port))

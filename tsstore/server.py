@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
+import socket
 import time
 
 import uvicorn
 
 from tsstore import http_workers
 from tsstore.config import Settings
+from tsstore.data_dir import DataDirLock
 from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,31 @@ def resolver_for(settings: Settings) -> SchemaResolver:
     )
 
 
+def check_ports_free(settings: Settings, ingest: bool, api: bool) -> None:
+    """Fail before anything is created on disk when a port this process will bind is taken,
+    naming the port and its flag (the real binds come later and still fail on a race)."""
+    wanted = []
+    if ingest:
+        wanted += [("carbon", settings.carbon_port, socket.SOCK_STREAM, "--carbon-port"),
+                   ("pickle", settings.pickle_port, socket.SOCK_STREAM, "--pickle-port")]
+        if settings.udp_enabled:
+            wanted.append(("carbon UDP", settings.carbon_port, socket.SOCK_DGRAM, "--carbon-port"))
+    if api and not http_workers.is_child():  # a child shares the port its main process holds
+        wanted.append(("HTTP", settings.http_port, socket.SOCK_STREAM, "--http-port"))
+    family = socket.AF_INET6 if ":" in settings.bind else socket.AF_INET
+    for what, port, kind, flag in wanted:
+        if not port:
+            continue
+        with socket.socket(family, kind) as probe:
+            if kind == socket.SOCK_STREAM:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the listeners bind
+            try:
+                probe.bind((settings.bind, port))
+            except OSError as exc:
+                hint = "; stop the process that listens there or choose another port" if exc.errno == errno.EADDRINUSE else ""
+                raise OSError(exc.errno, f"{what} port {port} on {settings.bind} ({flag}): {exc.strerror}{hint}") from None
+
+
 class Server:
     def __init__(self, settings: Settings, ingest: bool = True, api: bool = True):
         self.settings = settings
@@ -45,13 +73,25 @@ class Server:
         self._api_task = None
         self._http_children: list = []
         self._status_task = None
+        self._lock: DataDirLock | None = None
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
+        resolver = resolver_for(self.settings)  # bad conf files fail here, before anything binds
+        check_ports_free(self.settings, self.run_ingest, self.run_api)
+        if self.run_ingest:  # the WAL and the store's writes belong to one process
+            self._lock = DataDirLock(self.settings.data_dir).acquire()
+        try:
+            await self._open(resolver)
+        except BaseException:
+            if self._lock is not None:  # a failed start must not keep the data dir
+                self._lock.release()
+            raise
+
+    async def _open(self, resolver: SchemaResolver) -> None:
         from tsstore.ingest.pipeline import IngestPipeline
         from tsstore.ingest.listeners import bound_port, start_listeners
 
-        resolver = resolver_for(self.settings)  # bad conf files fail here, before anything binds
         self.store = open_store(self.settings)
         await self.store.open()
         if self.run_ingest:
@@ -95,6 +135,8 @@ class Server:
             await self.pipeline.stop()
         if self.store is not None:
             await self.store.close()
+        if self._lock is not None:
+            self._lock.release()
         self.stopped.set()
 
 

@@ -79,6 +79,8 @@ def test_a_second_server_on_the_same_port_fails_clearly(served, tmp_path):
                            capture_output=True, text=True, timeout=60)
     assert other.returncode == 1
     assert "cannot start" in other.stderr and "Address already in use" in other.stderr
+    assert f"HTTP port {served.http_port}" in other.stderr and "--http-port" in other.stderr
+    assert not (tmp_path / "other").exists(), "a start that failed created the data dir"
 
 
 def test_every_process_answers_status_with_the_ingest_counters(served):
