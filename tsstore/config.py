@@ -75,6 +75,8 @@ _POSITIVE = ("http_workers", "max_line_length", "pickle_max_frame", "flush_inter
              "wal_max_bytes", "max_pending_points")
 _ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render")  # 0 = off / no limit
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# A field's annotation -> the Python types a value may have (bool is never a number here), and its name.
+_KINDS = {"int": (int, "an integer"), "float": ((int, float), "a number"), "bool": (bool, "a boolean")}
 
 
 def _named(name: str) -> str:
@@ -90,9 +92,9 @@ def check(settings: Settings) -> Settings:
     """Refuse a setting out of its range, naming it and what it accepts (ConfigError)."""
     for f in dataclasses.fields(Settings):
         value = getattr(settings, f.name)
-        wanted = {"int": int, "float": (int, float), "bool": bool}.get(f.type)
-        if wanted and (not isinstance(value, wanted) or (f.type != "bool" and isinstance(value, bool))):
-            raise ConfigError(f"{_named(f.name)} must be a{'n integer' if f.type == 'int' else ' number' if f.type == 'float' else ' boolean'}, got {value!r}")
+        kind = _KINDS.get(f.type)
+        if kind and (not isinstance(value, kind[0]) or (f.type != "bool" and isinstance(value, bool))):
+            raise ConfigError(f"{_named(f.name)} must be {kind[1]}, got {value!r}")
     for name in _PORTS:
         if not 0 <= getattr(settings, name) <= 65535:
             raise ConfigError(f"{_named(name)} must be a port number from 0 to 65535 (0 = off), got {getattr(settings, name)}")
