@@ -37,6 +37,7 @@ cdef class RollupAggregator:
     cdef int64_t* nlev
     cdef int64_t* maxret
     cdef uint8_t* is_new
+    cdef uint8_t* sums  # aggregates by sum (see written_slots in tsstore.model)
     cdef double* val0
     # per series x level
     cdef int64_t* steps
@@ -65,7 +66,7 @@ cdef class RollupAggregator:
         self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
 
     def __dealloc__(self):
-        free(self.nlev); free(self.maxret); free(self.is_new); free(self.val0); free(self.steps); free(self.rets)
+        free(self.nlev); free(self.maxret); free(self.is_new); free(self.sums); free(self.val0); free(self.steps); free(self.rets)
         free(self.open_); free(self.dirty); free(self.reseed); free(self.derive); free(self.acc)
         free(self.w_meta); free(self.w_vals); free(self.rd)
 
@@ -84,6 +85,7 @@ cdef class RollupAggregator:
         self.nlev = <int64_t*>self._re(self.nlev, new_cap * sizeof(int64_t))
         self.maxret = <int64_t*>self._re(self.maxret, new_cap * sizeof(int64_t))
         self.is_new = <uint8_t*>self._re(self.is_new, new_cap)
+        self.sums = <uint8_t*>self._re(self.sums, new_cap)
         self.val0 = <double*>self._re(self.val0, new_cap * sizeof(double))
         self.steps = <int64_t*>self._re(self.steps, new_cap * L * sizeof(int64_t))
         self.rets = <int64_t*>self._re(self.rets, new_cap * L * sizeof(int64_t))
@@ -97,7 +99,7 @@ cdef class RollupAggregator:
         self.cap = new_cap
         return 0
 
-    def set_series(self, int64_t sid, steps, retentions, bint is_new):
+    def set_series(self, int64_t sid, steps, retentions, bint is_new, bint sums=False):
         cdef int n = len(steps), k
         if not 1 <= n <= self.max_levels:
             raise ValueError(f"series {sid}: {n} rollup levels, 1 to {self.max_levels} supported")
@@ -106,6 +108,7 @@ cdef class RollupAggregator:
         cdef int64_t base = sid * self.L
         self.nlev[sid] = n
         self.is_new[sid] = is_new
+        self.sums[sid] = sums
         self.maxret[sid] = max(int(r) for r in retentions)
         self.val0[sid] = 0.0
         for k in range(n):
@@ -213,6 +216,7 @@ cdef class RollupAggregator:
         cdef int64_t sid, ts, base, s0, sk, step0
         cdef double v
         cdef int k, j, nl
+        cdef double n_fin
         for i in range(n):
             sid = S[i]
             ts = T[i]
@@ -229,7 +233,9 @@ cdef class RollupAggregator:
                 j = 1
                 while j < nl and ts < now - self.rets[base + j]:
                     j += 1
-                self._write(sid, j, _floor(ts, self.steps[base + j]), v, 1.0, v, v, v)
+                # a full slot, shown as written (the twin's written_slots)
+                n_fin = <double>(self.steps[base + j] // self.steps[base])
+                self._write(sid, j, _floor(ts, self.steps[base + j]), v if self.sums[sid] else v * n_fin, n_fin, v, v, v)
                 for k in range(j + 1, nl):
                     self._rederive(k, sid, _floor(ts, self.steps[base + k]))
                 self.c_old += 1

@@ -22,6 +22,18 @@ def columns_of(level: int) -> int:
     return RAW_COLUMNS if level == 0 else AGG_COLUMNS
 
 
+def written_slots(values: np.ndarray, finest_per_slot: int, aggregation: str) -> np.ndarray:
+    """The columns of coarse slots written directly, not aggregated (points older than the
+    finest retention, whisper archives imported as they are). Whisper shows such a value as it
+    was written, so each counts as a full slot (COUNT = finest slots per slot: no
+    xFilesFactor test) and reads back unchanged under every aggregation; coarser levels
+    derived from it aggregate it as whisper aggregates its archives."""
+    values = np.asarray(values, np.float64)
+    n = float(finest_per_slot)
+    total = values if aggregation == "sum" else values * n
+    return np.column_stack([total, np.full(len(values), n), values, values, values])
+
+
 @dataclass(frozen=True)
 class Rollup:
     step: int  # seconds per slot
@@ -38,7 +50,7 @@ class SeriesMeta:
 
     name: str
     rollups: tuple[Rollup, ...]  # finest first
-    aggregation: str = "average"  # average|sum|min|max|last|avg_zero
+    aggregation: str = "average"  # average|sum|min|max|last|avg_zero|absmax|absmin
     xff: float = 0.5
 
     @property

@@ -74,6 +74,7 @@ class Server:
         self._http_children: list = []
         self._status_task = None
         self._lock: DataDirLock | None = None
+        self._channel = None  # the write channel (import-whisper), while ingest runs
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -100,6 +101,9 @@ class Server:
             await self.pipeline.start()
             self.listeners = await start_listeners(self.pipeline, self.settings)
             self.ports.update({kind: bound_port(srv) for kind, srv in self.listeners.items()})
+            from tsstore.write_channel import WriteChannelServer
+
+            self._channel = await WriteChannelServer(self.store, self.settings.data_dir, self.pipeline.counters).start()
             log.info("ingest ready in %.1fs (WAL replayed): listening on %s %s", time.monotonic() - t0,
                      self.settings.bind, self.ports)
         if self.run_api and self.settings.http_port:
@@ -128,6 +132,8 @@ class Server:
         http_workers.stop_children(self._http_children)
         for server in self.listeners.values():
             server.close()
+        if self._channel is not None:
+            await self._channel.stop()
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
             await self._api_task

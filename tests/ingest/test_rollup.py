@@ -153,7 +153,7 @@ def test_compiled_and_twin_drain_identical_rows(stream):
     for module in IMPLS:
         agg = module.RollupAggregator()
         for sid, st_ in steps.items():
-            agg.set_series(sid, st_, [s * 100_000 for s in st_], sid % 2 == 0)
+            agg.set_series(sid, st_, [s * 100_000 for s in st_], sid % 2 == 0, sums=sid % 3 == 0)
         rows = []
         for batch in batches:
             if batch:
@@ -222,9 +222,17 @@ def test_points_older_than_finest_retention_land_in_a_coarser_level(impl):
     agg.add(np.array([0, 0]), np.array([NOW - 7200, NOW - 10**7]), np.array([3.0, 4.0]), NOW)
     d = agg.drain()
     assert list(zip(d.w_level.tolist(), d.w_ts.tolist())) == [(1, (NOW - 7200) // 60 * 60)]
-    assert d.w_values.tolist() == [[3.0, 1.0, 3.0, 3.0, 3.0]]
+    # a full minute (six finest slots) of 3.0: shown as written, whatever the xFilesFactor
+    assert d.w_values.tolist() == [[18.0, 6.0, 3.0, 3.0, 3.0]]
     assert list(zip(d.rederive_level.tolist(), d.rederive_ts.tolist())) == [(2, (NOW - 7200) // 600 * 600)]
     assert agg.stats["old_rollup"] == 1 and agg.stats["too_old"] == 1
+
+
+def test_old_point_of_a_sum_series_is_the_slot_sum(impl):
+    agg = impl.RollupAggregator()
+    agg.set_series(0, [10, 60], [3600, 86400], True, sums=True)
+    agg.add(np.array([0]), np.array([NOW - 7200]), np.array([3.0]), NOW)
+    assert agg.drain().w_values.tolist() == [[3.0, 6.0, 3.0, 3.0, 3.0]]
 
 
 def test_unconfigured_series_is_an_error(impl):

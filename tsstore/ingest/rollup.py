@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 from tsstore import _ext
-from tsstore.model import AGG_COLUMNS
+from tsstore.model import AGG_COLUMNS, written_slots
 
 NONE = np.iinfo(np.int64).min
 EMPTY = (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
@@ -56,11 +56,11 @@ class Drained:
 
 
 class _Series:
-    __slots__ = ("steps", "rets", "maxret", "is_new", "open", "val0", "acc", "dirty", "reseed", "derive")
+    __slots__ = ("steps", "rets", "maxret", "is_new", "sums", "open", "val0", "acc", "dirty", "reseed", "derive")
 
-    def __init__(self, steps, rets, is_new):
+    def __init__(self, steps, rets, is_new, sums):
         n = len(steps)
-        self.steps, self.rets, self.maxret, self.is_new = list(steps), list(rets), max(rets), is_new
+        self.steps, self.rets, self.maxret, self.is_new, self.sums = list(steps), list(rets), max(rets), is_new, sums
         self.open = [NONE] * n
         self.val0 = 0.0
         self.acc = [EMPTY] * n
@@ -80,10 +80,12 @@ class RollupAggregator:
         self._rederive: set = set()
         self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
 
-    def set_series(self, sid: int, steps, retentions, is_new: bool) -> None:
+    def set_series(self, sid: int, steps, retentions, is_new: bool, sums: bool = False) -> None:
+        """sums: the series aggregates by sum (a point written straight into a coarse slot is
+        that slot's sum; for the other methods it stands for every finest slot in it)."""
         if not 1 <= len(steps) <= self.max_levels:
             raise ValueError(f"series {sid}: {len(steps)} rollup levels, 1 to {self.max_levels} supported")
-        self._series[int(sid)] = _Series([int(s) for s in steps], [int(r) for r in retentions], bool(is_new))
+        self._series[int(sid)] = _Series([int(s) for s in steps], [int(r) for r in retentions], bool(is_new), bool(sums))
 
     def _open_coarse(self, sid: int, s: _Series, k: int, slot: int) -> None:
         s.open[k] = slot
@@ -107,7 +109,9 @@ class RollupAggregator:
                 continue
             if ts < now - s.rets[0]:
                 j = next(k for k in range(1, len(s.steps)) if ts >= now - s.rets[k])
-                self._writes.append((sid, j, ts // s.steps[j] * s.steps[j], _point(v)))
+                # older than the finest retention: written as whisper writes it, shown as it is
+                direct = written_slots([v], s.steps[j] // s.steps[0], "sum" if s.sums else "average")[0]
+                self._writes.append((sid, j, ts // s.steps[j] * s.steps[j], tuple(direct.tolist())))
                 for k in range(j + 1, len(s.steps)):
                     self._rederive.add((k, sid, ts // s.steps[k] * s.steps[k]))
                 self.stats["old_rollup"] += 1

@@ -10,6 +10,7 @@ import configparser
 import functools
 import logging
 import re
+import struct
 from dataclasses import dataclass
 
 from tsstore.model import Rollup, SeriesMeta
@@ -20,7 +21,7 @@ log = logging.getLogger(__name__)
 UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "y": 31536000}
 # whisper-create also accepts any prefix of these words: an extension we allow.
 _WORDS = {"seconds": 1, "minutes": 60, "hours": 3600, "days": 86400, "weeks": 604800, "years": 31536000}
-METHODS = ("average", "sum", "min", "max", "last", "avg_zero")
+METHODS = ("average", "sum", "min", "max", "last", "avg_zero", "absmax", "absmin")
 DEFAULT_ROLLUPS = (Rollup(60, 10080),)  # carbon's fallback when no section matches: 1 min for 7 days
 
 DEFAULT_SCHEMAS_TEXT = """\
@@ -173,6 +174,9 @@ def parse_aggregation(text: str, source: str = "storage-aggregation.conf") -> li
                 raise SchemaError(f"{source}, section [{section}]: xFilesFactor {xff!r} is not a number") from None
             if not 0 <= xff <= 1:
                 raise SchemaError(f"{source}, section [{section}]: xFilesFactor {xff} is outside [0, 1]")
+            # whisper keeps it as a float32, so 0.1 is 0.10000000149 and exactly 1 known slot
+            # of 10 is below it: rounded the same way, the same slots are null as in whisper
+            xff = float(struct.unpack("f", struct.pack("f", xff))[0])
         if method is not None and method not in METHODS:
             raise SchemaError(f"{source}, section [{section}]: aggregationMethod {method!r} is not one of {', '.join(METHODS)}")
         rules.append(AggregationRule(section, _compile(opts["pattern"], source, section), xff, method))

@@ -52,6 +52,7 @@ class SeriesRollups:
                 [r.step for r in meta.rollups],
                 [r.retention for r in meta.rollups],
                 name not in existing,
+                sums=meta.aggregation == "sum",
             )
             self._metas[sid] = meta
             self._configured[sid] = True

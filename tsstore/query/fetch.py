@@ -73,6 +73,12 @@ def values_from_slots(meta: SeriesMeta, plan: Plan, slots: Slots) -> np.ndarray:
             vals = v[:, LAST]
         elif method == "avg_zero":
             vals = v[:, SUM] / per_bucket
+        elif method == "absmax":
+            vals = np.where(np.abs(v[:, MAX]) >= np.abs(v[:, MIN]), v[:, MAX], v[:, MIN])
+        elif method == "absmin":
+            # exact unless the slot's points have both signs: then the smallest magnitude lies
+            # between MIN and MAX, which the columns do not keep (COMPATIBILITY.md)
+            vals = np.where(np.abs(v[:, MIN]) <= np.abs(v[:, MAX]), v[:, MIN], v[:, MAX])
         else:
             vals = v[:, SUM] / count
     known = (count > 0) & (count / per_bucket >= meta.xff)

@@ -1,0 +1,175 @@
+"""The write channel: how another local process (`tsstore import-whisper`) writes into the
+store of the running server that holds the data dir, without weakening the data-dir lock.
+
+The ingest process listens on a Unix socket, <data dir>/write.sock (mode 0600: only the
+data dir's owner may write), and serves requests with its own store object, so the series
+and slots written are found and rendered at once, by it and by its --http-workers children.
+Frames are a 4-byte big-endian length and a msgpack map (never pickle: nothing sent is
+executed); every request gets one reply frame {"ok": ...} or {"error": "..."}:
+
+* {"op": "get_series", "names": [...]} -> {"ok": {name: [rollups, aggregation, xff]}}
+* {"op": "write", "series": [[name, rollups, aggregation, xff], ...],
+   "slots": [[name, level, step, retention, ts bytes (int64), values bytes (float64)], ...]}
+  -> {"ok": slots written}; series are created first (first creation wins, as from carbon),
+  the reply comes when the store has acknowledged the slots.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import struct
+from pathlib import Path
+
+import msgpack
+import numpy as np
+
+from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest, columns_of
+
+log = logging.getLogger(__name__)
+
+SOCKET_NAME = "write.sock"
+MAX_FRAME = 512 << 20  # bytes; a client sends files in batches well below this
+_LENGTH = struct.Struct("!I")
+
+
+class ChannelError(RuntimeError):
+    """The server refused a request, or the channel broke; the message says which."""
+
+
+def socket_path(data_dir: str | os.PathLike) -> Path:
+    return Path(data_dir) / SOCKET_NAME
+
+
+def _meta_row(m: SeriesMeta) -> list:
+    return [m.name, [[r.step, r.points] for r in m.rollups], m.aggregation, m.xff]
+
+
+def _meta_of(row) -> SeriesMeta:
+    name, rollups, aggregation, xff = row
+    return SeriesMeta(str(name), tuple(Rollup(int(s), int(p)) for s, p in rollups), str(aggregation), float(xff))
+
+
+def _request_of(row) -> WriteRequest:
+    name, level, step, retention, ts, values = row
+    ts = np.frombuffer(ts, np.int64)
+    columns = columns_of(int(level))
+    values = np.frombuffer(values, np.float64)
+    if values.size != ts.size * columns:
+        raise ValueError(f"{name} level {level}: {ts.size} timestamps but {values.size} values ({columns} per slot)")
+    return WriteRequest(str(name), int(level), int(step), Slots(ts, values.reshape(-1, columns)), int(retention))
+
+
+async def _read_frame(reader: asyncio.StreamReader):
+    (size,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
+    if size > MAX_FRAME:
+        raise ValueError(f"frame of {size} bytes is over the {MAX_FRAME}-byte limit")
+    return msgpack.unpackb(await reader.readexactly(size), raw=False)
+
+
+def _frame(obj) -> bytes:
+    body = msgpack.packb(obj, use_bin_type=True)
+    return _LENGTH.pack(len(body)) + body
+
+
+class WriteChannelServer:
+    """Serves the channel for `store` on <data dir>/write.sock while the server runs."""
+
+    def __init__(self, store, data_dir: str | os.PathLike, counters=None):
+        self.store, self.path, self.counters = store, socket_path(data_dir), counters
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> "WriteChannelServer":
+        if len(os.fsencode(self.path)) > 100:  # sun_path is 108 bytes
+            log.warning("write channel off: %s is too long for a Unix socket path; "
+                        "import-whisper needs this server stopped (or a shorter --data-dir)", self.path)
+            return self
+        self.path.unlink(missing_ok=True)  # left by a killed process; the data-dir lock is ours
+        old_umask = os.umask(0o177)
+        try:
+            self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+        finally:
+            os.umask(old_umask)
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self.path.unlink(missing_ok=True)
+            self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    request = await _read_frame(reader)
+                except asyncio.IncompleteReadError:
+                    return
+                try:
+                    reply = {"ok": await self._handle(request)}
+                except (ValueError, TypeError, KeyError) as exc:
+                    reply = {"error": f"bad request: {exc}"}
+                except Exception as exc:  # the store failed: the client retries or reports it
+                    log.warning("write channel: %s", exc)
+                    reply = {"error": f"store: {exc}"}
+                writer.write(_frame(reply))
+                await writer.drain()
+        except (ValueError, ConnectionError) as exc:
+            log.warning("write channel: dropped a client: %s", exc)
+        finally:
+            writer.close()
+
+    async def _handle(self, request: dict):
+        op = request.get("op")
+        if op == "get_series":
+            metas = await self.store.get_series([str(n) for n in request["names"]])
+            return {name: _meta_row(m)[1:] for name, m in metas.items()}
+        if op == "write":
+            metas = [_meta_of(row) for row in request["series"]]
+            requests = [_request_of(row) for row in request["slots"]]
+            await self.store.create_series(metas)
+            await self.store.write(requests)
+            if self.counters is not None:
+                self.counters.add("imported.slots", sum(len(r.slots) for r in requests))
+            return len(requests)
+        raise ValueError(f"unknown op {op!r}")
+
+
+class WriteChannelClient:
+    """The importer's end: the same calls as a store (get_series, create_series + write)."""
+
+    def __init__(self, data_dir: str | os.PathLike):
+        self.path = socket_path(data_dir)
+        self._reader = self._writer = None
+
+    async def open(self) -> None:
+        try:
+            self._reader, self._writer = await asyncio.open_unix_connection(str(self.path))
+        except OSError as exc:
+            raise ChannelError(f"cannot reach the running server's write channel {self.path}: {exc.strerror or exc}") from None
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    async def _call(self, request: dict):
+        self._writer.write(_frame(request))
+        await self._writer.drain()
+        try:
+            reply = await _read_frame(self._reader)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            raise ChannelError(f"the server closed the write channel {self.path} ({exc})") from None
+        if "error" in reply:
+            raise ChannelError(f"the server refused the write: {reply['error']}")
+        return reply["ok"]
+
+    async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
+        rows = await self._call({"op": "get_series", "names": names})
+        return {name: _meta_of([name, *row]) for name, row in rows.items()}
+
+    async def create_and_write(self, metas: list[SeriesMeta], requests: list[WriteRequest]) -> None:
+        slots = [[r.name, r.level, r.step, r.retention, np.ascontiguousarray(r.slots.ts, np.int64).tobytes(),
+                  np.ascontiguousarray(r.slots.values, np.float64).tobytes()] for r in requests]
+        await self._call({"op": "write", "series": [_meta_row(m) for m in metas], "slots": slots})
