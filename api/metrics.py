@@ -1,15 +1,25 @@
-"""/metrics/find, /metrics/expand and /metrics/index.json (graphite-web's shapes)."""
+"""/metrics/find, /metrics/expand and /metrics/index.json (graphite-web's shapes).
+
+/metrics/find also answers format=pickle and format=msgpack: the node lists graphite-web 1.1's
+RemoteFinder reads when a graphite-web frontend lists tsstore in CLUSTER_SERVERS.
+"""
 from __future__ import annotations
 
+import pickle
+import time
+from datetime import datetime, timezone
 from urllib.parse import unquote_plus
 
+import msgpack
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from tsstore.api.params import read_params
+from tsstore.api.params import Params, read_params
 from tsstore.api.responses import NO_CACHE, ApiError, body_response
 from tsstore.model import Node
+from tsstore.query import attime
+from tsstore.store.base import Store
 
 router = APIRouter()
 
@@ -27,6 +37,59 @@ def _dedupe_prefer_branch(nodes: list[Node]) -> list[Node]:
     return sorted(by_name.values(), key=lambda n: n.name)
 
 
+def _check_find_range(params: Params) -> None:
+    """`from` and `until` of a find, checked as graphite-web's find_view reads them: absent or
+    -1 is open, anything else an at-time (against `now` and `tz`); a bad one is a 400 naming
+    it. They select nothing: like graphite-web's whisper finder, a leaf with no points in the
+    range is still listed."""
+    tz = params.tz()
+    now = datetime.now(timezone.utc)
+
+    def at(key: str) -> int | None:
+        value = params.get(key)
+        if value is None or (key != "now" and value == "-1"):
+            return None
+        try:
+            return attime.parse_time(value or "now", now, tz)  # graphite-web reads '' as now
+        except attime.AtTimeError as exc:
+            raise ApiError(f"Invalid value {value!r} for param {key}: {exc}") from None
+
+    if (when := at("now")) is not None:
+        now = datetime.fromtimestamp(when, timezone.utc)
+    start, end = at("from"), at("until")
+    if start is not None and end is not None and end < start:
+        raise ApiError(f"Invalid find range: param until ({end}) is before param from ({start})")
+
+
+async def _cluster_nodes(store: Store, nodes: list[Node]) -> list[dict]:
+    """The nodes as graphite-web's pickle_nodes/msgpack_nodes list them: path, is_leaf and,
+    for a leaf, the (start, end) intervals the store can answer, as whisper's reader gives
+    them: now - the longest retention to now. A path that is both a branch and a leaf is
+    listed as both (graphite-web's whisper finder yields the directory and the file)."""
+    metas = await store.get_series([n.path for n in nodes if n.is_leaf])
+    now = int(time.time())
+    out = []
+    for n in sorted(nodes, key=lambda n: n.path):
+        if n.is_branch:
+            out.append({"path": n.path, "is_leaf": False})
+        if n.is_leaf:
+            meta = metas.get(n.path)
+            # tuples, not graphite.intervals objects: RemoteFinder turns them into an IntervalSet
+            # and a client needs no graphite module to load them
+            intervals = [(now - meta.max_retention, now)] if meta else []
+            out.append({"path": n.path, "is_leaf": True, "intervals": intervals})
+    return out
+
+
+# format -> (writer, content type RemoteFinder recognises). Pickle protocol 2: graphite-web
+# on Python 2 loads it too; graphite-web's restricted unpickler finds only builtin types in it.
+CLUSTER_FORMATS = {
+    "pickle": (lambda nodes: pickle.dumps(nodes, protocol=2), "application/pickle"),
+    "msgpack": (lambda nodes: msgpack.packb(nodes, use_bin_type=True), "application/x-msgpack"),
+}
+FIND_FORMATS = ("treejson", "completer", "json", "nodelist", *CLUSTER_FORMATS)
+
+
 @router.api_route("/metrics/find", methods=["GET", "POST"])
 @router.api_route("/metrics/find/", methods=["GET", "POST"])
 @router.api_route("/metrics", methods=["GET", "POST"])
@@ -37,8 +100,12 @@ async def find(request: Request):
     if not query:
         raise ApiError("missing parameter 'query': /metrics/find?query=<glob>")
     fmt = params.get("format") or "treejson"
-    if fmt not in ("treejson", "completer", "json", "nodelist"):
-        raise ApiError("Invalid value for 'format' parameter")
+    if fmt not in FIND_FORMATS:
+        *others, last = FIND_FORMATS
+        raise ApiError(f"Invalid value for 'format' parameter: {fmt!r}; use {', '.join(others)} or {last}")
+    # tsstore has no remote finders: every find is local, but `local` must be what graphite-web accepts
+    params.int("local", 0)
+    _check_find_range(params)
     if fmt == "completer":
         query = query.replace("..", "*.")
         if not query.endswith("*"):
@@ -48,6 +115,9 @@ async def find(request: Request):
     if params.flag("leavesOnly"):
         nodes = [n for n in nodes if n.is_leaf]
     wildcards = params.flag("wildcards")
+    if fmt in CLUSTER_FORMATS:
+        write, media_type = CLUSTER_FORMATS[fmt]
+        return body_response(write(await _cluster_nodes(store, nodes)), media_type, headers=NO_CACHE)
     if fmt == "treejson":
         prefix = query.rsplit(".", 1)[0] + "." if "." in query else ""
         uniq = _dedupe_prefer_branch(nodes)

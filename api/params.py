@@ -6,6 +6,7 @@ Repeated keys from both places are concatenated. Bodies may be a form
 from __future__ import annotations
 
 from urllib.parse import parse_qsl
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import orjson
 from fastapi import Request
@@ -45,6 +46,17 @@ class Params:
             wanted = "an integer" if minimum is None else f"an integer >= {minimum}"
             raise ApiError(f"parameter {key!r} must be {wanted}, got {value!r}")
         return number
+
+    def tz(self) -> ZoneInfo:
+        """The `tz` parameter as a zone; UTC when absent or unknown (graphite-web ignores an
+        unknown zone)."""
+        name = self.get("tz")
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                pass
+        return ZoneInfo("UTC")
 
 
 async def read_params(request: Request) -> Params:

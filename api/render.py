@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 
@@ -68,15 +68,6 @@ FORMATS: dict[str, Format] = {
 }
 
 
-def _tz(name: str | None) -> ZoneInfo:
-    if name:
-        try:
-            return ZoneInfo(name)
-        except (ZoneInfoNotFoundError, ValueError):
-            pass  # graphite-web ignores an unknown zone
-    return ZoneInfo("UTC")
-
-
 def _format(params: Params) -> Format:
     name = params.get("format") or ("raw" if "rawData" in params else "pickle" if "pickle" in params else "json")
     if name in IMAGE_FORMATS:
@@ -95,7 +86,7 @@ async def render(request: Request):
     targets = [t for t in params.getlist("target") if t.strip()] or [
         t for t in params.getlist("target[]") if t.strip()
     ]
-    tz = _tz(params.get("tz"))
+    tz = params.tz()
     start, end, now = attime.resolve_range(
         {"from": params.get("from"), "until": params.get("until"), "now": params.get("now"), "tz": tz}
     )

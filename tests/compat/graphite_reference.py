@@ -62,13 +62,29 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+# graphite.settings resolves these renamed settings while it is imported, before the lines of
+# compat_settings that follow its import run: the names it reads must be written too.
+RENAMED = {"REMOTE_FIND_TIMEOUT": "FIND_TIMEOUT", "REMOTE_FETCH_TIMEOUT": "FETCH_TIMEOUT"}
+
+
 class GraphiteReference:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, settings: dict | None = None):
+        """settings: graphite-web settings written after the defaults above, e.g.
+        {"CLUSTER_SERVERS": ["127.0.0.1:8080"], "INTRACLUSTER_HTTPS": False, "FIND_TIMEOUT": 10}
+        for a frontend that reads another server through graphite-web's RemoteFinder."""
         self.workdir = Path(workdir)
         self.storage = self.workdir / "storage"
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
+        self.settings = dict(settings or {})
+        for old, new in RENAMED.items():
+            if old in self.settings:
+                self.settings.setdefault(new, self.settings[old])
+
+    def settings_text(self) -> str:
+        extra = "".join(f"{name} = {value!r}\n" for name, value in self.settings.items())
+        return SETTINGS.format(storage=str(self.storage)) + extra
 
     @property
     def env(self) -> dict:
@@ -79,7 +95,7 @@ class GraphiteReference:
         """workers=0: Django's runserver (tests); N: gunicorn with N workers (benchmarks)."""
         for d in ("whisper", "log", "log/webapp"):
             (self.storage / d).mkdir(parents=True, exist_ok=True)
-        (self.workdir / "compat_settings.py").write_text(SETTINGS.format(storage=str(self.storage)))
+        (self.workdir / "compat_settings.py").write_text(self.settings_text())
         migrate = subprocess.run([SYSTEM_PYTHON, "-m", "django", "migrate", "--run-syncdb", "-v", "0"],
                                  env=self.env, capture_output=True, text=True, timeout=300)
         if migrate.returncode:
@@ -103,8 +119,10 @@ class GraphiteReference:
         raise RuntimeError(f"graphite-web did not answer within {timeout}s:\n{self.log_tail()}")
 
     def log_tail(self) -> str:
-        p = self.workdir / "graphite-web.log"
-        return p.read_text(errors="replace")[-3000:] if p.exists() else ""
+        """The end of the server's output and of graphite-web's own logs (LOG_DIR, <storage>/log:
+        exception.log holds a RemoteFinder's failures, info.log its finds and renders)."""
+        parts = [self.workdir / "graphite-web.log", *sorted((self.storage / "log").glob("*.log"))]
+        return "\n".join(f"== {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in parts if p.exists())
 
     def write_whisper(self, items: list[dict]) -> None:
         """items: {path, archives [(step, points)], xff, method, points [(ts, value)]}."""

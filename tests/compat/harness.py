@@ -112,6 +112,8 @@ RANGES = {
     "absolute": {"from": str(NOW - 4 * 3600 + 5), "until": str(NOW - 3 * 3600)},
     "relative": {"from": "-2h", "until": "-1h"},
     "events-hour": {"from": str(NOW - 3600), "until": str(NOW - 60)},  # the hour the test events fall in
+    # past the 10 s archive's 6 h: both answer from the 1 min archive (the data's 4 h and 8 h of nulls)
+    "coarse": {"from": str(NOW - 12 * 3600), "until": str(NOW)},
 }
 
 
