@@ -146,7 +146,12 @@ async def find(request: Request):
             except IndexError:
                 pass
         return _respond({"nodes": sorted(values)}, params)
-    return _respond([{"path": n.path, "is_leaf": n.is_leaf} for n in sorted(nodes, key=lambda n: n.path)], params)
+    # graphite-web's json_nodes: the cluster listing, with a leaf's intervals as {start, end}
+    out = await _cluster_nodes(store, nodes)
+    for node in out:
+        if node["is_leaf"]:
+            node["intervals"] = [{"start": start, "end": end} for start, end in node["intervals"]]
+    return _respond(out, params)
 
 
 @router.api_route("/metrics/expand", methods=["GET", "POST"])

@@ -50,6 +50,10 @@ async def test_find_jsonp_pretty_and_a_bad_position(client):
     assert resp.text.startswith("cb([") and resp.headers["cache-control"] == "no-cache"
     pretty = (await client.get("/metrics/find", params={"query": "servers.*", "format": "json", "pretty": "1"})).text
     assert pretty.startswith("[\n  {")
+    leaves = (await client.get("/metrics/find", params={"query": "servers.web01.cpu.*", "format": "json"})).json()
+    assert leaves and all(n["is_leaf"] and len(n["intervals"]) == 1 for n in leaves)
+    (interval,) = leaves[0]["intervals"]
+    assert 0 < interval["end"] - interval["start"] and abs(interval["end"] - time.time()) < 60
     nodes = (await client.get("/metrics/find", params={"query": "servers.*.cpu", "format": "nodelist", "position": "1"})).json()
     assert nodes == {"nodes": ["db01", "web01", "web02"]}
     bad = await client.get("/metrics/find", params={"query": "servers.*", "format": "nodelist", "position": "x"})
