@@ -1,5 +1,6 @@
 """One contract for every store: the embedded SQLite store and the real Cassandra store pass
 the same tests (writes, windows, last-write-wins, retention, find, tags, restart)."""
+import asyncio
 import time
 
 import numpy as np
@@ -260,6 +261,29 @@ async def test_cassandra_finds_an_exact_path_another_process_just_created(cassan
         assert [n.path for n in await reader.find("app.web.*")] == ["app.web.requests"]  # fills the cache
         await writer.create_series([SeriesMeta("app.web.errors", META.rollups)])
         assert [n.path for n in await reader.find("app.web.errors")] == ["app.web.errors"]
+    finally:
+        await reader.close()
+        await writer.close()
+
+
+@pytest.mark.cassandra
+async def test_cassandra_glob_finds_a_series_another_process_created_within_a_second(cassandra_url):
+    """Another node or `tsstore import-whisper` adds a series: a process whose tree cache
+    holds the parent lists it in globbed finds once it sees the store's tree-changed mark."""
+    from tsstore.store.cassandra.store import CHILDREN_CACHE_SECONDS, CassandraStore
+
+    reader, writer = CassandraStore(cassandra_url), CassandraStore(cassandra_url)
+    await reader.open()
+    await writer.open()
+    try:
+        await writer.create_series([SeriesMeta("app.web.requests", META.rollups)])
+        assert [n.path for n in await reader.find("app.web.*")] == ["app.web.requests"]  # fills the cache
+        await writer.create_series([SeriesMeta("app.web.errors", META.rollups)])
+        t0 = time.monotonic()
+        while len(await reader.find("app.web.*")) < 2 and time.monotonic() - t0 < CHILDREN_CACHE_SECONDS / 2:
+            await asyncio.sleep(0.05)
+        # well before the cached entry expires
+        assert [n.path for n in await reader.find("app.web.*")] == ["app.web.errors", "app.web.requests"]
     finally:
         await reader.close()
         await writer.close()

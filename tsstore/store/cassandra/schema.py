@@ -3,7 +3,8 @@
 Tables:
   segments_by_shard (shard, level, window) -> name -> seq -> data
                  TTL = the rollup's retention, TWCS; shard = crc32(name) % shards
-  store_meta     key -> value                      (the shard count, fixed at creation)
+  store_meta     key -> value                      (the shard count, fixed at creation; tree_changed,
+                                                    rewritten whenever a process adds nodes)
   series         name -> rollups, aggregation, xff
   nodes          parent -> name -> leaf, branch    (flags are only ever written true;
                                                     the root's parent is ROOT)
@@ -73,6 +74,8 @@ def prepare_statements(session, ks: str) -> dict:
         "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),
         "branch": p(f"INSERT INTO {ks}.nodes (parent, name, branch) VALUES (?, ?, true)"),
         "children": p(f"SELECT name, leaf, branch FROM {ks}.nodes WHERE parent=?"),
+        "tree_changed_put": p(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('tree_changed', ?)"),
+        "tree_changed_get": p(f"SELECT value FROM {ks}.store_meta WHERE key='tree_changed'"),
         "tag_put": p(f"INSERT INTO {ks}.tags (tag, value, name) VALUES (?, ?, ?)"),
         "tag_names": p(f"SELECT DISTINCT tag FROM {ks}.tags"),
         "tag_values": p(f"SELECT value, name FROM {ks}.tags WHERE tag=?"),

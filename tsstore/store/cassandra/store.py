@@ -31,8 +31,12 @@ from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import ROOT, create_schema, prepare_statements
 from tsstore.store.errors import StoreUnavailable
 
-# How long children() answers from its cache (other processes add nodes meanwhile).
+# How long children() answers from its cache (other processes add nodes meanwhile), and how
+# often a process with cached children asks whether any process added nodes since (the
+# store_meta 'tree_changed' mark every node-adding create_series rewrites): a series created
+# elsewhere (another node, import-whisper) is in globbed finds within about a second.
 CHILDREN_CACHE_SECONDS = 10.0
+TREE_CHECK_SECONDS = 0.5
 
 
 def _ttl(expires_at: int, now: int) -> int:
@@ -50,6 +54,8 @@ class CassandraStore(SegmentStore):
         self.session = None
         self._known_nodes: set[tuple[str, str, bool]] = set()
         self._children_cache: dict[str, tuple[float, list[Node]]] = {}
+        self._tree_mark: str | None = None  # the last 'tree_changed' value seen
+        self._tree_checked = 0.0
         self._segment_counts: dict[tuple[str, int, int], int] = defaultdict(int)
         self._meta_cache: dict[str, SeriesMeta] = {}
 
@@ -118,7 +124,10 @@ class CassandraStore(SegmentStore):
                     self._known_nodes.add(key)
                     items.append((("node", key[0]), self.q["leaf" if leaf else "branch"], key[:2], len(key[0]) + len(child) + 40))
                     self._children_cache.pop(parent, None)
+        added_nodes = any(item[0][0] == "node" for item in items)
         await self._run_all(await asyncio.get_running_loop().run_in_executor(None, self._batches, items))
+        if added_nodes:  # after the nodes: a process that sees the mark finds them
+            await self._run(self.q["tree_changed_put"], (f"{time.time_ns()}",))
         for m in metas:
             self._meta_cache.setdefault(m.name, m)
 
@@ -133,7 +142,19 @@ class CassandraStore(SegmentStore):
                 self._meta_cache[name] = out[name] = meta
         return out
 
+    async def _drop_cache_if_tree_changed(self) -> None:
+        if time.monotonic() - self._tree_checked < TREE_CHECK_SECONDS:
+            return
+        self._tree_checked = time.monotonic()
+        rows = await self._run(self.q["tree_changed_get"])
+        mark = next(iter(rows), (None,))[0]
+        if mark != self._tree_mark:
+            self._tree_mark = mark
+            self._children_cache.clear()
+
     async def children(self, parent: str) -> list[Node]:
+        if self._children_cache:
+            await self._drop_cache_if_tree_changed()
         cached = self._children_cache.get(parent)
         if cached and time.monotonic() - cached[0] < CHILDREN_CACHE_SECONDS:
             return cached[1]
