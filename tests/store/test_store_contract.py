@@ -247,10 +247,10 @@ async def test_restart_keeps_everything(make_store):
         await second.close()
 
 
-@pytest.mark.cassandra
-async def test_cassandra_finds_an_exact_path_another_process_just_created(cassandra_url):
-    """API-only processes and other nodes cache the tree for a few seconds; a glob may lag
-    behind by that much, but an exact path created elsewhere is found at once."""
+@pytest.fixture
+async def two_processes_one_cached(cassandra_url):
+    """(reader, writer): two stores on one keyspace, as two processes; the reader has
+    `app.web` in its tree cache (listed once, before the writer adds app.web.errors)."""
     from tsstore.store.cassandra.store import CassandraStore
 
     reader, writer = CassandraStore(cassandra_url), CassandraStore(cassandra_url)
@@ -260,33 +260,32 @@ async def test_cassandra_finds_an_exact_path_another_process_just_created(cassan
         await writer.create_series([SeriesMeta("app.web.requests", META.rollups)])
         assert [n.path for n in await reader.find("app.web.*")] == ["app.web.requests"]  # fills the cache
         await writer.create_series([SeriesMeta("app.web.errors", META.rollups)])
-        assert [n.path for n in await reader.find("app.web.errors")] == ["app.web.errors"]
+        yield reader, writer
     finally:
         await reader.close()
         await writer.close()
 
 
 @pytest.mark.cassandra
-async def test_cassandra_glob_finds_a_series_another_process_created_within_a_second(cassandra_url):
+async def test_cassandra_finds_an_exact_path_another_process_just_created(two_processes_one_cached):
+    """API-only processes and other nodes cache the tree; an exact path created elsewhere is
+    found at once."""
+    reader, _ = two_processes_one_cached
+    assert [n.path for n in await reader.find("app.web.errors")] == ["app.web.errors"]
+
+
+@pytest.mark.cassandra
+async def test_cassandra_glob_finds_a_series_another_process_created_within_a_second(two_processes_one_cached):
     """Another node or `tsstore import-whisper` adds a series: a process whose tree cache
     holds the parent lists it in globbed finds once it sees the store's tree-changed mark."""
-    from tsstore.store.cassandra.store import CHILDREN_CACHE_SECONDS, CassandraStore
+    from tsstore.store.cassandra.store import CHILDREN_CACHE_SECONDS
 
-    reader, writer = CassandraStore(cassandra_url), CassandraStore(cassandra_url)
-    await reader.open()
-    await writer.open()
-    try:
-        await writer.create_series([SeriesMeta("app.web.requests", META.rollups)])
-        assert [n.path for n in await reader.find("app.web.*")] == ["app.web.requests"]  # fills the cache
-        await writer.create_series([SeriesMeta("app.web.errors", META.rollups)])
-        t0 = time.monotonic()
-        while len(await reader.find("app.web.*")) < 2 and time.monotonic() - t0 < CHILDREN_CACHE_SECONDS / 2:
-            await asyncio.sleep(0.05)
-        # well before the cached entry expires
-        assert [n.path for n in await reader.find("app.web.*")] == ["app.web.errors", "app.web.requests"]
-    finally:
-        await reader.close()
-        await writer.close()
+    reader, _ = two_processes_one_cached
+    t0 = time.monotonic()
+    while len(await reader.find("app.web.*")) < 2 and time.monotonic() - t0 < CHILDREN_CACHE_SECONDS / 2:
+        await asyncio.sleep(0.05)
+    # well before the cached entry expires
+    assert [n.path for n in await reader.find("app.web.*")] == ["app.web.errors", "app.web.requests"]
 
 
 @pytest.mark.parametrize("query, problem", [("shards=0", "shards must be positive"), ("batch_kb=0", "batch_kb must be positive"),
