@@ -65,6 +65,7 @@ def _import_whisper(args) -> int:
 
     from tsstore.ingest.schemas import SchemaError, load_aggregation_text, load_schemas_text
     from tsstore.whisper.importer import ImportOptions, run_import
+    from tsstore.store.errors import StoreUnavailable
     from tsstore.write_channel import ChannelError
 
     if args.workers < 0 or args.progress_every < 1:
@@ -85,7 +86,7 @@ def _import_whisper(args) -> int:
                          prefix=args.prefix, done_file=args.done_file, progress_every=args.progress_every)
     try:
         result = asyncio.run(run_import(opts))
-    except (OSError, ChannelError, ValueError) as exc:
+    except (OSError, ChannelError, StoreUnavailable, ValueError) as exc:
         print(f"tsstore import-whisper: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

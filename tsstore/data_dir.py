@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import shutil
 from pathlib import Path
 
 LOCK_NAME = "lock"
@@ -43,3 +44,12 @@ class DataDirLock:
         if self._fd is not None:
             os.close(self._fd)  # closing drops the flock
             self._fd = None
+
+
+def free_space(path) -> str:
+    """Free bytes on the filesystem holding path, for the messages of a full disk."""
+    try:
+        free = shutil.disk_usage(path).free
+    except OSError:
+        return "unknown"
+    return f"{free / 2**20:.1f} MiB" if free >= 2**20 else f"{free} bytes"

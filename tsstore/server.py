@@ -126,7 +126,10 @@ class Server:
             if self._http_children and self.pipeline is not None:
                 self._status_task = asyncio.create_task(http_workers.publish_status(self.settings, self.pipeline.counters))
 
-    async def stop(self) -> None:
+    async def stop(self) -> bool:
+        """Stop everything; False when points taken in are not all in the store (the WAL
+        keeps them for the next start)."""
+        clean = True
         if self._status_task is not None:
             self._status_task.cancel()
         http_workers.stop_children(self._http_children)
@@ -138,12 +141,13 @@ class Server:
             self._uvicorn.should_exit = True
             await self._api_task
         if self.pipeline is not None:
-            await self.pipeline.stop()
+            clean = await self.pipeline.stop()
         if self.store is not None:
             await self.store.close()
         if self._lock is not None:
             self._lock.release()
         self.stopped.set()
+        return clean
 
 
 async def run(settings: Settings, ingest: bool = True, api: bool = True) -> None:
@@ -155,8 +159,11 @@ async def run(settings: Settings, ingest: bool = True, api: bool = True) -> None
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("stopping: flushing to the store")
-    await server.stop()
-    log.info("stopped cleanly")
+    if await server.stop():
+        log.info("stopped cleanly: the store has every point taken in")
+    else:
+        log.warning("stopped, but the store could not take the last points: they stay in the WAL and are "
+                    "written at the next start")
 
 
 def run_process(settings: Settings, ingest: bool = True, api: bool = True, log_tag: str = "") -> None:

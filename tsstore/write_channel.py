@@ -11,7 +11,8 @@ executed); every request gets one reply frame {"ok": ...} or {"error": "..."}:
 * {"op": "write", "series": [[name, rollups, aggregation, xff], ...],
    "slots": [[name, level, step, retention, ts bytes (int64), values bytes (float64)], ...]}
   -> {"ok": slots written}; series are created first (first creation wins, as from carbon),
-  the reply comes when the store has acknowledged the slots.
+  the reply comes when the store has acknowledged the slots; {"error": ..., "retry": true}
+  when the store failed it (full disk, Cassandra down): the client may send it again.
 """
 from __future__ import annotations
 
@@ -35,6 +36,10 @@ _LENGTH = struct.Struct("!I")
 
 class ChannelError(RuntimeError):
     """The server refused a request, or the channel broke; the message says which."""
+
+
+class ChannelStoreFailed(ChannelError):
+    """The server took the request but its store failed it (worth trying again)."""
 
 
 def socket_path(data_dir: str | os.PathLike) -> Path:
@@ -112,7 +117,7 @@ class WriteChannelServer:
                     reply = {"error": f"bad request: {exc}"}
                 except Exception as exc:  # the store failed: the client retries or reports it
                     log.warning("write channel: %s", exc)
-                    reply = {"error": f"store: {exc}"}
+                    reply = {"error": f"store: {exc}", "retry": True}
                 writer.write(_frame(reply))
                 await writer.drain()
         except (ValueError, ConnectionError) as exc:
@@ -162,7 +167,8 @@ class WriteChannelClient:
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             raise ChannelError(f"the server closed the write channel {self.path} ({exc})") from None
         if "error" in reply:
-            raise ChannelError(f"the server refused the write: {reply['error']}")
+            kind = ChannelStoreFailed if reply.get("retry") else ChannelError
+            raise kind(f"the server refused the write: {reply['error']}")
         return reply["ok"]
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:

@@ -1,4 +1,5 @@
 """Pipeline stages on their own: the live queue's fall-back to the WAL and the store retry."""
+import asyncio
 import logging
 
 import numpy as np
@@ -36,10 +37,12 @@ async def test_live_queue_past_its_budget_sends_the_consumer_back_to_the_wal():
 async def test_store_retry_backs_off_until_the_store_answers(monkeypatch):
     sleeps = []
 
-    async def no_sleep(delay):
-        sleeps.append(delay)
+    async def no_wait(awaitable, timeout):  # the backoff, without waiting for it
+        sleeps.append(timeout)
+        awaitable.close()
+        raise asyncio.TimeoutError
 
-    monkeypatch.setattr(store_retry.asyncio, "sleep", no_sleep)
+    monkeypatch.setattr(store_retry.asyncio, "wait_for", no_wait)
     counters = Counters()
     retry = StoreRetry(counters, RateLimitedLog(logging.getLogger("test")))
     calls = iter([OSError("down")] * 9 + ["ok"])
@@ -52,7 +55,23 @@ async def test_store_retry_backs_off_until_the_store_answers(monkeypatch):
 
     assert await retry("write", call) == "ok"
     assert counters.get("store.errors") == 9
-    assert sleeps == [0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 30.0]
+    assert sleeps == [0.2, 0.4, 0.8, 1.6, 3.2, 5.0, 5.0, 5.0, 5.0]
+
+
+async def test_stopping_ends_a_backoff_at_once():
+    retry = StoreRetry(Counters(), RateLimitedLog(logging.getLogger("test")))
+    attempts = []
+
+    async def call():
+        attempts.append(1)
+        raise OSError("down")
+
+    task = asyncio.create_task(retry("write", call))
+    while len(attempts) < 5:  # the fifth failure starts a 3.2 s backoff
+        await asyncio.sleep(0.05)
+    retry.stop()
+    with pytest.raises(OSError):
+        await asyncio.wait_for(task, 1.0)  # the 3.2 s backoff did not run out
 
 
 async def test_store_retry_gives_up_once_stopping():

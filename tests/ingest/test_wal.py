@@ -83,3 +83,34 @@ def test_names_log_torn_tail_is_dropped(tmp_path):
     names.write_bytes(names.read_bytes()[:-3])
     again = WriteAheadLog(tmp_path)
     assert again.open() == ["first.name"]
+
+
+def test_a_full_disk_leaves_no_partial_record_and_names_once(tmp_path):
+    """Appends fail on a full (real, tiny) filesystem: each failed append is cut back whole, so
+    the names of refused points are not written twice and the logs load cleanly after."""
+    from tests.helpers.disk import fill, small_tmpfs
+
+    with small_tmpfs(tmp_path / "disk", "1m") as disk:
+        wal = WriteAheadLog(disk / "wal")
+        wal.open()
+        fill(disk / "filler", leave=20_000)
+        accepted, failures = [], 0
+        for i in range(200):
+            names = [f"series.{i}.{j}.{'x' * 40}" for j in range(4)]
+            payload = encode_points(np.arange(4, dtype=np.int64) + 4 * len(accepted), np.full(4, i, np.int64), np.ones(4))
+            try:
+                wal.append([payload], names)
+            except OSError:
+                failures += 1
+                continue
+            accepted.append(names)
+        assert failures and accepted, "the disk must fill part way through"
+        (disk / "filler").unlink()
+        wal.append([encode_points(np.array([4 * len(accepted)]), np.array([1]), np.array([1.0]))], ["after.space.freed"])
+        wal.close()
+
+        again = WriteAheadLog(disk / "wal")
+        assert again.open() == [n for names in accepted for n in names] + ["after.space.freed"]
+        records = list(again.read_from(again.first_position()))
+        assert len(records) == len(accepted) + 1  # every accepted record, whole, and nothing else
+        again.close()

@@ -3,13 +3,15 @@
 submit() queues a batch and returns a future; the committer writes every batch queued since
 its last write as one WAL record (with the series names registered meanwhile, so ids replay
 the same), on the WAL thread, and then resolves the futures: with the number of batches of
-the record, or WalFull when the WAL refused them (full: ``dropped.wal_full``, a write error:
-``dropped.wal_error``; both are counted and logged, and the points are gone). Committed
+the record, or WalFull when the WAL refused them (its budget: ``dropped.wal_full``, a full disk:
+``dropped.disk_full``, another write error: ``dropped.wal_error``; each is counted and logged,
+and the points are gone: a failed write leaves nothing in the WAL). Committed
 records go to the live queue for the consumer.
 """
 from __future__ import annotations
 
 import asyncio
+import errno
 from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
@@ -18,6 +20,7 @@ import numpy as np
 from tsstore.ingest.carbon_parser import SeriesRegistry
 from tsstore.ingest.counters import Counters, RateLimitedLog
 from tsstore.ingest.live_queue import LiveQueue
+from tsstore.data_dir import free_space
 from tsstore.ingest.wal import WalFull, WriteAheadLog, encode_points
 
 
@@ -69,8 +72,14 @@ class Committer:
                 self.ratelog.warning("wal_full", "refusing %d points: %s", n, exc)
                 pos = None
             except OSError as exc:
-                self.counters.add("dropped.wal_error", n)
-                self.ratelog.warning("wal_error", "refusing %d points: WAL write failed: %s", n, exc)
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    self.counters.add("dropped.disk_full", n)
+                    self.ratelog.warning("disk_full", "refusing %d points: the disk of the WAL %s is full (%s free): "
+                                         "free space there; points are taken again as soon as a write fits",
+                                         n, self.wal.dir, free_space(self.wal.dir))
+                else:
+                    self.counters.add("dropped.wal_error", n)
+                    self.ratelog.warning("wal_error", "refusing %d points: WAL write failed: %s", n, exc)
                 pos = None
             else:
                 self.logged_names += len(new_names)

@@ -92,9 +92,11 @@ class IngestPipeline:
         if self.settings.self_metrics_interval > 0:
             self._tasks.append(asyncio.create_task(self._self_metrics.run(), name="self-metrics"))
 
-    async def stop(self) -> None:
-        """Commit what is pending, apply it, flush to the store, and close."""
-        self._retry.stopping = True
+    async def stop(self) -> bool:
+        """Commit what is pending, apply it, flush to the store, and close. True when the store
+        has everything; False when the final flush failed (the WAL keeps it for the next start)."""
+        self._retry.stop()
+        clean = True
         await self._committer.wait_empty()
         await self._consumer.wait_caught_up()
         for task in self._tasks:
@@ -104,8 +106,10 @@ class IngestPipeline:
             await self._flusher.flush(self._consumer.pos, final=True)
         except Exception as exc:  # the WAL keeps everything for the next start
             log.error("final flush failed (%s); the WAL keeps the points for the next start", exc)
+            clean = False
         self.wal.close()
         self._wal_thread.shutdown(wait=True)
+        return clean
 
     # -- accepting points ---------------------------------------------------------------
     def submit(self, sids: np.ndarray, ts: np.ndarray, values: np.ndarray) -> asyncio.Future:

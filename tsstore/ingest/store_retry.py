@@ -1,7 +1,7 @@
 """Store calls of the ingest pipeline, retried while the store fails.
 
 Any failure counts in ``store.errors``, is logged (rate-limited) and the call is tried again
-after a backoff of 0.2 s doubling up to MAX_BACKOFF: the WAL keeps the points meanwhile, so
+after a backoff of 0.2 s doubling up to MAX_BACKOFF (5 s): the WAL keeps the points meanwhile, so
 waiting loses nothing. Once the pipeline is stopping a failure is raised instead, so the
 final flush ends (the WAL keeps everything for the next start).
 """
@@ -11,7 +11,7 @@ import asyncio
 
 from tsstore.ingest.counters import Counters, RateLimitedLog
 
-MAX_BACKOFF = 30.0
+MAX_BACKOFF = 5.0  # a store that comes back (space freed, Cassandra up) is written within this
 
 
 class StoreRetry:
@@ -19,6 +19,12 @@ class StoreRetry:
         self.counters = counters
         self.ratelog = ratelog
         self.stopping = False
+        self._stop = asyncio.Event()
+
+    def stop(self) -> None:
+        """From now on a failure is raised, and a backoff in progress ends at once."""
+        self.stopping = True
+        self._stop.set()
 
     async def __call__(self, what: str, call):
         """The result of `await call()`, once it succeeds."""
@@ -31,5 +37,8 @@ class StoreRetry:
                 if self.stopping:
                     raise
                 self.ratelog.warning("store", "store %s failed (%s: %s); retrying in %.1fs", what, type(exc).__name__, exc, delay)
-                await asyncio.sleep(delay)
+                try:
+                    await asyncio.wait_for(self._stop.wait(), delay)
+                except asyncio.TimeoutError:
+                    pass
                 delay = min(MAX_BACKOFF, delay * 2)

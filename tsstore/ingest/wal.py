@@ -70,6 +70,7 @@ class NamesLog:
         self.path = path
         self._fh = None
         self.count = 0
+        self._size = 0  # bytes of whole records
 
     def load(self) -> list[str]:
         names: list[str] = []
@@ -81,25 +82,59 @@ class NamesLog:
                 end = off + _NAME_LEN.size + n
                 if end > len(data):
                     break  # torn tail: that name was never acknowledged
-                names.append(data[off + _NAME_LEN.size : end].decode("utf-8"))
+                try:
+                    names.append(data[off + _NAME_LEN.size : end].decode("utf-8"))
+                except UnicodeDecodeError:
+                    break  # not a record this process wrote whole: the names log ends here
                 off = good = end
             if good != len(data):
-                log.warning("names log %s: dropping %d torn bytes at the end", self.path, len(data) - good)
+                log.warning("names log %s: dropping %d torn bytes after its %d whole names", self.path,
+                            len(data) - good, len(names))
                 with open(self.path, "r+b") as fh:
                     fh.truncate(good)
         self.count = len(names)
+        self._size = self.path.stat().st_size if self.path.exists() else 0
         return names
 
     def append(self, names: list[str], sync: bool = True) -> None:
+        """Append names; on any write error (a full disk) the file is cut back to what it held,
+        so a failed append leaves no partial record for later appends to follow."""
         if not names:
             return
         if self._fh is None:
             self._fh = open(self.path, "ab")
-        self._fh.write(b"".join(_NAME_LEN.pack(len(b)) + b for b in (n.encode("utf-8") for n in names)))
-        self._fh.flush()
-        if sync:
-            os.fsync(self._fh.fileno())
+            self._size = self._fh.seek(0, os.SEEK_END)
+        data = b"".join(_NAME_LEN.pack(len(b)) + b for b in (n.encode("utf-8") for n in names))
+        try:
+            self._fh.write(data)
+            self._fh.flush()
+            if sync:
+                os.fsync(self._fh.fileno())
+        except OSError:
+            self.rollback(self._size)
+            raise
+        self._size += len(data)
         self.count += len(names)
+
+    @property
+    def size(self) -> int:
+        return self._size
+
+    def rollback(self, size: int, count: int | None = None) -> None:
+        """Cut the file back to `size` bytes (and `count` names): the append that follows it
+        failed. The buffered bytes are dropped with the handle, which reopens at the end."""
+        if self._fh is not None:
+            try:
+                self._fh.close()
+            except OSError:
+                pass  # the unwritten buffer could not be flushed: that is what is cut
+            self._fh = None
+        with open(self.path, "r+b") as fh:
+            fh.truncate(size)
+            os.fsync(fh.fileno())
+        self._size = size
+        if count is not None:
+            self.count = count
 
     def close(self) -> None:
         if self._fh is not None:
@@ -163,15 +198,38 @@ class WriteAheadLog:
         size = sum(len(p) + _RECORD.size for p in payloads)
         if self.size_bytes + size > self.max_bytes:
             raise WalFull(f"WAL at {self.dir} is full ({self.size_bytes} of {self.max_bytes} bytes)")
+        names_size, names_count = self.names.size, self.names.count
         self.names.append(new_names)
-        self._open_current()
-        buf = b"".join(_RECORD.pack(len(p), zlib.crc32(p)) + p for p in payloads)
-        self._fh.write(buf)
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        try:
+            self._open_current()
+            buf = b"".join(_RECORD.pack(len(p), zlib.crc32(p)) + p for p in payloads)
+            self._fh.write(buf)
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+        except OSError:
+            # Nothing of this append may stay: the names would be appended again with the next
+            # batch (shifting every later series id on replay), a partial record would hide
+            # the records after it.
+            self._rollback_records()
+            if new_names:
+                self.names.rollback(names_size, names_count)
+            raise
         self._offset += len(buf)
         self._sizes[self._file_no] += len(buf)
         return Position(self._file_no, self._offset)
+
+    def _rollback_records(self) -> None:
+        if self._fh is None:
+            return
+        try:
+            self._fh.close()
+        except OSError:
+            pass
+        self._fh = None
+        path = self.dir / self._file_name(self._file_no)
+        with open(path, "r+b") as fh:
+            fh.truncate(self._offset)
+        self._fh = open(path, "ab")
 
     def read_from(self, pos: Position) -> Iterator[tuple[Position, bytes]]:
         """Records after pos in order, each with the position just past it."""

@@ -21,6 +21,8 @@ from tsstore.index.tags import tag_rows
 from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest, columns_of
 from tsstore.store import segment_codec as codec
 from tsstore.events import Event
+from tsstore.store.errors import StoreDiskFull
+from tsstore.data_dir import free_space
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -91,7 +93,13 @@ class EmbeddedStore(SegmentStore):
         return conn
 
     async def _on_writer(self, fn, *args):
-        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+        except sqlite3.OperationalError as exc:
+            if "full" in str(exc):  # SQLITE_FULL: name the file and the space, the retry keeps trying
+                raise StoreDiskFull(f"{self.path}: {exc} ({free_space(self.data_dir)} free); free space there, "
+                                    "writes resume by themselves") from exc
+            raise
 
     async def _on_reader(self, fn, *args):
         return await asyncio.get_running_loop().run_in_executor(self._readers, fn, *args)
@@ -149,7 +157,8 @@ class EmbeddedStore(SegmentStore):
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
+                    conn.execute("ROLLBACK")
                 raise
 
         await self._on_writer(_create)
@@ -218,7 +227,8 @@ class EmbeddedStore(SegmentStore):
                 conn.execute("COMMIT")
                 return known
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
+                    conn.execute("ROLLBACK")
                 raise
 
         return await self._on_writer(_delete)
@@ -284,7 +294,8 @@ class EmbeddedStore(SegmentStore):
                         self._compact_window(conn, *key, req.step, req.slots.values.shape[1])
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
+                    conn.execute("ROLLBACK")
                 raise
 
         await self._on_writer(_write)

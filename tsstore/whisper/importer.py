@@ -22,12 +22,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tsstore.model import SeriesMeta, WriteRequest
+from tsstore.store.errors import StoreUnavailable
 from tsstore.whisper import convert, reader
 from tsstore.whisper.progress import Progress
+from tsstore.write_channel import ChannelStoreFailed
 
 BATCH_POINTS = 1_000_000  # points written per store call (a batch of files)
 BATCH_FILES = 500
 SHOWN_FAILURES = 20  # failures listed in the summary; all are logged as they happen
+STORE_PATIENCE = 300.0  # seconds a failing store is retried before the import stops
 
 
 @dataclass
@@ -245,10 +248,29 @@ async def _parsed_files(todo, now: int, workers: int):
             yield parsed
 
 
+async def _retried(what: str, call, stream):
+    """`await call()`, tried again while the store fails (overloaded, restarting) for up to
+    STORE_PATIENCE seconds in a row; then the failure ends the import (it resumes when run again)."""
+    delay, deadline = 0.5, time.monotonic() + STORE_PATIENCE
+    while True:
+        try:
+            return await call()
+        except (StoreUnavailable, ChannelStoreFailed) as exc:
+            if time.monotonic() + delay > deadline:
+                raise StoreUnavailable(f"{what}: the store kept failing for {STORE_PATIENCE:.0f}s ({exc}); "
+                                       "run the command again to go on where it stopped") from None
+            print(f"import-whisper: {what} failed ({exc}); retrying in {delay:.1f}s", file=stream, flush=True)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+
 async def _write_batch(target, batch: list[_Parsed], metas: _MetaSource, now: int, done_log, result: ImportResult,
                        progress: Progress) -> None:
     """Create the batch's new series, write every level of every file, then record the files."""
-    existing = await target.get_series([p.name for p in batch])  # a series that exists keeps its rollups
+    stream = progress.stream
+    names = [p.name for p in batch]
+    # a series that exists keeps its rollups
+    existing = await _retried("reading series", lambda: target.get_series(names), stream)
     new: dict[str, SeriesMeta] = {}
     requests: list[WriteRequest] = []
     points = 0
@@ -259,7 +281,7 @@ async def _write_batch(target, batch: list[_Parsed], metas: _MetaSource, now: in
         reqs = convert.level_requests(meta, p.wsp, now)
         requests += reqs
         points += sum(len(r.slots) for r in reqs)
-    await target.create_and_write(list(new.values()), requests)
+    await _retried("writing", lambda: target.create_and_write(list(new.values()), requests), stream)
     done_log.write("".join(p.key + "\n" for p in batch))
     done_log.flush()
     os.fsync(done_log.fileno())
