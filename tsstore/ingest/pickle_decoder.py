@@ -6,13 +6,14 @@ A frame is a pickled list of ``(path, (timestamp, value))``. Decoding happens in
    followed abstractly (each entry is only its kind and nesting depth). Opcodes that could
    import or call (GLOBAL, STACK_GLOBAL, REDUCE, BUILD, INST, OBJ, NEWOBJ, NEWOBJ_EX, EXT1/2/4,
    PERSID, BINPERSID) refuse the whole frame with UnsafePickleError. Anything else that is not
-   plain data of the allowed kinds (sets, bytearrays, out-of-band buffers, DUP, unknown bytes,
-   truncated arguments, memo indices out of range, a memo reference back to a list or dict,
+   plain data of the allowed kinds (dicts, whose colliding keys would cost quadratic time
+   to build; sets, bytearrays, out-of-band buffers, DUP, unknown bytes,
+   truncated arguments, memo indices out of range, a memo reference back to a list,
    more objects or deeper nesting than allowed) refuses it with BadPickleError.
 2. Only then the frame is loaded by the C unpickler, subclassed so that find_class and
    persistent_load refuse too (a second lock on the same door).
 
-A list or dict fetched back from the memo could be filled after it was nested elsewhere
+A list fetched back from the memo could be filled after it was nested elsewhere
 (or nested in itself), which would defeat the depth bound; carbon data never does that, so
 it is refused. Tuples are immutable, so their depth is known when they are built.
 
@@ -50,9 +51,9 @@ class UnsafePickleError(ValueError):
 
 # Opcode actions of the abstract run (the frequent ones of carbon frames have their own).
 (_BINPUT, _MEMOIZE, _TUPLE2, _PUSH_FIXED, _PUSH_LEN1, _PUSH_LEN4, _PUSH_LEN4_SIGNED, _PUSH_LEN8, _PUSH_LINE,
- _EMPTY_TUPLE, _EMPTY_LIST, _EMPTY_DICT, _TUPLE_N, _MARK, _TUPLE_MARK, _LIST_MARK, _DICT_MARK, _APPEND,
- _APPENDS, _SETITEM, _SETITEMS, _PUT_LINE, _LONG_BINPUT, _GET_LINE, _GET_INDEX, _POP, _POP_MARK, _PROTO,
- _FRAME, _STOP, _UNSAFE, _NOT_DATA, _UNKNOWN) = range(33)
+ _EMPTY_TUPLE, _EMPTY_LIST, _TUPLE_N, _MARK, _TUPLE_MARK, _LIST_MARK, _APPEND,
+ _APPENDS, _PUT_LINE, _LONG_BINPUT, _GET_LINE, _GET_INDEX, _POP, _POP_MARK, _PROTO,
+ _FRAME, _STOP, _UNSAFE, _NOT_DATA, _UNKNOWN) = range(29)
 
 _ACTION: list = [_UNKNOWN] * 256
 _ARG: list = [0] * 256  # fixed argument size, tuple size or index size
@@ -70,12 +71,9 @@ for _code, _name, _action, _arg in [
     (b"I", "INT", _PUSH_LINE, 0), (b"L", "LONG", _PUSH_LINE, 0), (b"F", "FLOAT", _PUSH_LINE, 0),
     (b"S", "STRING", _PUSH_LINE, 0), (b"V", "UNICODE", _PUSH_LINE, 0),
     (b")", "EMPTY_TUPLE", _EMPTY_TUPLE, 0), (b"]", "EMPTY_LIST", _EMPTY_LIST, 0),
-    (b"}", "EMPTY_DICT", _EMPTY_DICT, 0),
     (b"\x85", "TUPLE1", _TUPLE_N, 1), (b"\x86", "TUPLE2", _TUPLE2, 2), (b"\x87", "TUPLE3", _TUPLE_N, 3),
     (b"(", "MARK", _MARK, 0), (b"t", "TUPLE", _TUPLE_MARK, 0), (b"l", "LIST", _LIST_MARK, 0),
-    (b"d", "DICT", _DICT_MARK, 0),
     (b"a", "APPEND", _APPEND, 1), (b"e", "APPENDS", _APPENDS, 0),
-    (b"s", "SETITEM", _SETITEM, 2), (b"u", "SETITEMS", _SETITEMS, 0),
     (b"p", "PUT", _PUT_LINE, 0), (b"q", "BINPUT", _BINPUT, 1), (b"r", "LONG_BINPUT", _LONG_BINPUT, 4),
     (b"\x94", "MEMOIZE", _MEMOIZE, 0),
     (b"g", "GET", _GET_LINE, 0), (b"h", "BINGET", _GET_INDEX, 1), (b"j", "LONG_BINGET", _GET_INDEX, 4),
@@ -88,6 +86,9 @@ for _code, _name, _action, _arg in [
     (b"\x83", "EXT2", _UNSAFE, 0), (b"\x84", "EXT4", _UNSAFE, 0), (b"P", "PERSID", _UNSAFE, 0),
     (b"Q", "BINPERSID", _UNSAFE, 0),
     # harmless but never part of carbon data
+    # dicts too: keys whose hashes collide (ints, floats, tuples) make building one quadratic
+    (b"}", "EMPTY_DICT", _NOT_DATA, 0), (b"d", "DICT", _NOT_DATA, 0), (b"s", "SETITEM", _NOT_DATA, 0),
+    (b"u", "SETITEMS", _NOT_DATA, 0),
     (b"2", "DUP", _NOT_DATA, 0), (b"\x8f", "EMPTY_SET", _NOT_DATA, 0), (b"\x90", "ADDITEMS", _NOT_DATA, 0),
     (b"\x91", "FROZENSET", _NOT_DATA, 0), (b"\x96", "BYTEARRAY8", _NOT_DATA, 0),
     (b"\x97", "NEXT_BUFFER", _NOT_DATA, 0), (b"\x98", "READONLY_BUFFER", _NOT_DATA, 0),
@@ -95,8 +96,8 @@ for _code, _name, _action, _arg in [
     _ACTION[_code[0]], _ARG[_code[0]], _NAME[_code[0]] = _action, _arg, _name
 
 # Abstract stack entries are ints: depth << 2 | kind (a scalar is 0).
-_SCALAR, _TUPLE, _LIST, _DICT = 0, 1, 2, 3
-_KIND_NAME = {_SCALAR: "a scalar", _TUPLE: "a tuple", _LIST: "a list", _DICT: "a dict"}
+_SCALAR, _TUPLE, _LIST = 0, 1, 2
+_KIND_NAME = {_SCALAR: "a scalar", _TUPLE: "a tuple", _LIST: "a list"}
 _ONE_LEVEL = 1 << 2
 
 
@@ -164,7 +165,7 @@ def _check(payload: bytes, max_depth: int, max_elements: int) -> None:
                 pos += size + length
                 stack.append(0)
                 created += 1
-            elif action == _APPENDS or action == _SETITEMS:
+            elif action == _APPENDS:
                 if not marks:
                     raise bad("no MARK before it")
                 mark = marks.pop()
@@ -174,19 +175,16 @@ def _check(payload: bytes, max_depth: int, max_elements: int) -> None:
                 if len(stack) <= floor:
                     raise bad("no container to fill")
                 target = stack[-1]
-                want = _LIST if action == _APPENDS else _DICT
-                if target & 3 != want:
+                if target & 3 != _LIST:
                     raise bad(f"it fills {_KIND_NAME[target & 3]}")
-                if want == _DICT and len(items) % 2:
-                    raise bad("an odd number of items")
                 if items:
                     items.append(target - _ONE_LEVEL)
-                    stack[-1] = nest(want, items)
+                    stack[-1] = nest(_LIST, items)
             elif action == _MARK:
                 marks.append(len(stack))
                 floor = len(stack)
-            elif action == _EMPTY_LIST or action == _EMPTY_DICT or action == _EMPTY_TUPLE:
-                stack.append(_ONE_LEVEL | (_LIST if action == _EMPTY_LIST else _DICT if action == _EMPTY_DICT else _TUPLE))
+            elif action == _EMPTY_LIST or action == _EMPTY_TUPLE:
+                stack.append(_ONE_LEVEL | (_LIST if action == _EMPTY_LIST else _TUPLE))
                 created += 1
             elif action == _TUPLE_N:
                 size = args[op]
@@ -201,29 +199,26 @@ def _check(payload: bytes, max_depth: int, max_elements: int) -> None:
                 pos = end + 1
                 stack.append(0)
                 created += 1
-            elif action == _TUPLE_MARK or action == _LIST_MARK or action == _DICT_MARK:
+            elif action == _TUPLE_MARK or action == _LIST_MARK:
                 if not marks:
                     raise bad("no MARK before it")
                 mark = marks.pop()
                 floor = marks[-1] if marks else 0
                 items = stack[mark:]
                 del stack[mark:]
-                if action == _DICT_MARK and len(items) % 2:
-                    raise bad("an odd number of items")
-                stack.append(nest(_TUPLE if action == _TUPLE_MARK else _LIST if action == _LIST_MARK else _DICT, items))
+                stack.append(nest(_TUPLE if action == _TUPLE_MARK else _LIST, items))
                 created += 1
-            elif action == _APPEND or action == _SETITEM:
+            elif action == _APPEND:
                 size = args[op]
                 if len(stack) - floor < size + 1:
                     raise bad("too few items on the stack")
                 items = stack[-size:]
                 del stack[-size:]
                 target = stack[-1]
-                want = _LIST if action == _APPEND else _DICT
-                if target & 3 != want:
+                if target & 3 != _LIST:
                     raise bad(f"it fills {_KIND_NAME[target & 3]}")
                 items.append(target - _ONE_LEVEL)
-                stack[-1] = nest(want, items)
+                stack[-1] = nest(_LIST, items)
             elif action == _LONG_BINPUT or action == _PUT_LINE:
                 if action == _PUT_LINE:
                     end = data.index(b"\n", pos)
@@ -248,8 +243,8 @@ def _check(payload: bytes, max_depth: int, max_elements: int) -> None:
                 entry = memo.get(index)
                 if entry is None:
                     raise bad(f"memo index {index} was never stored")
-                if entry & 3 >= _LIST:
-                    raise bad("a memo reference back to a list or dict (not plain carbon data)")
+                if entry & 3 == _LIST:
+                    raise bad("a memo reference back to a list (not plain carbon data)")
                 stack.append(entry)
             elif action == _POP:
                 if len(stack) <= floor:
