@@ -141,3 +141,11 @@ async def test_find_reads_from_until_as_at_times(client):
         for times in ({"from": "-2h", "until": "now", "now": str(NOW), "tz": "Europe/Paris"}, {"from": "-1h", "until": ""}):
             resp = await client.get("/metrics/find", params={"query": "servers.*", "format": fmt, "local": "0", **times})
             assert resp.status_code == 200, resp.text
+
+
+async def test_a_glob_of_too_many_alternatives_is_a_400_naming_the_limit(client):
+    braces = "{a,b}" * 20  # 2^20 paths
+    for path, params in (("/metrics/find", {"query": f"servers.{braces}"}),
+                         ("/render", {"target": f"servers.{braces}.cpu", "format": "json"})):
+        resp = await client.get(path, params=params)
+        assert resp.status_code == 400 and "more than 10000 alternatives" in resp.text, (path, resp.text)

@@ -2,6 +2,7 @@
 import pytest
 
 from tsstore.index import globs
+from tsstore.index.globs import expand_braces, match_component
 
 
 @pytest.mark.parametrize(
@@ -56,3 +57,20 @@ async def test_find_walks_the_tree(store, pattern, expected):
 async def test_a_node_can_be_leaf_and_branch(store):
     (node,) = await store.find("servers.web01")
     assert node.is_leaf and node.is_branch
+
+
+def test_brace_expansion_is_linear_and_bounded():
+    from tsstore.index.globs import MAX_ALTERNATIVES, PatternError, alternatives_bound
+
+    thirteen = "{a,b}" * 13  # 8192 alternatives, all distinct
+    assert len(set(expand_braces(thirteen))) == len(expand_braces(thirteen)) == 2**13
+    assert expand_braces("{a,a}" * 13) == ["a" * 13]  # duplicates dropped, not 8192 copies
+    assert alternatives_bound("{a,b{c,d}}") == 4 and len(expand_braces("{a,b{c,d}}")) == 3
+    with pytest.raises(PatternError, match=f"more than {MAX_ALTERNATIVES} alternatives"):
+        expand_braces("{a,b}" * 20)  # 2^20: refused before anything is expanded
+
+
+def test_many_literal_alternatives_match_by_lookup():
+    names = [f"host{i:05d}" for i in range(20_000)]
+    pattern = "{" + ",".join(f"host{i:05d}" for i in range(0, 20_000, 3)) + "}"
+    assert match_component(pattern, names) == names[::3]

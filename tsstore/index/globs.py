@@ -15,6 +15,14 @@ from typing import Awaitable, Callable
 from tsstore.model import Node
 
 MAGIC = set("*?[{")
+# Alternatives one pattern element may expand to; graphite-web has no limit, and each brace
+# multiplies the paths (2^20 of them stalled a server), so past this a find or render is a 400.
+MAX_ALTERNATIVES = 10_000
+_INNERMOST = re.compile(r"\{([^{}]*)\}")
+
+
+class PatternError(ValueError):
+    """A glob that is refused as given; the message names the limit."""
 
 
 def has_magic(s: str) -> bool:
@@ -22,17 +30,36 @@ def has_magic(s: str) -> bool:
     return any(c in MAGIC for c in s)
 
 
+def alternatives_bound(pattern: str) -> int:
+    """How many patterns brace expansion makes before duplicates are dropped (an upper bound
+    of what expand_braces returns), counted without expanding; stops counting past the limit."""
+    total = 1
+    while total <= MAX_ALTERNATIVES:
+        m = _INNERMOST.search(pattern)
+        if not m:
+            break
+        total *= m.group(1).count(",") + 1
+        pattern = pattern[: m.start()] + pattern[m.end():]  # the group's place: no braces inside it
+    return total
+
+
 def expand_braces(pattern: str) -> list[str]:
-    """'a.{b,c{1,2}}' -> ['a.b', 'a.c1', 'a.c2'], innermost braces first."""
-    m = re.search(r"\{([^{}]*)\}", pattern)
-    if not m:
-        return [pattern]
-    out: list[str] = []
-    for alt in m.group(1).split(","):
-        for p in expand_braces(pattern[: m.start()] + alt + pattern[m.end() :]):
-            if p not in out:
-                out.append(p)
-    return out
+    """'a.{b,c{1,2}}' -> ['a.b', 'a.c1', 'a.c2'], innermost braces first, duplicates dropped
+    (first occurrence kept). Refused with PatternError past MAX_ALTERNATIVES, before any work."""
+    if alternatives_bound(pattern) > MAX_ALTERNATIVES:
+        raise PatternError(f"the pattern {pattern[:200]!r} expands to more than {MAX_ALTERNATIVES} alternatives "
+                           "(braces multiply): narrow it or use a wildcard")
+    out: dict[str, None] = {}  # ordered and de-duplicated in linear time
+    todo = [pattern]
+    while todo:
+        p = todo.pop()
+        m = _INNERMOST.search(p)
+        if not m:
+            out[p] = None
+            continue
+        # reversed so the first alternative is expanded (and listed) first
+        todo.extend(p[: m.start()] + alt + p[m.end():] for alt in reversed(m.group(1).split(",")))
+    return list(out)
 
 
 def split_components(pattern: str) -> list[str]:
@@ -79,12 +106,13 @@ def _compile(component: str) -> re.Pattern:
 def match_component(component: str, names) -> list[str]:
     """Names of one level matching one pattern element (braces allowed)."""
     alternatives = expand_braces(component)
-    regexes = [_compile(a) for a in alternatives]
+    literal = {a for a in alternatives if not has_magic(a)}  # most brace alternatives: a set lookup
+    regexes = [_compile(a) for a in alternatives if has_magic(a)]
     show_hidden = component.startswith(".")
     return [
         name
         for name in names
-        if (show_hidden or not name.startswith(".")) and any(r.match(name) for r in regexes)
+        if (show_hidden or not name.startswith(".")) and (name in literal or any(r.match(name) for r in regexes))
     ]
 
 
