@@ -16,6 +16,7 @@ from tsstore.api import events, functions, metrics, render, status, tags
 from tsstore.api.responses import ApiError, text_error
 from tsstore.config import Settings
 from tsstore.index.globs import PatternError
+from tsstore.index.user_regex import UserRegexError
 from tsstore.query.attime import AtTimeError
 from tsstore.query.errors import QueryError
 from tsstore.store.base import Store
@@ -45,7 +46,8 @@ def create_app(ctx: AppContext) -> FastAPI:
         return text_error(str(exc))
 
     @app.exception_handler(PatternError)
-    async def bad_pattern(request: Request, exc: PatternError):
+    @app.exception_handler(UserRegexError)  # a request's regex ran out of time while matching
+    async def bad_pattern(request: Request, exc: ValueError):
         return text_error(str(exc))
 
     @app.exception_handler(AtTimeError)

@@ -2,13 +2,13 @@
 answered {"error": message}; a `limit` that is not a non-negative integer is one."""
 from __future__ import annotations
 
-import re
 
 from fastapi import APIRouter, Request
 
 from tsstore.api.params import read_params
 from tsstore.api.responses import ApiError, JsonErrorRoute, json_response
 from tsstore.index import tagquery
+from tsstore.index.user_regex import UserRegexError, compile_user
 from tsstore.index import tags as tagmod
 
 router = APIRouter(route_class=JsonErrorRoute)
@@ -32,8 +32,8 @@ def _filter(params):
     if not flt:
         return None
     try:
-        return re.compile(flt)
-    except re.error as exc:
+        return compile_user(flt)
+    except UserRegexError as exc:
         raise ApiError(f"bad filter regex: {exc}") from None
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tsstore.index.tags import tag_rows
+from tsstore.index.user_regex import UserRegex, UserRegexError, compile_user
 
 if TYPE_CHECKING:  # the index sits below the store: only the type is needed here
     from tsstore.store.base import Store
@@ -26,11 +27,11 @@ class TagQueryError(ValueError):
 
 
 @functools.lru_cache(maxsize=1024)
-def _regex(spec: str) -> re.Pattern:
+def _regex(spec: str) -> UserRegex:
     try:
-        return re.compile(spec if spec.startswith("^") else f"^({spec})")
-    except re.error as exc:
-        raise TagQueryError(f"invalid regular expression {spec!r} in tag expression: {exc}") from None
+        return compile_user(spec if spec.startswith("^") else f"^({spec})")
+    except UserRegexError as exc:
+        raise TagQueryError(f"{exc} in tag expression") from None
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,10 @@
 substitutions, names from another query or the series' own statistics, case."""
 from __future__ import annotations
 
-import re
 
 import numpy as np
 
+from tsstore.index.user_regex import UserRegexError, compile_user
 from tsstore.query import grammar
 from tsstore.query.aggregation import AGG_FUNCS, series_value
 from tsstore.query.errors import QueryError
@@ -49,9 +49,9 @@ def aliasByMetric(ctx, seriesList):
 def aliasSub(ctx, seriesList, search, replace):
     """Renames with a regular expression substitution (Python re.sub: \\1 refers to group 1)."""
     try:
-        rx = re.compile(search)
+        rx = compile_user(search)
         return [_renamed(s, rx.sub(replace, s.name)) for s in seriesList]
-    except re.error as exc:
+    except UserRegexError as exc:
         raise QueryError(f"aliasSub: bad search or replace pattern: {exc}") from None
 
 
@@ -70,9 +70,9 @@ async def aliasQuery(ctx, seriesList, search, replace, newName):
     name into a target, and the last value of that target's first series is put into
     newName with a %-format (e.g. 'Channel %d MHz')."""
     try:
-        rx = re.compile(str(search))
+        rx = compile_user(str(search))
         queries = [rx.sub(str(replace), s.name) for s in seriesList]
-    except re.error as exc:
+    except UserRegexError as exc:
         raise QueryError(f"aliasQuery: bad search or replace pattern: {exc}") from None
     out = []
     for s, query in zip(seriesList, queries):

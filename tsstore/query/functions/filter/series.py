@@ -6,10 +6,10 @@ graphite-web's."""
 from __future__ import annotations
 
 import math
-import re
 
 import numpy as np
 
+from tsstore.index.user_regex import UserRegexError, compile_user
 from tsstore.query import grammar
 from tsstore.query.aggregation import (
     percentile,
@@ -96,8 +96,8 @@ minimumBelow = _register_threshold("minimumBelow", "min", False, "Series whose m
 
 def _regex(pattern, func):
     try:
-        return re.compile(pattern)
-    except re.error as exc:
+        return compile_user(pattern)
+    except UserRegexError as exc:
         raise QueryError(f"{func}: pattern {pattern!r} is not a valid regular expression: {exc}") from None
 
 
@@ -228,10 +228,10 @@ async def useSeriesAbove(ctx, seriesList, value, search, replace):
     expression search/replace on its name (e.g. reqs -> time) instead."""
     limit = as_float(value, "useSeriesAbove", "value")
     try:
-        rx = re.compile(str(search))
+        rx = compile_user(str(search))
         names = [rx.sub(str(replace), s.name) for s in seriesList
                  if np.any(~np.isnan(s.values)) and np.nanmax(s.values) > limit]
-    except re.error as exc:
+    except UserRegexError as exc:
         raise QueryError(f"useSeriesAbove: bad search or replace pattern: {exc}") from None
     if not names:
         return []
