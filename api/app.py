@@ -13,6 +13,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 import tsstore
 from tsstore.api import events, functions, metrics, render, status, tags
+from tsstore.api.offload import OffloadMiddleware, RequestThreads
 from tsstore.api.responses import ApiError, text_error
 from tsstore.config import Settings
 from tsstore.index.globs import PatternError
@@ -28,12 +29,18 @@ class AppContext:
     store: Store
     settings: Settings = field(default_factory=Settings)
     counters: object = None  # tsstore.ingest.counters.Counters of the ingest side, when in the same process
+    threads: RequestThreads | None = None  # where requests run (create_app starts them when absent)
 
 
 def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="tsstore", version=tsstore.__version__, docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.ctx = ctx
+    if ctx.threads is None:
+        ctx.threads = RequestThreads(ctx.settings.request_threads)
+    # outermost: everything below runs on a request thread (the CORS answers too)
+    app.add_middleware(OffloadMiddleware, threads=ctx.threads, timeout=ctx.settings.request_timeout,
+                       max_body=ctx.settings.max_request_bytes)
     for module in (status, metrics, functions, tags, events, render):
         app.include_router(module.router)
 

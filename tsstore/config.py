@@ -50,6 +50,9 @@ class Settings:
     # HTTP API limits
     max_series_per_render: int = _setting(50_000, "series one render may read", flag=None)
     max_points_per_render: int = _setting(50_000_000, "points one render may return", flag=None)
+    request_timeout: float = _setting(60.0, "seconds a request may run before it is cancelled and answered 503")
+    request_threads: int = _setting(4, "threads (own event loops) running HTTP requests, off the carbon loop", flag=None)
+    max_request_bytes: int = _setting(16 << 20, "bytes of a request body; larger ones are answered 413", flag=None)
     json_infinity_as_null: bool = _setting(False, "write null for +-inf (Grafana's Go backend rejects 1e9999)", flag=None)
     log_level: str = _setting("info", "debug, info, warning, error")
 
@@ -72,7 +75,7 @@ class Settings:
 # What each setting accepts, checked before anything starts (flags and TOML alike).
 _PORTS = ("carbon_port", "pickle_port", "http_port")
 _POSITIVE = ("http_workers", "max_line_length", "pickle_max_frame", "flush_interval", "rollup_provisional_interval",
-             "wal_max_bytes", "max_pending_points")
+             "wal_max_bytes", "max_pending_points", "request_timeout", "request_threads", "max_request_bytes")
 _ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render")  # 0 = off / no limit
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # A field's annotation -> the Python types a value may have (bool is never a number here), and its name.

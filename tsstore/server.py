@@ -75,6 +75,7 @@ class Server:
         self._status_task = None
         self._lock: DataDirLock | None = None
         self._channel = None  # the write channel (import-whisper), while ingest runs
+        self._app_ctx = None
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -109,7 +110,8 @@ class Server:
         if self.run_api and self.settings.http_port:
             from tsstore.api.app import AppContext, create_app
 
-            app = create_app(AppContext(self.store, self.settings, self.pipeline.counters if self.pipeline else None))
+            self._app_ctx = AppContext(self.store, self.settings, self.pipeline.counters if self.pipeline else None)
+            app = create_app(self._app_ctx)
             config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
             self._uvicorn = uvicorn.Server(config)
             self._uvicorn.install_signal_handlers = lambda: None
@@ -140,6 +142,8 @@ class Server:
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
             await self._api_task
+        if self._app_ctx is not None and self._app_ctx.threads is not None:
+            self._app_ctx.threads.close()
         if self.pipeline is not None:
             clean = await self.pipeline.stop()
         if self.store is not None:
