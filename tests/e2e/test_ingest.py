@@ -259,3 +259,35 @@ async def test_late_points_and_a_restart_keep_the_coarse_rollup_exact(tmp_path, 
         await coarse_equals(second, (base, base + 60, base + 120))
     finally:
         await second.stop()
+
+
+async def _status(srv) -> dict:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{srv.ports['http']}") as client:
+        return (await client.get("/tsstore/status")).json()["counters"]
+
+
+async def test_udp_datagrams_the_kernel_dropped_are_counted(server):
+    """The loop is held while a burst of datagrams arrives: the kernel drops what its buffer
+    cannot hold, and udp.kernel_drops says how many."""
+    before = await _status(server)
+    assert before["udp.kernel_drops"] == 0 and before["udp.receive_buffer_bytes"] > 0
+    line = b"udp.burst.x 1 %d\n" % int(time.time()) + b"#" * 1400  # ~1.4 KB each
+    sent = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        # the listener cannot read while this coroutine holds the loop
+        while sent < 20_000:
+            sock.sendto(line, ("127.0.0.1", server.ports["udp"]))
+            sent += 1
+    after = await _status(server)
+    assert 0 < after["udp.kernel_drops"] < sent
+
+
+async def test_status_gauges_are_current_when_read(server):
+    send_tcp(server.ports["carbon"], b"".join(b"gauge.now.s%d 1 %d\n" % (i, int(time.time())) for i in range(7)))
+
+    async def received():
+        return (await _status(server)).get("points.received", 0) >= 7
+
+    await wait_for(received, what="the points to be taken")
+    status = await _status(server)  # self-metrics are off: only a read-time refresh can set these
+    assert status["series.known"] >= 7 and "queue.pending_points" in status and status["wal.bytes"] > 0

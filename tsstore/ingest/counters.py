@@ -9,6 +9,12 @@ from collections import defaultdict
 class Counters:
     def __init__(self):
         self._values: dict[str, float] = defaultdict(float)
+        self._gauge_sources: list = []
+
+    def add_gauge_source(self, refresh) -> None:
+        """refresh(counters) sets levels (queue sizes, kernel drops) each time a snapshot is
+        taken, so a snapshot is current when read."""
+        self._gauge_sources.append(refresh)
 
     def add(self, key: str, n: float = 1) -> None:
         self._values[key] += n
@@ -27,6 +33,8 @@ class Counters:
                 self._values[f"{prefix}{key}"] += delta
 
     def snapshot(self) -> dict[str, float]:
+        for refresh in self._gauge_sources:
+            refresh(self)
         return dict(self._values)
 
 

@@ -15,7 +15,7 @@ import time
 import numpy as np
 
 from tsstore.index import tags
-from tsstore.ingest import pickle_decoder, points
+from tsstore.ingest import pickle_decoder, points, udp_drops
 from tsstore.ingest.carbon_parser import CarbonLineParser
 from tsstore.ingest.counters import RateLimitedLog
 from tsstore.ingest.pipeline import IngestPipeline
@@ -198,6 +198,7 @@ async def start_listeners(pipeline: IngestPipeline, settings) -> dict:
             servers["udp"], _ = await loop.create_datagram_endpoint(
                 lambda: UdpProtocol(pipeline, settings.max_line_length), local_addr=(settings.bind, settings.carbon_port)
             )
+            udp_drops.watch(servers["udp"].get_extra_info("socket"), pipeline.counters)
     if settings.pickle_port:
         servers["pickle"] = await loop.create_server(
             lambda: PickleProtocol(pipeline, settings.pickle_max_frame), settings.bind, settings.pickle_port, reuse_address=True

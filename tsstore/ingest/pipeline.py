@@ -75,6 +75,7 @@ class IngestPipeline:
                                   on_progress=self._maybe_resume)
         self._self_metrics = SelfMetrics(settings, self.counters, self.registry, self._committer, self._live,
                                          self.wal, self.aggregator)
+        self.counters.add_gauge_source(lambda _: self._self_metrics.gauges())  # /tsstore/status reads them current
         self._tasks: list[asyncio.Task] = []
         self._paused: set = set()  # transports paused for backpressure
 

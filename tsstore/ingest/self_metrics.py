@@ -1,5 +1,6 @@
 """Self metrics: every self_metrics_interval the process's counters, with the pipeline's
-gauges (queue sizes, WAL bytes, known series, aggregator stats) refreshed first, are
+gauges (queue sizes, WAL bytes, known series, aggregator stats; refreshed by every counters
+snapshot, so /tsstore/status shows them current too) are
 submitted as points of ``<self_metrics_prefix>.<host>.<counter>`` (dots in the host name
 become '_'), through the WAL like any other point; a full WAL just skips that round.
 """
@@ -38,7 +39,6 @@ class SelfMetrics:
         prefix = f"{self.settings.self_metrics_prefix}.{host}."
         while True:
             await asyncio.sleep(self.settings.self_metrics_interval)
-            self.gauges()
             now = int(time.time())
             snap = self.counters.snapshot()
             sids = np.array([self.registry.id_of((prefix + k).encode()) for k in snap], np.int64)
