@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 
 import tsstore
-from tsstore.api import events, functions, metrics, render, status, tags
+from tsstore.api import events, functions, metrics, openapi_doc, render, status, tags
 from tsstore.api.offload import OffloadMiddleware, RequestThreads
 from tsstore.api.responses import ApiError, text_error
 from tsstore.config import Settings
@@ -36,6 +36,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="tsstore", version=tsstore.__version__, docs_url=None, redoc_url=None)
     app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.ctx = ctx
+    openapi_doc.install(app, tsstore.__version__)
     if ctx.threads is None:
         ctx.threads = RequestThreads(ctx.settings.request_threads)
     # outermost: everything below runs on a request thread (the CORS answers too)
