@@ -1,6 +1,7 @@
 """The FastAPI application: graphite-web's HTTP API over a tsstore Store.
 
-create_app wires the middleware, the endpoint routers and the exception handlers that turn
+create_app wires the access rules (tsstore.api.access: open reads, writes only when
+configured, CORS for reads), the endpoint routers and the exception handlers that turn
 refusals into plain-text answers (the JSON endpoints answer theirs through
 tsstore.api.responses.JsonErrorRoute).
 """
@@ -9,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI, Request
-from fastapi.middleware.cors import CORSMiddleware
 
 import tsstore
 from tsstore.api import events, functions, metrics, openapi_doc, render, status, tags
+from tsstore.api.access import CorsForReads, WriteAccess
 from tsstore.api.offload import OffloadMiddleware, RequestThreads
 from tsstore.api.responses import ApiError, text_error
 from tsstore.config import Settings
@@ -34,20 +35,22 @@ class AppContext:
 
 def create_app(ctx: AppContext) -> FastAPI:
     app = FastAPI(title="tsstore", version=tsstore.__version__, docs_url=None, redoc_url=None)
-    app.add_middleware(CORSMiddleware, allow_origins=["*"], allow_methods=["*"], allow_headers=["*"])
     app.state.ctx = ctx
     openapi_doc.install(app, tsstore.__version__)
+    app.state.write_access = WriteAccess.from_settings(ctx.settings)  # a bad setting fails here, not per request
+    routers = [module.router for module in (status, metrics, functions, tags, events, render)]
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(CorsForReads, settings=ctx.settings, routes=[r for router in routers for r in router.routes])
     if ctx.threads is None:
         ctx.threads = RequestThreads(ctx.settings.request_threads)
     # outermost: everything below runs on a request thread (the CORS answers too)
     app.add_middleware(OffloadMiddleware, threads=ctx.threads, timeout=ctx.settings.request_timeout,
                        max_body=ctx.settings.max_request_bytes)
-    for module in (status, metrics, functions, tags, events, render):
-        app.include_router(module.router)
 
     @app.exception_handler(ApiError)
     async def refused(request: Request, exc: ApiError):
-        return text_error(exc.message, exc.status)
+        return text_error(exc.message, exc.status, exc.headers)
 
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError):

@@ -1,6 +1,6 @@
-"""Events for Grafana annotations: POST /events, GET /events/get_data, GET /events/<id>,
-in graphite-web's shapes (tsstore.events holds the rules, the store keeps the events).
-Problems are answered {"error": message}."""
+"""Events for Grafana annotations: POST /events (a write: tsstore.api.access), GET
+/events/get_data, GET /events/<id>, in graphite-web's shapes (tsstore.events holds the rules,
+the store keeps the events). Problems are answered {"error": message}."""
 from __future__ import annotations
 
 import time
@@ -11,14 +11,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from tsstore import events as ev
+from tsstore.api.access import WRITE
 from tsstore.api.responses import ApiError, JsonErrorRoute, body_response, json_response
 from tsstore.query.attime import AtTimeError, parse_time
 
 router = APIRouter(route_class=JsonErrorRoute)
 
 
-@router.post("/events")
-@router.post("/events/")
+@router.post("/events", dependencies=[WRITE])
+@router.post("/events/", dependencies=[WRITE])
 async def post_event(request: Request):
     body = await request.body()
     try:

@@ -1,10 +1,13 @@
-"""The /tags endpoints over the store's tag index (graphite-web's shapes). Problems are
-answered {"error": message}; a `limit` that is not a non-negative integer is one."""
+"""The /tags endpoints over the store's tag index (graphite-web's shapes). tagSeries,
+tagMultiSeries and delSeries are writes in graphite-web's API and are gated as such
+(tsstore.api.access). Problems are answered {"error": message}; a `limit` that is not a
+non-negative integer is one."""
 from __future__ import annotations
 
 
 from fastapi import APIRouter, Request
 
+from tsstore.api.access import WRITE
 from tsstore.api.params import read_params
 from tsstore.api.responses import ApiError, JsonErrorRoute, json_response
 from tsstore.index import tagquery
@@ -49,7 +52,7 @@ async def _find(request: Request, exprs: list[str]) -> list[str]:
         raise ApiError(str(exc)) from None
 
 
-@router.api_route("/tags/tagSeries", methods=["GET", "POST"])
+@router.api_route("/tags/tagSeries", methods=["GET", "POST"], dependencies=[WRITE])
 async def tag_series(request: Request):
     _post_only(request)
     params = await read_params(request)
@@ -59,7 +62,7 @@ async def tag_series(request: Request):
     return json_response(_canonical([path])[0])
 
 
-@router.api_route("/tags/tagMultiSeries", methods=["GET", "POST"])
+@router.api_route("/tags/tagMultiSeries", methods=["GET", "POST"], dependencies=[WRITE])
 async def tag_multi_series(request: Request):
     _post_only(request)
     params = await read_params(request)
@@ -69,7 +72,7 @@ async def tag_multi_series(request: Request):
     return json_response(_canonical(paths))
 
 
-@router.api_route("/tags/delSeries", methods=["GET", "POST"])
+@router.api_route("/tags/delSeries", methods=["GET", "POST"], dependencies=[WRITE])
 async def del_series(request: Request):
     """Remove series from the tag index, as graphite-web does: seriesByTag no longer finds
     them; their points stay in the store until they expire."""

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import ipaddress
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,9 @@ class Settings:
     schemas_file: str | None = _setting(None, "storage-schemas.conf (carbon format; built-in default when absent)")
     aggregation_file: str | None = _setting(None, "storage-aggregation.conf (carbon format; built-in default when absent)")
     # listeners (carbon defaults; loopback unless told otherwise)
-    bind: str = _setting("127.0.0.1", "address the listeners and HTTP API bind")
+    bind: str = _setting("127.0.0.1", "address of the carbon listeners and the HTTP API unless --carbon-bind/--http-bind say otherwise")
+    carbon_bind: str | None = _setting(None, "address of the carbon listeners (plaintext TCP+UDP, pickle); default --bind")
+    http_bind: str | None = _setting(None, "address of the HTTP API; default --bind")
     carbon_port: int = _setting(2003, "plaintext TCP and UDP port, 0 = off")
     udp_enabled: bool = _setting(True, "no UDP listener", flag="--no-udp")
     pickle_port: int = _setting(2004, "pickle TCP port, 0 = off")
@@ -54,7 +58,25 @@ class Settings:
     request_threads: int = _setting(4, "threads (own event loops) running HTTP requests, off the carbon loop", flag=None)
     max_request_bytes: int = _setting(16 << 20, "bytes of a request body; larger ones are answered 413", flag=None)
     json_infinity_as_null: bool = _setting(False, "write null for +-inf (Grafana's Go backend rejects 1e9999)", flag=None)
+    # HTTP API access (README: Security). Reads are open; writes are off unless one of the two
+    # api_write_* settings is given. Lists: comma-separated in a flag, a string list in TOML.
+    api_write_token_file: str | None = _setting(None, "file holding the bearer token that allows the HTTP writes "
+                                                      "(POST /events, /tags/tagSeries, /tags/tagMultiSeries, /tags/delSeries; default: writes off)")
+    api_write_networks: str | list[str] | None = _setting(None, "CIDRs whose clients may make the HTTP writes without a "
+                                                                "token, e.g. 127.0.0.0/8,10.1.0.0/16 (default: none)")
+    api_trusted_proxies: str | list[str] | None = _setting(None, "CIDRs of reverse proxies whose X-Forwarded-For names "
+                                                                 "the client for api_write_networks (default: none)")
+    api_cors_origins: str | list[str] | None = _setting(None, "origins whose web pages may read the API (CORS), e.g. "
+                                                              "https://grafana.example.com, or '*'; never for writes (default: none)")
     log_level: str = _setting("info", "debug, info, warning, error")
+
+    @property
+    def carbon_address(self) -> str:
+        return self.carbon_bind or self.bind
+
+    @property
+    def http_address(self) -> str:
+        return self.http_bind or self.bind
 
     @property
     def wal_dir(self) -> Path:
@@ -77,6 +99,7 @@ _PORTS = ("carbon_port", "pickle_port", "http_port")
 _POSITIVE = ("http_workers", "max_line_length", "pickle_max_frame", "flush_interval", "rollup_provisional_interval",
              "wal_max_bytes", "max_pending_points", "request_timeout", "request_threads", "max_request_bytes")
 _ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render")  # 0 = off / no limit
+_STRINGS = {"bind": "an address", "carbon_bind": "an address", "http_bind": "an address", "api_write_token_file": "a path"}
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # A field's annotation -> the Python types a value may have (bool is never a number here), and its name.
 _KINDS = {"int": (int, "an integer"), "float": ((int, float), "a number"), "bool": (bool, "a boolean")}
@@ -109,7 +132,73 @@ def check(settings: Settings) -> Settings:
             raise ConfigError(f"{_named(name)} must be 0 (off) or more, got {getattr(settings, name)}")
     if settings.log_level.lower() not in LOG_LEVELS:
         raise ConfigError(f"{_named('log_level')} must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}")
+    for name, what in _STRINGS.items():
+        if not isinstance(getattr(settings, name), (str, type(None))):
+            raise ConfigError(f"{_named(name)} must be {what} (a string), got {getattr(settings, name)!r}")
+    networks(settings, "api_write_networks")
+    networks(settings, "api_trusted_proxies")
+    cors_origins(settings)
+    write_token(settings)
     return settings
+
+
+def listed(settings: Settings, name: str) -> list[str]:
+    """A list setting's items: a TOML list of strings, or one string of comma-separated items."""
+    value = getattr(settings, name)
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{_named(name)} must be a list of strings or one comma-separated string, got {value!r}")
+    return [v.strip() for v in value if v.strip()]
+
+
+def networks(settings: Settings, name: str) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """A list setting of CIDRs (a bare address is its /32 or /128)."""
+    out = []
+    for item in listed(settings, name):
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{_named(name)}: {item!r} is not a network: give CIDRs such as 127.0.0.0/8 or "
+                              "10.1.2.3") from None
+    return out
+
+
+_ORIGIN = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s?#]+")
+
+
+def cors_origins(settings: Settings) -> list[str]:
+    """The api_cors_origins items: '*' or origins as browsers send them (scheme://host[:port])."""
+    origins = listed(settings, "api_cors_origins")
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            raise ConfigError(f"{_named('api_cors_origins')}: {origin!r} is not an origin: give scheme://host[:port] "
+                              "with no path or trailing slash, e.g. https://grafana.example.com, or '*'")
+    return [o.lower() for o in origins]  # browsers send the scheme and host in lower case
+
+
+# What a bearer token may hold (RFC 6750's token68 characters) and its shortest length.
+_TOKEN = re.compile(r"[A-Za-z0-9._~+/=-]+")
+TOKEN_MIN_LENGTH = 16
+
+
+def write_token(settings: Settings) -> str | None:
+    """The bearer token in api_write_token_file (surrounding whitespace dropped), None when the
+    setting is not given. Read from a file so the token shows in neither `ps` nor the TOML."""
+    path = settings.api_write_token_file
+    if path is None:
+        return None
+    fix = f"e.g. `openssl rand -hex 32 > {path} && chmod 600 {path}`"
+    try:
+        token = Path(path).read_text().strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{_named('api_write_token_file')}: cannot read {path}: {exc}; {fix}") from None
+    if len(token) < TOKEN_MIN_LENGTH or not _TOKEN.fullmatch(token):
+        raise ConfigError(f"{_named('api_write_token_file')}: {path} must hold one token of at least "
+                          f"{TOKEN_MIN_LENGTH} characters from A-Z a-z 0-9 - . _ ~ + / =; {fix}")
+    return token
 
 
 def load_toml(path: str) -> dict:

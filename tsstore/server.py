@@ -40,25 +40,25 @@ def check_ports_free(settings: Settings, ingest: bool, api: bool) -> None:
     """Fail before anything is created on disk when a port this process will bind is taken,
     naming the port and its flag (the real binds come later and still fail on a race)."""
     wanted = []
+    carbon, http = settings.carbon_address, settings.http_address
     if ingest:
-        wanted += [("carbon", settings.carbon_port, socket.SOCK_STREAM, "--carbon-port"),
-                   ("pickle", settings.pickle_port, socket.SOCK_STREAM, "--pickle-port")]
+        wanted += [("carbon", carbon, settings.carbon_port, socket.SOCK_STREAM, "--carbon-port"),
+                   ("pickle", carbon, settings.pickle_port, socket.SOCK_STREAM, "--pickle-port")]
         if settings.udp_enabled:
-            wanted.append(("carbon UDP", settings.carbon_port, socket.SOCK_DGRAM, "--carbon-port"))
+            wanted.append(("carbon UDP", carbon, settings.carbon_port, socket.SOCK_DGRAM, "--carbon-port"))
     if api and not http_workers.is_child():  # a child shares the port its main process holds
-        wanted.append(("HTTP", settings.http_port, socket.SOCK_STREAM, "--http-port"))
-    family = socket.AF_INET6 if ":" in settings.bind else socket.AF_INET
-    for what, port, kind, flag in wanted:
+        wanted.append(("HTTP", http, settings.http_port, socket.SOCK_STREAM, "--http-port"))
+    for what, host, port, kind, flag in wanted:
         if not port:
             continue
-        with socket.socket(family, kind) as probe:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, kind) as probe:
             if kind == socket.SOCK_STREAM:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the listeners bind
             try:
-                probe.bind((settings.bind, port))
+                probe.bind((host, port))
             except OSError as exc:
                 hint = "; stop the process that listens there or choose another port" if exc.errno == errno.EADDRINUSE else ""
-                raise OSError(exc.errno, f"{what} port {port} on {settings.bind} ({flag}): {exc.strerror}{hint}") from None
+                raise OSError(exc.errno, f"{what} port {port} on {host} ({flag}): {exc.strerror}{hint}") from None
 
 
 class Server:
@@ -106,24 +106,27 @@ class Server:
 
             self._channel = await WriteChannelServer(self.store, self.settings.data_dir, self.pipeline.counters).start()
             log.info("ingest ready in %.1fs (WAL replayed): listening on %s %s", time.monotonic() - t0,
-                     self.settings.bind, self.ports)
+                     self.settings.carbon_address, self.ports)
         if self.run_api and self.settings.http_port:
             from tsstore.api.app import AppContext, create_app
 
             self._app_ctx = AppContext(self.store, self.settings, self.pipeline.counters if self.pipeline else None)
             app = create_app(self._app_ctx)
-            config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+            # proxy_headers off: the client address api_write_networks checks is the TCP peer's
+            # (tsstore.api.access reads X-Forwarded-For only from api_trusted_proxies).
+            config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, proxy_headers=False)
             self._uvicorn = uvicorn.Server(config)
             self._uvicorn.install_signal_handlers = lambda: None
             # Our own socket, so extra HTTP processes can share the port (SO_REUSEPORT).
-            sock = http_workers.bind_shared(self.settings.bind, self.settings.http_port)
+            sock = http_workers.bind_shared(self.settings.http_address, self.settings.http_port)
             self._api_task = asyncio.create_task(self._uvicorn.serve(sockets=[sock]))
             while not self._uvicorn.started:
                 if self._api_task.done():
                     self._api_task.result()  # raises the bind error
                 await asyncio.sleep(0.02)
             self.ports["http"] = sock.getsockname()[1]
-            log.info("HTTP API on http://%s:%s", self.settings.bind, self.ports["http"])
+            log.info("HTTP API on http://%s:%s; writes %s", self.settings.http_address, self.ports["http"],
+                     app.state.write_access.describe())
             self._http_children = http_workers.start_children(self.settings, self.ports["http"])
             if self._http_children and self.pipeline is not None:
                 self._status_task = asyncio.create_task(http_workers.publish_status(self.settings, self.pipeline.counters))

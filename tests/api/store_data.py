@@ -16,8 +16,9 @@ NAMES = ["servers.web01.cpu.user", "servers.web02.cpu.user", "servers.db01.cpu.u
 TAGGED = ["disk.used;dc=dc1;rack=a1", "disk.used;dc=dc2;rack=b1"]
 
 
-async def open_client(path, settings: Settings):
-    """(client, store): an ASGI client of the API over an embedded store in `path` holding the data."""
+async def open_client(path, settings: Settings, peer: str = "127.0.0.1", headers: dict | None = None):
+    """(client, store): an ASGI client of the API over an embedded store in `path` holding the
+    data, its requests coming from address `peer` with `headers`."""
     store = EmbeddedStore(path)
     await store.open()
     metas = [SeriesMeta(n, (Rollup(60, 1440), Rollup(600, 1000))) for n in NAMES]
@@ -27,4 +28,5 @@ async def open_client(path, settings: Settings):
     await store.write([WriteRequest(m.name, 0, 60, Slots(ts, np.arange(60, dtype=float).reshape(-1, 1) + i), 86400)
                        for i, m in enumerate(metas)])
     app = create_app(AppContext(store, settings))
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://tsstore"), store
+    transport = httpx.ASGITransport(app, client=(peer, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://tsstore", headers=headers), store

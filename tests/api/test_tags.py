@@ -1,6 +1,6 @@
-"""The /tags endpoints over the tag index."""
+"""The /tags endpoints over the tag index (tagSeries, tagMultiSeries and delSeries through
+`writer`: writes are off by default, tests/api/test_access.py)."""
 import pytest
-
 
 
 async def test_tags_endpoints(client):
@@ -14,17 +14,22 @@ async def test_tags_endpoints(client):
     assert (await client.get("/tags/autoComplete/tags", params={"expr": "name=disk.used"})).json() == ["dc", "rack"]
     assert (await client.get("/tags/autoComplete/values", params={"tag": "rack", "expr": "dc=dc2"})).json() == ["b1"]
     assert (await client.get("/tags/autoComplete/values")).status_code == 400
-    resp = await client.post("/tags/tagSeries", data={"path": "disk.used;rack=a1;dc=dc1"})
+
+
+async def test_tag_series_answers_the_canonical_name(writer):
+    resp = await writer.post("/tags/tagSeries", data={"path": "disk.used;rack=a1;dc=dc1"})
     assert resp.json() == "disk.used;dc=dc1;rack=a1"
+    resp = await writer.post("/tags/tagMultiSeries", data={"path": ["b;z=1;a=2", "a;y=1"]})
+    assert resp.json() == ["b;a=2;z=1", "a;y=1"]
 
 
-async def test_del_series_removes_from_the_tag_index(client):
-    assert (await client.get("/tags/delSeries")).status_code == 405
-    assert (await client.post("/tags/delSeries")).status_code == 400
-    resp = await client.post("/tags/delSeries", data={"path": "disk.used;rack=a1;dc=dc1"})  # any tag order
+async def test_del_series_removes_from_the_tag_index(writer):
+    assert (await writer.get("/tags/delSeries")).status_code == 405
+    assert (await writer.post("/tags/delSeries")).status_code == 400
+    resp = await writer.post("/tags/delSeries", data={"path": "disk.used;rack=a1;dc=dc1"})  # any tag order
     assert resp.status_code == 200 and resp.json() is True
-    assert (await client.get("/tags/findSeries", params={"expr": "name=disk.used"})).json() == ["disk.used;dc=dc2;rack=b1"]
-    resp = await client.get("/render", params={"target": "seriesByTag('name=disk.used')", "format": "json"})
+    assert (await writer.get("/tags/findSeries", params={"expr": "name=disk.used"})).json() == ["disk.used;dc=dc2;rack=b1"]
+    resp = await writer.get("/render", params={"target": "seriesByTag('name=disk.used')", "format": "json"})
     assert [s["target"] for s in resp.json()] == ["disk.used;dc=dc2;rack=b1"]
 
 
@@ -61,7 +66,7 @@ async def test_limit_cuts_each_answer(client):
     ("GET", "/tags/dc", {"filter": "("}, 400, "bad filter regex"),
     ("GET", "/tags/findSeries", {"expr": "dc"}, 400, ""),
 ])
-async def test_problems_are_answered_as_json_errors(client, method, path, params, status, message):
-    resp = await client.request(method, path, params=params)
+async def test_problems_are_answered_as_json_errors(writer, method, path, params, status, message):
+    resp = await writer.request(method, path, params=params)
     assert resp.status_code == status
     assert message in resp.json()["error"]

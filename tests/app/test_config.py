@@ -5,7 +5,7 @@ import dataclasses
 
 import pytest
 
-from tsstore.config import ConfigError, Settings, add_flags, settings_from_args
+from tsstore.config import ConfigError, Settings, add_flags, cors_origins, networks, settings_from_args, write_token
 
 
 def _args(*argv):
@@ -58,7 +58,14 @@ FLAGS = {
     "--flush-interval": ("flush_interval", float), "--wal-max-bytes": ("wal_max_bytes", int),
     "--self-metrics-interval": ("self_metrics_interval", float), "--log-level": ("log_level", str),
     "--request-timeout": ("request_timeout", float),
+    # added with the security settings (README: Security)
+    "--carbon-bind": ("carbon_bind", str), "--http-bind": ("http_bind", str),
+    "--api-write-token-file": ("api_write_token_file", str), "--api-write-networks": ("api_write_networks", str),
+    "--api-trusted-proxies": ("api_trusted_proxies", str), "--api-cors-origins": ("api_cors_origins", str),
 }
+# A value each str flag accepts where "x" is refused.
+VALID = {"--log-level": "debug", "--api-write-networks": "127.0.0.0/8,10.1.0.0/16", "--api-trusted-proxies": "10.0.0.1",
+         "--api-cors-origins": "https://grafana.example.com"}
 
 
 def _parser():
@@ -73,9 +80,12 @@ def test_the_flags_are_the_documented_ones():
 
 
 @pytest.mark.parametrize("flag", sorted(FLAGS))
-def test_each_flag_sets_its_setting_with_its_type(flag):
+def test_each_flag_sets_its_setting_with_its_type(flag, tmp_path):
     name, kind = FLAGS[flag]
-    text = "debug" if flag == "--log-level" else {int: "7", float: "2.5", str: "x"}[kind]  # a level it accepts
+    text = VALID.get(flag) or {int: "7", float: "2.5", str: "x"}[kind]
+    if flag == "--api-write-token-file":
+        text = str(tmp_path / "token")
+        (tmp_path / "token").write_text("0123456789abcdef0123\n")
     s = settings_from_args(_args(flag, text))
     assert getattr(s, name) == kind(text) and type(getattr(s, name)) is kind
 
@@ -104,3 +114,26 @@ def test_toml_only_settings_have_no_flag_but_merge_from_toml(tmp_path):
     conf.write_text("max_points_per_render = 10\njson_infinity_as_null = true\n")
     s = settings_from_args(_args("--config", str(conf)))
     assert (s.max_points_per_render, s.json_infinity_as_null) == (10, True)
+
+
+def test_the_binds_default_to_bind():
+    s = Settings(bind="0.0.0.0")
+    assert (s.carbon_address, s.http_address) == ("0.0.0.0", "0.0.0.0")
+    s = settings_from_args(_args("--bind", "10.0.0.5", "--http-bind", "127.0.0.1"))
+    assert (s.carbon_address, s.http_address) == ("10.0.0.5", "127.0.0.1")
+
+
+def test_list_settings_take_a_toml_list_or_a_comma_separated_string(tmp_path):
+    conf = tmp_path / "tsstore.toml"
+    conf.write_text('api_write_networks = ["127.0.0.0/8", "10.1.0.0/16"]\napi_cors_origins = "https://a.example, https://B.example"\n')
+    s = settings_from_args(_args("--config", str(conf)))
+    assert [str(n) for n in networks(s, "api_write_networks")] == ["127.0.0.0/8", "10.1.0.0/16"]
+    assert cors_origins(s) == ["https://a.example", "https://b.example"]  # browsers send the host in lower case
+    assert networks(Settings(), "api_write_networks") == [] and cors_origins(Settings()) == []
+
+
+def test_the_write_token_is_read_from_its_file_without_the_newline(tmp_path):
+    token = tmp_path / "token"
+    token.write_text("  s3cr3t-t0ken_0123456789  \n")
+    assert write_token(Settings(api_write_token_file=str(token))) == "s3cr3t-t0ken_0123456789"
+    assert write_token(Settings()) is None

@@ -25,6 +25,12 @@ BAD_FLAGS = [
     (["--wal-max-bytes", "0"], "--wal-max-bytes (wal_max_bytes) must be a finite number greater than 0"),
     (["--self-metrics-interval", "-1"], "--self-metrics-interval (self_metrics_interval) must be 0 (off) or more"),
     (["--log-level", "loud"], "--log-level (log_level) must be one of debug, info, warning, error, critical"),
+    (["--api-write-networks", "10.0.0.0/33"], "--api-write-networks (api_write_networks): '10.0.0.0/33' is not a network"),
+    (["--api-trusted-proxies", "proxy.local"], "--api-trusted-proxies (api_trusted_proxies): 'proxy.local' is not a network"),
+    (["--api-cors-origins", "https://grafana.example.com/"],
+     "--api-cors-origins (api_cors_origins): 'https://grafana.example.com/' is not an origin"),
+    (["--api-write-token-file", "/nonexistent/token"],
+     "--api-write-token-file (api_write_token_file): cannot read /nonexistent/token"),
 ]
 
 
@@ -41,12 +47,25 @@ def test_a_bad_flag_is_refused_by_name_before_anything_is_created(tmp_path, caps
     ("max_pending_points = 0", "setting max_pending_points must be a finite number greater than 0"),
     ("max_series_per_render = -1", "setting max_series_per_render must be 0 (off) or more"),
     ("udp_enabled = 1", "--no-udp (udp_enabled) must be a boolean"),
+    ('api_write_networks = ["127.0.0.0/8", 5]', "--api-write-networks (api_write_networks) must be a list of strings"),
+    ("http_bind = 5", "--http-bind (http_bind) must be an address"),
 ])
 def test_a_bad_toml_setting_is_refused_by_name(tmp_path, capsys, line, message):
     conf = tmp_path / "tsstore.toml"
     conf.write_text(line + "\n")
     assert main(["serve", "--config", str(conf), "--data-dir", str(tmp_path / "data")]) == 2
     assert message in capsys.readouterr().err
+    assert not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("content", ["", "short\n", "two words-0123456789\n"])
+def test_a_token_file_without_a_usable_token_is_refused_saying_how_to_make_one(tmp_path, capsys, content):
+    token = tmp_path / "token"
+    token.write_text(content)
+    assert main(["serve", "--api-write-token-file", str(token), "--data-dir", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err
+    assert f"--api-write-token-file (api_write_token_file): {token} must hold one token of at least 16 characters" in err
+    assert "openssl rand -hex 32" in err
     assert not (tmp_path / "data").exists()
 
 

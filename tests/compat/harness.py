@@ -81,9 +81,12 @@ def start_pair(tmp_path_factory):
 
     (work / "schemas.conf").write_text(SCHEMAS)
     (work / "aggregation.conf").write_text(AGGREGATION)
+    # writes allowed from loopback: tests/compat/conftest.py posts the events to both servers
+    # (graphite-web takes them unconfigured; tsstore's HTTP writes are off by default)
     settings = Settings(data_dir=str(work / "tsstore"), schemas_file=str(work / "schemas.conf"),
                         aggregation_file=str(work / "aggregation.conf"), carbon_port=free_port(), pickle_port=0,
-                        http_port=free_port(), flush_interval=0.2, rollup_provisional_interval=0.2, self_metrics_interval=0)
+                        http_port=free_port(), flush_interval=0.2, rollup_provisional_interval=0.2, self_metrics_interval=0,
+                        api_write_networks="127.0.0.0/8")
     loop = asyncio.new_event_loop()
     srv = Server(settings)
     loop.run_until_complete(srv.start())

@@ -29,14 +29,14 @@ def free_port() -> int:
     raise RuntimeError("no free port found")
 
 
-def send_tcp(port: int, data: bytes) -> None:
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+def send_tcp(port: int, data: bytes, host: str = "127.0.0.1") -> None:
+    with socket.create_connection((host, port), timeout=10) as sock:
         sock.sendall(data)
 
 
-def send_udp(port: int, data: bytes) -> None:
+def send_udp(port: int, data: bytes, host: str = "127.0.0.1") -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.sendto(data, ("127.0.0.1", port))
+        sock.sendto(data, (host, port))
 
 
 def pickle_frame(items, protocol: int = 2) -> bytes:
@@ -74,16 +74,17 @@ def terminate(proc: subprocess.Popen, timeout: float) -> bool:
 class ServerProcess:
     """`python -m tsstore serve` as a child process, for crash and CLI tests."""
 
-    def __init__(self, data_dir: Path, *extra: str):
+    def __init__(self, data_dir: Path, *extra: str, http_host: str = "127.0.0.1"):
         self.data_dir = data_dir
         self.carbon_port, self.pickle_port, self.http_port = free_port(), free_port(), free_port()
         self.extra = extra
+        self.http_host = http_host  # where the HTTP API answers (an --http-bind among `extra`)
         self.proc: subprocess.Popen | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.http_port}"
+        return f"http://{self.http_host}:{self.http_port}"
 
     def start(self, timeout: float = 30.0) -> "ServerProcess":
         cmd = [

@@ -192,16 +192,16 @@ async def start_listeners(pipeline: IngestPipeline, settings) -> dict:
     servers = {}
     if settings.carbon_port:
         servers["carbon"] = await loop.create_server(
-            lambda: PlaintextProtocol(pipeline, settings.max_line_length), settings.bind, settings.carbon_port, reuse_address=True
+            lambda: PlaintextProtocol(pipeline, settings.max_line_length), settings.carbon_address, settings.carbon_port, reuse_address=True
         )
         if settings.udp_enabled:
             servers["udp"], _ = await loop.create_datagram_endpoint(
-                lambda: UdpProtocol(pipeline, settings.max_line_length), local_addr=(settings.bind, settings.carbon_port)
+                lambda: UdpProtocol(pipeline, settings.max_line_length), local_addr=(settings.carbon_address, settings.carbon_port)
             )
             udp_drops.watch(servers["udp"].get_extra_info("socket"), pipeline.counters)
     if settings.pickle_port:
         servers["pickle"] = await loop.create_server(
-            lambda: PickleProtocol(pipeline, settings.pickle_max_frame), settings.bind, settings.pickle_port, reuse_address=True
+            lambda: PickleProtocol(pipeline, settings.pickle_max_frame), settings.carbon_address, settings.pickle_port, reuse_address=True
         )
     return servers
 
