@@ -16,6 +16,13 @@ async def test_functions_as_grafana_reads_them(client):
     assert "Alias" in grouped and "aliasByNode" in grouped["Alias"]
 
 
+async def test_time_shift_lists_align_dst_and_takes_it_by_keyword(client):
+    params = (await client.get("/functions/timeShift")).json()["params"]
+    assert params[3] == {"name": "alignDst", "type": "boolean", "default": False}
+    resp = await client.get("/render", params={"target": "timeShift(nothing.here, '1h', alignDst=true)", "format": "json"})
+    assert resp.status_code == 200 and resp.json() == []
+
+
 async def test_problems_are_json_errors(client):
     resp = await client.post("/functions")
     assert resp.status_code == 405 and resp.json() == {"error": "only GET is allowed"}

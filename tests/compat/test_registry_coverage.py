@@ -1,19 +1,27 @@
 """Every render function tsstore registers (canonical names and aliases, as GET /functions
 lists them) is called by at least one target of the tests: a compat case
-(tests/compat/cases/, compared with graphite-web) or a golden unit test.
+(tests/compat/cases/, compared with graphite-web) or a golden unit test; every parameter
+/functions lists can be given by keyword under that name; and the parameters are the ones
+graphite-web declares (names, types, defaults, options, suggestions).
 
 Targets are found statically: every string constant under tests/ (an f-string with each
 replacement field read as 0) that the real target grammar accepts, with every call in it,
-nested and piped ones included. Needs no graphite-web: /functions is asked of the app in
-process."""
+nested and piped ones included. Only the last test needs graphite-web (its declarations are
+read by its own Python: its /functions fails on Python 3.11); /functions is asked of the app
+in process."""
 import ast
 import asyncio
+import inspect
+import json
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.compat import graphite_reference
 from tsstore.api.app import AppContext, create_app
+from tsstore.query.functions import loader
 from tsstore.query.grammar import Call, parse_target
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -84,3 +92,37 @@ def test_calls_are_found_nested_piped_and_in_keywords():
     assert calls_in(target, set()) == {"scale", "alias", "sumSeries"}
     target = parse_target("movingWindow(servers.a, windowSize=5, func=identity('t'))")
     assert calls_in(target, set()) == {"movingWindow", "identity"}
+
+
+def test_every_parameter_can_be_given_by_keyword(registered):
+    """graphite-web calls a function with the keywords of a target as they are written, so
+    tsstore's Python function must take each parameter under its /functions name."""
+    missing = []
+    for name in sorted(registered):
+        fn = loader.get(name)
+        sig = inspect.signature(fn.func).parameters
+        takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.values())
+        missing += [f"{name}({p.name}=)" for p in fn.params
+                    if not p.multiple and not takes_any and (p.name not in sig or sig[p.name].kind is inspect.Parameter.VAR_POSITIONAL)]
+    assert not missing, f"parameters a keyword call cannot name: {', '.join(missing)}"
+
+
+GRAPHITE_PARAMS = """\
+import json, django
+django.setup()
+from graphite.functions import SeriesFunctions
+print(json.dumps({name: [p.toJSON() for p in getattr(f, "params", [])] for name, f in SeriesFunctions().items()}))
+"""
+
+
+@pytest.mark.graphite
+@pytest.mark.skipif(not graphite_reference.available(), reason="graphite-web is not installed: scripts/test installs it (apt)")
+def test_parameters_are_the_ones_graphite_web_declares(graphite_pair, registered):
+    ref, _ = graphite_pair
+    proc = subprocess.run([graphite_reference.SYSTEM_PYTHON, "-c", GRAPHITE_PARAMS], env=ref.env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    theirs = json.loads(proc.stdout)
+    ours = {name: loader.get(name).info()["params"] for name in registered}
+    differ = {name: (theirs[name], ours[name]) for name in sorted(set(theirs) & set(ours)) if theirs[name] != ours[name]}
+    assert not differ, "\n".join(f"{name}:\n  graphite-web {g}\n  tsstore      {t}" for name, (g, t) in differ.items())

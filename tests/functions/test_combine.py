@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from tests.functions.helpers import ALL, N, by_name, names, run, series, values
+from tests.functions.helpers import ALL, A, N, by_name, names, run, series, values
 from tsstore.query.errors import QueryError
 from tsstore.query.functions import loader
 
@@ -67,6 +67,18 @@ def test_divide_series():
         run("divideSeries(servers.web01.cpu, servers.*.cpu)", ALL)
 
 
+def test_divide_series_by_nothing_and_the_tags_of_a_quotient():
+    result = run("divideSeries(servers.web0*.cpu, servers.nothing)", ALL)
+    assert names(result) == ["divideSeries(servers.web01.cpu,MISSING)", "divideSeries(servers.web02.cpu,MISSING)"]
+    assert values(result[0]) == [N] * 5 and result[0].tags == {"name": "servers.web01.cpu"}
+    # a new series in graphite-web: tagged by its (function-like) name, not its inputs' tags
+    tagged = series("disk;dc=a", [2, 4, 6, 8, 10], tags={"name": "disk", "dc": "a"})
+    (s,) = run("divideSeries(disk;dc=a, servers.web01.cpu)", [tagged, A])
+    assert s.tags == {"name": "divideSeries(disk;dc=a,servers.web01.cpu)"}
+    (p,) = run("asPercent(disk;dc=a, 200)", [tagged])
+    assert p.tags == {"name": "asPercent(disk;dc=a,200)"} and values(p) == [1, 2, 3, 4, 5]
+
+
 def test_as_percent_of_the_total():
     result = run("asPercent(servers.web*.cpu)", ALL)
     assert [s.name for s in result] == ["asPercent(servers.web01.cpu,sumSeries(servers.web*.cpu))",
@@ -80,6 +92,76 @@ def test_group_by_node_and_nodes():
     assert by_name(result) == {"web01": [1, 2, N, 4, 5], "web02": [10, N, N, 40, 50], "db01": [100, 200, 300, 400, 500]}
     result = run("groupByNodes(servers.*.cpu, 'sum', 0, 2)", ALL)
     assert by_name(result) == {"servers.cpu": [111, 202, 300, 444, 555]}
+
+
+def test_group_by_renames_the_aggregate_and_keeps_its_tags_and_path_expression():
+    (s,) = run("groupByNodes(servers.*.cpu.*, 'sum', 1)", [WEB1_USER, WEB1_SYS])
+    assert s.name == "web01" and values(s) == [3, 2, 2, 6]
+    assert s.tags == {"name": "sumSeries(servers.*.cpu.*)", "aggregatedBy": "sum"}
+    assert s.path_expression == "sumSeries(servers.*.cpu.*)"
+    (total,) = run("sumSeries(groupByNode(servers.*.cpu.*, 1, 'max'))", CPU)
+    assert total.name == "sumSeries(maxSeries(servers.*.cpu.*))"
+
+
+def test_group_by_nodes_without_nodes_is_one_group_named_empty():
+    (s,) = run("groupByNodes(servers.*.cpu.*, 'sum')", CPU)
+    assert s.name == "" and values(s) == [7, 6, 5, 11]
+    assert s.tags == {"name": "sumSeries(servers.*.cpu.*)", "aggregatedBy": "sum"}
+    (s,) = run("groupByNodes(servers.web01.cpu.user, 'average')", CPU)
+    assert s.name == "" and s.tags == {"name": "servers.web01.cpu.user", "aggregatedBy": "average"}
+
+
+def test_group_by_keys_read_the_first_path_and_fall_back_to_tags():
+    # a function-wrapped name is keyed by the path inside it; a node past the end is a tag
+    # of that name, '' when there is none
+    result = run("groupByNodes(scale(servers.*.cpu.*, 2), 'sum', 1, 9)", CPU)
+    assert by_name(result) == {"web01.": [6, 4, 4, 12], "web02.": [8, 8, 6, 10]}
+
+
+def test_group_by_callback_may_name_an_aggregating_series_function():
+    # the function's own first series, renamed: countSeries counts the group's series
+    result = run("groupByNode(servers.*.cpu.*, 1, 'countSeries')", CPU)
+    assert by_name(result) == {"web01": [2, 2, 2, 2], "web02": [2, 2, 2, 2]}
+    assert result[0].tags == {"name": "countSeries(servers.*.cpu.*)"}
+    # asPercent: the first member (cpu.system, by name) as a percentage of the group's total
+    result = run("groupByNode(servers.*.cpu.*, 1, 'asPercent')", CPU)
+    assert names(result) == ["web01", "web02"] and values(result[1]) == [25, 25, 0, 40]
+    # 'avg' is averageSeries's alias: named and tagged as averageSeries
+    (s, _) = run("groupByNode(servers.*.cpu.*, 1, 'avg')", CPU)
+    assert s.tags == {"name": "averageSeries(servers.*.cpu.*)", "aggregatedBy": "average"}
+    # an aggregation name that is no function is aggregate()'s: 'total' stays 'total'
+    (s, _) = run("groupByNode(servers.*.cpu.*, 1, 'total')", CPU)
+    assert s.tags == {"name": "totalSeries(servers.*.cpu.*)", "aggregatedBy": "total"} and values(s) == [3, 2, 2, 6]
+    with pytest.raises(QueryError, match="groupByNode"):
+        run("groupByNode(servers.*.cpu.*, 1, 'scale')", CPU)
+
+
+def test_group_by_callbacks_listed_as_graphite_web_lists_them():
+    (callback,) = [p for p in loader.get("groupByNodes").info()["params"] if p["name"] == "callback"]
+    assert {"sum", "median", "sumSeries", "countSeries", "asPercent", "pct", "powSeries",
+            "sumSeriesWithWildcards", "multiplySeriesLists"} <= set(callback["options"])
+    assert "scale" not in callback["options"] and "aggregate" not in callback["options"]
+
+
+def test_aggregates_are_named_by_the_path_expressions_a_rename_keeps():
+    # timeShift, dashed, secondYAxis and drawAsInfinite rename in place: the aggregate sees
+    # the glob the series were fetched with
+    for wrapped in ("timeShift(servers.web0*.cpu, '0s')", "dashed(servers.web0*.cpu)", "secondYAxis(servers.web0*.cpu)",
+                    "drawAsInfinite(servers.web0*.cpu)", "alias(servers.web0*.cpu, 'x')"):
+        (s,) = run(f"averageSeries({wrapped})", ALL)
+        assert s.name == "averageSeries(servers.web0*.cpu)", wrapped
+    # functions that build a new series name the aggregate after themselves
+    (s,) = run("averageSeries(scale(servers.web0*.cpu, 2))", ALL)
+    assert s.name == "averageSeries(scale(servers.web01.cpu,2),scale(servers.web02.cpu,2))"
+    (s,) = run("sumSeries(stacked(servers.web0*.cpu, 'a'))", ALL)
+    assert s.name == "sumSeries(servers.web01.cpu,servers.web02.cpu)"
+
+
+def test_count_series_without_arguments_and_of_nothing():
+    (s,) = run("countSeries()", ALL, start=0, end=3600)
+    assert (s.name, s.path_expression, s.tags) == ("0", "countSeries()", {"name": "0"})
+    assert values(s) == [0, 0, 0] and s.step == 1800
+    assert run("countSeries(servers.nothing.*)", ALL) == []
 
 
 def test_sum_series_with_wildcards():

@@ -3,7 +3,7 @@ graphite-web's documented behaviour (names, tags, nulls, steps), inputs built he
 
 import pytest
 
-from tests.functions.helpers import ALL, A, B, run, values
+from tests.functions.helpers import ALL, A, B, N, run, values
 from tsstore.query.errors import QueryError
 
 
@@ -36,3 +36,28 @@ def test_vertical_line_is_one_point_at_the_time():
         run("verticalLine('-2h')", [A], start=0, end=3600)
     with pytest.raises(QueryError, match="verticalLine: ts 'soon' is not a time"):
         run("verticalLine('soon')", [A], start=0, end=3600)
+
+
+def test_stacked_default_and_named_stacks():
+    low, high = run("stacked(servers.web0*.cpu)", ALL)
+    assert (low.name, high.name) == ("stacked(servers.web01.cpu)", "stacked(servers.web02.cpu)")
+    assert high.tags == {"name": "servers.web02.cpu", "stacked": "__DEFAULT__"} and values(high) == [11, N, N, 44, 55]
+    # a named stack keeps the names and adds no tag (graphite-web's legend work-around);
+    # stackName is graphite-web's Python name for stack, accepted by keyword as it does
+    for target in ("stacked(servers.web0*.cpu, 'a')", "stacked(servers.web0*.cpu, stack='a')",
+                   "stacked(servers.web0*.cpu, stackName='a')"):
+        low, high = run(target, ALL)
+        assert (low.name, high.name) == ("servers.web01.cpu", "servers.web02.cpu"), target
+        assert high.tags == {"name": "servers.web02.cpu"} and values(high) == [11, N, N, 44, 55]
+        assert high.options == {"stacked": True, "stack": "a"}
+
+
+def test_dashed_and_the_axis_options_rename_in_place():
+    (s,) = run("dashed(servers.web01.cpu, 2.5)", ALL)
+    assert s.name == "dashed(servers.web01.cpu, 2.5)" and s.tags == {"name": "servers.web01.cpu", "dashed": "2.5"}
+    assert s.path_expression == "servers.web01.cpu"
+    (s,) = run("dashed(servers.web01.cpu)", ALL)
+    assert s.name == "dashed(servers.web01.cpu, 5)" and s.tags["dashed"] == "5"
+    for func in ("secondYAxis", "drawAsInfinite"):
+        (s,) = run(f"{func}(servers.web0*.cpu)", [A])
+        assert s.name == f"{func}(servers.web01.cpu)" and s.path_expression == "servers.web0*.cpu"

@@ -72,8 +72,9 @@ def test_substr_picks_nodes_inside_the_parentheses():
     assert names(run("substr(servers.web01.cpu, 1)", ALL)) == ["web01.cpu"]
     assert names(run("substr(servers.web01.cpu, 1, -1)", ALL)) == ["web01"]
     assert names(run("substr(servers.web01.cpu, -1)", ALL)) == ["cpu"]
-    # graphite-web keeps what follows the path up to the first ')'
-    assert names(run("substr(scale(servers.web01.cpu, 2), 1)", ALL)) == ["web01.cpu,2"]
+    # graphite-web cuts the inner text at the first ')', then drops a ',' and what follows
+    assert names(run("substr(scale(servers.web01.cpu, 2), 1)", ALL)) == ["web01.cpu"]
+    assert names(run("substr(dashed(servers.web01.cpu), 1)", ALL)) == ["web01.cpu"]
     assert names(run("substr(scale(servers.web01.cpu, 2), 0, 2)", ALL)) == ["servers.web01"]
     (s,) = run("substr(servers.web01.cpu, 2)", ALL)
     assert s.tags == {"name": "servers.web01.cpu"} and values(s) == values(A)

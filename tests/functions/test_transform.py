@@ -3,7 +3,7 @@ graphite-web's documented behaviour (names, tags, nulls, steps), inputs built he
 
 import asyncio
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pytest
 
@@ -81,6 +81,39 @@ def test_integral_absolute_transform_null_keep_last_value():
     (k,) = run("keepLastValue(x)", [x])
     assert k.name == "keepLastValue(x)" and values(k) == [1, 1, -2, -2, -2, 3]
     assert values(run("keepLastValue(x, 1)", [x])[0]) == [1, 1, -2, N, N, 3]
+
+
+def test_transform_null_names_and_tags_a_reference_series():
+    x = series("x", [1, N, -2, N, N, 3])
+    ref = series("ref", [N, 5, N, N, 7, N])
+    (t,) = run("transformNull(x, 0, ref)", [x, ref])
+    assert t.name == "transformNull(x,0,referenceSeries)" and values(t) == [1, 0, -2, N, 0, 3]
+    assert t.tags == {"name": "x", "transformNull": "0.0", "referenceSeries": "1"}
+    assert t.path_expression == t.name
+    # by keyword too (graphite-web 1.1.8 never fetches a series list given by keyword)
+    (k,) = run("transformNull(x, referenceSeries=ref)", [x, ref])
+    assert (k.name, values(k)) == (t.name, values(t))
+    # the default's tag is the value graphite-web's function got: "0" when none is given
+    assert run("transformNull(x)", [x])[0].tags == {"name": "x", "transformNull": "0"}
+    # a reference matching nothing is no reference
+    (n,) = run("transformNull(x, 2, nothing.*)", [x])
+    assert n.name == "transformNull(x,2)" and values(n) == [1, 2, -2, 2, 2, 3] and "referenceSeries" not in n.tags
+
+
+def test_transform_null_reference_longer_than_the_series():
+    # graphite-web pairs the points with izip_longest, then keeps the last len(series) of
+    # them (series.extend(values); del series[:len(values)])
+    x = series("x", [1, N, 3], step=20)
+    ref = series("ref", [N, N, 1, N, N, 1], step=10)
+    (t,) = run("transformNull(x, 9, ref)", [x, ref])
+    assert values(t) == [N, N, 9] and (t.start, t.step, len(t.values)) == (0, 20, 3)
+
+
+def test_offset_to_zero_tags_the_minimum():
+    (s,) = run("offsetToZero(x)", [series("x", [5, N, 7, 6])])
+    assert values(s) == [0, N, 2, 1] and s.tags == {"name": "x", "offsetToZero": "5.0"}
+    (s,) = run("offsetToZero(x)", [series("x", [N, N])])
+    assert values(s) == [N, N] and s.tags == {"name": "x", "offsetToZero": "None"}  # no minimum
 
 
 def test_summarize_aligned_buckets():
@@ -286,6 +319,98 @@ def test_time_stack_signs_and_defaults():
     assert run_range("timeStack(servers.none, '1h')", [LONG], 1000, 1050) == []
     with pytest.raises(QueryError, match="timeShiftUnit"):
         run_range("timeStack(servers.long, 'later')", [LONG], 1000, 1050)
+
+
+@dataclass
+class ArchiveContext(RangeContext):
+    """Reads as whisper does: up to now (its point included), a range whose start is within
+    `fine_for` seconds of now from the 10 s series, an older one from the 60 s series of the
+    same name."""
+
+    fine_for: int = 600
+
+    async def fetch_path(self, pattern):
+        step = 10 if self.now - self.start <= self.fine_for else 60
+        clamped = replace(self, end=min(self.end, self.now + 1))
+        return [s for s in await RangeContext.fetch_path(clamped, pattern) if s.step == step]
+
+
+FINE = series("servers.long", [float(i) for i in range(0, 400)], start=0, step=10)  # value = timestamp / 10
+COARSE = series("servers.long", [float(i * 6) for i in range(0, 70)], start=0, step=60)
+
+
+def shift(target, start, end, now=None, tz=None):
+    ctx = ArchiveContext(store=None, start=start, end=end, now=now if now is not None else end, tz=tz,
+                         prepared=[FINE, COARSE])
+    return asyncio.run(evaluate_target(target, ctx))
+
+
+def test_time_shift_names_tags_and_keeps_the_path_expression():
+    (s,) = shift("timeShift(servers.long, '1min')", 3000, 3100)
+    assert s.name == 'timeShift(servers.long, "-1min")' and s.tags == {"name": "servers.long", "timeShift": "-1min"}
+    assert s.path_expression == "servers.long"  # renamed in place: an aggregate is named after the glob
+    assert (s.start, s.step) == (3000, 10) and values(s)[:3] == [294, 295, 296]
+    (total,) = shift("sumSeries(timeShift(servers.*, '1min'), servers.long)", 3000, 3100)
+    assert total.name == "sumSeries(servers.*,servers.long)"
+
+
+def test_time_shift_from_a_coarser_archive_starts_where_the_unshifted_series_does():
+    # the request reads 10 s points from 3010; shifted 20 min back, the range is older than
+    # the 10 s retention and comes at 60 s from 1860: graphite-web draws those points from
+    # the unshifted series' start (3010), at their own step, up to its end
+    (s,) = shift("timeShift(servers.long, '20min')", 3010, 3310)
+    assert (s.start, s.step) == (3010, 60)
+    assert values(s) == [186, 192, 198, 204, 210]
+    assert s.tags == {"name": "servers.long", "timeShift": "-20min"}
+
+
+def test_time_shift_reset_end():
+    # the request reaches past now: the unshifted series stops at now (3200, its end 3210),
+    # the shifted one (2880-3180) does not. resetEnd (the default) ends it at the unshifted
+    # end, which graphite-web draws (range(start, end + 1, step)); resetEnd=false keeps it whole
+    (kept,) = shift("timeShift(servers.long, '2min', false)", 3000, 3300, now=3200)
+    (cut,) = shift("timeShift(servers.long, '2min')", 3000, 3300, now=3200)
+    assert kept.start == cut.start == 3000 and len(kept.values) == 30 and values(kept)[0] == 288
+    assert len(cut.values) == 22 and values(cut) == values(kept)[:22]
+
+
+def test_time_shift_of_nothing_is_nothing():
+    assert shift("timeShift(servers.none, '1h')", 3000, 3300) == []
+
+
+def test_time_shift_align_dst_in_the_request_time_zone():
+    from zoneinfo import ZoneInfo
+
+    hourly = series("h.load", [float(i) for i in range(24 * 400)], start=1704067200, step=3600)  # from 2024-01-01 UTC
+    july, ams = 1719792000, ZoneInfo("Europe/Amsterdam")  # 2024-07-01 00:00 UTC: summer time there
+
+    def first(target, tz):
+        ctx = RangeContext(store=None, start=july, end=july + 6 * 3600, now=july + 6 * 3600, tz=tz, prepared=[hourly])
+        (s,) = asyncio.run(evaluate_target(target, ctx))
+        return s
+
+    plain = first("timeShift(h.load, '180d')", ams)
+    # 180 days back is winter time: alignDst reads an hour later, so 8am is drawn over 8am
+    for target in ("timeShift(h.load, '180d', true, true)", "timeShift(h.load, '180d', alignDst=true)",
+                   "timeShift(h.load, '180d', alignDST=true)"):
+        aligned = first(target, ams)
+        assert values(aligned)[0] == values(plain)[0] + 1 and aligned.start == plain.start, target
+    assert values(first("timeShift(h.load, '180d', alignDst=true)", ZoneInfo("UTC")))[0] == values(plain)[0]
+    # both ranges in summer time: nothing to align
+    assert values(first("timeShift(h.load, '7d', alignDst=true)", ams)) == values(first("timeShift(h.load, '7d')", ams))
+
+
+def test_time_shift_lists_align_dst_as_graphite_web_does():
+    params = [p["name"] for p in loader.get("timeShift").info()["params"]]
+    assert params == ["seriesList", "timeShift", "resetEnd", "alignDst"]
+
+
+def test_keywords_by_their_parameter_names():
+    x = series("x", [1, 4, 8])
+    assert values(one("log(x, base=2)", [x])) == [0, 2, 3]
+    assert one("pow(x, factor=2)", [x]).name == "pow(x,2)"
+    with pytest.raises(QueryError, match="unexpected keyword argument 'basis'"):
+        run("log(x, basis=2)", [x])
 
 
 def test_time_slice_keeps_the_points_between_two_times():

@@ -26,6 +26,13 @@ CASES = [
     "threshold(42)",
     "threshold(42.5, 'limit')",
     "threshold(-3, 'low', 'red')",
+    # a named stack keeps the names and adds no tag; stackName is graphite-web's Python name
+    "stacked(servers.web*.cpu.user, 'a')",
+    "stacked(servers.web*.cpu.user, stackName='b')",
+    "sumSeries(stacked(servers.web*.cpu.user, stackName='b'))",
+    # dashLength is not forced to an integer by graphite-web
+    "dashed(servers.web*.cpu.user, 2.5)",
+    "dashed(servers.web01.cpu.user, 2.0)",
 ]
 
 

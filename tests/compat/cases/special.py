@@ -30,6 +30,8 @@ CASES = [
     "substr(scale(servers.web01.cpu.user,2), 1, 3)",
     "substr(servers.*.cpu.user, -2)",
     "substr(servers.web01.cpu.user, 1, -1)",
+    "substr(scale(servers.web01.cpu.user,2), 1)",
+    "substr(dashed(servers.*.cpu.user), -2)",
     # randomWalk's values are random: names, tags and timestamps are compared, and the walk
     # must start at 0 and move by less than 0.5 a step
     Case("randomWalk('walk.a')", compare="shape"),

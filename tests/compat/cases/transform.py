@@ -2,7 +2,10 @@
 range and `now` (both fixed by the request), so they are compared value by value too.
 
 Not compared: compressPeriodicGaps, which graphite-web 1.1.8 does not have (it came in 1.1.10);
-tests/test_functions_transform.py checks it against 1.1.10's behaviour."""
+tests/functions/test_transform.py checks it against 1.1.10's behaviour. Nor two deliberate
+differences (COMPATIBILITY.md; golden tests in the same file): timeShift(..., alignDst=true) by
+keyword (HTTP 500 in graphite-web) and a series list given by keyword, e.g.
+transformNull(x, referenceSeries=y) (always empty in graphite-web)."""
 
 from tests.compat.cases import Case
 from tests.compat.harness import NOW
@@ -84,7 +87,42 @@ CASES = [
     "sin('The.sin.series')",
     "sin('s', 3)",
     "sinFunction('s', 2, 10)",
+    # transformNull with a reference: named ...,referenceSeries) and tagged referenceSeries=1
+    "transformNull(servers.web01.sparse, 0, servers.web02.cpu.user)",
+    "transformNull(servers.web01.sparse, -1.5, servers.web0*.cpu.user)",
+    "transformNull(servers.*.cpu.user, 1, servers.web01.sparse)",
+    "transformNull(servers.web01.sparse)",
+    "transformNull(servers.web01.sparse, default=2)",
+    "transformNull(servers.web01.sparse, 2, servers.nothing.*)",
+    "transformNull(summarize(servers.web01.sparse, '1min', 'max'), 0, servers.web01.cpu.user)",
+    "transformNull(servers.web01.sparse, 3, summarize(servers.web01.cpu.user, '1min', 'avg'))",
+    "sumSeries(transformNull(servers.web0*.cpu.user, 0, servers.web01.sparse))",
+    # timeShift's keywords by graphite-web's Python names; alignDst positionally (the
+    # reference runs in UTC: no DST, no change)
+    "timeShift(servers.web01.cpu.user, '1h', true, true)",
+    "timeShift(servers.web01.cpu.user, '1h', alignDST=true)",
+    "timeShift(servers.web0*.cpu.user, '-1h', resetEnd=false)",
+    # keywords named as /functions names them
+    "log(servers.web01.cpu.user, base=2)",
+    "pow(servers.web01.cpu.user, factor=2)",
     Case(f"timeSlice(servers.web01.sparse, '{NOW - 6000}')", compare="values",
          note="the end defaults to 'now': graphite-web reads its wall clock there, tsstore the "
               "request's `now`, so the name and the timeSliceEnd tag differ; every range ends before both"),
 ]
+
+# timeShift over a range whose shifted `from` is older than the finest retention (6h): the
+# shifted series is read at 1 min, and graphite-web gives it the unshifted first series'
+# start (and end) with the 1 min step; and the other way round (+2h from a 1 min range).
+COARSE = {"from": str(NOW - 5 * 3600), "until": str(NOW)}
+CASES += [Case(target, ranges=("last-hour",), params=params) for target, params in [
+    ("timeShift(servers.web01.cpu.user, '2h')", COARSE),
+    ("timeShift(servers.web0*.cpu.user, '3h', false)", {"from": str(NOW - 5 * 3600 + 5), "until": str(NOW - 3600)}),
+    ("timeShift(servers.web01.requests.count, '5430s')", COARSE),
+    ("timeShift(servers.web01.cpu.user, '+2h')", {"from": str(NOW - 7 * 3600), "until": str(NOW - 2 * 3600)}),
+    ("timeShift(servers.web01.cpu.user, '+30min', false)", {"from": str(NOW - 7 * 3600 + 25), "until": str(NOW - 3 * 3600)}),
+    ("sumSeries(timeShift(servers.web01.cpu.user, '2h'), servers.web01.cpu.user)", COARSE),
+    ("averageSeries(timeShift(servers.*.cpu.system, '150min'))", COARSE),
+    ("timeShift(servers.web01.cpu.user, '1h')", {"from": str(NOW - 3600), "until": str(NOW + 1800)}),
+    ("timeShift(servers.web01.cpu.user, '1h', false)", {"from": str(NOW - 3600), "until": str(NOW + 1800)}),
+    ("timeShift(servers.web01.cpu.user, '2h', false)", {"from": str(NOW - 5 * 3600), "until": str(NOW + 1800)}),
+]]

@@ -90,7 +90,9 @@ async def aliasQuery(ctx, seriesList, search, replace, newName):
     return out
 
 
-@function("Alias", [SL, Param("valuesTypes", "string", multiple=True, options=AGG_FUNCS + ["si", "binary"])])
+# the options as graphite-web lists them: its 'sumSeries' forms too (they print "(?)")
+@function("Alias", [SL, Param("valuesTypes", "string", multiple=True,
+                              options=AGG_FUNCS + [f + "Series" for f in AGG_FUNCS] + ["si", "binary"])])
 def legendValue(ctx, seriesList, *valueTypes):
     """Appends statistics to each name: ' (avg: 12.5)' for every value type given (avg,
     last, max, min, total, ... any aggregation function). A last argument 'si' or 'binary'

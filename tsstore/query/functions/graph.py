@@ -9,8 +9,8 @@ import numpy as np
 
 from tsstore.query.attime import UTC, AtTimeError, parse_time
 from tsstore.query.errors import QueryError
-from tsstore.query.functions.naming import tags_of_name
-from tsstore.query.functions.params import SL, as_float, as_int
+from tsstore.query.functions.naming import fmt_g, tags_of_name
+from tsstore.query.functions.params import SL, as_float
 from tsstore.query.functions.registry import Param, function
 from tsstore.query.functions.special import constantLine
 from tsstore.query.series import TimeSeries
@@ -18,10 +18,11 @@ from tsstore.query.series import TimeSeries
 
 def _with_option(seriesList, rename=None, tag=None, **options):
     """Copies with drawing options set; rename(name) gives the new name where graphite-web
-    changes it (stacked, dashed, secondYAxis, drawAsInfinite)."""
+    changes it (dashed, secondYAxis, drawAsInfinite). It renames in place, so the
+    pathExpression stays the input's."""
     out = []
     for s in seriesList:
-        r = s.copy(name=rename(s.name), path_expression=rename(s.name)) if rename else s.copy()
+        r = s.copy(name=rename(s.name)) if rename else s.copy()
         r.options.update(options)
         if tag:  # the renaming ones also tag the series as graphite-web does
             r.tags[tag[0]] = str(tag[1])
@@ -44,8 +45,11 @@ def lineWidth(ctx, seriesList, width):
 @function("Graph", [SL, Param("dashLength", "integer", default=5)])
 def dashed(ctx, seriesList, dashLength=5):
     """Draws the series dashed."""
-    n = as_int(dashLength, "dashed", "dashLength")
-    return _with_option(seriesList, lambda name: f"dashed({name}, {n})", ("dashed", n), dashed=n)
+    n = as_float(dashLength, "dashed", "dashLength")
+    # graphite-web does not enforce the integer type: dashed(x, 2.5) is named with %g and
+    # tagged with the value as given
+    raw = dashLength if isinstance(dashLength, (int, float)) else n
+    return _with_option(seriesList, lambda name: f"dashed({name}, {fmt_g(n)})", ("dashed", raw), dashed=raw)
 
 
 @function("Graph", [SL, Param("alpha", "float", required=True)])
@@ -55,13 +59,18 @@ def alpha(ctx, seriesList, alpha):
 
 
 @function("Graph", [SL, Param("stack", "string")])
-def stacked(ctx, seriesList, stack=None):
+def stacked(ctx, seriesList, stack=None, stackName=None):
     """Draws the series stacked (in the named stack): each value becomes the running total
     of this point across the series so far (a null stays null and adds nothing)."""
-
-
-    out = _with_option(seriesList, lambda name: f"stacked({name})", ("stacked", stack or "__DEFAULT__"),
-                        stacked=True, stack=stack or "__DEFAULT__")
+    # stackName: graphite-web's Python name for stack, which it also accepts by keyword
+    name = stack if stackName is None else stackName
+    if name is None or name == "__DEFAULT__":
+        out = _with_option(seriesList, lambda n: f"stacked({n})", ("stacked", "__DEFAULT__"),
+                           stacked=True, stack="__DEFAULT__")
+    else:  # a named stack keeps the names (graphite-web's legend work-around) and adds no tag
+        out = _with_option(seriesList, stacked=True, stack=str(name))
+    for r in out:  # graphite-web returns series.copy(): the pathExpression is the name
+        r.path_expression = r.name
     total = np.zeros(max((len(s.values) for s in out), default=0))
     for s in out:
         known = ~np.isnan(s.values)

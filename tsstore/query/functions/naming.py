@@ -56,7 +56,7 @@ def first_path(name: str) -> str:
 
 
 def node_value(series: TimeSeries, node) -> str:
-    """aliasByNode/groupByNode: an int picks a node of the path (negative from the end); a
+    """aliasByNode/aliasByTags: an int picks a node of the path (negative from the end); a
     string picks a tag."""
     if isinstance(node, str) and not node.lstrip("-").isdigit():
         return series.tags.get(node, "")

@@ -12,6 +12,7 @@ from tsstore.query.series import TimeSeries
 
 SL = Param("seriesList", "seriesList", required=True)
 SERIES_LISTS = Param("seriesLists", "seriesList", required=True, multiple=True)
+OPTIONAL_SERIES_LISTS = Param("seriesLists", "seriesList", multiple=True)  # countSeries(), group(): none is fine
 WINDOW_SUGGESTIONS = [5, 7, 10, "1min", "5min", "10min", "30min", "1hour"]
 WINDOW = Param("windowSize", "intOrInterval", required=True, suggestions=WINDOW_SUGGESTIONS)
 XFF = Param("xFilesFactor", "float")

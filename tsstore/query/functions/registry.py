@@ -51,11 +51,13 @@ class Param:
             out["default"] = self.default
         if self.multiple:
             out["multiple"] = True
-        options = self.options
-        if options is None and self.type in ("aggFunc", "aggOrSeriesFunc"):
-            options = AGG_FUNCS
+        options = list(self.options or [])
+        if self.type in ("aggFunc", "aggOrSeriesFunc"):
+            options += AGG_FUNCS
+        if self.type == "aggOrSeriesFunc":  # graphite-web adds the series functions marked aggregator
+            options += aggregator_names()
         if options:
-            out["options"] = sorted(options, key=str)
+            out["options"] = sorted(set(options), key=str)
         if self.suggestions:
             out["suggestions"] = self.suggestions
         return out
@@ -71,6 +73,7 @@ class RenderFunction:
     lazy: bool = False
     signature: str = ""
     alias_of: str | None = None
+    aggregator: bool = False  # usable as the callback of groupByNode(s)/groupByTags (graphite-web's flag)
 
     def info(self) -> dict:
         return {
@@ -86,6 +89,11 @@ class RenderFunction:
 REGISTRY: dict[str, RenderFunction] = {}
 
 
+def aggregator_names() -> list[str]:
+    """The registered functions (aliases included) an aggOrSeriesFunc parameter may name."""
+    return [name for name, fn in REGISTRY.items() if fn.aggregator]
+
+
 def _signature(name: str, params: list[Param]) -> str:
     parts = []
     for p in params:
@@ -98,20 +106,23 @@ def _signature(name: str, params: list[Param]) -> str:
     return f"{name}({', '.join(parts)})"
 
 
-def function(group: str, params: list[Param], name: str | None = None, aliases: tuple[str, ...] = (), lazy: bool = False):
-    """Register a render function with its Graphite metadata."""
+def function(group: str, params: list[Param], name: str | None = None, aliases: tuple[str, ...] = (), lazy: bool = False,
+             aggregator: bool = False):
+    """Register a render function with its Graphite metadata (aggregator: it combines the
+    series it is given into one, and a groupBy* callback may name it)."""
     if group not in GROUPS:
         raise ValueError(f"unknown group {group!r}")
 
     def register(fn: Callable) -> Callable:
         fname = name or fn.__name__
         doc = inspect.cleandoc(fn.__doc__ or "")
-        entry = RenderFunction(fname, fn, group, params, doc, lazy, _signature(fname, params))
+        entry = RenderFunction(fname, fn, group, params, doc, lazy, _signature(fname, params), aggregator=aggregator)
         if fname in REGISTRY:
             raise ValueError(f"render function {fname} registered twice")
         REGISTRY[fname] = entry
         for alias in aliases:
-            REGISTRY[alias] = RenderFunction(alias, fn, group, params, doc, lazy, _signature(alias, params), alias_of=fname)
+            REGISTRY[alias] = RenderFunction(alias, fn, group, params, doc, lazy, _signature(alias, params), alias_of=fname,
+                                             aggregator=aggregator)
         return fn
 
     return register

@@ -1,6 +1,11 @@
 """Result series built from an input series: a derived copy (new name and values, the
-function's tags added), a shifted one (a new start, trimmed to what graphite-web renders),
-and new series made from a name alone."""
+function's tags added), a renamed one (new name, pathExpression kept), a shifted one (a new
+start, trimmed to what graphite-web renders), and new series made from a name alone.
+
+pathExpression is what an aggregate of the result is named after (graphite-web's
+formatPathExpressions): a function that builds its result with TimeSeries(...) or
+series.copy(...) there gives it the new name (`derived`); one that only assigns
+series.name keeps the input's, e.g. the glob it was fetched with (`renamed`)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,6 +17,14 @@ from tsstore.query.series import TimeSeries
 def derived(s: TimeSeries, name: str, values: np.ndarray, **tags) -> TimeSeries:
     """A new series from s: new name and values, input tags plus this function's tag."""
     out = s.copy(name=name, values=values, path_expression=name)
+    out.tags.update({k: str(v) for k, v in tags.items()})
+    return out
+
+
+def renamed(s: TimeSeries, name: str, **tags) -> TimeSeries:
+    """A copy of s with a new name and this function's tags, keeping s's pathExpression:
+    averageSeries(timeShift(a.*, '1h')) is named averageSeries(a.*) in graphite-web."""
+    out = s.copy(name=name)
     out.tags.update({k: str(v) for k, v in tags.items()})
     return out
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 
 import numpy as np
 
@@ -39,7 +40,7 @@ def constantLine(ctx, value):
     v = as_float(value, "constantLine", "value")
     step = max(1, (ctx.end - ctx.start) // 2)
     name = str(v)  # graphite-web names it by the float: constantLine(42) is "42.0"
-    return [TimeSeries(name, ctx.start, ctx.start + 3 * step, step, np.full(3, v), f"constantLine({value})")]
+    return [TimeSeries(name, ctx.start, ctx.start + 3 * step, step, np.full(3, v), f"constantLine({name})")]
 
 
 @function("Special", [SL, Param("xFilesFactor", "float", required=True)],
@@ -176,5 +177,6 @@ def substr(ctx, seriesList, start=0, stop=0):
         right = s.name.find(")")
         inner = s.name[left:right if right >= 0 else len(s.name)]
         nodes = inner.split(".")
-        out.append(s.copy(name=".".join(nodes[first:] if last == 0 else nodes[first:last])))
+        name = ".".join(nodes[first:] if last == 0 else nodes[first:last])
+        out.append(s.copy(name=re.sub(",.*$", "", name)))  # substr(func(a.b, 5), 1) is b, not "b, 5"
     return out

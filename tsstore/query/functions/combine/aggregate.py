@@ -9,6 +9,7 @@ from tsstore.query.errors import QueryError
 from tsstore.query.functions.align import normalize, stack
 from tsstore.query.functions.naming import fmt_g, path_expressions
 from tsstore.query.functions.params import (
+    OPTIONAL_SERIES_LISTS,
     SERIES_LISTS,
     SL,
     XFF,
@@ -35,12 +36,13 @@ def combined_tags(series: list[TimeSeries], name: str, func: str) -> dict:
     return common
 
 
-def aggregate_series(series_lists, func: str, name: str | None = None, xff=None) -> list[TimeSeries]:
+def aggregate_series(series_lists, func: str, xff=None) -> list[TimeSeries]:
+    """graphite-web's aggregate(): one series named <func>Series(<the distinct pathExpressions>)."""
     series, start, end, step = normalize(series_lists)
     if not series:
         return []
     label = func  # graphite-web names and tags by the function as asked: aggregate(x, 'avg') is avgSeries
-    name = name or f"{label}Series({path_expressions(series)})"
+    name = f"{label}Series({path_expressions(series)})"
     xff = series[0].xfiles_factor if xff is None else xff
     values = aggregation.reduce(stack(series), func, xff=xff)
     tags = combined_tags(series, name, label)
@@ -54,7 +56,7 @@ def aggregate(ctx, seriesList, func, xFilesFactor=None):
 
 
 def _simple(func: str, doc: str, aliases=(), name=None):
-    @function("Combine", [SERIES_LISTS], name=name or f"{func}Series", aliases=aliases)
+    @function("Combine", [SERIES_LISTS], name=name or f"{func}Series", aliases=aliases, aggregator=True)
     def combined(ctx, *seriesLists):
         return aggregate_series(seriesLists, func)
 
@@ -69,7 +71,7 @@ minSeries = _simple("min", "The smallest value at each point.")
 diffSeries = _simple("diff", "The first series minus all the others, point by point.")
 
 
-@function("Combine", [SERIES_LISTS])
+@function("Combine", [SERIES_LISTS], aggregator=True)
 def multiplySeries(ctx, *seriesLists):
     """Multiplies the series point by point (a null anywhere makes that point null)."""
     if len(seriesLists) == 1 and len(seriesLists[0]) == 1:
@@ -81,14 +83,16 @@ rangeOfSeries = _simple("rangeOf", "Maximum minus minimum at each point.", name=
 stddevSeries = _simple("stddev", "Standard deviation of the series at each point.")
 
 
-@function("Combine", [SERIES_LISTS])
+@function("Combine", [OPTIONAL_SERIES_LISTS], aggregator=True)
 def countSeries(ctx, *seriesLists):
-    """The number of series, as a series (zero when there are none)."""
-    series, start, end, step = normalize(seriesLists)
-    name = f"countSeries({path_expressions(series)})"
-    if not series:
+    """The number of series, as a series (countSeries() with no argument: a line at 0)."""
+    if not seriesLists:  # graphite-web's constantLine(0), named "0" (an int: no float validation)
         step = max(1, (ctx.end - ctx.start) // 2)
-        return [TimeSeries(name, ctx.start, ctx.end + step, step, np.zeros(3), name)]
+        return [TimeSeries("0", ctx.start, ctx.start + 3 * step, step, np.zeros(3), "countSeries()")]
+    series, start, end, step = normalize(seriesLists)
+    if not series:  # lists given but all empty: graphite-web's normalize finds nothing, no series
+        return []
+    name = f"countSeries({path_expressions(series)})"
     width = max(len(s.values) for s in series)
     return [TimeSeries(name, start, start + width * step, step, np.full(width, float(len(series))), name)]
 

@@ -8,9 +8,9 @@ from tsstore.query import grammar
 from tsstore.query.errors import QueryError
 from tsstore.query.functions.align import flatten
 from tsstore.query.functions.combine.aggregate import aggregate_series
-from tsstore.query.functions.naming import aggregation_key, node_value
+from tsstore.query.functions.naming import aggregation_key
 from tsstore.query.functions.params import (
-    SERIES_LISTS,
+    OPTIONAL_SERIES_LISTS,
     SL,
     agg_func_name,
     as_int,
@@ -19,47 +19,64 @@ from tsstore.query.functions.params import (
 from tsstore.query.functions.registry import Param, function
 
 
-def _grouped(series, key_of, func):
+async def group_result(ctx, members, callback, fname: str):
+    """One group's series, as graphite-web's groupBy* functions make it: a callback naming a
+    series function marked aggregator (sumSeries, countSeries, asPercent, ...) is called on
+    the group and its first series kept; any other is an aggregation for aggregate()."""
+    fn = ctx.lookup(callback) if isinstance(callback, str) else None
+    if fn is not None and fn.aggregator:
+        result = fn.func(ctx, members)
+        if asyncio.iscoroutine(result):
+            result = await result
+        if not result:
+            raise QueryError(f"{fname}: the callback {callback} gave no series for a group")
+        return result[0]
+    (agg,) = aggregate_series([members], agg_func_name(callback, fname))
+    return agg
+
+
+async def _grouped(ctx, series, key_of, callback, fname: str):
     groups: dict[str, list] = {}
     for s in series:
         groups.setdefault(key_of(s), []).append(s)
-    out = []
-    for key, members in groups.items():
-        (agg,) = aggregate_series([members], func, name=key)
-        out.append(agg)
-    return out
+    # graphite-web only renames each group's series to its key (even an empty one): the tags
+    # and pathExpression stay the callback's, e.g. name=sumSeries(servers.*.cpu.*)
+    return [(await group_result(ctx, members, callback, fname)).copy(name=key) for key, members in groups.items()]
 
 
 @function("Combine", [SL, Param("nodeNum", "nodeOrTag", required=True),
                       Param("callback", "aggOrSeriesFunc", default="average")])
-def groupByNode(ctx, seriesList, nodeNum, callback="average"):
+async def groupByNode(ctx, seriesList, nodeNum, callback="average"):
     """Groups the series by one node of their path and aggregates each group."""
-    return _grouped(seriesList, lambda s: node_value(s, nodeNum), agg_func_name(callback))
+    return await _grouped(ctx, seriesList, lambda s: aggregation_key(s, [nodeNum]), callback, "groupByNode")
 
 
 @function("Combine", [SL, Param("callback", "aggOrSeriesFunc", required=True),
                       Param("nodes", "nodeOrTag", multiple=True)])
-def groupByNodes(ctx, seriesList, callback, *nodes):
-    """Groups the series by several nodes of their path (joined by '.') and aggregates."""
-    return _grouped(seriesList, lambda s: ".".join(node_value(s, n) for n in nodes), agg_func_name(callback))
+async def groupByNodes(ctx, seriesList, callback, *nodes):
+    """Groups the series by several nodes of their path (joined by '.'; no nodes: one group
+    named '') and aggregates each group."""
+    return await _grouped(ctx, seriesList, lambda s: aggregation_key(s, nodes), callback, "groupByNodes")
 
 
 @function("Combine", [SL, Param("callback", "aggOrSeriesFunc", required=True),
                       Param("tags", "tag", required=True, multiple=True)])
-def groupByTags(ctx, seriesList, callback, *tags):
+async def groupByTags(ctx, seriesList, callback, *tags):
     """Groups tagged series by the values of the given tags and aggregates each group."""
     if not tags:
         raise QueryError("groupByTags: at least one tag is required")
-    func = agg_func_name(callback)
     groups: dict[tuple, list] = {}
     for s in seriesList:
         groups.setdefault(tuple(s.tags.get(t, "") for t in tags), []).append(s)
+    names = {m.tags.get("name", m.name) for m in seriesList}
+    # the groups' name: their own name tag when grouping by name, else the one name all the
+    # series share, else the callback as given (graphite-web: sumSeries stays sumSeries)
+    shared = names.pop() if len(names) == 1 else str(callback)
     out = []
     for values, members in groups.items():
-        names = {m.tags.get("name", m.name) for m in members}
-        base = names.pop() if len(names) == 1 else func
+        base = values[tags.index("name")] if "name" in tags else shared
         key = base + "".join(f";{t}={v}" for t, v in sorted(zip(tags, values)) if t != "name")
-        (agg,) = aggregate_series([members], func, name=key)
+        agg = (await group_result(ctx, members, callback, "groupByTags")).copy(name=key, path_expression=key)
         agg.tags = {**{t: v for t, v in zip(tags, values)}, "name": base}
         out.append(agg)
     return out
@@ -74,21 +91,21 @@ def _wildcards(func):
             groups.setdefault(".".join(p for i, p in enumerate(parts) if i not in pos), []).append(s)
         out = []
         for key, members in groups.items():
-            # graphite-web names the series by the key but keeps the aggregate's tags
+            # graphite-web renames the aggregate to the key: its tags and pathExpression stay
             (agg,) = aggregate_series([members], func)
-            out.append(agg.copy(name=key, path_expression=key))
+            out.append(agg.copy(name=key))
         return out
 
     return by_wildcards
 
 
-@function("Combine", [SL, Param("position", "node", multiple=True)])
+@function("Combine", [SL, Param("position", "node", multiple=True)], aggregator=True)
 def sumSeriesWithWildcards(ctx, seriesList, *position):
     """Sums the series that are alike once the given nodes are removed from their paths."""
     return _wildcards("sum")(ctx, seriesList, *position)
 
 
-@function("Combine", [SL, Param("position", "node", multiple=True)])
+@function("Combine", [SL, Param("position", "node", multiple=True)], aggregator=True)
 def averageSeriesWithWildcards(ctx, seriesList, *position):
     """Averages the series that are alike once the given nodes are removed from their paths."""
     return _wildcards("average")(ctx, seriesList, *position)
@@ -101,7 +118,7 @@ def aggregateWithWildcards(ctx, seriesList, func, *position):
     return _wildcards(agg_func_name(func))(ctx, seriesList, *position)
 
 
-@function("Combine", [SL, Param("position", "node", multiple=True)])
+@function("Combine", [SL, Param("position", "node", multiple=True)], aggregator=True)
 def multiplySeriesWithWildcards(ctx, seriesList, *position):
     """Multiplies the series that are alike once the given nodes are removed from their paths."""
     pos = {as_int(p, "multiplySeriesWithWildcards", "position") for p in position}
@@ -113,7 +130,7 @@ def multiplySeriesWithWildcards(ctx, seriesList, *position):
     return [aggregate_series([members], "multiply", xff=xff)[0].copy(name=key) for key, members in groups.items()]
 
 
-@function("Combine", [SERIES_LISTS])
+@function("Combine", [OPTIONAL_SERIES_LISTS])
 def group(ctx, *seriesLists):
     """Joins several series lists into one."""
     return flatten(seriesLists)

@@ -8,10 +8,10 @@ from tsstore.query import aggregation
 from tsstore.query.errors import QueryError
 from tsstore.query.functions.align import normalize, padded, stack
 from tsstore.query.functions.combine.aggregate import aggregate_series
-from tsstore.query.functions.naming import aggregation_key
+from tsstore.query.functions.naming import aggregation_key, tags_of_name
 from tsstore.query.functions.params import SL, XFF, agg_func_name, request_xff
 from tsstore.query.functions.registry import Param, function
-from tsstore.query.functions.results import new_series
+from tsstore.query.functions.results import derived, new_series
 from tsstore.query.series import TimeSeries
 
 FIRST = Param("seriesListFirstPos", "seriesList", required=True)
@@ -20,7 +20,10 @@ SECOND = Param("seriesListSecondPos", "seriesList", required=True)
 
 @function("Combine", [Param("dividendSeriesList", "seriesList", required=True), Param("divisorSeries", "seriesList", required=True)])
 def divideSeries(ctx, dividendSeriesList, divisorSeries):
-    """Divides each series by one divisor series (null where the divisor is 0 or null)."""
+    """Divides each series by one divisor series (null where the divisor is 0 or null). With
+    no divisor at all every point is null and the series is named divideSeries(x,MISSING)."""
+    if not divisorSeries:  # graphite-web renames the dividends in place and nulls them
+        return [derived(s, f"divideSeries({s.name},MISSING)", np.full(len(s.values), np.nan)) for s in dividendSeriesList]
     if len(divisorSeries) != 1:
         raise QueryError(f"divideSeries second argument must reference exactly 1 series (got {len(divisorSeries)})")
     divisor = divisorSeries[0]
@@ -31,12 +34,13 @@ def divideSeries(ctx, dividendSeriesList, divisorSeries):
         with np.errstate(invalid="ignore", divide="ignore"):
             vals = np.where((m[1] == 0) | np.isnan(m[1]), np.nan, m[0] / m[1])
         name = f"divideSeries({s.name},{divisor.name})"
-        out.append(TimeSeries(name, start, start + len(vals) * step, step, vals, name, dict(s.tags, name=name)))
+        # a new TimeSeries in graphite-web: its tags come from the (function-like) name alone
+        out.append(TimeSeries(name, start, start + len(vals) * step, step, vals, name, tags_of_name(name)))
     return out
 
 
 @function("Combine", [SL, Param("total", "any"),
-                      Param("nodes", "nodeOrTag", multiple=True)], aliases=("pct",))
+                      Param("nodes", "nodeOrTag", multiple=True)], aliases=("pct",), aggregator=True)
 def asPercent(ctx, seriesList, total=None, *nodes):
     """Each series as a percent of a total: the sum of all (default), a number, or a series."""
     if not seriesList:
@@ -73,7 +77,7 @@ def asPercent(ctx, seriesList, total=None, *nodes):
             denom = m[1] if len(pair) == 2 else np.full(m.shape[1], float(total))
             vals = np.where((denom == 0) | np.isnan(denom) | np.isnan(m[0]), np.nan, m[0] / denom * 100.0)
         name = f"asPercent({s.name},{tname})"
-        out.append(TimeSeries(name, start, start + len(vals) * step, step, vals, name, dict(s.tags, name=name)))
+        out.append(TimeSeries(name, start, start + len(vals) * step, step, vals, name, tags_of_name(name)))
     return out
 
 
@@ -104,19 +108,19 @@ def aggregateSeriesLists(ctx, seriesListFirstPos, seriesListSecondPos, func, xFi
     return _lists(ctx, seriesListFirstPos, seriesListSecondPos, func, xFilesFactor, "aggregateSeriesLists")
 
 
-@function("Combine", [FIRST, SECOND])
+@function("Combine", [FIRST, SECOND], aggregator=True)
 def sumSeriesLists(ctx, seriesListFirstPos, seriesListSecondPos):
     """Adds two lists member by member (first[0] + second[0], ...)."""
     return _lists(ctx, seriesListFirstPos, seriesListSecondPos, "sum", None, "sumSeriesLists")
 
 
-@function("Combine", [FIRST, SECOND])
+@function("Combine", [FIRST, SECOND], aggregator=True)
 def diffSeriesLists(ctx, seriesListFirstPos, seriesListSecondPos):
     """Subtracts two lists member by member (first[0] - second[0], ...)."""
     return _lists(ctx, seriesListFirstPos, seriesListSecondPos, "diff", None, "diffSeriesLists")
 
 
-@function("Combine", [FIRST, SECOND])
+@function("Combine", [FIRST, SECOND], aggregator=True)
 def multiplySeriesLists(ctx, seriesListFirstPos, seriesListSecondPos):
     """Multiplies two lists member by member (first[0] * second[0], ...)."""
     return _lists(ctx, seriesListFirstPos, seriesListSecondPos, "multiply", None, "multiplySeriesLists")
@@ -178,7 +182,7 @@ def weightedAverage(ctx, seriesListAvg, seriesListWeight, *nodes):
     return [new_series(name, start, step, values, xff)]
 
 
-@function("Combine", [Param("seriesList", "seriesList", required=True, multiple=True)])
+@function("Combine", [Param("seriesList", "seriesList", required=True, multiple=True)], aggregator=True)
 def powSeries(ctx, *seriesLists):
     """Raises the first series to the power of the second, the result to the third, ...
     point by point (null where any is null or the power is undefined)."""

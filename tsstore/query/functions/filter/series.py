@@ -41,13 +41,15 @@ def _ranked(series, func: str, n, highest: bool):
     return [s for _, _, s in scored[:n]]
 
 
-@function("Filter Series", [SL, Param("n", "integer", default=1), Param("func", "aggFunc", default="average")])
+# graphite-web declares n required (/functions) but its Python default of 1 applies
+@function("Filter Series", [SL, Param("n", "integer", required=True), Param("func", "aggFunc", default="average")])
 def highest(ctx, seriesList, n=1, func="average"):
     """The n series with the highest value of func (average by default)."""
     return _ranked(seriesList, func, n, True)
 
 
-@function("Filter Series", [SL, Param("n", "integer", default=1), Param("func", "aggFunc", default="average")])
+# graphite-web declares n required (/functions) but its Python default of 1 applies
+@function("Filter Series", [SL, Param("n", "integer", required=True), Param("func", "aggFunc", default="average")])
 def lowest(ctx, seriesList, n=1, func="average"):
     """The n series with the lowest value of func (average by default)."""
     return _ranked(seriesList, func, n, False)

@@ -59,7 +59,14 @@ def absolute(ctx, seriesList):
 def elementwise(name: str, fn, doc: str, params=(), tag=True, fmt=None, keep_nulls=True):
     """Register a function that maps every value on its own (nulls stay null)."""
     @function("Transform", [SL, *params], name=name)
-    def mapped(ctx, seriesList, *args):
+    def mapped(ctx, seriesList, *args, **kwargs):
+        args = list(args)
+        for param in params[len(args):]:  # keywords by their /functions names: log(x, base=2)
+            if param.name not in kwargs:
+                break
+            args.append(kwargs.pop(param.name))
+        if kwargs:
+            raise TypeError(f"{name}() got an unexpected keyword argument {next(iter(kwargs))!r}")
         out = []
         for s in seriesList:
             with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
@@ -131,8 +138,8 @@ def offsetToZero(ctx, seriesList):
     out = []
     for s in seriesList:
         known = s.values[~np.isnan(s.values)]
-        low = known.min() if len(known) else 0.0
-        out.append(derived(s, f"offsetToZero({s.name})", s.values - low, offsetToZero=low))
+        low = known.min() if len(known) else None  # graphite-web tags an all-null series "None"
+        out.append(derived(s, f"offsetToZero({s.name})", s.values - (low or 0.0), offsetToZero=low))
     return out
 
 

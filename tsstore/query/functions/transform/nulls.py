@@ -36,20 +36,37 @@ def keepLastValue(ctx, seriesList, limit=math.inf):
 
 
 @function("Transform", [SL, Param("default", "float", default=0), Param("referenceSeries", "seriesList")])
-def transformNull(ctx, seriesList, default=0, referenceSeries=None):
+def transformNull(ctx, seriesList, default=None, referenceSeries=None):
     """Replaces nulls with a constant (only where referenceSeries has a value, if given)."""
-    d = as_float(default, "transformNull", "default")
+    d = 0.0 if default is None else as_float(default, "transformNull", "default")
+    # the tag holds the value graphite-web's function got: a given one validated to a float
+    # ("0.0"), else its Python default, the int 0 ("0")
+    tag = 0 if default is None else d
+    defaults = None
+    if referenceSeries:
+        # graphite-web pairs the values point by point (izip_longest) with the reference's
+        width = max(len(r.values) for r in referenceSeries)
+        known = np.zeros(width, bool)
+        for r in referenceSeries:
+            known[: len(r.values)] |= ~np.isnan(r.values)
+        defaults = np.where(known, d, np.nan)
     out = []
     for s in seriesList:
-        mask = np.isnan(s.values)
+        if defaults is not None and len(defaults):  # no reference points at all: every null is replaced
+            n = max(len(s.values), len(defaults))
+            v, fill = np.full(n, np.nan), np.full(n, np.nan)
+            v[: len(s.values)], fill[: len(defaults)] = s.values, defaults
+            v = np.where(np.isnan(v), fill, v)
+            # graphite-web writes them back with series.extend(values); del series[:len(values)]:
+            # a reference longer than the series leaves its last len(series) paired values
+            v = v[len(v) - len(s.values):]
+        else:
+            v = np.where(np.isnan(s.values), d, s.values)
         if referenceSeries:
-            ref = np.zeros(len(s.values), bool)
-            for r in referenceSeries:
-                rv = r.values[: len(s.values)]
-                ref[: len(rv)] |= ~np.isnan(rv)
-            mask &= ref
-        v = np.where(mask, d, s.values)
-        out.append(derived(s, f"transformNull({s.name},{fmt_g(d)})", v, transformNull=d))
+            out.append(derived(s, f"transformNull({s.name},{fmt_g(d)},referenceSeries)", v, transformNull=tag,
+                               referenceSeries=1))
+        else:
+            out.append(derived(s, f"transformNull({s.name},{fmt_g(d)})", v, transformNull=tag))
     return out
 
 

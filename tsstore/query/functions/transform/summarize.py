@@ -54,8 +54,8 @@ def summarize(ctx, seriesList, intervalString, func="sum", alignToFrom=False):
     return out
 
 
-@function("Transform", [SL, Param("intervalString", "interval", required=True), Param("alignToInterval", "boolean", default=False)],
-          lazy=True)
+@function("Transform", [SL, Param("intervalString", "interval", required=True, suggestions=["10min", "1h", "1d"]),
+                        Param("alignToInterval", "boolean", default=False)], lazy=True)
 async def hitcount(ctx, seriesList, intervalString, alignToInterval=False):
     """Counts of events per interval from per-second rates (value * seconds covered).
     Buckets end where the series ends; with alignToInterval the series is fetched again from

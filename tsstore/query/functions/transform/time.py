@@ -10,26 +10,54 @@ from tsstore.query.attime import UTC, AtTimeError, parse_time
 from tsstore.query.errors import QueryError
 from tsstore.query.functions.params import SHIFT_SUGGESTIONS, SL, as_int, interval
 from tsstore.query.functions.registry import Param, function
-from tsstore.query.functions.results import derived
+from tsstore.query.functions.results import derived, graphite_points, renamed
+
+
+def _in_dst(ts: int, tz) -> bool:
+    return bool(datetime.fromtimestamp(ts, tz or UTC).dst())
+
+
+def _dst_offset(ctx, start: int, end: int) -> int:
+    """graphite-web's alignDST: +1h when the request range lies wholly in DST and the shifted
+    one wholly outside, -1h the other way round, else 0. DST is read in the request's time
+    zone (graphite-web reads the server's; the same when they agree)."""
+    req = (_in_dst(ctx.start, ctx.tz), _in_dst(ctx.end, ctx.tz))
+    mine = (_in_dst(start, ctx.tz), _in_dst(end, ctx.tz))
+    if all(req) and not any(mine):
+        return 3600
+    if not any(req) and all(mine):
+        return -3600
+    return 0
 
 
 @function("Transform", [SL, Param("timeShift", "interval", required=True, suggestions=SHIFT_SUGGESTIONS),
-                        Param("resetEnd", "boolean", default=True), Param("alignDST", "boolean", default=False)], lazy=True)
-async def timeShift(ctx, seriesList, timeShift, resetEnd=True, alignDST=False):
-    """Draws the series as it was some time ago (a missing sign means into the past)."""
+                        Param("resetEnd", "boolean", default=True), Param("alignDst", "boolean", default=False)], lazy=True)
+async def timeShift(ctx, seriesList, timeShift, resetEnd=True, alignDst=False, alignDST=None):
+    """Draws the series as it was some time ago (a missing sign means into the past);
+    alignDst moves the shifted range by an hour when only one of the two ranges is in DST."""
+    # alignDST: graphite-web's Python name for alignDst, which it also accepts by keyword
+    align = alignDst if alignDST is None else alignDST
     delta = interval(timeShift, "timeShift", "timeShift", default_sign=-1)
-    shifted = await ctx.with_range(ctx.start + delta, ctx.end + delta).evaluate(seriesList)
+    start, end = ctx.start + delta, ctx.end + delta
+    if align:
+        offset = _dst_offset(ctx, start, end)
+        start, end = start + offset, end + offset
+    # graphite-web evaluates the unshifted list too: the first series gives every shifted
+    # one its start (and end), whatever step the shifted range was read at
+    base, shifted = await asyncio.gather(ctx.evaluate(seriesList), ctx.with_range(start, end).evaluate(seriesList))
+    if not base:
+        return []
     label = str(timeShift)
     if label[:1].isdigit():  # graphite-web writes the implied sign into the name and tag
         label = "-" + label
+    first = base[0]
     out = []
     for s in shifted:
-        r = derived(s, f'timeShift({s.name}, "{label}")', s.values.copy(), timeShift=label)
-        r.start, r.end = s.start - delta, s.end - delta
-        if resetEnd and r.end > ctx.end + r.step:
-            keep = max(0, (ctx.end - r.start) // r.step + 1)
-            r.values = r.values[:keep]
-            r.end = r.start + len(r.values) * r.step
+        r_end = first.end if resetEnd else s.end - s.start + first.start
+        values = graphite_points(s.values, first.start, r_end, s.step)
+        # graphite-web renames the series in place: its pathExpression stays the one it was fetched with
+        r = renamed(s, f'timeShift({s.name}, "{label}")', timeShift=label)
+        r.values, r.start, r.end = values.copy(), first.start, first.start + len(values) * s.step
         out.append(r)
     return out
 
