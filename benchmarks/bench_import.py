@@ -95,6 +95,18 @@ def run_cli(args: list[str]) -> tuple[float, str]:
     return elapsed, proc.stderr.strip().splitlines()[-1]
 
 
+def drop_keyspace(address: str, keyspace: str) -> None:
+    """The benchmark's keyspace holds 165M points: do not leave them in the user's Cassandra."""
+    from cassandra.cluster import Cluster
+
+    host, port = address.rsplit(":", 1)
+    cluster = Cluster([host], port=int(port), protocol_version=5)
+    try:
+        cluster.connect().execute(f"DROP KEYSPACE IF EXISTS {keyspace}", timeout=300)
+    finally:
+        cluster.shutdown()
+
+
 def imported_points(summary: str) -> int:
     return int(re.search(r"files, ([\d,]+) points", summary).group(1).replace(",", ""))
 
@@ -155,8 +167,11 @@ def main() -> None:
 
         if args.cassandra:
             url = f"cassandra://{args.cassandra}/bench_import_{os.getpid()}"
-            elapsed, summary = run_cli([str(work / "whisper"), "--store", url, "--done-file", str(work / "cass.done")])
-            row("import-whisper --store cassandra://", elapsed, summary)
+            try:
+                elapsed, summary = run_cli([str(work / "whisper"), "--store", url, "--done-file", str(work / "cass.done")])
+                row("import-whisper --store cassandra://", elapsed, summary)
+            finally:
+                drop_keyspace(args.cassandra, url.rsplit("/", 1)[1])
 
         replay_rate = replay(work, args.replay_files, now)
         rows.append({"what": f"replay over the carbon protocol ({args.replay_files} files)", **replay_rate})
@@ -194,10 +209,12 @@ def replay(work: Path, files: int, now: int) -> dict:
             time.sleep(0.2)
         newest = paths[-1]
         name = "replay." + ".".join(newest.relative_to(work / "whisper").with_suffix("").parts)
-        want = read(newest, now).archives[0].values[-1]
-        while time.monotonic() < deadline:
-            body = httpx.get(f"{base}/render", params={"target": name, "from": "-5min", "format": "json"}, timeout=30).json()
-            if body and [v for v, _ in body[0]["datapoints"] if v is not None][-1:] == [want]:
+        finest = read(newest, now).archives[0]
+        last_ts, want = int(finest.ts[-1]), float(finest.values[-1])
+        while time.monotonic() < deadline:  # the last file's newest point, at its own timestamp
+            body = httpx.get(f"{base}/render", params={"target": name, "from": str(last_ts - 10), "until": str(last_ts),
+                                                       "format": "json"}, timeout=30).json()
+            if body and [v for v, t in body[0]["datapoints"] if t == last_ts] == [want]:
                 break
             time.sleep(0.2)
         elapsed = time.monotonic() - t0
