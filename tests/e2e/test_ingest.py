@@ -291,3 +291,18 @@ async def test_status_gauges_are_current_when_read(server):
     await wait_for(received, what="the points to be taken")
     status = await _status(server)  # self-metrics are off: only a read-time refresh can set these
     assert status["series.known"] >= 7 and "queue.pending_points" in status and status["wal.bytes"] > 0
+
+
+async def test_many_pickle_frames_in_one_burst_are_decoded_in_order(server):
+    """Frames are decoded off the loop with the connection paused past a few queued: every
+    frame is taken, in the order sent (the last value of a slot wins)."""
+    ts = _base()
+    frames = b"".join(pickle_frame([("burst.order", (ts, float(i))), (f"burst.n{i}", (ts, 1.0))]) for i in range(60))
+    send_tcp(server.ports["pickle"], frames)
+
+    async def all_taken():
+        return (await _status(server)).get("pickle.points", 0) >= 120
+
+    await wait_for(all_taken, what="every frame's points")
+    got = await wait_points(server, "burst.order", 1, **{"from": str(ts - 60), "until": str(ts + 60)})
+    assert points(got[0]) == {ts: 59.0}

@@ -8,9 +8,11 @@ connection has too many batches waiting for the WAL.
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import struct
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -112,6 +114,12 @@ class UdpProtocol(asyncio.DatagramProtocol):
 
 
 _FRAME_HEADER = struct.Struct(">I")
+# Frames are decoded here, off the event loop: a 1 MB frame of small objects takes up to about
+# a second of Python (the opcode check, then loads), which on the loop would hold up every
+# listener and the API. Frames of one connection stay in order; past _MAX_QUEUED frames
+# waiting, the connection is not read until they are decoded.
+_DECODER = ThreadPoolExecutor(2, thread_name_prefix="pickle-decode")
+_MAX_QUEUED = 4
 
 
 class PickleProtocol(_CarbonConnection):
@@ -122,6 +130,9 @@ class PickleProtocol(_CarbonConnection):
         self.max_frame = max_frame
         self.buffer = bytearray()
         self.skip = 0  # bytes of an oversized frame still to discard
+        self.queued: collections.deque[bytes] = collections.deque()
+        self.decoding = False
+        self.paused = False
 
     def data_received(self, data: bytes) -> None:
         if self.skip:
@@ -141,17 +152,39 @@ class PickleProtocol(_CarbonConnection):
                 continue
             if len(self.buffer) < 4 + size:
                 break
-            frame = bytes(self.buffer[4 : 4 + size])
+            self.queued.append(bytes(self.buffer[4 : 4 + size]))
             del self.buffer[: 4 + size]
-            self._frame(frame)
+        if len(self.queued) > _MAX_QUEUED:  # again even if paused: the pipeline may have resumed it
+            self.paused = True
+            self.transport.pause_reading()
+        if self.queued and not self.decoding:
+            self.decoding = True
+            asyncio.get_running_loop().create_task(self._decode_queued())
 
-    def _frame(self, frame: bytes) -> None:
+    async def _decode_queued(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            items, skipped = pickle_decoder.decode_frame(frame)
-        except ValueError as exc:
-            self.pipeline.counters.add("pickle.bad_frames")
-            _ratelog.warning("pickle bad frame", "%s: dropped a pickle frame: %s", self.peer, exc)
-            return
+            while self.queued:
+                frame = self.queued.popleft()
+                try:
+                    decoded = await loop.run_in_executor(_DECODER, pickle_decoder.decode_frame, frame)
+                except ValueError as exc:
+                    self.pipeline.counters.add("pickle.bad_frames")
+                    _ratelog.warning("pickle bad frame", "%s: dropped a pickle frame: %s", self.peer, exc)
+                    continue
+                self._frame(*decoded)
+                if self.paused and len(self.queued) <= _MAX_QUEUED // 2:
+                    self.paused = False
+                    if self.transport.is_closing():
+                        pass
+                    elif self.pipeline.overloaded:  # the pipeline resumes it when it has room
+                        self.pipeline.pause(self.transport)
+                    else:
+                        self.transport.resume_reading()
+        finally:
+            self.decoding = False
+
+    def _frame(self, items: list, skipped: int) -> None:
         if skipped:
             self.pipeline.counters.add("pickle.bad_elements", skipped)
         now = int(time.time())
