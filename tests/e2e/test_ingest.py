@@ -304,5 +304,10 @@ async def test_many_pickle_frames_in_one_burst_are_decoded_in_order(server):
         return (await _status(server)).get("pickle.points", 0) >= 120
 
     await wait_for(all_taken, what="every frame's points")
-    got = await wait_points(server, "burst.order", 1, **{"from": str(ts - 60), "until": str(ts + 60)})
-    assert points(got[0]) == {ts: 59.0}
+    await server.pipeline._committer.wait_empty()
+
+    async def settled():  # after the flush that follows the last frame
+        got = await render(server, "burst.order", **{"from": str(ts - 60), "until": str(ts + 60)})
+        return got and server.pipeline.applied_since_flush == 0 and points(got[0])
+
+    assert await wait_for(settled, what="the slot after the last flush") == {ts: 59.0}
