@@ -15,6 +15,7 @@ import tsstore
 from tsstore.api import events, functions, metrics, render, status, tags
 from tsstore.api.responses import ApiError, text_error
 from tsstore.config import Settings
+from tsstore.index.globs import GlobError
 from tsstore.query.attime import AtTimeError
 from tsstore.query.errors import QueryError
 from tsstore.store.base import Store
@@ -41,6 +42,10 @@ def create_app(ctx: AppContext) -> FastAPI:
 
     @app.exception_handler(QueryError)
     async def bad_query(request: Request, exc: QueryError):
+        return text_error(str(exc))
+
+    @app.exception_handler(GlobError)
+    async def bad_glob(request: Request, exc: GlobError):
         return text_error(str(exc))
 
     @app.exception_handler(AtTimeError)

@@ -38,6 +38,8 @@ class Settings:
     pickle_port: int = _setting(2004, "pickle TCP port, 0 = off")
     http_port: int = _setting(8080, "HTTP API port, 0 = off")
     http_workers: int = _setting(1, "processes serving the HTTP API; use the core count")
+    max_request_head_bytes: int = _setting(
+        256 << 10, "bytes of an HTTP request line + headers; past it a long URL is answered 414, long headers 431")
     # ingest
     max_line_length: int = _setting(16384, "bytes; longer lines are counted and dropped", flag=None)
     pickle_max_frame: int = _setting(1 << 20, "bytes (carbon's PICKLE_RECEIVER_MAX_LENGTH)", flag=None)
@@ -71,8 +73,8 @@ class Settings:
 
 # What each setting accepts, checked before anything starts (flags and TOML alike).
 _PORTS = ("carbon_port", "pickle_port", "http_port")
-_POSITIVE = ("http_workers", "max_line_length", "pickle_max_frame", "flush_interval", "rollup_provisional_interval",
-             "wal_max_bytes", "max_pending_points")
+_POSITIVE = ("http_workers", "max_request_head_bytes", "max_line_length", "pickle_max_frame", "flush_interval",
+             "rollup_provisional_interval", "wal_max_bytes", "max_pending_points")
 _ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render")  # 0 = off / no limit
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # A field's annotation -> the Python types a value may have (bool is never a number here), and its name.
@@ -126,7 +128,7 @@ def _shown(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, int) and not isinstance(value, bool):
-        for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20)):
+        for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
             if value >= size and value % size == 0:
                 return f"{value // size} {unit}"
     return str(value)

@@ -1,4 +1,6 @@
 """Graphite glob semantics over a real path tree (embedded store)."""
+import re
+
 import pytest
 
 from tsstore.index import globs
@@ -56,3 +58,19 @@ async def test_find_walks_the_tree(store, pattern, expected):
 async def test_a_node_can_be_leaf_and_branch(store):
     (node,) = await store.find("servers.web01")
     assert node.is_leaf and node.is_branch
+
+
+@pytest.mark.parametrize("pattern, problem", [
+    ("a[z-a]", "reversed character range z-a in [z-a]"),
+    ("servers.web[!9-0]", "reversed character range 9-0 in [9-0]"),
+    ("nothing.here[b-a]", "reversed character range b-a"),  # refused even where no level matches above it
+    ("servers.{web,db}[a-cz-b]", "reversed character range z-b in [a-cz-b]"),
+])
+async def test_a_reversed_range_is_a_glob_error_naming_the_pattern(store, pattern, problem):
+    with pytest.raises(globs.GlobError, match=re.escape(f"glob {pattern!r}: {problem}")):
+        await store.find(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["servers.web0[-1]", "servers.web0[1-]", "servers.web0[]1]", "servers.web0[1-1]"])
+async def test_a_dash_first_or_last_and_a_one_character_range_are_fine(store, pattern):
+    assert [n.path for n in await store.find(pattern)] == ["servers.web01"]

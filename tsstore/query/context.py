@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from tsstore.index.globs import GlobError
 from tsstore.query.errors import QueryError
 from tsstore.query.fetch import fetch_series
 from tsstore.query.series import TimeSeries
@@ -48,7 +49,10 @@ class EvalContext:
         return self.functions(name)
 
     async def fetch_path(self, pattern: str) -> list[TimeSeries]:
-        nodes = await self.store.find(pattern)
+        try:
+            nodes = await self.store.find(pattern)
+        except GlobError as exc:
+            raise QueryError(f"target {pattern!r}: {exc}") from None
         names = sorted(n.path for n in nodes if n.is_leaf)
         limit = getattr(self.settings, "max_series_per_render", None)
         self.series_budget[0] += len(names)

@@ -37,6 +37,7 @@ async def evaluate(node, ctx: EvalContext) -> list[TimeSeries]:
         fn = loader.get(node.name)
         if fn is None:
             raise QueryError(f"Received request for unknown function: {node.name}")
+        _check_series_arguments(fn, node.args, dict(node.kwargs))
         if fn.lazy:
             args, kwargs = list(node.args), dict(node.kwargs)
             ctx = replace(ctx, call=node)
@@ -51,6 +52,20 @@ async def evaluate(node, ctx: EvalContext) -> list[TimeSeries]:
             raise QueryError(f"{node.name}: {exc}") from None
         return result
     raise QueryError(f"not a series expression: {node!r}")
+
+
+SERIES_TYPES = ("seriesList", "seriesLists", "series")
+
+
+def _check_series_arguments(fn, args, kwargs: dict) -> None:
+    """A string or number where the function declares a series list is the client's error,
+    named with the function and the parameter (the function itself would fail on it with an
+    AttributeError). Checked on the AST, before anything is evaluated: a series argument must
+    be a path or a call; an optional one may be None."""
+    for param, value in fn.bound(args, kwargs):
+        if param.type in SERIES_TYPES and not isinstance(value, (grammar.PathExpr, grammar.Call)) \
+                and not (value is None and not param.required):
+            raise QueryError(f"{fn.name}: {param.name} must be a series list (a path or a function call), got {value!r}")
 
 
 async def _arg(value, ctx: EvalContext):
