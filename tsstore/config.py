@@ -50,8 +50,10 @@ class Settings:
     self_metrics_interval: float = _setting(60.0, "seconds between self-metrics, 0 = off")
     self_metrics_prefix: str = _setting("tsstore", "prefix of the self-metrics (<prefix>.<host>.*)", flag=None)
     # HTTP API limits
-    max_series_per_render: int = _setting(50_000, "series one render may read", flag=None)
-    max_points_per_render: int = _setting(50_000_000, "points one render may return", flag=None)
+    max_series_per_render: int = _setting(50_000, "series one render may read or make", flag=None)
+    max_points_per_render: int = _setting(50_000_000, "points one render may read, make or return", flag=None)
+    max_expressions_per_render: int = _setting(
+        50_000, "function calls and paths one render may evaluate over all its targets (a target is at least one)")
     json_infinity_as_null: bool = _setting(False, "write null for +-inf (Grafana's Go backend rejects 1e9999)", flag=None)
     log_level: str = _setting("info", "debug, info, warning, error")
 
@@ -75,7 +77,8 @@ class Settings:
 _PORTS = ("carbon_port", "pickle_port", "http_port")
 _POSITIVE = ("http_workers", "max_request_head_bytes", "max_line_length", "pickle_max_frame", "flush_interval",
              "rollup_provisional_interval", "wal_max_bytes", "max_pending_points")
-_ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render")  # 0 = off / no limit
+_ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render",
+                 "max_expressions_per_render")  # 0 = off / no limit
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # A field's annotation -> the Python types a value may have (bool is never a number here), and its name.
 _KINDS = {"int": (int, "an integer"), "float": ((int, float), "a number"), "bool": (bool, "a boolean")}

@@ -57,8 +57,9 @@ FLAGS = {
     "--pickle-port": ("pickle_port", int), "--http-port": ("http_port", int), "--http-workers": ("http_workers", int),
     "--flush-interval": ("flush_interval", float), "--wal-max-bytes": ("wal_max_bytes", int),
     "--self-metrics-interval": ("self_metrics_interval", float), "--log-level": ("log_level", str),
-    # issue 14's request head limit, added with a flag
+    # issue 14's request limits, added with flags
     "--max-request-head-bytes": ("max_request_head_bytes", int),
+    "--max-expressions-per-render": ("max_expressions_per_render", int),
 }
 
 

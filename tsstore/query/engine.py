@@ -17,7 +17,28 @@ from tsstore.query.errors import QueryError
 from tsstore.query.functions import loader
 from tsstore.query.series import TimeSeries
 
-__all__ = ["evaluate", "evaluate_target"]
+__all__ = ["evaluate", "evaluate_target", "parse_targets"]
+
+
+def parse_targets(texts: list[str], max_expressions: int = 0) -> list:
+    """The ASTs of one request's targets, refused (QueryError) past max_expressions function
+    calls and paths over all of them (setting max_expressions_per_render, 0 = no limit): each is
+    evaluated on its own, so their number costs time and memory before any budget is reached.
+    A target is at least one expression, so too many targets are refused before any is parsed."""
+    what = "expressions (function calls and paths, a target at least one) per render (setting max_expressions_per_render)"
+    if max_expressions and len(texts) > max_expressions:
+        raise QueryError(f"the request has {len(texts)} targets: the limit is {max_expressions} {what}")
+    nodes, total = [], 0
+    for i, text in enumerate(texts):
+        try:
+            nodes.append(grammar.parse_target(text))
+        except grammar.TargetSyntaxError as exc:
+            raise QueryError(str(exc)) from None
+        total += grammar.count_expressions(nodes[-1])
+        if max_expressions and total > max_expressions:
+            raise QueryError(f"the request's targets hold more than {max_expressions} expressions "
+                             f"({total} up to target {i + 1}): the limit is {max_expressions} {what}")
+    return nodes
 
 
 async def evaluate(node, ctx: EvalContext) -> list[TimeSeries]:
@@ -75,8 +96,5 @@ async def _arg(value, ctx: EvalContext):
 
 
 async def evaluate_target(text: str, ctx: EvalContext) -> list[TimeSeries]:
-    try:
-        node = grammar.parse_target(text)
-    except grammar.TargetSyntaxError as exc:
-        raise QueryError(str(exc)) from None
+    (node,) = parse_targets([text])
     return await evaluate(node, ctx)

@@ -234,6 +234,15 @@ def parse_target(text: str):
     return _Parser(text).target()
 
 
+def count_expressions(node) -> int:
+    """Function calls and paths in an AST (what a render evaluates one by one)."""
+    if isinstance(node, PathExpr):
+        return 1
+    if isinstance(node, Call):
+        return 1 + sum(count_expressions(v) for v in (*node.args, *(v for _, v in node.kwargs)))
+    return 0
+
+
 def to_text(node) -> str:
     """A target string that parses back to the same AST."""
     if isinstance(node, PathExpr):
