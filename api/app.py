@@ -17,7 +17,7 @@ from tsstore.api.access import CorsForReads, WriteAccess
 from tsstore.api.offload import OffloadMiddleware, RequestThreads
 from tsstore.api.responses import ApiError, text_error
 from tsstore.config import Settings
-from tsstore.index.globs import PatternError
+from tsstore.index.globs import GlobError
 from tsstore.index.user_regex import UserRegexError
 from tsstore.query.attime import AtTimeError
 from tsstore.query.errors import QueryError
@@ -56,7 +56,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     async def bad_query(request: Request, exc: QueryError):
         return text_error(str(exc))
 
-    @app.exception_handler(PatternError)
+    @app.exception_handler(GlobError)
     @app.exception_handler(UserRegexError)  # a request's regex ran out of time while matching
     async def bad_pattern(request: Request, exc: ValueError):
         return text_error(str(exc))

@@ -16,6 +16,7 @@ from tsstore.api.responses import ApiError, JsonErrorRoute, body_response, json_
 from tsstore.query.attime import AtTimeError, parse_time
 
 router = APIRouter(route_class=JsonErrorRoute)
+MAX_EVENT_ID = 2**63 - 1  # SQLite INTEGER and Cassandra bigint
 
 
 @router.post("/events", dependencies=[WRITE])
@@ -62,8 +63,12 @@ async def list_events(request: Request):
 @router.get("/events/{event_id}")
 @router.get("/events/{event_id}/")
 async def event_detail(request: Request, event_id: str):
-    if not event_id.isdigit():
+    # ASCII digits only ('¹'.isdigit() is true but int() refuses it); ids are 64-bit integers
+    # in both stores, so a larger one names no event (the stores would overflow on it)
+    if not (event_id.isascii() and event_id.isdigit()):
         raise ApiError(f"event id must be a number, got {event_id!r}", 404)
+    if int(event_id) > MAX_EVENT_ID:
+        raise ApiError(f"event id {event_id} is beyond the largest id ({MAX_EVENT_ID}): no such event", 404)
     event = await request.app.state.ctx.store.get_event(int(event_id))
     if event is None:
         raise ApiError("Event matching query does not exist", 404)

@@ -1,8 +1,10 @@
 """/render: targets evaluated over a time range, answered in one of graphite-web's formats.
 
 FORMATS names every format tsstore writes. A format outside it (the image formats with their
-own message) is refused before any target is evaluated; render limits are checked on what
-the targets returned, before anything is written.
+own message) is refused before any target is evaluated. The targets are all parsed, and their
+number of expressions checked (max_expressions_per_render), before any is evaluated; the
+points and series they read and make are charged to the render's budget as they are built
+(tsstore/query/budget.py), and the points returned are checked before anything is written.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ from tsstore.api.render_json import pretty, render_json
 from tsstore.api.responses import ApiError, body_response
 from tsstore.query import attime
 from tsstore.query.context import EvalContext
-from tsstore.query.engine import evaluate_target
+from tsstore.query.engine import evaluate, parse_targets
 
 router = APIRouter()
 IMAGE_FORMATS = ("png", "svg", "pdf")
@@ -91,10 +93,11 @@ async def render(request: Request):
         {"from": params.get("from"), "until": params.get("until"), "now": params.get("now"), "tz": tz}
     )
     fmt = _format(params)
-    ectx = EvalContext(ctx.store, start, end, now, tz, params, ctx.settings)
+    nodes = parse_targets(targets, ctx.settings.max_expressions_per_render)
+    ectx = EvalContext(ctx.store, start, end, now, tz, params, ctx.settings)  # one budget for all the targets
     series = []
-    for target in targets:
-        series.extend(await evaluate_target(target, ectx))
+    for node in nodes:
+        series.extend(await evaluate(node, ectx))
     limit = ctx.settings.max_points_per_render
     points = sum(len(s.values) for s in series)
     if limit and points > limit:

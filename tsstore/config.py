@@ -42,6 +42,8 @@ class Settings:
     pickle_port: int = _setting(2004, "pickle TCP port, 0 = off")
     http_port: int = _setting(8080, "HTTP API port, 0 = off")
     http_workers: int = _setting(1, "processes serving the HTTP API; use the core count")
+    max_request_head_bytes: int = _setting(
+        256 << 10, "bytes of an HTTP request line + headers; past it a long URL is answered 414, long headers 431")
     # ingest
     max_line_length: int = _setting(16384, "bytes; longer lines are counted and dropped", flag=None)
     pickle_max_frame: int = _setting(1 << 20, "bytes (carbon's PICKLE_RECEIVER_MAX_LENGTH)", flag=None)
@@ -52,8 +54,10 @@ class Settings:
     self_metrics_interval: float = _setting(60.0, "seconds between self-metrics, 0 = off")
     self_metrics_prefix: str = _setting("tsstore", "prefix of the self-metrics (<prefix>.<host>.*)", flag=None)
     # HTTP API limits
-    max_series_per_render: int = _setting(50_000, "series one render may read", flag=None)
-    max_points_per_render: int = _setting(50_000_000, "points one render may return", flag=None)
+    max_series_per_render: int = _setting(50_000, "series one render may read or make", flag=None)
+    max_points_per_render: int = _setting(50_000_000, "points one render may read, make or return", flag=None)
+    max_expressions_per_render: int = _setting(
+        50_000, "function calls and paths one render may evaluate over all its targets (a target is at least one)")
     request_timeout: float = _setting(60.0, "seconds a request may run before it is cancelled and answered 503")
     request_threads: int = _setting(4, "threads (own event loops) running HTTP requests, off the carbon loop", flag=None)
     max_request_bytes: int = _setting(16 << 20, "bytes of a request body; larger ones are answered 413", flag=None)
@@ -96,9 +100,11 @@ class Settings:
 
 # What each setting accepts, checked before anything starts (flags and TOML alike).
 _PORTS = ("carbon_port", "pickle_port", "http_port")
-_POSITIVE = ("http_workers", "max_line_length", "pickle_max_frame", "flush_interval", "rollup_provisional_interval",
-             "wal_max_bytes", "max_pending_points", "request_timeout", "request_threads", "max_request_bytes")
-_ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render")  # 0 = off / no limit
+_POSITIVE = ("http_workers", "max_request_head_bytes", "max_line_length", "pickle_max_frame", "flush_interval",
+             "rollup_provisional_interval", "wal_max_bytes", "max_pending_points", "request_timeout", "request_threads",
+             "max_request_bytes")
+_ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render",
+                 "max_expressions_per_render")  # 0 = off / no limit
 _STRINGS = {"bind": "an address", "carbon_bind": "an address", "http_bind": "an address", "api_write_token_file": "a path"}
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # A field's annotation -> the Python types a value may have (bool is never a number here), and its name.
@@ -218,7 +224,7 @@ def _shown(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, int) and not isinstance(value, bool):
-        for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20)):
+        for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
             if value >= size and value % size == 0:
                 return f"{value // size} {unit}"
     return str(value)

@@ -13,6 +13,7 @@ import uvicorn
 from tsstore import http_workers
 from tsstore.config import Settings
 from tsstore.data_dir import DataDirLock
+from tsstore.http_protocol import HeadLimitedH11Protocol
 from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
 
 log = logging.getLogger(__name__)
@@ -113,8 +114,11 @@ class Server:
             self._app_ctx = AppContext(self.store, self.settings, self.pipeline.counters if self.pipeline else None)
             app = create_app(self._app_ctx)
             # proxy_headers off: the client address api_write_networks checks is the TCP peer's
-            # (tsstore.api.access reads X-Forwarded-For only from api_trusted_proxies).
-            config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, proxy_headers=False)
+            # (tsstore.api.access reads X-Forwarded-For only from api_trusted_proxies); h11 with
+            # tsstore's head limit, answering an oversized URL 414 instead of a reset
+            config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False, proxy_headers=False,
+                                    http=HeadLimitedH11Protocol,
+                                    h11_max_incomplete_event_size=self.settings.max_request_head_bytes)
             self._uvicorn = uvicorn.Server(config)
             self._uvicorn.install_signal_handlers = lambda: None
             # Our own socket, so extra HTTP processes can share the port (SO_REUSEPORT).

@@ -62,6 +62,9 @@ FLAGS = {
     "--carbon-bind": ("carbon_bind", str), "--http-bind": ("http_bind", str),
     "--api-write-token-file": ("api_write_token_file", str), "--api-write-networks": ("api_write_networks", str),
     "--api-trusted-proxies": ("api_trusted_proxies", str), "--api-cors-origins": ("api_cors_origins", str),
+    # issue 14's request limits, added with flags
+    "--max-request-head-bytes": ("max_request_head_bytes", int),
+    "--max-expressions-per-render": ("max_expressions_per_render", int),
 }
 # A value each str flag accepts where "x" is refused.
 VALID = {"--log-level": "debug", "--api-write-networks": "127.0.0.0/8,10.1.0.0/16", "--api-trusted-proxies": "10.0.0.1",

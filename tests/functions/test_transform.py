@@ -5,7 +5,10 @@ import asyncio
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.functions.helpers import ALL, Context, N, run, series, values
 from tsstore.query.engine import evaluate_target
@@ -123,6 +126,81 @@ def test_summarize_aligned_buckets():
     assert values(s) == [6, 15, 7]
     (m,) = run('summarize(x, "30s", "max")', [x])
     assert values(m) == [3, 6, 7]
+
+
+def _summarize_bucket_by_bucket(s, step, func, align_to_from):
+    """summarize's values as it computed them before issue 14: every bucket in turn, its points
+    picked by key (the reference for the run-by-run loop, which visits only buckets with points)."""
+    from tsstore.query.aggregation import series_stat
+
+    ts = s.timestamps
+    if align_to_from:
+        keys = (ts - s.start) // step
+        slots = np.arange(0, max(1, math.ceil((s.end - s.start) / step)))
+    else:
+        start = s.start - s.start % step
+        keys = (ts - ts % step - start) // step
+        slots = np.arange(0, (s.end - s.end % step + step - start) // step)
+    out = np.full(len(slots), np.nan)
+    for k in slots.tolist():
+        bucket = s.values[keys == k]
+        bucket = bucket[~np.isnan(bucket)]
+        if len(bucket):
+            out[k] = series_stat(bucket, func)
+    return out
+
+
+INTERVALS = [("1s", 1), ("5s", 5), ("10s", 10), ("25s", 25), ("1min", 60), ("7min", 420), ("1h", 3600)]
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6)), min_size=1, max_size=40), st.integers(-1000, 1000),
+       st.sampled_from([1, 7, 10, 60]), st.sampled_from(INTERVALS),
+       st.sampled_from(["sum", "average", "max", "min", "last", "median", "count"]), st.booleans())
+def test_summarize_visits_only_buckets_with_points_and_answers_as_bucket_by_bucket(vals, start, step, interval, func,
+                                                                                   align):
+    (text, seconds), x = interval, series("x", vals, start=start, step=step)
+    target = f'summarize(x, "{text}", "{func}"{", true" if align else ""})'
+    (r,) = run(target, [x], start=start, end=x.end)
+    expected = _summarize_bucket_by_bucket(x, seconds, func, align)
+    assert values(r) == [None if v != v else v for v in expected.tolist()]
+
+
+def _hitcount_point_by_point(s, step):
+    """hitcount's values as it computed them before issue 14: every bucket a point covers is
+    added to one by one (the reference for filling the buckets inside a point at once)."""
+    end = s.end
+    buckets = max(0, math.ceil((end - s.start) / step))
+    new_start = end - buckets * step
+    out = np.full(buckets, np.nan)
+    for i, v in enumerate(s.values.tolist()):
+        if v != v:
+            continue
+        t = s.start + i * s.step
+        first, first_mod = divmod(t - new_start, step)
+        last, last_mod = divmod(t + s.step - new_start, step)
+        if last >= buckets:
+            last, last_mod = buckets - 1, step
+        if first == last:
+            if first >= 0:
+                out[first] = np.nansum([out[first], v * (last_mod - first_mod)])
+            continue
+        if first >= 0:
+            out[first] = np.nansum([out[first], v * (step - first_mod)])
+        for j in range(max(first + 1, 0), last):
+            out[j] = np.nansum([out[j], v * step])
+        if last_mod > 0:
+            out[last] = np.nansum([out[last], v * last_mod])
+    return out
+
+
+@settings(max_examples=200)
+@given(st.lists(st.one_of(st.none(), st.floats(-1e6, 1e6)), min_size=1, max_size=40), st.integers(-1000, 1000),
+       st.sampled_from([1, 7, 10, 60, 600]), st.sampled_from(INTERVALS))
+def test_hitcount_fills_the_buckets_inside_a_point_at_once_as_one_by_one(vals, start, step, interval):
+    (text, seconds), x = interval, series("x", vals, start=start, step=step)
+    (r,) = run(f'hitcount(x, "{text}")', [x], start=start, end=x.end)
+    assert values(r) == [None if v != v else v for v in _hitcount_point_by_point(x, seconds).tolist()]
 
 
 def test_unknown_function_and_bad_arguments():

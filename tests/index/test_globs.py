@@ -1,4 +1,6 @@
 """Graphite glob semantics over a real path tree (embedded store)."""
+import re
+
 import pytest
 
 from tsstore.index import globs
@@ -60,13 +62,13 @@ async def test_a_node_can_be_leaf_and_branch(store):
 
 
 def test_brace_expansion_is_linear_and_bounded():
-    from tsstore.index.globs import MAX_ALTERNATIVES, PatternError, alternatives_bound
+    from tsstore.index.globs import MAX_ALTERNATIVES, GlobError, alternatives_bound
 
     thirteen = "{a,b}" * 13  # 8192 alternatives, all distinct
     assert len(set(expand_braces(thirteen))) == len(expand_braces(thirteen)) == 2**13
     assert expand_braces("{a,a}" * 13) == ["a" * 13]  # duplicates dropped, not 8192 copies
     assert alternatives_bound("{a,b{c,d}}") == 4 and len(expand_braces("{a,b{c,d}}")) == 3
-    with pytest.raises(PatternError, match=f"more than {MAX_ALTERNATIVES} alternatives"):
+    with pytest.raises(GlobError, match=f"more than {MAX_ALTERNATIVES} alternatives"):
         expand_braces("{a,b}" * 20)  # 2^20: refused before anything is expanded
 
 
@@ -74,3 +76,19 @@ def test_many_literal_alternatives_match_by_lookup():
     names = [f"host{i:05d}" for i in range(20_000)]
     pattern = "{" + ",".join(f"host{i:05d}" for i in range(0, 20_000, 3)) + "}"
     assert match_component(pattern, names) == names[::3]
+
+
+@pytest.mark.parametrize("pattern, problem", [
+    ("a[z-a]", "reversed character range z-a in [z-a]"),
+    ("servers.web[!9-0]", "reversed character range 9-0 in [9-0]"),
+    ("nothing.here[b-a]", "reversed character range b-a"),  # refused even where no level matches above it
+    ("servers.{web,db}[a-cz-b]", "reversed character range z-b in [a-cz-b]"),
+])
+async def test_a_reversed_range_is_a_glob_error_naming_the_pattern(store, pattern, problem):
+    with pytest.raises(globs.GlobError, match=re.escape(f"glob {pattern!r}: {problem}")):
+        await store.find(pattern)
+
+
+@pytest.mark.parametrize("pattern", ["servers.web0[-1]", "servers.web0[1-]", "servers.web0[]1]", "servers.web0[1-1]"])
+async def test_a_dash_first_or_last_and_a_one_character_range_are_fine(store, pattern):
+    assert [n.path for n in await store.find(pattern)] == ["servers.web01"]

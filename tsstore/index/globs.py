@@ -21,8 +21,10 @@ MAX_ALTERNATIVES = 10_000
 _INNERMOST = re.compile(r"\{([^{}]*)\}")
 
 
-class PatternError(ValueError):
-    """A glob that is refused as given; the message names the limit."""
+class GlobError(ValueError):
+    """A pattern that cannot match as written (a reversed character range like [z-a]) or is
+    refused as given (too many brace alternatives): the client's error, answered with HTTP
+    400 naming the pattern and the limit."""
 
 
 def has_magic(s: str) -> bool:
@@ -45,9 +47,9 @@ def alternatives_bound(pattern: str) -> int:
 
 def expand_braces(pattern: str) -> list[str]:
     """'a.{b,c{1,2}}' -> ['a.b', 'a.c1', 'a.c2'], innermost braces first, duplicates dropped
-    (first occurrence kept). Refused with PatternError past MAX_ALTERNATIVES, before any work."""
+    (first occurrence kept). Refused with GlobError past MAX_ALTERNATIVES, before any work."""
     if alternatives_bound(pattern) > MAX_ALTERNATIVES:
-        raise PatternError(f"the pattern {pattern[:200]!r} expands to more than {MAX_ALTERNATIVES} alternatives "
+        raise GlobError(f"the pattern {pattern[:200]!r} expands to more than {MAX_ALTERNATIVES} alternatives "
                            "(braces multiply): narrow it or use a wildcard")
     out: dict[str, None] = {}  # ordered and de-duplicated in linear time
     todo = [pattern]
@@ -94,13 +96,43 @@ def _compile(component: str) -> re.Pattern:
                 neg = body.startswith("!")
                 if neg:
                     body = body[1:]
+                _check_ranges(component, body)
                 body = body.replace("\\", "\\\\")
                 if body.startswith("^"):  # a literal '^' (fnmatch negates with '!')
                     body = "\\" + body
                 out.append(f"[{'^' if neg else ''}{body}]")
         else:
             out.append(re.escape(c))
-    return re.compile("(?s:" + "".join(out) + r")\Z")
+    try:
+        return re.compile("(?s:" + "".join(out) + r")\Z")
+    except re.error as exc:  # anything else re refuses, named with the glob (not the regex made from it)
+        raise GlobError(f"not a valid pattern: {exc.msg}") from None
+
+
+def _check_ranges(component: str, body: str) -> None:
+    """fnmatch ranges in a [...] body ('a-z'; a '-' first or last is itself): a reversed one
+    would be an re.error, so it is named here."""
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            lo, hi = body[i], body[i + 2]
+            if lo > hi:
+                raise GlobError(f"reversed character range {lo}-{hi} in [{body}]")
+            i += 3
+        else:
+            i += 1
+
+
+def check_pattern(pattern: str) -> None:
+    """Raise GlobError for a pattern with an element that cannot be compiled, before any level
+    is read (a bad element deeper down must not depend on what the levels above hold)."""
+    try:
+        for component in split_components(pattern):
+            if component != "**":
+                for alternative in expand_braces(component):
+                    _compile(alternative)
+    except GlobError as exc:
+        raise GlobError(f"glob {pattern!r}: {exc}") from None
 
 
 def match_component(component: str, names) -> list[str]:
@@ -134,6 +166,7 @@ def _match_parts(pats: list[str], parts: list[str]) -> bool:
 async def find_in_tree(children_many: Callable[[list[str]], Awaitable[list[list]]], pattern: str) -> list:
     """Walk the tree one level per component; children_many(parents) gives each parent's
     child nodes. A level is fetched in one call for all the branches matched so far."""
+    check_pattern(pattern)
     comps = split_components(pattern)
     frontier = [""]  # parents whose children the next component matches
     results: dict[str, Node] = {}

@@ -3,14 +3,17 @@
 It carries the request (range, now, time zone, parameters, settings) and the callables a
 function needs to get more series: `evaluate` (another expression, through the evaluator the
 engine installs: carbonapi's habit, so no function imports the engine), `fetch_path` (a path
-glob), `fetch` (series by name) and `lookup` (a render function by name). The store is needed
-only as a type here.
+glob), `fetch` (series by name) and `lookup` (a render function by name), and the render's
+`budget` (tsstore/query/budget.py), which the fetch and every function that makes points or
+series charge before allocating. The store is needed only as a type here.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from tsstore.index.globs import GlobError
+from tsstore.query.budget import Budget
 from tsstore.query.errors import QueryError
 from tsstore.query.fetch import fetch_series
 from tsstore.query.series import TimeSeries
@@ -29,10 +32,17 @@ class EvalContext:
     tz: Any = None
     params: Any = None
     settings: Any = None
-    series_budget: list = field(default_factory=lambda: [0])  # series fetched so far (shared by replace())
+    # (expression, range) -> the task evaluating it, for lazy functions' ctx.evaluate (see
+    # engine._evaluate_shared; shared by replace(), like the budget)
+    memo: dict = field(default_factory=dict)
+    budget: Budget | None = None  # the render's (shared by replace()); from the settings when not given
     call: Any = None  # the Call node a lazy function is evaluating (its text is graphite-web's `raw`)
     evaluator: Callable[[Any, "EvalContext"], Awaitable[list[TimeSeries]]] | None = None  # set by the engine
     functions: Callable[[str], "RenderFunction | None"] | None = None  # set by the engine
+
+    def __post_init__(self):
+        if self.budget is None:
+            self.budget = Budget.of(self.settings)
 
     def with_range(self, start: int, end: int) -> "EvalContext":
         return replace(self, start=start, end=end)
@@ -48,14 +58,16 @@ class EvalContext:
         return self.functions(name)
 
     async def fetch_path(self, pattern: str) -> list[TimeSeries]:
-        nodes = await self.store.find(pattern)
-        names = sorted(n.path for n in nodes if n.is_leaf)
-        limit = getattr(self.settings, "max_series_per_render", None)
-        self.series_budget[0] += len(names)
-        if limit and self.series_budget[0] > limit:
-            raise QueryError(f"target {pattern!r} matches too many series: the limit is {limit} series per render (setting max_series_per_render)")
-        return await self.fetch(names, pattern)
+        try:
+            nodes = await self.store.find(pattern)
+        except GlobError as exc:
+            raise QueryError(f"target {pattern!r}: {exc}") from None
+        return await self.fetch(sorted(n.path for n in nodes if n.is_leaf), pattern)
 
     async def fetch(self, names: list[str], path_expression: str | None = None) -> list[TimeSeries]:
-        """The named series over this range, in that order (pathExpression as given)."""
-        return await fetch_series(self.store, names, self.start, self.end, self.now, path_expression)
+        """The named series over this range, in that order (pathExpression as given). The
+        budget is charged the series, then the points of their read plans, before any is read."""
+        what = f"target {path_expression!r}" if path_expression else f"a read of {len(names)} series"
+        self.budget.charge(f"{what} matches", series=len(names))
+        return await fetch_series(self.store, names, self.start, self.end, self.now, path_expression,
+                                  before_read=lambda points: self.budget.charge(f"{what} reads", points=points))

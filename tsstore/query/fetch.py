@@ -11,7 +11,7 @@ series' aggregation method, null when COUNT / (slots per bucket) < xFilesFactor.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
@@ -86,11 +86,16 @@ def values_from_slots(meta: SeriesMeta, plan: Plan, slots: Slots) -> np.ndarray:
     return out
 
 
-async def fetch_series(store: "Store", names: list[str], start: int, until: int, now: int, path_expression: str | None = None) -> list[TimeSeries]:
-    """TimeSeries for the named series, in the given order; series with no range are left out."""
+async def fetch_series(store: "Store", names: list[str], start: int, until: int, now: int, path_expression: str | None = None,
+                       before_read: Callable[[int], None] | None = None) -> list[TimeSeries]:
+    """TimeSeries for the named series, in the given order; series with no range are left out.
+    before_read gets the number of points the plans will make, before anything is read (the
+    render budget refuses there)."""
     metas = await store.get_series(names)
     plans = {n: plan_read(metas[n], start, until, now) for n in names if n in metas}
     wanted = [n for n in names if plans.get(n) is not None]
+    if before_read is not None:
+        before_read(sum((plans[n].end - plans[n].start) // plans[n].step for n in wanted))
 
     # One store call for all series: the embedded store reads them on one thread in a row,
     # the Cassandra store in parallel.

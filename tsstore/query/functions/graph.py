@@ -131,6 +131,7 @@ def verticalLine(ctx, ts, label=None, color=None):
     if at > ctx.end:
         raise QueryError(f"verticalLine(): timestamp {at} exists after end of range")
     name = None if label is None else str(label)
+    ctx.budget.charge("verticalLine makes", points=1, series=1)
     # graphite-web: start = end = ts, so one point [1.0, ts] is rendered
     line = TimeSeries(name, at, at + 1, 1, np.ones(1), name, tags_of_name(name))
     line.options["drawAsInfinite"] = True

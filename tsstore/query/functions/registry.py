@@ -75,6 +75,20 @@ class RenderFunction:
     alias_of: str | None = None
     aggregator: bool = False  # usable as the callback of groupByNode(s)/groupByTags (graphite-web's flag)
 
+    def bound(self, args, kwargs: dict):
+        """(Param, value) of every argument given, matched as graphite-web's validateParams
+        does: positional ones in declaration order (a multiple parameter takes the rest),
+        keyword ones by name. Arguments with no parameter are left out (the call fails later)."""
+        for i, value in enumerate(args):
+            if i < len(self.params) and not any(p.multiple for p in self.params[:i]):
+                yield self.params[i], value
+            elif self.params and (multiple := next((p for p in self.params if p.multiple), None)):
+                yield multiple, value
+        by_name = {p.name: p for p in self.params}
+        for name, value in kwargs.items():
+            if name in by_name:
+                yield by_name[name], value
+
     def info(self) -> dict:
         return {
             "name": self.name,

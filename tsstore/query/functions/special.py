@@ -38,6 +38,7 @@ def consolidateBy(ctx, seriesList, consolidationFunc):
 def constantLine(ctx, value):
     """A horizontal line at value across the whole range (three points)."""
     v = as_float(value, "constantLine", "value")
+    ctx.budget.charge("constantLine makes", points=3, series=1)
     step = max(1, (ctx.end - ctx.start) // 2)
     name = str(v)  # graphite-web names it by the float: constantLine(42) is "42.0"
     return [TimeSeries(name, ctx.start, ctx.start + 3 * step, step, np.full(3, v), f"constantLine({name})")]
@@ -76,6 +77,7 @@ async def events(ctx, *tags):
     name = 'events("' + '", "'.join(str(t) for t in tags) + '")'
     wanted = None if tags == ("*",) else [str(t) for t in tags]
     start, end = int(ctx.start), int(ctx.end)
+    ctx.budget.charge(f"events over {end - start} s (a point per second) would make", points=max(end - start, 0), series=1)
     found = ev.select(await ctx.store.events_between(start, end), wanted)
     values = np.full(max(end - start, 0), np.nan)
     offsets = np.array([int(e.when) - start for e in found], dtype=np.int64)
@@ -157,6 +159,7 @@ def randomWalkFunction(ctx, name, step=60):
     if step <= 0:
         raise QueryError(f"randomWalk: step must be a positive number of seconds, got {step}")
     count = max(0, -(-(ctx.end - ctx.start) // step))
+    ctx.budget.charge(f"randomWalk over {ctx.end - ctx.start} s at a {step} s step would make", points=count, series=1)
     values = np.zeros(count)
     if count > 1:
         rng = np.random.default_rng(random.getrandbits(64))

@@ -120,6 +120,8 @@ async def linearRegression(ctx, seriesList, startSourceAt=None, endSourceAt=None
 def identity(ctx, name):
     """A series named `name` whose value at each minute is its own timestamp."""
     label = str(name)
+    ctx.budget.charge(f"identity over {ctx.end - ctx.start} s (a point per minute) would make",
+                      points=len(range(ctx.start, ctx.end, 60)), series=1)
     values = np.arange(ctx.start, ctx.end, 60, dtype=np.float64)
     tags = parsed_tags(label)  # not a valid tagged name: graphite-web keeps the name alone
     return [TimeSeries(label, ctx.start, ctx.start + len(values) * 60, 60, values, f'identity("{label}")', tags)]

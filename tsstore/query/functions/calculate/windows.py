@@ -43,7 +43,9 @@ def parse_window(window_size, fname: str) -> tuple[int | None, int | None, str]:
 async def with_history(ctx, expr, points: int | None, seconds: int | None) -> tuple[list[TimeSeries], int]:
     """(series over [from - window, until), window seconds); nothing when the series
     argument gives nothing over the requested range. A window in points is that many of the
-    largest step among the series."""
+    largest step among the series. The history's points are charged to the render budget by
+    the evaluation that makes them (the store read, clamped to the retention, or a generator
+    over the whole window), before they are built: a huge window is refused there."""
     if seconds is not None:
         base, hist = await asyncio.gather(ctx.evaluate(expr), ctx.with_range(ctx.start - seconds, ctx.end).evaluate(expr))
         return (hist if base else []), seconds

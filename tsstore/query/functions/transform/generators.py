@@ -21,6 +21,7 @@ def _generated(ctx, func: str, name, step, values_of) -> list[TimeSeries]:
     if st <= 0:
         raise QueryError(f"{func}: step must be a positive number of seconds, got {step!r}")
     count = max(0, math.ceil((ctx.end - ctx.start) / st))
+    ctx.budget.charge(f"{func} over {ctx.end - ctx.start} s at a {st} s step would make", points=count, series=1)
     t = (ctx.start + np.arange(count, dtype=np.int64) * st).astype(np.float64)
     return [TimeSeries(name, ctx.start, ctx.end, st, values_of(t), name, tags_of_name(name))]
 

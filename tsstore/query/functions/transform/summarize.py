@@ -27,26 +27,33 @@ def summarize(ctx, seriesList, intervalString, func="sum", alignToFrom=False):
     step = interval(intervalString, "summarize", "intervalString")
     if step <= 0:
         raise QueryError(f"summarize: intervalString must be positive, got {intervalString!r}")
-    out = []
-    for s in seriesList:
-        ts = s.timestamps
+
+    def buckets(s: TimeSeries) -> tuple[int, int]:
+        """(first bucket's start, number of buckets) of one series."""
         if alignToFrom:
-            start, end = s.start, s.end
-            keys = (ts - s.start) // step
-            slots = np.arange(0, max(1, math.ceil((end - start) / step)))
-            new_end = start + len(slots) * step
-        else:
-            start = s.start - s.start % step
-            end = s.end - s.end % step + step
-            keys = (ts - ts % step - start) // step
-            slots = np.arange(0, (end - start) // step)
-            new_end = end
-        values = np.full(len(slots), np.nan)
-        for k in slots.tolist():
-            bucket = s.values[keys == k]
+            return s.start, max(1, math.ceil((s.end - s.start) / step))
+        start = s.start - s.start % step
+        return start, (s.end - s.end % step + step - start) // step
+
+    plans = [buckets(s) for s in seriesList]
+    # an interval far below the step makes far more points than it reads: charged first
+    ctx.budget.charge(f"summarize with intervalString {intervalString!r} would make", points=sum(n for _, n in plans))
+    out = []
+    for s, (start, count) in zip(seriesList, plans):
+        ts = s.timestamps
+        keys = (ts - s.start) // step if alignToFrom else (ts - ts % step - start) // step
+        new_end = start + count * step
+        values = np.full(count, np.nan)
+        # the keys rise with the timestamps: each bucket's points are one run of them, so only
+        # the buckets holding points are visited (not every bucket of a small interval)
+        inside = (keys >= 0) & (keys < count)
+        keys, vals = keys[inside], s.values[inside]
+        bounds = np.flatnonzero(np.diff(keys)) + 1
+        for lo, hi in zip([0, *bounds.tolist()], [*bounds.tolist(), len(keys)]):
+            bucket = vals[lo:hi]
             bucket = bucket[~np.isnan(bucket)]
             if len(bucket):
-                values[k] = series_stat(bucket, func)
+                values[keys[lo]] = series_stat(bucket, func)
         name = f'summarize({s.name}, "{intervalString}", "{func}"{", true" if alignToFrom else ""})'
         r = derived(s, name, values, summarize=intervalString, summarizeFunction=func)
         r.start, r.end, r.step, r.values_per_point = start, new_end, step, 1
@@ -67,12 +74,16 @@ async def hitcount(ctx, seriesList, intervalString, alignToInterval=False):
         series_list = await ctx.with_range(_truncated_start(ctx, step), ctx.end).evaluate(seriesList)
     else:
         series_list = await ctx.evaluate(seriesList)
+
+    def plan(s: TimeSeries) -> tuple[int, int]:
+        """(end, number of buckets) of one series."""
+        end = s.start + (s.end - s.start) // step * step + step if alignToInterval else s.end
+        return end, max(0, math.ceil((end - s.start) / step))
+
+    plans = [plan(s) for s in series_list]
+    ctx.budget.charge(f"hitcount with intervalString {intervalString!r} would make", points=sum(n for _, n in plans))
     out = []
-    for s in series_list:
-        end = s.end
-        if alignToInterval:
-            end = s.start + (s.end - s.start) // step * step + step
-        buckets = max(0, math.ceil((end - s.start) / step))
+    for s, (end, buckets) in zip(series_list, plans):
         new_start = end - buckets * step
         values = np.full(buckets, np.nan)
         for i, v in enumerate(s.values.tolist()):
@@ -90,8 +101,10 @@ async def hitcount(ctx, seriesList, intervalString, alignToInterval=False):
                 continue
             if first >= 0:
                 values[first] = np.nansum([values[first], v * (step - first_mod)])
-            for j in range(max(first + 1, 0), last):
-                values[j] = np.nansum([values[j], v * step])
+            # the buckets between lie inside this point alone (points cover disjoint spans), so
+            # they are still null: each gets the whole interval's count
+            if max(first + 1, 0) < last:
+                values[max(first + 1, 0):last] = v * step
             if last_mod > 0:
                 values[last] = np.nansum([values[last], v * last_mod])
         name = f'hitcount({s.name}, "{intervalString}"{", true" if alignToInterval else ""})'
@@ -220,6 +233,8 @@ async def smartSummarize(ctx, seriesList, intervalString, func="sum", alignTo=No
         start = datetime.fromtimestamp(ctx.start, ctx.tz or UTC)
         fetch_ctx = ctx.with_range(int(truncate(start, unit, alignTo).timestamp()), ctx.end)
     series = await fetch_ctx.evaluate(seriesList)
+    ctx.budget.charge(f"smartSummarize with intervalString {intervalString!r} would make",
+                      points=sum(max(0, math.ceil((s.end - s.start) / step)) for s in series))
     out = []
     for s in series:
         values = _bucket_aggregate(s, func, step, s.start, s.end)

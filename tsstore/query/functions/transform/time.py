@@ -78,6 +78,10 @@ async def timeStack(ctx, seriesList, timeShiftUnit="1d", timeShiftStart=0, timeS
         return []
     start, end = base[0].start, base[0].end  # every shift is drawn over the first series' range
     shifts = list(range(first, last))
+    # every copy is a fetch of its own, all started at once: checked together before any (the
+    # copies' fetches charge what they read)
+    ctx.budget.check(f"timeStack with {len(shifts)} shifts of {len(base)} series would make",
+                     points=len(shifts) * sum(len(s.values) for s in base), series=len(shifts) * len(base))
     fetched = await asyncio.gather(*(ctx.with_range(ctx.start + delta * k, ctx.end + delta * k).evaluate(seriesList)
                                      for k in shifts))
     out = []
