@@ -41,7 +41,7 @@ def main() -> None:
     log = srv.log_path.read_text(errors="replace")
     out = {"sent": sent, "seconds": round(elapsed, 1), "alive_after": alive, "version_status": version,
            "exit_code": code, "tracebacks_in_log": log.count("Traceback"),
-           "refused": {k: v for k, v in counters.items() if k.startswith(("lines.", "pickle.", "dropped."))}}
+           "refused": {k: v for k, v in counters.items() if k.startswith(("lines.", "pickle.", "dropped.", "udp."))}}
     print(json.dumps(out, indent=1))
     sys.exit(0 if alive and code == 0 and not out["tracebacks_in_log"] else 1)
 
