@@ -163,11 +163,12 @@ class Server:
 
 async def run(settings: Settings, ingest: bool = True, api: bool = True) -> None:
     server = Server(settings, ingest, api)
-    await server.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
+    # before start: a SIGTERM that comes as soon as the API answers must stop it, not kill it
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    await server.start()
     await stop.wait()
     log.info("stopping: flushing to the store")
     if await server.stop():
