@@ -71,9 +71,9 @@ def _done_key(path: str) -> str:
     return f"{st.st_size} {st.st_mtime_ns} {os.path.abspath(path)}"
 
 
-def _parse_one(args: tuple[str, str, str, str, int]) -> _Parsed:
+def _parse_one(args: tuple[str, str, str, int]) -> _Parsed:
     """Runs in a worker process: read and check one file (names were checked by the caller)."""
-    root, path, name, key, now = args
+    path, name, key, now = args
     try:
         return _Parsed(path, name, key, wsp=reader.read(path, now))
     except (reader.WhisperFileError, OSError) as exc:
@@ -140,24 +140,25 @@ def _default_done_file(opts: ImportOptions) -> Path:
         return Path(opts.done_file)
     if opts.data_dir:
         return Path(opts.data_dir) / "import-whisper.done"
-    keyspace = opts.store_url.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0] or "tsstore"
-    return Path(f"import-whisper-{keyspace}.done")
+    from tsstore.store.cassandra.options import parse_cassandra_url
+
+    return Path(f"import-whisper-{parse_cassandra_url(opts.store_url).keyspace}.done")
 
 
 class _MetaSource:
     """The series a file is created as: its header, or the conf files where given."""
 
     def __init__(self, opts: ImportOptions):
-        self.schemas = self.aggregation = None
-        if opts.schemas_file or opts.aggregation_file:
+        self.schemas, self.aggregation = bool(opts.schemas_file), bool(opts.aggregation_file)
+        self.resolver = None
+        if self.schemas or self.aggregation:
             from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
 
             self.resolver = SchemaResolver(load_schemas_text(opts.schemas_file), load_aggregation_text(opts.aggregation_file))
-            self.schemas, self.aggregation = bool(opts.schemas_file), bool(opts.aggregation_file)
 
     def meta(self, name: str, wsp: reader.WhisperFile) -> SeriesMeta:
         header = convert.meta_from_header(name, wsp)
-        if self.schemas is None:
+        if self.resolver is None:
             return header
         conf = self.resolver.meta_for(name)
         return SeriesMeta(name, conf.rollups if self.schemas else header.rollups,
@@ -186,7 +187,7 @@ async def run_import(opts: ImportOptions, stream=None) -> ImportResult:
         if key in done:
             result.skipped += 1
         else:
-            todo.append((root, path, name, key))
+            todo.append((path, name, key))
     target, result.target = _open_target(opts)
     print(f"import-whisper: {len(files)} files under {', '.join(opts.paths)}; {result.skipped} already imported "
           f"({done_path}); importing {len(todo)} into {result.target}", file=stream, flush=True)
@@ -230,7 +231,7 @@ async def run_import(opts: ImportOptions, stream=None) -> ImportResult:
 async def _parsed_files(todo, now: int, workers: int):
     """Parsed files in order, read by a pool of processes (a window of them in flight)."""
     workers = workers or os.cpu_count() or 1
-    jobs = [(root, path, name, key, now) for root, path, name, key in todo]
+    jobs = [(path, name, key, now) for path, name, key in todo]
     if workers == 1:
         for job in jobs:
             yield _parse_one(job)
