@@ -173,11 +173,9 @@ class PickleProtocol(_CarbonConnection):
                     _ratelog.warning("pickle bad frame", "%s: dropped a pickle frame: %s", self.peer, exc)
                     continue
                 self._frame(*decoded)
-                if self.paused and len(self.queued) <= _MAX_QUEUED // 2:
+                if self.paused and len(self.queued) <= _MAX_QUEUED // 2 and not self.transport.is_closing():
                     self.paused = False
-                    if self.transport.is_closing():
-                        pass
-                    elif self.pipeline.overloaded:  # the pipeline resumes it when it has room
+                    if self.pipeline.overloaded:  # the pipeline resumes it when it has room
                         self.pipeline.pause(self.transport)
                     else:
                         self.transport.resume_reading()

@@ -63,6 +63,18 @@ def decode_points(payload: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return sids, ts, values
 
 
+def _cut_back(fh, path: Path, size: int) -> None:
+    """After a failed write through `fh`: close it, dropping what it could not flush, and cut
+    the file at `path` back to the `size` bytes it held before."""
+    try:
+        fh.close()
+    except OSError:
+        pass  # the unwritten buffer could not be flushed: that is what is cut
+    with open(path, "r+b") as f:
+        f.truncate(size)
+        os.fsync(f.fileno())
+
+
 class NamesLog:
     """Append-only list of series names; the line number is the series id."""
 
@@ -124,14 +136,11 @@ class NamesLog:
         """Cut the file back to `size` bytes (and `count` names): the append that follows it
         failed. The buffered bytes are dropped with the handle, which reopens at the end."""
         if self._fh is not None:
-            try:
-                self._fh.close()
-            except OSError:
-                pass  # the unwritten buffer could not be flushed: that is what is cut
+            _cut_back(self._fh, self.path, size)
             self._fh = None
-        with open(self.path, "r+b") as fh:
-            fh.truncate(size)
-            os.fsync(fh.fileno())
+        else:
+            with open(self.path, "r+b") as fh:
+                fh.truncate(size)
         self._size = size
         if count is not None:
             self.count = count
@@ -221,14 +230,8 @@ class WriteAheadLog:
     def _rollback_records(self) -> None:
         if self._fh is None:
             return
-        try:
-            self._fh.close()
-        except OSError:
-            pass
-        self._fh = None
         path = self.dir / self._file_name(self._file_no)
-        with open(path, "r+b") as fh:
-            fh.truncate(self._offset)
+        _cut_back(self._fh, path, self._offset)
         self._fh = open(path, "ab")
 
     def read_from(self, pos: Position) -> Iterator[tuple[Position, bytes]]:
