@@ -2,19 +2,23 @@
 """Compiled streaming rollup aggregator (twin, with the full description: tsstore/ingest/rollup.py).
 
 State lives in flat C arrays indexed by series id (and level), so add() runs without
-Python objects per point. Rows go to growable C buffers until drain().
+Python objects per point. Rows go to growable C buffers, each row linked to the series'
+previous one (head per series, prev per row), so recent() walks only its series' rows; they
+stay until release_flushed(). Every public method runs under one lock (see the twin).
 """
+import threading
 import time
 
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int64_t, uint8_t
 from libc.stdlib cimport free, realloc
+from libc.string cimport memmove
 from libc.math cimport INFINITY, NAN
 
 cnp.import_array()
 
-from tsstore.ingest.rollup import Drained
+from tsstore.ingest.rollup import Drained, newest_per_slot
 from tsstore.ingest.rollup import NONE as _NONE
 
 cdef int64_t NONE = _NONE  # no open slot
@@ -39,6 +43,7 @@ cdef class RollupAggregator:
     cdef uint8_t* is_new
     cdef uint8_t* sums  # aggregates by sum (see written_slots in tsstore.model)
     cdef double* val0
+    cdef int64_t* head  # the series' newest row in the buffers, -1: none
     # per series x level
     cdef int64_t* steps
     cdef int64_t* rets
@@ -50,7 +55,10 @@ cdef class RollupAggregator:
     # output rows
     cdef int64_t* w_meta  # sid, level, ts
     cdef double* w_vals
+    cdef int64_t* w_prev  # the same series' previous row, -1: none
     cdef Py_ssize_t w_n, w_cap
+    cdef Py_ssize_t w_mark  # rows before it were returned by drain()
+    cdef object _lock
     cdef int64_t* rd  # level, sid, ts
     cdef Py_ssize_t rd_n, rd_cap
     cdef int64_t c_points, c_too_old, c_late, c_old
@@ -64,8 +72,10 @@ cdef class RollupAggregator:
     def __init__(self, int max_levels=8, stored_before=None):
         self.stored_before = int(time.time()) if stored_before is None else int(stored_before)
         self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
+        self._lock = threading.RLock()
 
     def __dealloc__(self):
+        free(self.head); free(self.w_prev)
         free(self.nlev); free(self.maxret); free(self.is_new); free(self.sums); free(self.val0); free(self.steps); free(self.rets)
         free(self.open_); free(self.dirty); free(self.reseed); free(self.derive); free(self.acc)
         free(self.w_meta); free(self.w_vals); free(self.rd)
@@ -87,6 +97,7 @@ cdef class RollupAggregator:
         self.is_new = <uint8_t*>self._re(self.is_new, new_cap)
         self.sums = <uint8_t*>self._re(self.sums, new_cap)
         self.val0 = <double*>self._re(self.val0, new_cap * sizeof(double))
+        self.head = <int64_t*>self._re(self.head, new_cap * sizeof(int64_t))
         self.steps = <int64_t*>self._re(self.steps, new_cap * L * sizeof(int64_t))
         self.rets = <int64_t*>self._re(self.rets, new_cap * L * sizeof(int64_t))
         self.open_ = <int64_t*>self._re(self.open_, new_cap * L * sizeof(int64_t))
@@ -96,10 +107,15 @@ cdef class RollupAggregator:
         self.acc = <double*>self._re(self.acc, new_cap * L * NCOL * sizeof(double))
         for i in range(self.cap, new_cap):
             self.nlev[i] = 0
+            self.head[i] = -1
         self.cap = new_cap
         return 0
 
     def set_series(self, int64_t sid, steps, retentions, bint is_new, bint sums=False):
+        with self._lock:
+            self._set_series(sid, steps, retentions, is_new, sums)
+
+    cdef _set_series(self, int64_t sid, steps, retentions, bint is_new, bint sums):
         cdef int n = len(steps), k
         if not 1 <= n <= self.max_levels:
             raise ValueError(f"series {sid}: {n} rollup levels, 1 to {self.max_levels} supported")
@@ -143,6 +159,7 @@ cdef class RollupAggregator:
             self.w_cap = self.w_cap * 2 if self.w_cap else 4096
             self.w_meta = <int64_t*>self._re(self.w_meta, self.w_cap * 3 * sizeof(int64_t))
             self.w_vals = <double*>self._re(self.w_vals, self.w_cap * NCOL * sizeof(double))
+            self.w_prev = <int64_t*>self._re(self.w_prev, self.w_cap * sizeof(int64_t))
         cdef int64_t* m = self.w_meta + self.w_n * 3
         cdef double* v = self.w_vals + self.w_n * NCOL
         m[0] = sid
@@ -153,6 +170,8 @@ cdef class RollupAggregator:
         v[2] = lo
         v[3] = hi
         v[4] = last
+        self.w_prev[self.w_n] = self.head[sid]
+        self.head[sid] = self.w_n
         self.w_n += 1
         return 0
 
@@ -209,6 +228,10 @@ cdef class RollupAggregator:
         return 0
 
     def add(self, sids, timestamps, values, int64_t now):
+        with self._lock:
+            self._add(sids, timestamps, values, now)
+
+    cdef _add(self, sids, timestamps, values, int64_t now):
         cdef const int64_t[::1] S = np.ascontiguousarray(sids, np.int64)
         cdef const int64_t[::1] T = np.ascontiguousarray(timestamps, np.int64)
         cdef const double[::1] V = np.ascontiguousarray(values, np.float64)
@@ -237,7 +260,10 @@ cdef class RollupAggregator:
                 n_fin = <double>(self.steps[base + j] // self.steps[base])
                 self._write(sid, j, _floor(ts, self.steps[base + j]), v if self.sums[sid] else v * n_fin, n_fin, v, v, v)
                 for k in range(j + 1, nl):
-                    self._rederive(k, sid, _floor(ts, self.steps[base + k]))
+                    sk = _floor(ts, self.steps[base + k])
+                    self._rederive(k, sid, sk)
+                    if sk == self.open_[base + k]:  # its accumulator misses that point (see the twin)
+                        self.derive[base + k] = 1
                 self.c_old += 1
                 continue
             step0 = self.steps[base]
@@ -272,6 +298,10 @@ cdef class RollupAggregator:
         self.c_points = self.c_too_old = self.c_late = self.c_old = 0
 
     def seed(self, int64_t sid, int level, int64_t slot, double sum_, double count, double min_, double max_, double last):
+        with self._lock:
+            self._seed(sid, level, slot, sum_, count, min_, max_, last)
+
+    cdef _seed(self, int64_t sid, int level, int64_t slot, double sum_, double count, double min_, double max_, double last):
         cdef int64_t i = sid * self.L + level
         cdef double* a
         if sid < self.cap and level < self.nlev[sid] and self.open_[i] == slot:
@@ -285,6 +315,10 @@ cdef class RollupAggregator:
             self.dirty[i] = 1
 
     def drain(self, bint coarse_provisional=True):
+        with self._lock:
+            return self._drain(coarse_provisional)
+
+    cdef _drain(self, bint coarse_provisional):
         cdef int64_t sid, base, i, o0, ok
         cdef int k
         cdef bint changed0
@@ -324,15 +358,87 @@ cdef class RollupAggregator:
                     self.dirty[i] = 0
                 if self.reseed[i] and not self.derive[i]:
                     reseed_rows.append((sid, k, ok, o0))
-        cdef cnp.ndarray meta = np.empty((self.w_n, 3), np.int64)
-        cdef cnp.ndarray vals = np.empty((self.w_n, NCOL), np.float64)
-        if self.w_n:
-            meta[:] = np.asarray(<int64_t[:self.w_n, :3]>self.w_meta)
-            vals[:] = np.asarray(<double[:self.w_n, :NCOL]>self.w_vals)
+        cdef Py_ssize_t n = self.w_n - self.w_mark
+        cdef cnp.ndarray meta = np.empty((n, 3), np.int64)
+        cdef cnp.ndarray vals = np.empty((n, NCOL), np.float64)
+        if n:
+            meta[:] = np.asarray(<int64_t[:n, :3]>(self.w_meta + self.w_mark * 3))
+            vals[:] = np.asarray(<double[:n, :NCOL]>(self.w_vals + self.w_mark * NCOL))
         cdef cnp.ndarray rd = np.empty((self.rd_n, 3), np.int64)
         if self.rd_n:
             rd[:] = np.asarray(<int64_t[:self.rd_n, :3]>self.rd)
             rd = np.unique(rd, axis=0)  # sorted by (level, sid, ts), as the twin
-        self.w_n = 0
+        self.w_mark = self.w_n
         self.rd_n = 0
         return Drained(meta[:, 0].copy(), meta[:, 1].copy(), meta[:, 2].copy(), vals, rd, reseed_rows)
+
+    def release_flushed(self):
+        """The store holds every row drained so far: drop them, relink the rest."""
+        cdef Py_ssize_t i, j, keep
+        cdef int64_t sid
+        with self._lock:
+            keep = self.w_n - self.w_mark
+            memmove(self.w_meta, self.w_meta + self.w_mark * 3, keep * 3 * sizeof(int64_t))
+            memmove(self.w_vals, self.w_vals + self.w_mark * NCOL, keep * NCOL * sizeof(double))
+            for i in range(self.cap):
+                self.head[i] = -1
+            for j in range(keep):
+                sid = self.w_meta[j * 3]
+                self.w_prev[j] = self.head[sid]
+                self.head[sid] = j
+            self.w_n = keep
+            self.w_mark = 0
+
+    def recent(self, int64_t sid, int level, int64_t start, int64_t end):
+        """See the twin."""
+        cdef int64_t r, ts, slot, i
+        cdef Py_ssize_t n = 0, cols = 1 if level == 0 else NCOL, c
+        cdef double* a
+        cdef double* src
+        cdef double v0
+        cdef int64_t[::1] T
+        cdef double[:, ::1] V
+        with self._lock:
+            if sid < 0 or sid >= self.cap or self.nlev[sid] == 0 or not 0 <= level < self.nlev[sid]:
+                return None
+            i = sid * self.L + level
+            r = self.head[sid]
+            while r >= 0:
+                if self.w_meta[r * 3 + 1] == level:
+                    n += 1
+                r = self.w_prev[r]
+            out_ts = np.empty(n + 1, np.int64)
+            out_vals = np.empty((n + 1, cols), np.float64)
+            T = out_ts
+            V = out_vals
+            n = 0
+            slot = self.open_[i]
+            if slot != NONE and start <= slot < end:  # newest first: the open slot
+                v0 = self.val0[sid]
+                a = self.acc + i * NCOL
+                if level == 0:
+                    T[0] = slot
+                    V[0, 0] = v0
+                    n = 1
+                elif not (self.derive[i] or self.reseed[i]):  # else its accumulator saw only part of it
+                    T[0] = slot
+                    V[0, 0] = a[0] + v0
+                    V[0, 1] = a[1] + 1.0
+                    V[0, 2] = v0 if v0 < a[2] else a[2]
+                    V[0, 3] = v0 if v0 > a[3] else a[3]
+                    V[0, 4] = v0
+                    n = 1
+            r = self.head[sid]
+            while r >= 0:
+                ts = self.w_meta[r * 3 + 2]
+                if self.w_meta[r * 3 + 1] == level and start <= ts < end:
+                    T[n] = ts
+                    src = self.w_vals + r * NCOL
+                    if level == 0:
+                        V[n, 0] = src[4]
+                    else:
+                        for c in range(NCOL):
+                            V[n, c] = src[c]
+                    n += 1
+                r = self.w_prev[r]
+        return newest_per_slot(out_ts[:n], out_vals[:n])

@@ -15,6 +15,8 @@ from tsstore.config import Settings
 from tsstore.data_dir import DataDirLock
 from tsstore.http_protocol import HeadLimitedH11Protocol
 from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
+from tsstore.memory_channel import MemoryChannelClient, MemoryChannelServer
+from tsstore.store.with_memory import StoreWithMemory
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +78,7 @@ class Server:
         self._status_task = None
         self._lock: DataDirLock | None = None
         self._channel = None  # the write channel (import-whisper), while ingest runs
+        self._memory_channel = None  # unflushed points for the other HTTP processes, while ingest runs
         self._app_ctx = None
         self.stopped = asyncio.Event()
 
@@ -106,12 +109,14 @@ class Server:
             from tsstore.write_channel import WriteChannelServer
 
             self._channel = await WriteChannelServer(self.store, self.settings.data_dir, self.pipeline.counters).start()
+            self._memory_channel = await MemoryChannelServer(self.pipeline.recent_slots, self.settings.data_dir).start()
             log.info("ingest ready in %.1fs (WAL replayed): listening on %s %s", time.monotonic() - t0,
                      self.settings.carbon_address, self.ports)
         if self.run_api and self.settings.http_port:
             from tsstore.api.app import AppContext, create_app
 
-            self._app_ctx = AppContext(self.store, self.settings, self.pipeline.counters if self.pipeline else None)
+            self._app_ctx = AppContext(StoreWithMemory(self.store, self._memory_source()), self.settings,
+                                       self.pipeline.counters if self.pipeline else None)
             app = create_app(self._app_ctx)
             # proxy_headers off: the client address api_write_networks checks is the TCP peer's
             # (tsstore.api.access reads X-Forwarded-For only from api_trusted_proxies); h11 with
@@ -135,6 +140,17 @@ class Server:
             if self._http_children and self.pipeline is not None:
                 self._status_task = asyncio.create_task(http_workers.publish_status(self.settings, self.pipeline.counters))
 
+    def _memory_source(self):
+        """Where reads find the points not yet flushed: this process's pipeline, or the
+        ingest process's memory channel."""
+        if self.pipeline is None:
+            return MemoryChannelClient(self.settings.data_dir)
+        pipeline = self.pipeline
+
+        async def held(names, level_of, start, end):
+            return pipeline.recent_slots(names, level_of, start, end)
+        return held
+
     async def stop(self) -> bool:
         """Stop everything; False when points taken in are not all in the store (the WAL
         keeps them for the next start)."""
@@ -146,6 +162,8 @@ class Server:
             server.close()
         if self._channel is not None:
             await self._channel.stop()
+        if self._memory_channel is not None:
+            await self._memory_channel.stop()
         if self._uvicorn is not None:
             self._uvicorn.should_exit = True
             await self._api_task

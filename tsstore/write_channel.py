@@ -4,8 +4,8 @@ store of the running server that holds the data dir, without weakening the data-
 The ingest process listens on a Unix socket, <data dir>/write.sock (mode 0600: only the
 data dir's owner may write), and serves requests with its own store object, so the series
 and slots written are found and rendered at once, by it and by its --http-workers children.
-Frames are a 4-byte big-endian length and a msgpack map (never pickle: nothing sent is
-executed); every request gets one reply frame {"ok": ...} or {"error": "..."}:
+Frames: tsstore.local_frames (msgpack maps, never pickle); every request gets one reply
+frame {"ok": ...} or {"error": "..."}:
 
 * {"op": "get_series", "names": [...]} -> {"ok": {name: [rollups, aggregation, xff]}}
 * {"op": "write", "series": [[name, rollups, aggregation, xff], ...],
@@ -19,19 +19,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import struct
 from pathlib import Path
 
-import msgpack
 import numpy as np
 
+from tsstore.local_frames import frame as _frame, read_frame as _read_frame
 from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest, columns_of
 
 log = logging.getLogger(__name__)
 
 SOCKET_NAME = "write.sock"
-MAX_FRAME = 512 << 20  # bytes; a client sends files in batches well below this
-_LENGTH = struct.Struct("!I")
 
 
 class ChannelError(RuntimeError):
@@ -63,18 +60,6 @@ def _request_of(row) -> WriteRequest:
     if values.size != ts.size * columns:
         raise ValueError(f"{name} level {level}: {ts.size} timestamps but {values.size} values ({columns} per slot)")
     return WriteRequest(str(name), int(level), int(step), Slots(ts, values.reshape(-1, columns)), int(retention))
-
-
-async def _read_frame(reader: asyncio.StreamReader):
-    (size,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
-    if size > MAX_FRAME:
-        raise ValueError(f"frame of {size} bytes is over the {MAX_FRAME}-byte limit")
-    return msgpack.unpackb(await reader.readexactly(size), raw=False)
-
-
-def _frame(obj) -> bytes:
-    body = msgpack.packb(obj, use_bin_type=True)
-    return _LENGTH.pack(len(body)) + body
 
 
 class WriteChannelServer:

@@ -21,11 +21,11 @@ def small_tmpfs(mount, size: str):
 
 def fill(path, leave: int = 0) -> None:
     """Fill the filesystem holding path with one file, then give back `leave` bytes."""
-    with open(path, "wb") as f:
+    block = b"\0" * 65536
+    with open(path, "wb", buffering=0) as f:  # unbuffered: nothing is left to fail again at close
         try:
-            while True:
-                f.write(b"\0" * 65536)
-                f.flush()
+            while f.write(block):
+                pass
         except OSError:
             pass
     os.truncate(path, max(0, os.path.getsize(path) - leave))

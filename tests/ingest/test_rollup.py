@@ -167,6 +167,75 @@ def test_compiled_and_twin_drain_identical_rows(stream):
     assert all(o == outputs[0] for o in outputs)
 
 
+def merged_view(agg, store, sid, level, lo=0, hi=2**62):
+    """What a read sees: the store's slots with what the aggregator still holds on top."""
+    view = {ts: v for (s, l, ts), v in store.slots.items() if s == sid and l == level and lo <= ts < hi}
+    got = agg.recent(sid, level, lo, hi)
+    assert got is not None
+    ts, values = got
+    assert list(ts) == sorted(set(ts.tolist())), "recent() slots are sorted and unique"
+    view.update({int(t): tuple(v) for t, v in zip(ts.tolist(), values.tolist())})
+    return view
+
+
+@given(streams(), st.lists(st.booleans(), min_size=1, max_size=5))
+@settings(deadline=None)
+def test_reads_see_every_point_before_and_after_flushes(stream, releases):
+    """After every batch, whatever was drained, stored and released: the finest slots a read
+    sees (store + recent()) equal the reference of the points so far; for in-order streams
+    of new series the coarse slots do too (a late point's coarse slots wait for the drain)."""
+    steps, batches, drains, _ = stream
+    flat = [p for batch in batches for p in batch]
+    in_order = all(a[1] <= b[1] for a, b in zip(flat, flat[1:]))
+    for module in IMPLS:
+        agg = module.RollupAggregator()
+        for sid, st_ in steps.items():
+            agg.set_series(sid, st_, [s * 100_000 for s in st_], True)
+        store, sent = SimulatedStore(agg, steps), []
+        for i, batch in enumerate(batches):
+            if batch:
+                sids, ts, vals = zip(*batch)
+                agg.add(np.array(sids, np.int64), np.array(ts, np.int64), np.array(vals, np.float64), NOW)
+                sent += batch
+            mode = drains[i % len(drains)]
+            if mode:
+                store.apply(agg.drain(mode == 1))
+                if releases[i % len(releases)]:
+                    agg.release_flushed()
+            want = reference(sent, steps)
+            for sid, st_ in steps.items():
+                for level in range(len(st_) if in_order else 1):
+                    expect = {ts: v for (s, l, ts), v in want.items() if s == sid and l == level}
+                    got = merged_view(agg, store, sid, level)
+                    assert got.keys() == expect.keys(), f"{module.__name__} sid {sid} level {level} batch {i}"
+                    for key, v in expect.items():
+                        assert got[key] == pytest.approx(v), f"{module.__name__} sid {sid} level {level} slot {key}"
+
+
+def test_recent_answers_a_range_and_unknown_series(impl):
+    agg = impl.RollupAggregator()
+    agg.set_series(0, (10, 60), (100_000, 1_000_000), True)
+    agg.add(np.array([0, 0, 0]), np.array([B, B + 10, B + 20]), np.array([1.0, 2.0, 3.0]), NOW)
+    ts, values = agg.recent(0, 0, B + 10, B + 30)
+    assert ts.tolist() == [B + 10, B + 20] and values.tolist() == [[2.0], [3.0]]
+    ts, values = agg.recent(0, 1, B, B + 60)  # the open minute: SUM, COUNT, MIN, MAX, LAST
+    assert ts.tolist() == [B] and values.tolist() == [[6.0, 3.0, 1.0, 3.0, 3.0]]
+    assert agg.recent(1, 0, 0, NOW) is None
+    assert agg.recent(0, 2, 0, NOW) is None
+    agg.drain()
+    agg.release_flushed()  # the store has the closed slots now; the open one stays readable
+    ts, values = agg.recent(0, 0, 0, NOW)
+    assert ts.tolist() == [B + 20] and values.tolist() == [[3.0]]
+
+
+def test_recent_leaves_out_a_coarse_slot_an_earlier_process_may_hold(impl):
+    agg = impl.RollupAggregator(stored_before=NOW)
+    agg.set_series(0, (10, 60), (100_000, 1_000_000), False)  # known series: its minute may be stored
+    agg.add(np.array([0]), np.array([B]), np.array([5.0]), NOW)
+    assert agg.recent(0, 0, 0, NOW)[0].tolist() == [B]
+    assert agg.recent(0, 1, 0, NOW)[0].tolist() == []
+
+
 def test_restart_reseeds_the_open_coarse_slot(impl):
     """After a restart the first coarse slot is rebuilt from the store, not from memory."""
     steps = {0: (10, 60)}

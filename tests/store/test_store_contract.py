@@ -296,3 +296,28 @@ def test_bad_cassandra_url_options_are_refused_by_name(query, problem):
 
     with pytest.raises(ValueError, match=problem):
         parse_cassandra_url(f"cassandra://127.0.0.1:9042/ks?{query}")
+
+
+async def test_reads_show_what_the_ingest_memory_holds_on_top(store):
+    """StoreWithMemory (what the API reads): a slot held in memory replaces the stored one,
+    stored slots memory does not hold stay, a series with nothing stored yet shows its
+    memory; everything else goes to the store unchanged."""
+    from tsstore.store.with_memory import StoreWithMemory
+
+    other = SeriesMeta("servers.web02.cpu.user", META.rollups, "average", 0.5)
+    await store.create_series([META, other])
+    await store.write([WriteRequest(META.name, 0, STEP, raw(T0 + np.arange(4) * STEP, [1.0, 2.0, 3.0, 4.0]), 10**7)])
+    asked = []
+
+    async def memory(names, level_of, start, end):
+        asked.append((sorted(names), start, end))
+        return {META.name: raw([T0 + STEP, T0 + 5 * STEP], [20.0, 60.0]), other.name: raw([T0], [9.0])}
+
+    merged = StoreWithMemory(store, memory)
+    got = await merged.read_many([META.name, other.name], {META.name: (0, STEP), other.name: (0, STEP)}, T0, T0 + 100)
+    assert got[META.name].ts.tolist() == [T0 + i * STEP for i in (0, 1, 2, 3, 5)]
+    assert got[META.name].values[:, 0].tolist() == [1.0, 20.0, 3.0, 4.0, 60.0]
+    assert got[other.name].ts.tolist() == [T0] and got[other.name].values[:, 0].tolist() == [9.0]
+    assert asked == [([META.name, other.name], T0, T0 + 100)]
+    assert (await merged.get_series([META.name]))[META.name] == META
+    assert (await merged.read(META.name, 0, STEP, T0, T0 + 2 * STEP)).values[:, 0].tolist() == [1.0, 20.0]

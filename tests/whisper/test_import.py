@@ -16,7 +16,8 @@ from tsstore.config import Settings
 from tsstore.server import Server
 from tsstore.store.embedded import EmbeddedStore
 from tsstore.whisper.importer import ImportOptions, run_import
-from tsstore.write_channel import MAX_FRAME, socket_path
+from tsstore.local_frames import MAX_FRAME
+from tsstore.write_channel import socket_path
 
 NOW = int(time.time())
 ARCHIVES = [(10, 360), (60, 1440)]

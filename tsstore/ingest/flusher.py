@@ -6,8 +6,8 @@ each level's re-derivations after its writes (they read the finer level just wri
 reseeded accumulators are drained and written again at once. Open coarse slots are written
 (provisionally) only every rollup_provisional_interval, and by the final flush: they can be
 rebuilt from level 0 after a crash, so the WAL may be trimmed without them. Once the store
-has everything, WAL files wholly before the consumer's position are deleted, and
-``flushed`` is set (then replaced by a fresh event).
+has everything, the aggregator drops the rows it kept for reads, WAL files wholly before the
+consumer's position are deleted, and ``flushed`` is set (then replaced by a fresh event).
 """
 from __future__ import annotations
 
@@ -61,6 +61,7 @@ class Flusher:
         if coarse:
             self._last_coarse = time.monotonic()
         await self._write_drained(self.aggregator.drain(coarse), coarse)
+        self.aggregator.release_flushed()  # reads find these rows in the store now
         self.applied_points = 0
         self._last_flush = time.monotonic()
         removed = await asyncio.get_running_loop().run_in_executor(self.wal_thread, self.wal.trim_before, pos.file_no)

@@ -5,6 +5,9 @@
 * The consumer applies WAL records to the aggregator in WAL order, straight from memory
   while it keeps up, re-reading the WAL files when it fell behind (store outage, start-up
   replay). So the aggregator always sees exactly the WAL, and a crash replays it.
+* Reads see every applied point at once: recent_slots() answers from the aggregator's open
+  slots and the rows it keeps until the store has them (tsstore.store.with_memory merges
+  them into reads; tsstore.memory_channel serves them to the other HTTP processes).
 * Every flush_interval the flusher drains the aggregator and writes to the store, retrying
   with backoff while the store is down; once the store has the data, WAL files that are
   wholly consumed are deleted.
@@ -43,6 +46,7 @@ from tsstore.ingest.self_metrics import SelfMetrics
 from tsstore.ingest.series_rollups import SeriesRollups
 from tsstore.ingest.store_retry import StoreRetry
 from tsstore.ingest.wal import WriteAheadLog
+from tsstore.model import Slots
 from tsstore.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -131,6 +135,22 @@ class IngestPipeline:
     def flushed(self) -> asyncio.Event:
         """Set after the next completed flush (tests and benchmarks wait on it)."""
         return self._flusher.flushed
+
+    # -- reads -------------------------------------------------------------------------------
+    def recent_slots(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
+                     end: int) -> dict[str, Slots]:
+        """What this process holds of the named series with start <= ts < end and the store
+        may not have yet (open slots, rows not yet flushed); level_of maps a name to (level,
+        step) as for Store.read_many. Series with nothing held are left out."""
+        out = {}
+        for name in names:
+            sid = self.registry.get(name.encode("utf-8"))
+            if sid < 0:
+                continue
+            got = self.aggregator.recent(sid, level_of[name][0], start, end)
+            if got is not None and len(got[0]):
+                out[name] = Slots(*got)
+        return out
 
     # -- backpressure -----------------------------------------------------------------------
     @property

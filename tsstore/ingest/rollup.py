@@ -16,15 +16,23 @@ A coarse slot that an earlier process may have filled (a series that existed bef
 process, a slot starting before the process did: WAL replay, resends after a restart) is
 never written from the accumulator, which saw only part of it: it is re-derived from the
 store when it closes, and skipped by provisional drains until then.
+
+Reads see what the store has not taken yet: emitted rows stay, indexed by series, until
+release_flushed() says the store holds every row drained so far, and recent() answers one
+(series, level) from them and the open slot (a coarse open slot only when its accumulator
+is complete). The methods are atomic with respect to each other (HTTP threads call recent()
+while the event loop adds): the twin takes a lock, the compiled one holds the GIL.
 """
 from __future__ import annotations
 
+import functools
+import threading
 import time
 
 import numpy as np
 
 from tsstore import _ext
-from tsstore.model import AGG_COLUMNS, written_slots
+from tsstore.model import AGG_COLUMNS, LAST, written_slots
 
 NONE = np.iinfo(np.int64).min
 EMPTY = (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
@@ -37,6 +45,20 @@ def _merge(acc, v):
 
 def _point(v):
     return (v, 1.0, v, v, v)
+
+
+def _locked(method):
+    @functools.wraps(method)
+    def call(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+    return call
+
+
+def newest_per_slot(ts: np.ndarray, values: np.ndarray):
+    """Rows newest first -> (sorted unique slot timestamps, their newest values)."""
+    ts, first = np.unique(ts, return_index=True)
+    return ts, values[first]
 
 
 class Drained:
@@ -76,10 +98,18 @@ class RollupAggregator:
         self.max_levels = max_levels
         self.stored_before = int(time.time()) if stored_before is None else int(stored_before)
         self._series: dict[int, _Series] = {}
-        self._writes: list = []
+        self._rows: list = []  # (sid, level, ts, 5 values) emitted since the store last took a flush
+        self._drained = 0  # rows before this one were returned by drain()
+        self._rows_of: dict[int, list[int]] = {}  # sid -> its rows, oldest first
+        self._lock = threading.RLock()
         self._rederive: set = set()
         self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
 
+    def _emit(self, sid: int, level: int, ts: int, values) -> None:
+        self._rows_of.setdefault(sid, []).append(len(self._rows))
+        self._rows.append((sid, level, ts, values))
+
+    @_locked
     def set_series(self, sid: int, steps, retentions, is_new: bool, sums: bool = False) -> None:
         """sums: the series aggregates by sum (a point written straight into a coarse slot is
         that slot's sum; for the other methods it stands for every finest slot in it)."""
@@ -98,8 +128,9 @@ class RollupAggregator:
             self._rederive.add((k, sid, s.open[k]))  # its accumulator was incomplete
             s.reseed[k] = s.derive[k] = False
         elif s.acc[k][1] > 0:
-            self._writes.append((sid, k, s.open[k], s.acc[k]))
+            self._emit(sid, k, s.open[k], s.acc[k])
 
+    @_locked
     def add(self, sids, timestamps, values, now: int) -> None:
         for sid, ts, v in zip(np.asarray(sids).tolist(), np.asarray(timestamps).tolist(), np.asarray(values).tolist()):
             s = self._series[sid]
@@ -111,9 +142,12 @@ class RollupAggregator:
                 j = next(k for k in range(1, len(s.steps)) if ts >= now - s.rets[k])
                 # older than the finest retention: written as whisper writes it, shown as it is
                 direct = written_slots([v], s.steps[j] // s.steps[0], "sum" if s.sums else "average")[0]
-                self._writes.append((sid, j, ts // s.steps[j] * s.steps[j], tuple(direct.tolist())))
+                self._emit(sid, j, ts // s.steps[j] * s.steps[j], tuple(direct.tolist()))
                 for k in range(j + 1, len(s.steps)):
-                    self._rederive.add((k, sid, ts // s.steps[k] * s.steps[k]))
+                    sk = ts // s.steps[k] * s.steps[k]
+                    self._rederive.add((k, sid, sk))
+                    if sk == s.open[k]:  # its accumulator misses that point: the store decides it from now on
+                        s.derive[k] = True
                 self.stats["old_rollup"] += 1
                 continue
             step0 = s.steps[0]
@@ -127,7 +161,7 @@ class RollupAggregator:
                 s.val0, s.dirty[0] = v, True
             else:
                 self.stats["late"] += 1
-                self._writes.append((sid, 0, s0, _point(v)))
+                self._emit(sid, 0, s0, _point(v))
                 for k in range(1, len(s.steps)):
                     sk = s0 // s.steps[k] * s.steps[k]
                     if sk == s.open[k]:  # its accumulator may hold an older value of that slot
@@ -138,7 +172,7 @@ class RollupAggregator:
     def _close_finest(self, sid: int, s: _Series) -> None:
         """Emit the open finest slot and merge it into the coarse slots holding it."""
         c0, v = s.open[0], s.val0
-        self._writes.append((sid, 0, c0, _point(v)))
+        self._emit(sid, 0, c0, _point(v))
         for k in range(1, len(s.steps)):
             s.acc[k] = _merge(s.acc[k], v)
             s.dirty[k] = True
@@ -153,6 +187,7 @@ class RollupAggregator:
                     self._close_coarse(sid, s, k)
                 self._open_coarse(sid, s, k, ck)
 
+    @_locked
     def seed(self, sid: int, level: int, slot: int, sum_, count, min_, max_, last) -> None:
         s = self._series[int(sid)]
         if s.open[level] == slot:
@@ -160,11 +195,11 @@ class RollupAggregator:
             s.reseed[level] = False
             s.dirty[level] = True
 
+    @_locked
     def drain(self, coarse_provisional: bool = True) -> Drained:
         """Rows since the last drain; coarse_provisional=False keeps open coarse slots
         pending (marked changed) instead of writing them: the store is written less often
         and nothing is lost, since a restart reseeds open coarse slots from level 0."""
-        writes, self._writes = self._writes, []
         reseed = []
         for sid in sorted(self._series):
             s = self._series[sid]
@@ -172,7 +207,7 @@ class RollupAggregator:
                 continue
             changed0 = s.dirty[0]
             if changed0:
-                writes.append((sid, 0, s.open[0], _point(s.val0)))
+                self._emit(sid, 0, s.open[0], _point(s.val0))
                 s.dirty[0] = False
             for k in range(1, len(s.steps)):
                 if s.open[k] == NONE:
@@ -181,15 +216,44 @@ class RollupAggregator:
                     s.dirty[k] = s.dirty[k] or changed0
                 elif s.dirty[k] or changed0:
                     # the open finest slot always lies in the open coarse slots
-                    writes.append((sid, k, s.open[k], _merge(s.acc[k], s.val0)))
+                    self._emit(sid, k, s.open[k], _merge(s.acc[k], s.val0))
                     s.dirty[k] = False
                 if s.reseed[k] and not s.derive[k]:
                     reseed.append((sid, k, s.open[k], s.open[0]))
+        writes, self._drained = self._rows[self._drained:], len(self._rows)
         rederive = sorted(self._rederive)
         self._rederive = set()
         return Drained(np.array([w[0] for w in writes], np.int64), np.array([w[1] for w in writes], np.int64),
                        np.array([w[2] for w in writes], np.int64),
                        np.array([w[3] for w in writes], np.float64).reshape(len(writes), AGG_COLUMNS), rederive, reseed)
+
+    @_locked
+    def release_flushed(self) -> None:
+        """The store holds every row drained so far: reads no longer need them."""
+        keep = self._rows[self._drained:]
+        self._rows, self._drained, self._rows_of = [], 0, {}
+        for row in keep:
+            self._emit(*row)
+
+    @_locked
+    def recent(self, sid: int, level: int, start: int, end: int):
+        """(ts, values) of one series' level with start <= ts < end that the store may not
+        have yet: sorted unique slots, the newest value of each; values has the level's
+        columns (LAST alone for level 0). None for a series this aggregator does not hold."""
+        s = self._series.get(int(sid))
+        if s is None or not 0 <= level < len(s.steps):
+            return None
+        rows = [self._rows[i] for i in reversed(self._rows_of.get(int(sid), ()))]
+        rows = [r for r in rows if r[1] == level and start <= r[2] < end]
+        slot = s.open[level]
+        if slot != NONE and start <= slot < end:
+            if level == 0:
+                rows.insert(0, (sid, 0, slot, _point(s.val0)))
+            elif not (s.derive[level] or s.reseed[level]):  # else its accumulator saw only part of it
+                rows.insert(0, (sid, level, slot, _merge(s.acc[level], s.val0)))
+        ts = np.array([r[2] for r in rows], np.int64)
+        values = np.array([r[3] for r in rows], np.float64).reshape(len(rows), AGG_COLUMNS)
+        return newest_per_slot(ts, values[:, LAST : LAST + 1] if level == 0 else values)
 
 
 # Last: the compiled module imports Drained from this one.

@@ -1,0 +1,155 @@
+"""The memory channel: how the other HTTP processes (`--http-workers` children, a `tsstore
+api` on the same data dir) read what the ingest process holds in memory and has not yet
+flushed, so every process answers with every acknowledged point (tsstore.store.with_memory
+merges the answer into reads).
+
+The ingest process listens on <data dir>/memory.sock (mode 0600). Frames:
+tsstore.local_frames. A request {"names": [...], "levels": [[level, step], ...] (one per
+name), "start": s, "end": e} gets {"ok": [[name, ts bytes (int64), values bytes (float64),
+columns], ...]} for the series it holds something of, or {"error": "..."}.
+
+A process that cannot reach the channel (no ingest process on this data dir: an api node of
+a Cassandra cluster on another host) reads the store alone, tries again at most once a
+second, and logs when it changes.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from tsstore.local_frames import frame, read_frame
+from tsstore.model import Slots
+
+log = logging.getLogger(__name__)
+
+SOCKET_NAME = "memory.sock"
+NAMES_PER_TURN = 2000  # the server yields to the carbon listeners between as many series
+RECONNECT_SECONDS = 1.0
+
+
+def socket_path(data_dir: str | os.PathLike) -> Path:
+    return Path(data_dir) / SOCKET_NAME
+
+
+class MemoryChannelServer:
+    """Serves `recent_slots` (IngestPipeline.recent_slots) on <data dir>/memory.sock."""
+
+    def __init__(self, recent_slots, data_dir: str | os.PathLike):
+        self.recent_slots, self.path = recent_slots, socket_path(data_dir)
+        self._server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> "MemoryChannelServer":
+        if len(os.fsencode(self.path)) > 100:  # sun_path is 108 bytes
+            log.warning("memory channel off: %s is too long for a Unix socket path; the other HTTP processes "
+                        "show points once they are flushed (use a shorter --data-dir)", self.path)
+            return self
+        self.path.unlink(missing_ok=True)  # left by a killed process; the data-dir lock is ours
+        old_umask = os.umask(0o177)
+        try:
+            self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
+        finally:
+            os.umask(old_umask)
+        return self
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+            self.path.unlink(missing_ok=True)
+            self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    request = await read_frame(reader)
+                except asyncio.IncompleteReadError:
+                    return
+                try:
+                    reply = {"ok": await self._answer(request)}
+                except (ValueError, TypeError, KeyError) as exc:
+                    reply = {"error": f"bad request: {exc}"}
+                writer.write(frame(reply))
+                await writer.drain()
+        except (ValueError, ConnectionError) as exc:
+            log.warning("memory channel: dropped a client: %s", exc)
+        finally:
+            writer.close()
+
+    async def _answer(self, request: dict) -> list:
+        names = [str(n) for n in request["names"]]
+        levels = request["levels"]
+        if len(levels) != len(names):
+            raise ValueError(f"{len(names)} names but {len(levels)} levels")
+        start, end = int(request["start"]), int(request["end"])
+        rows = []
+        for lo in range(0, len(names), NAMES_PER_TURN):
+            part = names[lo : lo + NAMES_PER_TURN]
+            level_of = {n: (int(lv[0]), int(lv[1])) for n, lv in zip(part, levels[lo : lo + NAMES_PER_TURN])}
+            for name, slots in self.recent_slots(part, level_of, start, end).items():
+                rows.append([name, np.ascontiguousarray(slots.ts, np.int64).tobytes(),
+                             np.ascontiguousarray(slots.values, np.float64).tobytes(), slots.values.shape[1]])
+            if lo + NAMES_PER_TURN < len(names):
+                await asyncio.sleep(0)
+        return rows
+
+
+class _Connection:
+    def __init__(self):
+        self.reader = self.writer = None
+        self.lock = asyncio.Lock()
+
+
+class MemoryChannelClient:
+    """A MemorySource (tsstore.store.with_memory) over the channel; one connection per event
+    loop (the API's request threads each run one)."""
+
+    def __init__(self, data_dir: str | os.PathLike):
+        self.path = socket_path(data_dir)
+        self._connections: dict[int, _Connection] = {}
+        self._retry_at = 0.0
+        self.reachable: bool | None = None  # None: not tried yet
+
+    def _note(self, reachable: bool, detail: str = "") -> None:
+        if reachable != self.reachable:
+            if reachable:
+                log.info("memory channel %s: reads include the ingest process's unflushed points", self.path)
+            else:
+                log.info("memory channel %s unreachable (%s): reads show what the store has, until it answers",
+                         self.path, detail)
+        self.reachable = reachable
+
+    async def __call__(self, names: list[str], level_of: dict, start: int, end: int) -> dict[str, Slots]:
+        conn = self._connections.setdefault(id(asyncio.get_running_loop()), _Connection())
+        async with conn.lock:
+            if conn.writer is None:
+                if time.monotonic() < self._retry_at:
+                    return {}
+                try:
+                    conn.reader, conn.writer = await asyncio.open_unix_connection(str(self.path))
+                except OSError as exc:
+                    self._retry_at = time.monotonic() + RECONNECT_SECONDS
+                    self._note(False, exc.strerror or str(exc))
+                    return {}
+            request = {"names": names, "levels": [list(level_of[n]) for n in names], "start": int(start), "end": int(end)}
+            try:
+                conn.writer.write(frame(request))
+                await conn.writer.drain()
+                reply = await read_frame(conn.reader)
+            except (asyncio.IncompleteReadError, ConnectionError, ValueError) as exc:
+                conn.writer.close()
+                conn.reader = conn.writer = None
+                self._retry_at = time.monotonic() + RECONNECT_SECONDS
+                self._note(False, f"the ingest process closed it: {exc}")
+                return {}
+        if "error" in reply:  # the store's answer still stands
+            log.warning("memory channel %s refused a read: %s", self.path, reply["error"])
+            return {}
+        self._note(True)
+        return {str(name): Slots(np.frombuffer(ts, np.int64), np.frombuffer(vals, np.float64).reshape(-1, int(cols)))
+                for name, ts, vals, cols in reply["ok"]}

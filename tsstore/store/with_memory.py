@@ -1,0 +1,51 @@
+"""The store as queries see it: the stored slots with what the ingest process holds in memory
+on top (open slots, rows not yet flushed), so a point is readable as soon as its WAL batch is
+fsynced, whatever the flush interval (carbon's carbonlink and go-carbon's cache answer reads
+the same way).
+
+The memory source is the ingest pipeline itself in its own process, or the memory channel
+(tsstore.memory_channel) in the other HTTP processes. Memory is read before the store: a
+flush that lands in between leaves the rows in both (equal values) rather than in neither.
+Memory wins per slot, as the flush that writes it would. Everything but the reads goes to
+the store unchanged.
+"""
+from __future__ import annotations
+
+from typing import Awaitable, Callable
+
+import numpy as np
+
+from tsstore.model import Slots
+
+# (names, level_of, start, end) -> {name: Slots} held in memory; see IngestPipeline.recent_slots
+MemorySource = Callable[[list[str], dict, int, int], Awaitable[dict[str, Slots]]]
+
+
+def overlay(stored: Slots, memory: Slots) -> Slots:
+    """The stored slots with the memory slots replacing those of the same timestamp."""
+    if not len(memory):
+        return stored
+    if not len(stored):
+        return memory
+    ts, first = np.unique(np.concatenate([memory.ts, stored.ts]), return_index=True)
+    return Slots(ts, np.concatenate([memory.values, stored.values])[first])
+
+
+class StoreWithMemory:
+    def __init__(self, store, memory: MemorySource):
+        self._store, self._memory = store, memory
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+    async def read_many(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
+                        end: int) -> dict[str, Slots]:
+        held = await self._memory(names, level_of, start, end) if names else {}
+        stored = await self._store.read_many(names, level_of, start, end)
+        for name, slots in held.items():
+            slots = slots.between(start, end)
+            stored[name] = overlay(stored[name], slots) if name in stored else slots
+        return stored
+
+    async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
+        return (await self.read_many([name], {name: (level, step)}, start, end))[name]
