@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.loadgen import make_chunks, send_chunks, series_names
-from benchmarks.procstats import cpu_seconds, peak_rss_mib
+from benchmarks.procstats import cpu_seconds, memory_mib, peak_rss_mib
 from tests.helpers.servers import ServerProcess, send_tcp
 
 SCHEMAS = "[default]\npattern = .*\nretentions = 10s:1d,1m:7d,10m:1y\n"
@@ -126,6 +126,51 @@ def measure_pass(carbon_port: int, reader, pids: list[int], names: list[str], po
             "cpu_s_per_mpoint": cpu / (total / 1e6), "peak_rss_mib": sum(peak_rss_mib(p) for p in pids)}
 
 
+def measure_freshness(carbon_port: int, reader, known: list[str], samples: int = 100, spacing: float = 0.02,
+                      timeout: float = 120.0, poll: float = 0.01, tag: str = "") -> dict:
+    """Send to /render latency, p50/p99, for `samples` points of known series and as many of
+    series never seen before, each its own series and its own new slot (value = a unique
+    number). The points go out `spacing` s apart (one line per connection write); one /render
+    per poll asks for every point not yet seen, and a point's latency is the end of the first
+    poll that showed it minus the moment it was sent. Bounded by `timeout`."""
+    rnd = random.Random(11)
+    run = tag or str(int(time.time()))
+    out = {}
+    for kind, names in (("known", rnd.sample(known, min(samples, len(known)))),
+                        ("new", [f"bench.fresh.r{run}.s{i}" for i in range(samples)])):
+        now = int(time.time())
+        sent: dict[str, tuple[float, float]] = {}  # name -> (value, monotonic send time)
+        seen: dict[str, float] = {}
+        deadline = time.monotonic() + timeout
+        pending = list(enumerate(names))
+        next_send = time.monotonic()
+        while (pending or len(seen) < len(sent)) and time.monotonic() < deadline:
+            if pending and time.monotonic() >= next_send:
+                i, name = pending.pop(0)
+                value = 1_000_000.0 + i
+                send_tcp(carbon_port, f"{name} {value} {now}\n".encode())
+                sent[name] = (value, time.monotonic())
+                next_send = time.monotonic() + spacing
+            waiting = [n for n in sent if n not in seen]
+            if waiting:
+                try:
+                    body = readable(reader, waiting, {"from": str(now - 600), "until": str(now + 60)})
+                except (httpx.HTTPError, ValueError):
+                    body = []
+                at = time.monotonic()
+                for series in body:
+                    name = series["target"]
+                    if name in sent and name not in seen and any(v == sent[name][0] for v, _ in series["datapoints"]):
+                        seen[name] = at - sent[name][1]
+            time.sleep(poll)
+        lat = sorted(seen.values())
+        out[kind] = {"samples": len(names), "seen": len(lat),
+                     "p50_s": lat[len(lat) // 2] if lat else None,
+                     "p99_s": lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
+                     "max_s": lat[-1] if lat else None}
+    return out
+
+
 def tsstore_acked(srv, p: int):
     """acked() for measure_pass on a tsstore server: points.received also counts the points
     and markers of the p earlier passes (same size)."""
@@ -142,28 +187,34 @@ def first_pass_start(passes: int, points: int, step: int = 10) -> int:
 
 
 def run(series: int, points: int, connections: int, store_args: list[str], workdir: Path, label: str, passes: int,
-        flush_interval: float = 10.0) -> list[dict]:
-    """One tsstore server; `passes` bursts of `points` points per series, each timed on its own.
+        extra_flags: tuple[str, ...] = (), freshness_samples: int = 100) -> tuple[list[dict], dict]:
+    """One tsstore server with its defaults (plus extra_flags); `passes` bursts of `points`
+    points per series, each timed on its own, then freshness (measure_freshness).
 
     Pass 1 includes creating every series; later passes are the sustained rate for series
-    the store already knows.
+    the store already knows. Each pass also reports the ingest process's peak RSS above its
+    RSS at start (idle), per series.
     """
     names = series_names(series)
     step = 10
     start = first_pass_start(passes, points, step)
     (workdir / "schemas.conf").write_text(SCHEMAS)
     srv = ServerProcess(workdir / "data", "--schemas-file", str(workdir / "schemas.conf"),
-                        "--flush-interval", str(flush_interval), "--self-metrics-interval", "0", *store_args).start(timeout=120)
+                        "--self-metrics-interval", "0", *extra_flags, *store_args).start(timeout=120)
     results = []
     try:
+        idle = memory_mib(srv.proc.pid, "VmRSS", children=False)
         for p in range(passes):
             r = measure_pass(srv.carbon_port, srv, [srv.proc.pid], names, points, start + p * points * step, step,
                              p + 1, connections,
                              acked=tsstore_acked(srv, p))
-            results.append({"label": f"{label} {pass_label(p)}", **r})
+            above = memory_mib(srv.proc.pid, "VmHWM", children=False) - idle
+            results.append({"label": f"{label} {pass_label(p)}", "idle_rss_mib": idle,
+                            "bytes_per_series": above * 2**20 / series, **r})
+        fresh = measure_freshness(srv.carbon_port, srv, names, samples=freshness_samples)
     finally:
         srv.stop(timeout=600)
-    return results
+    return results, fresh
 
 
 def main() -> None:
@@ -173,13 +224,16 @@ def main() -> None:
     ap.add_argument("--connections", type=int, default=4)
     ap.add_argument("--store", default="embedded", help="'embedded' or a cassandra:// URL")
     ap.add_argument("--passes", type=int, default=2, help="bursts; pass 1 creates the series")
-    ap.add_argument("--flush-interval", type=float, default=10.0, help="the server's --flush-interval (its default)")
+    ap.add_argument("--flag", action="append", default=[], metavar="FLAG=VALUE",
+                    help="a tsstore serve flag for a second, tuned row (e.g. --flag=--flush-interval=10); none: defaults")
+    ap.add_argument("--freshness-samples", type=int, default=100, help="points per kind (known, new series)")
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="tsstore-bench-"))
     try:
         store_args = [] if args.store == "embedded" else ["--store", args.store]
-        results = run(args.series, args.points, args.connections, store_args, workdir, f"tsstore ({args.store})", args.passes,
-                      args.flush_interval)
+        extra = tuple(part for flag in args.flag for part in flag.split("=", 1))
+        results, fresh = run(args.series, args.points, args.connections, store_args, workdir, f"tsstore ({args.store})",
+                             args.passes, extra, args.freshness_samples)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(f"command: python -m benchmarks.bench_ingest {' '.join(sys.argv[1:])}")
@@ -189,7 +243,15 @@ def main() -> None:
         print(f"  all acknowledged   {r['acked_s']:8.2f} s (in the WAL)")
         print(f"  all readable       {r['readable_s']:8.2f} s -> {r['points_per_s']:,.0f} points/s end to end")
         print(f"  server CPU         {r['cpu_s_per_mpoint']:8.2f} s per million points")
-        print(f"  server peak RSS    {r['peak_rss_mib']:8.0f} MiB")
+        print(f"  server peak RSS    {r['peak_rss_mib']:8.0f} MiB ({r['bytes_per_series']:,.0f} bytes per series above "
+              f"the {r['idle_rss_mib']:.0f} MiB at start)")
+    for kind, f in fresh.items():
+        print(f"freshness, {kind} series: {f['seen']} of {f['samples']} points readable; send -> /render "
+              f"p50 {_ms(f['p50_s'])}, p99 {_ms(f['p99_s'])}, max {_ms(f['max_s'])}")
+
+
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
 
 
 if __name__ == "__main__":

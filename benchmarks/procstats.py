@@ -27,13 +27,19 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def peak_rss_mib(pid: int) -> float:
+def memory_mib(pid: int, field: str = "VmHWM", children: bool = True) -> float:
+    """A /proc/<pid>/status memory field (VmHWM: peak RSS, VmRSS: now) in MiB, summed over
+    the live children too unless children=False."""
     total = 0.0
-    for p in _pids(pid):
+    for p in _pids(pid) if children else [pid]:
         try:
             for line in open(f"/proc/{p}/status"):
-                if line.startswith("VmHWM:"):
+                if line.startswith(field + ":"):
                     total += int(line.split()[1]) / 1024
         except OSError:
             pass
     return total
+
+
+def peak_rss_mib(pid: int) -> float:
+    return memory_mib(pid, "VmHWM")

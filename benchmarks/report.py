@@ -18,7 +18,8 @@ E_START, E_END = "<!-- earlier:start -->", "<!-- earlier:end -->"
 EARLIER_KEEP = ("Ingest end to end, embedded store", "Ingest end to end, Cassandra store", "Bytes on disk per point")
 EARLIER_DATE = "2026-11-24"
 
-GOAL_INGEST = {stacks.CARBON_CACHE: 5.0, stacks.GO_CARBON: 1.0}
+GOAL_INGEST = {stacks.CARBON_CACHE: 5.0, stacks.GO_CARBON: 2.0}
+GOAL_FRESH_P99_S = 0.2
 GOAL_RENDER = {stacks.CARBON_CACHE: 5.0, stacks.GO_CARBON: 1.0}
 GOAL_PARSER = 5_000_000
 GOAL_BYTES = 3.0
@@ -68,7 +69,7 @@ def render(r: dict) -> str:
             "runs; the ratios, taken within one run, are the figures to read.",
             "",
             f"Systems, run one after another: **tsstore** (one process; embedded SQLite store, and Cassandra when "
-            f"available; `--flush-interval 2`), **carbon-cache** {_pkg_version('graphite-carbon')} (Debian) read "
+            f"available; its defaults, with `--http-workers 2` and self-metrics off), **carbon-cache** {_pkg_version('graphite-carbon')} (Debian) read "
             f"through **graphite-web** {_pkg_version('graphite-web')} (Debian, gunicorn with {m['cores']} workers), "
             f"**go-carbon** {_go_version('go-carbon')} read through **carbonapi** {_go_version('carbonapi')} (built "
             "from source). All get the same storage-schemas.conf and storage-aggregation.conf "
@@ -86,6 +87,7 @@ def render(r: dict) -> str:
 
     goals = []  # (goal, value, met)
     out += _ingest(r, cfg, goals)
+    out += _freshness(r, cfg, goals)
     out += _parser(r, goals)
     out += _render(r, cfg, goals)
     out += _find(r, cfg)
@@ -147,6 +149,33 @@ def _ingest(r, cfg, goals) -> list[str]:
             if ts == stacks.TSSTORE_EMBEDDED:
                 goals.append((f"ingest >= {GOAL_INGEST[peer]:g}x {peer.split(' ')[0]} (per node, both passes)",
                               " / ".join(f"{q:.2f}x" for q in ratios), all(q >= GOAL_INGEST[peer] for q in ratios)))
+    return out + [""]
+
+
+def _freshness(r, cfg, goals) -> list[str]:
+    fr = r.get("freshness") or {}
+    if not fr:
+        return []
+    out = ["### Freshness: from send to /render", "",
+           f"`benchmarks/bench_ingest.measure_freshness`, after the ingest passes: {cfg.get('fresh_n', 100)} points of "
+           "known series and as many of new series, each its own series and a new slot, sent 20 ms apart; one "
+           "/render per 10 ms poll asks for every point not yet seen. Latency: the end of the first poll that "
+           "showed the point minus the moment it was sent.", "",
+           "| system | series | readable | p50 ms | p99 ms | max ms |", "| --- | --- | ---: | ---: | ---: | ---: |"]
+
+    def ms(v):
+        return "" if v is None else f"{v * 1000:,.0f}"
+    for name, kinds in fr.items():
+        for kind, f in kinds.items():
+            out.append(f"| {name} | {kind} | {f['seen']} of {f['samples']} | {ms(f['p50_s'])} | {ms(f['p99_s'])} | "
+                       f"{ms(f['max_s'])} |")
+    for ts in TS:
+        if ts in fr:
+            p99 = [f["p99_s"] for f in fr[ts].values()]
+            ok = all(p is not None for p in p99) and max(p99) <= GOAL_FRESH_P99_S and all(
+                f["seen"] == f["samples"] for f in fr[ts].values())
+            goals.append((f"freshness p99 <= {GOAL_FRESH_P99_S * 1000:.0f} ms, known / new series ({ts})",
+                          " / ".join(f"{ms(p)} ms" if p is not None else "not seen" for p in p99), ok))
     return out + [""]
 
 

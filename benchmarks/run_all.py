@@ -35,17 +35,18 @@ import time
 from pathlib import Path
 
 from benchmarks import bench_find, bench_parser, bench_render, bench_storage, report, stacks
-from benchmarks.bench_ingest import first_pass_start, measure_pass, pass_label, wait_readable
+from benchmarks.bench_ingest import first_pass_start, measure_freshness, measure_pass, pass_label, wait_readable
 from benchmarks.loadgen import series_names
 
 FULL = dict(series=100_000, points=10, passes=2, requests=30, seconds=5.0, find_n=20, parser_lines=10_000_000,
-            parser_repeat=3, twin_lines=500_000, storage_series=500, storage_points=4096, budget_s=30 * 60)
+            parser_repeat=3, twin_lines=500_000, storage_series=500, storage_points=4096, fresh_n=100,
+            budget_s=30 * 60)
 QUICK = dict(series=10_000, points=10, passes=2, requests=10, seconds=1.5, find_n=5, parser_lines=2_000_000,
-             parser_repeat=2, twin_lines=200_000, storage_series=100, storage_points=2048, budget_s=5 * 60)
+             parser_repeat=2, twin_lines=200_000, storage_series=100, storage_points=2048, fresh_n=30,
+             budget_s=5 * 60)
 MILLION = 1_000_000
 STEP = 10
 CONNECTIONS = 4
-FLUSH_INTERVAL = 2.0  # tsstore's --flush-interval: points are readable after the next flush
 
 
 def log(msg: str) -> None:
@@ -116,6 +117,10 @@ def find(stack: stacks.Stack, cfg: dict) -> dict:
     return out
 
 
+def _ms(seconds) -> str:
+    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
 def render_need_s(cfg: dict) -> float:
     """A generous estimate of the render + find phase of one system (load, 5 panels, 6 globs)."""
     return 120 + len(bench_render.PANELS) * (cfg["requests"] * 0.4 + 2 * cfg["seconds"] + 2) + 30
@@ -144,6 +149,11 @@ def run_system(name: str, start, cfg: dict, names: list[str], render_data: dict,
             written = len(names) * cfg["points"] * cfg["passes"]
             size = stack.data_bytes()
             results["disk"][name] = {"bytes": size, "points": written, "series": len(names)}
+            fresh = measure_freshness(stack.carbon_port, stack, names, samples=cfg["fresh_n"],
+                                      timeout=max(30.0, min(120.0, deadline - time.monotonic())))
+            results["freshness"][name] = fresh
+            log(f"  {name} freshness p50/p99: " + ", ".join(
+                f"{k} {_ms(f['p50_s'])}/{_ms(f['p99_s'])} ({f['seen']} of {f['samples']})" for k, f in fresh.items()))
         except (SystemExit, Exception) as exc:
             results["ingest"][name] = {"unavailable": f"ingest failed: {str(exc)[:300]}"}
             log(f"{name}: ingest failed: {exc}")
@@ -197,7 +207,7 @@ def main() -> None:
     base = Path(tempfile.mkdtemp(prefix="tsstore-run-all-"))
     results: dict = {"mode": "quick" if args.quick else "full", "cfg": cfg, "command": command, "machine": machine(),
                      "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "ingest": {}, "render": {},
-                     "find": {}, "disk": {}, "notes": [], "skipped": []}
+                     "find": {}, "disk": {}, "freshness": {}, "notes": [], "skipped": []}
     log(f"{command}: {cfg['series']:,} series x {cfg['points']} points x {cfg['passes']} passes; work dir {base}")
 
     wanted = set(filter(None, args.systems.split(","))) or {"embedded", "cassandra", "carbon-cache", "go-carbon"}
@@ -220,10 +230,10 @@ def main() -> None:
         cass, no_cass = stacks.cassandra_address() if "cassandra" in wanted else (None, "not asked for")
         # Cassandra last: the slowest ingest here, bounded by what is left of the budget.
         systems = [
-            ("embedded", stacks.TSSTORE_EMBEDDED, lambda w: stacks.start_tsstore(w, FLUSH_INTERVAL)),
+            ("embedded", stacks.TSSTORE_EMBEDDED, stacks.start_tsstore),
             ("carbon-cache", stacks.CARBON_CACHE, stacks.start_carbon_cache),
             ("go-carbon", stacks.GO_CARBON, stacks.start_go_carbon),
-            ("cassandra", stacks.TSSTORE_CASSANDRA, (lambda w: stacks.start_tsstore(w, FLUSH_INTERVAL, cass)) if cass
+            ("cassandra", stacks.TSSTORE_CASSANDRA, (lambda w: stacks.start_tsstore(w, cass)) if cass
              else _unavailable(no_cass)),
         ]
         deadline = time.monotonic() - (time.perf_counter() - t_start) + cfg["budget_s"] - 60  # 1 min for the report
@@ -268,7 +278,7 @@ def million(cfg: dict, results: dict, base: Path, t_start: float, deadline: floa
                               "series: about 43 GB each with these retentions)")
     name = f"{stacks.TSSTORE_EMBEDDED}, 1M series"
     big = dict(cfg, series=MILLION, passes=2, find_n=5)
-    run_system(name, lambda w: stacks.start_tsstore(w, FLUSH_INTERVAL), big, series_names(MILLION), {}, [],
+    run_system(name, stacks.start_tsstore, big, series_names(MILLION), {}, [],
                base / "million", results, deadline, with_render=False)
 
 

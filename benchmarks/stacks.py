@@ -102,7 +102,8 @@ def _drop_keyspace(address: str, keyspace: str) -> None:
         cluster.shutdown()
 
 
-def start_tsstore(work: Path, flush_interval: float, cassandra: str | None = None) -> Stack:
+def start_tsstore(work: Path, cassandra: str | None = None) -> Stack:
+    """tsstore serve with its defaults; --http-workers 2 as graphite-web gets 2 gunicorn workers."""
     schemas, aggregation = _conf_files(work)
     extra = []
     name = TSSTORE_EMBEDDED
@@ -112,8 +113,7 @@ def start_tsstore(work: Path, flush_interval: float, cassandra: str | None = Non
         extra = ["--store", f"cassandra://{cassandra}/{keyspace}"]
         name = TSSTORE_CASSANDRA
     srv = ServerProcess(work / "data", "--schemas-file", str(schemas), "--aggregation-file", str(aggregation),
-                        "--flush-interval", str(flush_interval), "--self-metrics-interval", "0",
-                        "--http-workers", "2", *extra)  # 2 cores, as graphite-web gets 2 gunicorn workers
+                        "--self-metrics-interval", "0", "--http-workers", "2", *extra)  # 2 cores, as graphite-web gets 2 gunicorn workers
     try:
         srv.start(timeout=120)
     except AssertionError as exc:

@@ -36,15 +36,16 @@ cdef class RollupAggregator:
     cdef public int max_levels
     cdef public dict stats
     cdef Py_ssize_t cap  # series slots allocated
-    cdef int L
+    cdef Py_ssize_t lv_n, lv_cap  # (series, level) rows used and allocated
     # per series
     cdef int64_t* nlev
+    cdef int64_t* lbase  # the series' first row in the per-level arrays
     cdef int64_t* maxret
     cdef uint8_t* is_new
     cdef uint8_t* sums  # aggregates by sum (see written_slots in tsstore.model)
     cdef double* val0
     cdef int64_t* head  # the series' newest row in the buffers, -1: none
-    # per series x level
+    # per (series, level): the rows lbase[sid] .. lbase[sid] + nlev[sid] - 1
     cdef int64_t* steps
     cdef int64_t* rets
     cdef int64_t* open_
@@ -66,7 +67,6 @@ cdef class RollupAggregator:
 
     def __cinit__(self, int max_levels=8, stored_before=None):
         self.max_levels = max_levels
-        self.L = max_levels
         self.cap = 0
 
     def __init__(self, int max_levels=8, stored_before=None):
@@ -75,7 +75,7 @@ cdef class RollupAggregator:
         self._lock = threading.RLock()
 
     def __dealloc__(self):
-        free(self.head); free(self.w_prev)
+        free(self.head); free(self.w_prev); free(self.lbase)
         free(self.nlev); free(self.maxret); free(self.is_new); free(self.sums); free(self.val0); free(self.steps); free(self.rets)
         free(self.open_); free(self.dirty); free(self.reseed); free(self.derive); free(self.acc)
         free(self.w_meta); free(self.w_vals); free(self.rd)
@@ -87,28 +87,39 @@ cdef class RollupAggregator:
         return q
 
     cdef int _grow(self, Py_ssize_t need) except -1:
+        """Per-series arrays for ids up to `need`."""
         cdef Py_ssize_t new_cap = self.cap if self.cap else 1024
         cdef Py_ssize_t i
         while new_cap <= need:
             new_cap *= 2
-        L = self.L
         self.nlev = <int64_t*>self._re(self.nlev, new_cap * sizeof(int64_t))
+        self.lbase = <int64_t*>self._re(self.lbase, new_cap * sizeof(int64_t))
         self.maxret = <int64_t*>self._re(self.maxret, new_cap * sizeof(int64_t))
         self.is_new = <uint8_t*>self._re(self.is_new, new_cap)
         self.sums = <uint8_t*>self._re(self.sums, new_cap)
         self.val0 = <double*>self._re(self.val0, new_cap * sizeof(double))
         self.head = <int64_t*>self._re(self.head, new_cap * sizeof(int64_t))
-        self.steps = <int64_t*>self._re(self.steps, new_cap * L * sizeof(int64_t))
-        self.rets = <int64_t*>self._re(self.rets, new_cap * L * sizeof(int64_t))
-        self.open_ = <int64_t*>self._re(self.open_, new_cap * L * sizeof(int64_t))
-        self.dirty = <uint8_t*>self._re(self.dirty, new_cap * L)
-        self.reseed = <uint8_t*>self._re(self.reseed, new_cap * L)
-        self.derive = <uint8_t*>self._re(self.derive, new_cap * L)
-        self.acc = <double*>self._re(self.acc, new_cap * L * NCOL * sizeof(double))
         for i in range(self.cap, new_cap):
             self.nlev[i] = 0
             self.head[i] = -1
         self.cap = new_cap
+        return 0
+
+    cdef int _grow_levels(self, Py_ssize_t more) except -1:
+        """Room for `more` (series, level) rows: each series has as many as it has levels."""
+        cdef Py_ssize_t new_cap = self.lv_cap if self.lv_cap else 4096
+        if self.lv_n + more <= self.lv_cap:
+            return 0
+        while new_cap < self.lv_n + more:
+            new_cap *= 2
+        self.steps = <int64_t*>self._re(self.steps, new_cap * sizeof(int64_t))
+        self.rets = <int64_t*>self._re(self.rets, new_cap * sizeof(int64_t))
+        self.open_ = <int64_t*>self._re(self.open_, new_cap * sizeof(int64_t))
+        self.dirty = <uint8_t*>self._re(self.dirty, new_cap)
+        self.reseed = <uint8_t*>self._re(self.reseed, new_cap)
+        self.derive = <uint8_t*>self._re(self.derive, new_cap)
+        self.acc = <double*>self._re(self.acc, new_cap * NCOL * sizeof(double))
+        self.lv_cap = new_cap
         return 0
 
     def set_series(self, int64_t sid, steps, retentions, bint is_new, bint sums=False):
@@ -121,7 +132,11 @@ cdef class RollupAggregator:
             raise ValueError(f"series {sid}: {n} rollup levels, 1 to {self.max_levels} supported")
         if sid >= self.cap:
             self._grow(sid)
-        cdef int64_t base = sid * self.L
+        if n > self.nlev[sid]:  # a new series (or more levels than before): rows of its own
+            self._grow_levels(n)
+            self.lbase[sid] = self.lv_n
+            self.lv_n += n
+        cdef int64_t base = self.lbase[sid]
         self.nlev[sid] = n
         self.is_new[sid] = is_new
         self.sums[sid] = sums
@@ -205,7 +220,7 @@ cdef class RollupAggregator:
 
     cdef int _close_finest(self, int64_t sid) except -1:
         """Emit the open finest slot and merge it into the coarse slots holding it."""
-        cdef int64_t base = sid * self.L
+        cdef int64_t base = self.lbase[sid]
         cdef double v = self.val0[sid]
         cdef int k
         self._write(sid, 0, self.open_[base], v, 1.0, v, v, v)
@@ -216,7 +231,7 @@ cdef class RollupAggregator:
 
     cdef int _open_finest(self, int64_t sid, int64_t s0) except -1:
         """Open a finest slot, and the coarse slots holding it (closing the ones it left)."""
-        cdef int64_t base = sid * self.L, ck
+        cdef int64_t base = self.lbase[sid], ck
         cdef int k
         self.open_[base] = s0
         for k in range(1, self.nlev[sid]):
@@ -247,7 +262,7 @@ cdef class RollupAggregator:
             if sid < 0 or sid >= self.cap or self.nlev[sid] == 0:
                 raise KeyError(f"series id {sid} was never configured with set_series()")
             nl = <int>self.nlev[sid]
-            base = sid * self.L
+            base = self.lbase[sid]
             self.c_points += 1
             if ts < now - self.maxret[sid]:
                 self.c_too_old += 1
@@ -302,9 +317,12 @@ cdef class RollupAggregator:
             self._seed(sid, level, slot, sum_, count, min_, max_, last)
 
     cdef _seed(self, int64_t sid, int level, int64_t slot, double sum_, double count, double min_, double max_, double last):
-        cdef int64_t i = sid * self.L + level
+        cdef int64_t i
         cdef double* a
-        if sid < self.cap and level < self.nlev[sid] and self.open_[i] == slot:
+        if not (0 <= sid < self.cap and 0 <= level < self.nlev[sid]):
+            return
+        i = self.lbase[sid] + level
+        if self.open_[i] == slot:
             a = self.acc + i * NCOL
             a[0] = sum_
             a[1] = count
@@ -329,7 +347,7 @@ cdef class RollupAggregator:
         for sid in range(self.cap):
             if self.nlev[sid] == 0:
                 continue
-            base = sid * self.L
+            base = self.lbase[sid]
             o0 = self.open_[base]
             if o0 == NONE:
                 continue
@@ -401,7 +419,7 @@ cdef class RollupAggregator:
         with self._lock:
             if sid < 0 or sid >= self.cap or self.nlev[sid] == 0 or not 0 <= level < self.nlev[sid]:
                 return None
-            i = sid * self.L + level
+            i = self.lbase[sid] + level
             r = self.head[sid]
             while r >= 0:
                 if self.w_meta[r * 3 + 1] == level:
