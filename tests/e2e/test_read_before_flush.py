@@ -3,6 +3,7 @@
 at the finest and at a coarse level; a kill -9 before any flush loses none of it (the WAL
 replay rebuilds the memory). The flush interval is an hour here, so nothing reaches the
 store while the test runs, and the test checks that."""
+import os
 import subprocess
 import sys
 import time
@@ -70,7 +71,9 @@ def test_every_process_reads_points_before_the_flush_and_after_a_kill9(tmp_path)
         _until(lambda: _safe_points(api_url, now) == want, timeout=30)
         assert _written(srv) == 0, "the store was written: this test would not show reads from memory"
 
+        children = _children(srv.proc.pid)
         srv.kill9()  # nothing flushed: every point is in the WAL only
+        _until(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in children), timeout=20)  # they share the port
         srv.start()
         assert _points(_render(srv.url, "mem.{web0,new}.hits", now - 10, now + 60)) == want
         for answer in _answers(srv.url, "mem.{web0,new}.hits", now - 10, now + 60):
@@ -80,6 +83,10 @@ def test_every_process_reads_points_before_the_flush_and_after_a_kill9(tmp_path)
         if api is not None:
             terminate(api, 20)
         srv.stop()
+
+
+def _children(pid: int) -> list[int]:
+    return [int(c) for c in open(f"/proc/{pid}/task/{pid}/children").read().split()]
 
 
 def _safe_points(url: str, now: int):
