@@ -7,6 +7,8 @@ as tsstore.
                   (tests/graphite_reference.py does the settings and the process)
     go-carbon     built by benchmarks/setup-peers, whisper files + carbonserver HTTP
     carbonapi     built by benchmarks/setup-peers, reading go-carbon's carbonserver
+    victoria-metrics  VictoriaMetrics single-node, built by benchmarks/setup-peers: Graphite
+                  plaintext in, its own Graphite API (/render, /metrics/find) out
 
 Every peer is configured "at its best" for a benchmark: rate limits off, response caches off
 (a cached answer would measure the cache, not the store), no self-metrics. Each start() waits
@@ -386,6 +388,43 @@ class CarbonApi(_Process):
         self._spawn([str(self.exe), "-config", str(self.workdir / "carbonapi.yaml")])
         self._wait_ready(lambda: _http_ok(f"{self.url}/metrics/find?query=*&format=json"), timeout)
         return self
+
+
+class VictoriaMetrics(_Process):
+    """VictoriaMetrics single-node: one process takes Graphite plaintext (-graphiteListenAddr,
+    TCP and UDP) and answers the Graphite API (/render, /metrics/find; /graphite/... too) on its
+    HTTP port. It has no storage-schemas: every point is kept as sent for -retentionPeriod,
+    and /render aligns points to -search.graphiteStorageStep (default 10s). Unlike graphite-web,
+    its /render includes a point stamped exactly at an aligned `from`.
+
+    Defaults kept on purpose (what users get): -search.latencyOffset (30s),
+    -search.graphiteStorageStep (10s), -inmemoryDataFlushInterval (5s), the concurrency limits
+    (-search.maxConcurrentRequests: 2 per core, queued up to 10 s). Changed: the response cache
+    is off (-search.disableCache; a cached answer would measure the cache), and the retention
+    is one year, longer than anything a benchmark writes (its default is one month)."""
+
+    name = "victoria-metrics"
+    RETENTION = "1y"
+
+    def __init__(self, workdir: Path, exe: Path):
+        super().__init__(workdir)
+        self.exe = exe
+        self.data_dir = self.workdir / "data"
+        self.line_port, self.http_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.http_port}"
+
+    def start(self, timeout: float = 60) -> "VictoriaMetrics":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._spawn([str(self.exe), f"-storageDataPath={self.data_dir}", f"-retentionPeriod={self.RETENTION}",
+                     f"-httpListenAddr=127.0.0.1:{self.http_port}", f"-graphiteListenAddr=127.0.0.1:{self.line_port}",
+                     "-search.disableCache", "-loggerLevel=WARN"])
+        self._wait_ready(lambda: _port_open(self.line_port) and _http_ok(f"{self.url}/health"), timeout)
+        return self
+
+    def flush(self) -> None:
+        """Write the in-memory parts to the data dir now (/internal/force_flush): its size is then
+        what the store holds, not what waits for the next -inmemoryDataFlushInterval."""
+        httpx.get(f"{self.url}/internal/force_flush", timeout=120).raise_for_status()
 
 
 def remove(path: Path) -> None:

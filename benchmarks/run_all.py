@@ -1,15 +1,16 @@
 """tsstore and the Graphite stacks people run today, on the same machine, same data and same
 queries, in one run; prints the ratios and writes benchmarks/RESULTS.md.
 
-    benchmarks/setup-peers                 # once: Debian packages + go-carbon/carbonapi builds
+    benchmarks/setup-peers                 # once: Debian packages + go-carbon/carbonapi/VictoriaMetrics builds
     python -m benchmarks.run_all --quick   # 10k series, short loops (< 5 min on 2 cores)
     python -m benchmarks.run_all           # 100k series (< 30 min on 2 cores)
 
 Systems (benchmarks/stacks.py): tsstore on the embedded store, tsstore on Cassandra (when
 TSSTORE_CASSANDRA=host:port is set or scripts/cassandra-local runs), carbon-cache read
-through graphite-web, go-carbon read through carbonapi. A system that cannot run is listed
-with its reason, never dropped. Systems run one after another (the machine has 2 cores: a
-peer idling in the background would still skew the others).
+through graphite-web, go-carbon read through carbonapi, VictoriaMetrics single-node through
+its own Graphite API. A system that cannot run is listed with its reason, never dropped.
+Systems run one after another (the machine has 2 cores: a peer idling in the background
+would still skew the others).
 
 Per system: ingest (benchmarks/bench_ingest.measure_pass: first byte sent -> last point
 readable through /render, CPU s per million points and peak RSS of the ingesting process),
@@ -199,7 +200,8 @@ def main() -> None:
     ap.add_argument("--results", default=str(Path(__file__).with_name("RESULTS.md")),
                     help="markdown file to write (default benchmarks/RESULTS.md)")
     ap.add_argument("--no-write", action="store_true", help="print only, do not write the results file")
-    ap.add_argument("--systems", default="", help="comma-separated subset of: embedded,cassandra,carbon-cache,go-carbon")
+    ap.add_argument("--systems", default="",
+                    help="comma-separated subset of: embedded,cassandra,carbon-cache,go-carbon,victoriametrics")
     args = ap.parse_args()
     cfg = QUICK if args.quick else FULL
     command = "python -m benchmarks.run_all" + (" " + " ".join(sys.argv[1:]) if sys.argv[1:] else "")
@@ -210,7 +212,8 @@ def main() -> None:
                      "find": {}, "disk": {}, "freshness": {}, "notes": [], "skipped": []}
     log(f"{command}: {cfg['series']:,} series x {cfg['points']} points x {cfg['passes']} passes; work dir {base}")
 
-    wanted = set(filter(None, args.systems.split(","))) or {"embedded", "cassandra", "carbon-cache", "go-carbon"}
+    wanted = (set(filter(None, args.systems.split(",")))
+              or {"embedded", "cassandra", "carbon-cache", "go-carbon", "victoriametrics"})
     try:
         if not args.systems:
             log("parser alone (one core)")
@@ -233,6 +236,7 @@ def main() -> None:
             ("embedded", stacks.TSSTORE_EMBEDDED, stacks.start_tsstore),
             ("carbon-cache", stacks.CARBON_CACHE, stacks.start_carbon_cache),
             ("go-carbon", stacks.GO_CARBON, stacks.start_go_carbon),
+            ("victoriametrics", stacks.VICTORIAMETRICS, stacks.start_victoriametrics),
             ("cassandra", stacks.TSSTORE_CASSANDRA, (lambda w: stacks.start_tsstore(w, cass)) if cass
              else _unavailable(no_cass)),
         ]

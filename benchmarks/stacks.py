@@ -6,6 +6,8 @@ the bytes its store holds on disk.
     tsstore (cassandra)           tsstore serve --store cassandra://... (a fresh keyspace, dropped after)
     carbon-cache + graphite-web   Debian packages (benchmarks/peers.py)
     go-carbon + carbonapi         built by benchmarks/setup-peers (benchmarks/peers.py)
+    VictoriaMetrics               single-node, built by benchmarks/setup-peers (benchmarks/peers.py);
+                                  no storage-schemas: it keeps every point as sent
 
 Every system gets the same storage-schemas.conf and storage-aggregation.conf
 (benchmarks.bench_render.SCHEMAS / AGGREGATION).
@@ -30,6 +32,7 @@ TSSTORE_EMBEDDED = "tsstore (embedded)"
 TSSTORE_CASSANDRA = "tsstore (cassandra)"
 CARBON_CACHE = "carbon-cache + graphite-web"
 GO_CARBON = "go-carbon + carbonapi"
+VICTORIAMETRICS = "VictoriaMetrics"
 
 
 class Unavailable(Exception):
@@ -175,4 +178,32 @@ def start_go_carbon(work: Path) -> Stack:
                        "series are in their whisper files (write strategy 'max' writes the one-point marker last), "
                        "and its CPU and disk figures are taken then. carbon-cache is read from its whisper files only "
                        "(graphite-web has no CARBONLINK_HOSTS), so for it readable = persisted.")
+    return stack
+
+
+def start_victoriametrics(work: Path) -> Stack:
+    exe, why = peers.built("victoria-metrics")
+    if not exe:
+        raise Unavailable(f"not built: {why}")
+    vm = peers.VictoriaMetrics(work / "victoria-metrics", exe)
+
+    def data_bytes() -> int:
+        vm.flush()
+        return _dir_bytes(vm.data_dir)
+
+    stack = Stack(VICTORIAMETRICS, vm.line_port, vm.url, [], data_bytes=data_bytes)
+    try:
+        vm.start()
+        stack._stop.append(vm.stop)
+    except peers.PeerError as exc:
+        stack.stop()
+        raise Unavailable(f"did not start: {exc}") from None
+    stack.ingest_pids = [vm.pid]
+    stack.notes.append("VictoriaMetrics runs with its defaults for -search.latencyOffset (30s; its source applies "
+                       "it to the Prometheus query API only, not to Graphite /render) and -search.graphiteStorageStep "
+                       "(10s: /render aligns every series to 10 s slots). It ignores storage-schemas.conf and "
+                       "storage-aggregation.conf (no rollups: a 7-day panel reads the raw points), keeps everything "
+                       "for -retentionPeriod=1y, and its response cache is off. Points are readable once in its "
+                       "in-memory parts and written to disk within -inmemoryDataFlushInterval (5s); its disk figure is "
+                       "taken after /internal/force_flush, before background merges have compacted the parts.")
     return stack
