@@ -11,16 +11,17 @@ from pathlib import Path
 from benchmarks import peers, stacks
 
 TS = [stacks.TSSTORE_EMBEDDED, stacks.TSSTORE_CASSANDRA]
-PEERS = [stacks.CARBON_CACHE, stacks.GO_CARBON]
+PEERS = [stacks.CARBON_CACHE, stacks.GO_CARBON, stacks.VICTORIAMETRICS]
 START, END = "<!-- run_all:start -->", "<!-- run_all:end -->"
 E_START, E_END = "<!-- earlier:start -->", "<!-- earlier:end -->"
 # sections of the pre-run_all RESULTS.md that run_all does not replace
 EARLIER_KEEP = ("Ingest end to end, embedded store", "Ingest end to end, Cassandra store", "Bytes on disk per point")
 EARLIER_DATE = "2026-11-24"
 
-GOAL_INGEST = {stacks.CARBON_CACHE: 5.0, stacks.GO_CARBON: 2.0}
+GOAL_INGEST = {stacks.CARBON_CACHE: 5.0, stacks.GO_CARBON: 2.0, stacks.VICTORIAMETRICS: 1.0}
 GOAL_FRESH_P99_S = 0.2
-GOAL_RENDER = {stacks.CARBON_CACHE: 5.0, stacks.GO_CARBON: 1.0}
+GOAL_RENDER = {stacks.CARBON_CACHE: 5.0, stacks.GO_CARBON: 1.0, stacks.VICTORIAMETRICS: 1.0}
+READER = {stacks.CARBON_CACHE: "graphite-web", stacks.GO_CARBON: "carbonapi", stacks.VICTORIAMETRICS: "VictoriaMetrics"}
 GOAL_PARSER = 5_000_000
 GOAL_BYTES = 3.0
 
@@ -72,7 +73,8 @@ def render(r: dict) -> str:
             f"available; its defaults, with `--http-workers 2` and self-metrics off), **carbon-cache** {_pkg_version('graphite-carbon')} (Debian) read "
             f"through **graphite-web** {_pkg_version('graphite-web')} (Debian, gunicorn with {m['cores']} workers), "
             f"**go-carbon** {_go_version('go-carbon')} read through **carbonapi** {_go_version('carbonapi')} (built "
-            "from source). All get the same storage-schemas.conf and storage-aggregation.conf "
+            "from source), **VictoriaMetrics** single-node v1.151.0 (built from the Go module proxy; its own "
+            "Graphite API, no rollups). All get the same storage-schemas.conf and storage-aggregation.conf "
             "(`benchmarks/bench_render.py` SCHEMAS / AGGREGATION). Peers at their best: no update/create rate limits, "
             "no cache size cap; every response cache off (carbonapi, carbonserver), since a cached answer measures "
             "the cache, not the store.", ""]
@@ -243,7 +245,7 @@ def _render(r, cfg, goals) -> list[str]:
                                       f"{a['sum']:g}; {name} {b['series']} / {b['non_null']} / {b['sum']:g}")
     for peer in PEERS:
         qs = per_peer[peer]
-        g = f"render p50 >= {GOAL_RENDER[peer]:g}x {'graphite-web' if peer == stacks.CARBON_CACHE else 'carbonapi'}"
+        g = f"render p50 >= {GOAL_RENDER[peer]:g}x {READER[peer]}"
         if qs:
             met = sum(q >= GOAL_RENDER[peer] for q in qs)
             goals.append((g + " (every panel)", f"{min(qs):.2f}x .. {max(qs):.2f}x; met on {met} of {len(qs)} panels",
