@@ -42,6 +42,7 @@ class MemoryChannelServer:
     def __init__(self, recent_slots, data_dir: str | os.PathLike):
         self.recent_slots, self.path = recent_slots, socket_path(data_dir)
         self._server: asyncio.AbstractServer | None = None
+        self._clients: set[asyncio.StreamWriter] = set()
 
     async def start(self) -> "MemoryChannelServer":
         if len(os.fsencode(self.path)) > 100:  # sun_path is 108 bytes
@@ -57,13 +58,17 @@ class MemoryChannelServer:
         return self
 
     async def stop(self) -> None:
+        """Stop listening and close every client's connection (the memory goes with us)."""
         if self._server is not None:
             self._server.close()
+            for writer in list(self._clients):
+                writer.close()
             await self._server.wait_closed()
             self.path.unlink(missing_ok=True)
             self._server = None
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._clients.add(writer)
         try:
             while True:
                 try:
@@ -79,6 +84,7 @@ class MemoryChannelServer:
         except (ValueError, ConnectionError) as exc:
             log.warning("memory channel: dropped a client: %s", exc)
         finally:
+            self._clients.discard(writer)
             writer.close()
 
     async def _answer(self, request: dict) -> list:

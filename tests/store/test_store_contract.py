@@ -12,7 +12,8 @@ from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store.embedded import EmbeddedStore
 
 STEP = 10
-T0 = (int(time.time()) - 3 * 86400) // (STEP * WINDOW_SLOTS) * (STEP * WINDOW_SLOTS)  # a window start
+# a window start of both levels of META (10 s and 1 min), so every slot below is aligned to its step
+T0 = (int(time.time()) - 3 * 86400) // (60 * WINDOW_SLOTS) * (60 * WINDOW_SLOTS)
 META = SeriesMeta("servers.web01.cpu.user", (Rollup(STEP, 100_000), Rollup(60, 100_000)), "average", 0.5)
 
 

@@ -5,7 +5,7 @@ files from its position when it fell behind (the queue dropped its copies, a sto
 the replay at start-up), so the aggregator always sees exactly the WAL and a crash replays
 it. A record the disk replay already applied is skipped when it comes again from memory. A
 torn tail of an earlier run (nothing readable before the head) is stepped over. It runs the
-flusher when a flush is due or enough points were applied.
+flusher (beside itself) when a flush is due or enough points were applied.
 """
 from __future__ import annotations
 
@@ -48,9 +48,9 @@ class Consumer:
                 self.pos = pos
                 self.on_progress()
                 if self.flusher.full:
-                    await self.flusher.flush(self.pos)
+                    await self.flusher.start(self.pos)
             if self.flusher.until_due() <= 0:
-                await self.flusher.flush(self.pos)
+                await self.flusher.start(self.pos, wait=False)
 
     async def wait_caught_up(self, timeout: float = 60.0) -> None:
         """Until every committed record is applied (or the timeout passed)."""
@@ -66,7 +66,7 @@ class Consumer:
             await self._apply(*decode_points(payload))
             self.pos = pos
             if self.flusher.full:
-                await self.flusher.flush(self.pos)
+                await self.flusher.start(self.pos)
         if not records or self.pos >= head:
             if not records and self.pos < head:
                 self.pos = head  # nothing readable between: torn tail of an earlier run

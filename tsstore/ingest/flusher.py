@@ -1,7 +1,10 @@
 """Flushes: aggregator rows into the store, then the WAL files the store no longer needs.
 
 A flush is due every flush_interval, or early once FLUSH_POINTS were applied since the last
-one (the consumer asks). It drains the aggregator and writes level by level, finer first,
+one (the consumer asks). It runs beside the consumer (start()): points go on being applied,
+and readable, while the store takes the last flush; when FLUSH_POINTS more were applied before
+it ended, the consumer waits for it, so memory holds at most about two flushes' rows and a
+store outage stops the consumer (the WAL keeps what arrives). It drains the aggregator and writes level by level, finer first,
 each level's re-derivations after its writes (they read the finer level just written);
 reseeded accumulators are drained and written again at once. Open coarse slots are written
 (provisionally) only every rollup_provisional_interval, and by the final flush: they can be
@@ -36,10 +39,12 @@ class Flusher:
                  retry: StoreRetry):
         self.settings, self.wal, self.wal_thread, self.store = settings, wal, wal_thread, store
         self.aggregator, self.series, self.rederiver, self.counters, self.retry = aggregator, series, rederiver, counters, retry
-        self.applied_points = 0  # applied to the aggregator since the last flush
+        self.applied_points = 0  # applied to the aggregator since the last drain
+        self.in_flight_points = 0  # applied before it, and not yet in the store
         self._last_flush = time.monotonic()
         self._last_coarse = 0.0
         self.flushed = asyncio.Event()  # set after every completed flush (tests and benchmarks wait on it)
+        self._task: asyncio.Task | None = None  # the flush running beside the consumer
 
     def applied(self, n: int) -> None:
         self.applied_points += n
@@ -53,6 +58,26 @@ class Flusher:
         """Seconds until the next flush is due (0 when it is)."""
         return max(0.0, self.settings.flush_interval - (time.monotonic() - self._last_flush))
 
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def start(self, pos: Position, wait: bool = True) -> None:
+        """Start a flush beside the caller. One is still running: wait for it first, or
+        (wait=False) leave it at that."""
+        if self.running:
+            if not wait:
+                return
+            await self.wait_idle()
+        self._last_flush = time.monotonic()  # not due again while this one starts
+        self._task = asyncio.create_task(self.flush(pos), name="flush")
+
+    async def wait_idle(self) -> None:
+        """Until the flush running beside the consumer ended (its failure is raised here)."""
+        if self._task is not None:
+            task, self._task = self._task, None
+            await task
+
     async def flush(self, pos: Position, final: bool = False) -> None:
         """Write what the aggregator holds; then trim the WAL files before `pos` (the
         consumer's position: everything before it is in the aggregator)."""
@@ -60,10 +85,12 @@ class Flusher:
         coarse = final or time.monotonic() - self._last_coarse >= self.settings.rollup_provisional_interval
         if coarse:
             self._last_coarse = time.monotonic()
-        await self._write_drained(self.aggregator.drain(coarse), coarse)
-        self.aggregator.release_flushed()  # reads find these rows in the store now
-        self.applied_points = 0
+        drained = self.aggregator.drain(coarse)
+        self.in_flight_points, self.applied_points = self.applied_points, 0
         self._last_flush = time.monotonic()
+        await self._write_drained(drained, coarse)
+        self.aggregator.release_flushed()  # reads find these rows in the store now
+        self.in_flight_points = 0
         removed = await asyncio.get_running_loop().run_in_executor(self.wal_thread, self.wal.trim_before, pos.file_no)
         self.counters.add("wal.files_trimmed", removed)
         self.counters.set("wal.bytes", self.wal.size_bytes)

@@ -8,7 +8,8 @@
 * Reads see every applied point at once: recent_slots() answers from the aggregator's open
   slots and the rows it keeps until the store has them (tsstore.store.with_memory merges
   them into reads; tsstore.memory_channel serves them to the other HTTP processes).
-* Every flush_interval the flusher drains the aggregator and writes to the store, retrying
+* Every flush_interval the flusher drains the aggregator and writes to the store (beside the
+  consumer, which goes on applying), retrying
   with backoff while the store is down; once the store has the data, WAL files that are
   wholly consumed are deleted.
 * Backpressure: while more than max_pending_points are uncommitted or unapplied the
@@ -108,7 +109,10 @@ class IngestPipeline:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         try:
-            await self._flusher.flush(self._consumer.pos, final=True)
+            try:
+                await self._flusher.wait_idle()
+            finally:  # the final flush writes what a failed one did not
+                await self._flusher.flush(self._consumer.pos, final=True)
         except Exception as exc:  # the WAL keeps everything for the next start
             log.error("final flush failed (%s); the WAL keeps the points for the next start", exc)
             clean = False
@@ -128,8 +132,8 @@ class IngestPipeline:
 
     @property
     def applied_since_flush(self) -> int:
-        """Points applied to the aggregator since the last flush (0: the store has them all)."""
-        return self._flusher.applied_points
+        """Points applied to the aggregator that the store may not have yet (0: it has them all)."""
+        return self._flusher.applied_points + self._flusher.in_flight_points
 
     @property
     def flushed(self) -> asyncio.Event:
