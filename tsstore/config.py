@@ -47,7 +47,7 @@ class Settings:
     # ingest
     max_line_length: int = _setting(16384, "bytes; longer lines are counted and dropped", flag=None)
     pickle_max_frame: int = _setting(1 << 20, "bytes (carbon's PICKLE_RECEIVER_MAX_LENGTH)", flag=None)
-    flush_interval: float = _setting(60.0, "seconds between store flushes (reads do not wait for them)")
+    flush_interval: float = _setting(10.0, "seconds between store flushes (reads do not wait for them)")
     rollup_provisional_interval: float = _setting(60.0, "seconds between writes of still-open coarse slots", flag=None)
     wal_max_bytes: int = _setting(8 << 30, "WAL disk budget in bytes; past it points are refused and counted")
     max_pending_points: int = _setting(2_000_000, "unacknowledged points before sockets stop being read", flag=None)

@@ -104,7 +104,7 @@ def test_no_udp_turns_udp_off_and_its_absence_keeps_the_toml_value(tmp_path):
 def test_help_prints_each_default_from_its_field():
     helps = {a.dest: a.help for a in _parser()._actions}
     assert "(default 2003)" in helps["carbon_port"] and "(default 8 GiB)" in helps["wal_max_bytes"]
-    assert "(default 60)" in helps["flush_interval"] and "(default ./tsstore-data)" in helps["data_dir"]
+    assert "(default 10)" in helps["flush_interval"] and "(default ./tsstore-data)" in helps["data_dir"]
     for f in dataclasses.fields(Settings):
         if f.name in helps and f.default is not None and f.type != "bool":
             assert "(default " in helps[f.name], f.name

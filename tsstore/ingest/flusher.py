@@ -29,7 +29,7 @@ from tsstore.ingest.wal import Position, WriteAheadLog
 from tsstore.model import LAST, Slots, WriteRequest
 from tsstore.store.base import Store
 
-# Flush early when this many points were applied since the last flush.
+# Flush early when this many points were applied since the last one.
 FLUSH_POINTS = 2_000_000
 
 
