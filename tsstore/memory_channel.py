@@ -4,7 +4,7 @@ flushed, so every process answers with every acknowledged point (tsstore.store.w
 merges the answer into reads).
 
 The ingest process listens on <data dir>/memory.sock (mode 0600). Frames:
-tsstore.local_frames. A request {"names": [...], "levels": [[level, step], ...] (one per
+tsstore.local_socket. A request {"names": [...], "levels": [[level, step], ...] (one per
 name), "start": s, "end": e} gets {"ok": [[name, ts bytes (int64), values bytes (float64),
 columns], ...]} for the series it holds something of, or {"error": "..."}.
 
@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsstore.local_frames import frame, read_frame
+from tsstore.local_socket import LocalSocketServer, frame, read_frame
 from tsstore.model import Slots
 
 log = logging.getLogger(__name__)
@@ -36,58 +36,17 @@ def socket_path(data_dir: str | os.PathLike) -> Path:
     return Path(data_dir) / SOCKET_NAME
 
 
-class MemoryChannelServer:
+class MemoryChannelServer(LocalSocketServer):
     """Serves `recent_slots` (IngestPipeline.recent_slots) on <data dir>/memory.sock."""
 
+    name = "memory channel"
+    too_long_hint = "the other HTTP processes show points once they are flushed (use a shorter --data-dir)"
+
     def __init__(self, recent_slots, data_dir: str | os.PathLike):
-        self.recent_slots, self.path = recent_slots, socket_path(data_dir)
-        self._server: asyncio.AbstractServer | None = None
-        self._clients: set[asyncio.StreamWriter] = set()
+        super().__init__(socket_path(data_dir))
+        self.recent_slots = recent_slots
 
-    async def start(self) -> "MemoryChannelServer":
-        if len(os.fsencode(self.path)) > 100:  # sun_path is 108 bytes
-            log.warning("memory channel off: %s is too long for a Unix socket path; the other HTTP processes "
-                        "show points once they are flushed (use a shorter --data-dir)", self.path)
-            return self
-        self.path.unlink(missing_ok=True)  # left by a killed process; the data-dir lock is ours
-        old_umask = os.umask(0o177)
-        try:
-            self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
-        finally:
-            os.umask(old_umask)
-        return self
-
-    async def stop(self) -> None:
-        """Stop listening and close every client's connection (the memory goes with us)."""
-        if self._server is not None:
-            self._server.close()
-            for writer in list(self._clients):
-                writer.close()
-            await self._server.wait_closed()
-            self.path.unlink(missing_ok=True)
-            self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._clients.add(writer)
-        try:
-            while True:
-                try:
-                    request = await read_frame(reader)
-                except asyncio.IncompleteReadError:
-                    return
-                try:
-                    reply = {"ok": await self._answer(request)}
-                except (ValueError, TypeError, KeyError) as exc:
-                    reply = {"error": f"bad request: {exc}"}
-                writer.write(frame(reply))
-                await writer.drain()
-        except (ValueError, ConnectionError) as exc:
-            log.warning("memory channel: dropped a client: %s", exc)
-        finally:
-            self._clients.discard(writer)
-            writer.close()
-
-    async def _answer(self, request: dict) -> list:
+    async def answer(self, request: dict) -> list:
         names = [str(n) for n in request["names"]]
         levels = request["levels"]
         if len(levels) != len(names):

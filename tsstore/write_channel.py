@@ -4,7 +4,7 @@ store of the running server that holds the data dir, without weakening the data-
 The ingest process listens on a Unix socket, <data dir>/write.sock (mode 0600: only the
 data dir's owner may write), and serves requests with its own store object, so the series
 and slots written are found and rendered at once, by it and by its --http-workers children.
-Frames: tsstore.local_frames (msgpack maps, never pickle); every request gets one reply
+Frames: tsstore.local_socket (msgpack maps, never pickle); every request gets one reply
 frame {"ok": ...} or {"error": "..."}:
 
 * {"op": "get_series", "names": [...]} -> {"ok": {name: [rollups, aggregation, xff]}}
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsstore.local_frames import frame as _frame, read_frame as _read_frame
+from tsstore.local_socket import LocalSocketServer, frame as _frame, read_frame as _read_frame
 from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest, columns_of
 
 log = logging.getLogger(__name__)
@@ -62,55 +62,22 @@ def _request_of(row) -> WriteRequest:
     return WriteRequest(str(name), int(level), int(step), Slots(ts, values.reshape(-1, columns)), int(retention))
 
 
-class WriteChannelServer:
+class WriteChannelServer(LocalSocketServer):
     """Serves the channel for `store` on <data dir>/write.sock while the server runs."""
 
+    name = "write channel"
+    too_long_hint = "import-whisper needs this server stopped (or a shorter --data-dir)"
+
     def __init__(self, store, data_dir: str | os.PathLike, counters=None):
-        self.store, self.path, self.counters = store, socket_path(data_dir), counters
-        self._server: asyncio.AbstractServer | None = None
+        super().__init__(socket_path(data_dir))
+        self.store, self.counters = store, counters
 
-    async def start(self) -> "WriteChannelServer":
-        if len(os.fsencode(self.path)) > 100:  # sun_path is 108 bytes
-            log.warning("write channel off: %s is too long for a Unix socket path; "
-                        "import-whisper needs this server stopped (or a shorter --data-dir)", self.path)
-            return self
-        self.path.unlink(missing_ok=True)  # left by a killed process; the data-dir lock is ours
-        old_umask = os.umask(0o177)
-        try:
-            self._server = await asyncio.start_unix_server(self._serve, path=str(self.path))
-        finally:
-            os.umask(old_umask)
-        return self
+    def failed(self, exc: Exception) -> dict:
+        """The store failed: the client retries or reports it."""
+        log.warning("write channel: %s", exc)
+        return {"error": f"store: {exc}", "retry": True}
 
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-            self.path.unlink(missing_ok=True)
-            self._server = None
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                try:
-                    request = await _read_frame(reader)
-                except asyncio.IncompleteReadError:
-                    return
-                try:
-                    reply = {"ok": await self._handle(request)}
-                except (ValueError, TypeError, KeyError) as exc:
-                    reply = {"error": f"bad request: {exc}"}
-                except Exception as exc:  # the store failed: the client retries or reports it
-                    log.warning("write channel: %s", exc)
-                    reply = {"error": f"store: {exc}", "retry": True}
-                writer.write(_frame(reply))
-                await writer.drain()
-        except (ValueError, ConnectionError) as exc:
-            log.warning("write channel: dropped a client: %s", exc)
-        finally:
-            writer.close()
-
-    async def _handle(self, request: dict):
+    async def answer(self, request: dict):
         op = request.get("op")
         if op == "get_series":
             metas = await self.store.get_series([str(n) for n in request["names"]])

@@ -16,7 +16,7 @@ from tsstore.config import Settings
 from tsstore.server import Server
 from tsstore.store.embedded import EmbeddedStore
 from tsstore.whisper.importer import ImportOptions, run_import
-from tsstore.local_frames import MAX_FRAME
+from tsstore.local_socket import MAX_FRAME
 from tsstore.write_channel import socket_path
 
 NOW = int(time.time())
