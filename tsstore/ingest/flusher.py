@@ -4,9 +4,9 @@ A flush is due every flush_interval, or early once FLUSH_POINTS were applied sin
 one (the consumer asks). It runs beside the consumer (start()): points go on being applied,
 and readable, while the store takes the last flush; when FLUSH_POINTS more were applied before
 it ended, the consumer waits for it, so memory holds at most about two flushes' rows and a
-store outage stops the consumer (the WAL keeps what arrives). It drains the aggregator and writes level by level, finer first,
-each level's re-derivations after its writes (they read the finer level just written);
-reseeded accumulators are drained and written again at once. Open coarse slots are written
+store outage stops the consumer (the WAL keeps what arrives). It drains the aggregator and
+writes level by level, finer first, each level's re-derivations after its writes (they read
+the finer level just written); reseeded accumulators are drained and written again at once. Open coarse slots are written
 (provisionally) only every rollup_provisional_interval, and by the final flush: they can be
 rebuilt from level 0 after a crash, so the WAL may be trimmed without them. Once the store
 has everything, the aggregator drops the rows it kept for reads, WAL files wholly before the
@@ -64,11 +64,11 @@ class Flusher:
 
     async def start(self, pos: Position, wait: bool = True) -> None:
         """Start a flush beside the caller. One is still running: wait for it first, or
-        (wait=False) leave it at that."""
-        if self.running:
-            if not wait:
-                return
-            await self.wait_idle()
+        (wait=False) leave it at that. A failed one's error is raised here, as a flush the
+        caller awaited would have raised it."""
+        if self.running and not wait:
+            return
+        await self.wait_idle()
         self._last_flush = time.monotonic()  # not due again while this one starts
         self._task = asyncio.create_task(self.flush(pos), name="flush")
 
