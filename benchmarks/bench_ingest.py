@@ -228,7 +228,7 @@ def main() -> None:
     ap.add_argument("--store", default="embedded", help="'embedded' or a cassandra:// URL")
     ap.add_argument("--passes", type=int, default=2, help="bursts; pass 1 creates the series")
     ap.add_argument("--flag", action="append", default=[], metavar="FLAG=VALUE",
-                    help="a tsstore serve flag for a second, tuned row (e.g. --flag=--flush-interval=10); none: defaults")
+                    help="a tsstore serve flag for a second, tuned row (e.g. --flag=--flush-interval=60); none: defaults")
     ap.add_argument("--freshness-samples", type=int, default=100, help="points per kind (known, new series)")
     args = ap.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="tsstore-bench-"))
