@@ -130,14 +130,14 @@ def measure_pass(carbon_port: int, reader, pids: list[int], names: list[str], po
 
 
 def measure_freshness(carbon_port: int, reader, known: list[str], samples: int = 100, spacing: float = 0.02,
-                      timeout: float = 120.0, poll: float = 0.01, tag: str = "") -> dict:
+                      timeout: float = 120.0, poll: float = 0.01) -> dict:
     """Send to /render latency, p50/p99, for `samples` points of known series and as many of
     series never seen before, each its own series and its own new slot (value = a unique
     number). The points go out `spacing` s apart (one line per connection write); one /render
     per poll asks for every point not yet seen, and a point's latency is the end of the first
     poll that showed it minus the moment it was sent. Bounded by `timeout`."""
     rnd = random.Random(11)
-    run = tag or str(int(time.time()))
+    run = int(time.time())  # new names on every call
     out = {}
     for kind, names in (("known", rnd.sample(known, min(samples, len(known)))),
                         ("new", [f"bench.fresh.r{run}.s{i}" for i in range(samples)])):
@@ -250,10 +250,10 @@ def main() -> None:
               f"the {r['idle_rss_mib']:.0f} MiB at start)")
     for kind, f in fresh.items():
         print(f"freshness, {kind} series: {f['seen']} of {f['samples']} points readable; send -> /render "
-              f"p50 {_ms(f['p50_s'])}, p99 {_ms(f['p99_s'])}, max {_ms(f['max_s'])}")
+              f"p50 {ms_text(f['p50_s'])}, p99 {ms_text(f['p99_s'])}, max {ms_text(f['max_s'])}")
 
 
-def _ms(seconds: float | None) -> str:
+def ms_text(seconds: float | None) -> str:
     return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
 
 

@@ -36,7 +36,8 @@ import time
 from pathlib import Path
 
 from benchmarks import bench_find, bench_parser, bench_render, bench_storage, report, stacks
-from benchmarks.bench_ingest import first_pass_start, measure_freshness, measure_pass, pass_label, wait_readable
+from benchmarks.bench_ingest import (first_pass_start, measure_freshness, measure_pass, ms_text, pass_label,
+                                     wait_readable)
 from benchmarks.loadgen import series_names
 
 FULL = dict(series=100_000, points=10, passes=2, requests=30, seconds=5.0, find_n=20, parser_lines=10_000_000,
@@ -118,10 +119,6 @@ def find(stack: stacks.Stack, cfg: dict) -> dict:
     return out
 
 
-def _ms(seconds) -> str:
-    return "-" if seconds is None else f"{seconds * 1000:.0f} ms"
-
-
 def render_need_s(cfg: dict) -> float:
     """A generous estimate of the render + find phase of one system (load, 5 panels, 6 globs)."""
     return 120 + len(bench_render.PANELS) * (cfg["requests"] * 0.4 + 2 * cfg["seconds"] + 2) + 30
@@ -154,7 +151,7 @@ def run_system(name: str, start, cfg: dict, names: list[str], render_data: dict,
                                       timeout=max(30.0, min(120.0, deadline - time.monotonic())))
             results["freshness"][name] = fresh
             log(f"  {name} freshness p50/p99: " + ", ".join(
-                f"{k} {_ms(f['p50_s'])}/{_ms(f['p99_s'])} ({f['seen']} of {f['samples']})" for k, f in fresh.items()))
+                f"{k} {ms_text(f['p50_s'])}/{ms_text(f['p99_s'])} ({f['seen']} of {f['samples']})" for k, f in fresh.items()))
         except (SystemExit, Exception) as exc:
             results["ingest"][name] = {"unavailable": f"ingest failed: {str(exc)[:300]}"}
             log(f"{name}: ingest failed: {exc}")

@@ -169,6 +169,15 @@ cdef class RollupAggregator:
             a[3] = v
         a[4] = v
 
+    cdef inline void _with_open(self, int64_t i, double v0, double* out) nogil:
+        """out (NCOL): coarse row i's accumulator with the open finest slot's value v0 merged in."""
+        cdef double* a = self.acc + i * NCOL
+        out[0] = a[0] + v0
+        out[1] = a[1] + 1.0
+        out[2] = v0 if v0 < a[2] else a[2]
+        out[3] = v0 if v0 > a[3] else a[3]
+        out[4] = v0
+
     cdef int _write(self, int64_t sid, int64_t level, int64_t ts, double s, double c, double lo, double hi, double last) except -1:
         if self.w_n == self.w_cap:
             self.w_cap = self.w_cap * 2 if self.w_cap else 4096
@@ -341,8 +350,7 @@ cdef class RollupAggregator:
         cdef int k
         cdef bint changed0
         cdef double v0
-        cdef double* a
-        cdef double s, c, lo, hi, last
+        cdef double merged[NCOL]
         reseed_rows = []
         for sid in range(self.cap):
             if self.nlev[sid] == 0:
@@ -366,13 +374,8 @@ cdef class RollupAggregator:
                         self.dirty[i] = 1
                 elif self.dirty[i] or changed0:
                     # the open finest slot always lies in the open coarse slots
-                    a = self.acc + i * NCOL
-                    s, c, lo, hi, last = a[0] + v0, a[1] + 1.0, a[2], a[3], v0
-                    if v0 < lo:
-                        lo = v0
-                    if v0 > hi:
-                        hi = v0
-                    self._write(sid, k, ok, s, c, lo, hi, last)
+                    self._with_open(i, v0, merged)
+                    self._write(sid, k, ok, merged[0], merged[1], merged[2], merged[3], merged[4])
                     self.dirty[i] = 0
                 if self.reseed[i] and not self.derive[i]:
                     reseed_rows.append((sid, k, ok, o0))
@@ -411,7 +414,6 @@ cdef class RollupAggregator:
         """See the twin."""
         cdef int64_t r, ts, slot, i
         cdef Py_ssize_t n = 0, cols = 1 if level == 0 else NCOL, c
-        cdef double* a
         cdef double* src
         cdef double v0
         cdef int64_t[::1] T
@@ -433,18 +435,13 @@ cdef class RollupAggregator:
             slot = self.open_[i]
             if slot != NONE and start <= slot < end:  # newest first: the open slot
                 v0 = self.val0[sid]
-                a = self.acc + i * NCOL
                 if level == 0:
                     T[0] = slot
                     V[0, 0] = v0
                     n = 1
                 elif not (self.derive[i] or self.reseed[i]):  # else its accumulator saw only part of it
                     T[0] = slot
-                    V[0, 0] = a[0] + v0
-                    V[0, 1] = a[1] + 1.0
-                    V[0, 2] = v0 if v0 < a[2] else a[2]
-                    V[0, 3] = v0 if v0 > a[3] else a[3]
-                    V[0, 4] = v0
+                    self._with_open(i, v0, &V[0, 0])
                     n = 1
             r = self.head[sid]
             while r >= 0:

@@ -8,10 +8,9 @@
 * Reads see every applied point at once: recent_slots() answers from the aggregator's open
   slots and the rows it keeps until the store has them (tsstore.store.with_memory merges
   them into reads; tsstore.memory_channel serves them to the other HTTP processes).
-* Every flush_interval the flusher drains the aggregator and writes to the store (beside the
-  consumer, which goes on applying), retrying
-  with backoff while the store is down; once the store has the data, WAL files that are
-  wholly consumed are deleted.
+* Every flush_interval the flusher drains the aggregator and writes to the store, beside the
+  consumer (which goes on applying), retrying with backoff while the store is down; once the
+  store has the data, WAL files that are wholly consumed are deleted.
 * Backpressure: while more than max_pending_points are uncommitted or unapplied the
   pipeline is overloaded; listeners then pause() their transports, which resume once the
   stages have caught up.

@@ -21,7 +21,7 @@ Reads see what the store has not taken yet: emitted rows stay, indexed by series
 release_flushed() says the store holds every row drained so far, and recent() answers one
 (series, level) from them and the open slot (a coarse open slot only when its accumulator
 is complete). The methods are atomic with respect to each other (HTTP threads call recent()
-while the event loop adds): the twin takes a lock, the compiled one holds the GIL.
+while the event loop adds): both twins take one lock per call.
 """
 from __future__ import annotations
 

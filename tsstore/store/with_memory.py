@@ -13,22 +13,11 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-import numpy as np
-
 from tsstore.model import Slots
+from tsstore.store.base import merge_last_wins
 
 # (names, level_of, start, end) -> {name: Slots} held in memory; see IngestPipeline.recent_slots
 MemorySource = Callable[[list[str], dict, int, int], Awaitable[dict[str, Slots]]]
-
-
-def overlay(stored: Slots, memory: Slots) -> Slots:
-    """The stored slots with the memory slots replacing those of the same timestamp."""
-    if not len(memory):
-        return stored
-    if not len(stored):
-        return memory
-    ts, first = np.unique(np.concatenate([memory.ts, stored.ts]), return_index=True)
-    return Slots(ts, np.concatenate([memory.values, stored.values])[first])
 
 
 class StoreWithMemory:
@@ -44,7 +33,7 @@ class StoreWithMemory:
         stored = await self._store.read_many(names, level_of, start, end)
         for name, slots in held.items():
             slots = slots.between(start, end)
-            stored[name] = overlay(stored[name], slots) if name in stored else slots
+            stored[name] = merge_last_wins([stored[name], slots], slots.values.shape[1]) if name in stored else slots
         return stored
 
     async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
