@@ -156,17 +156,20 @@ def encode(ts, values, int64_t window, int64_t step):
 
 
 def encode_batch(ts, values, starts, steps, int64_t window_slots):
-    """(group, window, blob) for every (group, window) piece; see the twin's docstring."""
+    """(groups, windows, blobs) of every (group, window) piece; see the twin's docstring."""
     cdef const int64_t[::1] t = np.ascontiguousarray(ts, np.int64)
-    if len(t) == 0:
-        return []
-    cdef const double[:, ::1] v = np.ascontiguousarray(values, np.float64).reshape(len(t), -1)
     cdef const int64_t[::1] st = np.ascontiguousarray(starts, np.int64)
     cdef const int64_t[::1] sp = np.ascontiguousarray(steps, np.int64)
-    cdef Py_ssize_t g, lo, hi, a, b
+    blobs = []
+    if len(t) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64), blobs
+    cdef const double[:, ::1] v = np.ascontiguousarray(values, np.float64).reshape(len(t), -1)
+    # at most one piece per row: sized up front, trimmed at the end
+    cdef cnp.ndarray[int64_t, ndim=1] groups = np.empty(len(t), np.int64)
+    cdef cnp.ndarray[int64_t, ndim=1] windows = np.empty(len(t), np.int64)
+    cdef Py_ssize_t g, lo, hi, a, b, n = 0
     cdef int64_t step, span, w
     cdef int columns = v.shape[1]
-    out = []
     for g in range(st.shape[0] - 1):
         lo, hi, step = st[g], st[g + 1], sp[g]
         span = step * window_slots
@@ -176,9 +179,12 @@ def encode_batch(ts, values, starts, steps, int64_t window_slots):
             b = a + 1
             while b < hi and t[b] < w + span:
                 b += 1
-            out.append((g, w, _encode_piece(&t[a], &v[a, 0], b - a, columns, columns, w, step)))
+            blobs.append(_encode_piece(&t[a], &v[a, 0], b - a, columns, columns, w, step))
+            groups[n] = g
+            windows[n] = w
+            n += 1
             a = b
-    return out
+    return groups[:n].copy(), windows[:n].copy(), blobs
 
 
 cdef inline Py_ssize_t _get_varint(const uint8_t* p, Py_ssize_t pos, Py_ssize_t size, uint64_t* out) except -1:

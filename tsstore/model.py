@@ -1,5 +1,6 @@
 """The plain data types the layers share: what a series is, its rollups, slots of values,
-a node of the path tree and a write to the store.
+a node of the path tree and a write to the store (one series level, or a flush's columnar
+batch of many).
 
 Level 0 of a series (the finest rollup) keeps one value per slot (RAW_COLUMNS); coarser
 levels keep AGG_COLUMNS columns, SUM, COUNT, MIN, MAX, LAST, where COUNT counts the finest
@@ -8,6 +9,7 @@ slots that were known, so xFilesFactor stays exact; columns_of(level) says which
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -96,3 +98,33 @@ class WriteRequest:
     step: int
     slots: Slots
     retention: int
+
+
+@dataclass
+class WriteBatch:
+    """The slots of many series at one level, columnar: what a flush writes, with no object
+    per series. Block g is rows starts[g]:starts[g+1] of ts/values (slots sorted and distinct)
+    of the series the store knows as keys[g] (Store.series_keys), named name_of(g)."""
+
+    level: int
+    keys: np.ndarray  # int64 per block
+    steps: np.ndarray  # int64 per block: the level's step
+    retentions: np.ndarray  # int64 per block: the level's retention
+    starts: np.ndarray  # int64, blocks + 1
+    ts: np.ndarray  # int64 per row
+    values: np.ndarray  # float64, (rows, columns_of(level))
+    name_of: Callable[[int], str]
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    @property
+    def slots(self) -> int:
+        return len(self.ts)
+
+    def blocks(self, lo: int, hi: int) -> "WriteBatch":
+        """Blocks lo:hi as a batch of their own."""
+        a, b = int(self.starts[lo]), int(self.starts[hi])
+        name_of = self.name_of
+        return WriteBatch(self.level, self.keys[lo:hi], self.steps[lo:hi], self.retentions[lo:hi],
+                          self.starts[lo : hi + 1] - a, self.ts[a:b], self.values[a:b], lambda g: name_of(g + lo))

@@ -56,12 +56,15 @@ def test_batch_cuts_at_windows_like_single_encodes(groups):
     starts = np.concatenate([[0], np.cumsum([len(g) for g in groups])]).astype(np.int64)
     steps = np.full(len(groups), STEP, np.int64)
     outs = [m.encode_batch(ts, values, starts, steps, 4096) for m in IMPLS]
-    assert all(o == outs[0] for o in outs)
-    for g, window, blob in outs[0]:
+    for groups_of, windows, blobs in outs:
+        assert groups_of.tolist() == outs[0][0].tolist() and windows.tolist() == outs[0][1].tolist()
+        assert blobs == outs[0][2]
+    pieces = list(zip(*outs[0]))
+    for g, window, blob in pieces:
         got_ts, _ = IMPLS[0].decode(blob, window, STEP)
         assert set(got_ts.tolist()) <= set(ts[starts[g] : starts[g + 1]].tolist())
         assert all(window <= t < window + 4096 * STEP for t in got_ts.tolist())
-    assert sum(len(IMPLS[0].decode(b, w, STEP)[0]) for _, w, b in outs[0]) == len(ts)
+    assert sum(len(IMPLS[0].decode(b, w, STEP)[0]) for _, w, b in pieces) == len(ts)
 
 
 def test_steady_gauge_compresses_well(codec):

@@ -26,7 +26,7 @@ from tsstore.ingest.rederive import Rederiver
 from tsstore.ingest.series_rollups import SeriesRollups
 from tsstore.ingest.store_retry import StoreRetry
 from tsstore.ingest.wal import Position, WriteAheadLog
-from tsstore.model import LAST, Slots, WriteRequest
+from tsstore.model import LAST, WriteBatch
 from tsstore.store.base import Store
 
 # Flush early when this many points were applied since the last one.
@@ -98,15 +98,16 @@ class Flusher:
         self.flushed = asyncio.Event()
 
     async def _write_drained(self, d: Drained, coarse: bool) -> None:
-        requests = self._requests(d.w_sid, d.w_level, d.w_ts, d.w_values)
-        max_level = max((r.level for r in requests), default=0)
+        # Sorting and cutting millions of rows is numpy work: off the event loop.
+        batches = await asyncio.get_running_loop().run_in_executor(None, self._batches, d)
+        max_level = max(batches, default=0)
         if len(d.rederive_level):
             max_level = max(max_level, int(d.rederive_level.max()))
         for level in range(max_level + 1):
-            batch = [r for r in requests if r.level == level]
-            if batch:
-                await self.retry("write", lambda b=batch: self.store.write(b))
-                self.counters.add("points.written" if level == 0 else "rollup_slots.written", sum(len(r.slots) for r in batch))
+            batch = batches.get(level)
+            if batch is not None:
+                await self.retry("write", lambda b=batch: self.store.write_batch(b))
+                self.counters.add("points.written" if level == 0 else "rollup_slots.written", batch.slots)
             sel = np.flatnonzero(d.rederive_level == level)
             if len(sel):
                 await self.rederiver.rederive(d.rederive_sid[sel], level, d.rederive_ts[sel])
@@ -115,23 +116,33 @@ class Flusher:
             # Seeding changed open slots: write their corrected provisional values now.
             await self._write_drained(self.aggregator.drain(coarse), coarse)
 
-    def _requests(self, sid, level, ts, vals) -> list[WriteRequest]:
-        """Group drained rows into one WriteRequest per (series, level); later rows win."""
+    def _batches(self, d: Drained) -> dict[int, WriteBatch]:
+        """The drained rows as one WriteBatch per level: a block per series, its slots
+        sorted, where a slot repeats the later row wins."""
+        sid, level, ts, vals = d.w_sid, d.w_level, d.w_ts, d.w_values
         if not len(sid):
-            return []
-        order = np.lexsort((np.arange(len(sid)), ts, level, sid))
-        sid, level, ts, vals = sid[order], level[order], ts[order], vals[order]
+            return {}
+        order = np.lexsort((np.arange(len(sid)), ts, sid, level))
+        sid, level, ts = sid[order], level[order], ts[order]
         last_of_slot = np.ones(len(sid), bool)
-        same = (sid[1:] == sid[:-1]) & (level[1:] == level[:-1]) & (ts[1:] == ts[:-1])
-        last_of_slot[:-1] = ~same
-        sid, level, ts, vals = sid[last_of_slot], level[last_of_slot], ts[last_of_slot], vals[last_of_slot]
-        cuts = np.flatnonzero((sid[1:] != sid[:-1]) | (level[1:] != level[:-1])) + 1
-        bounds = zip(np.concatenate([[0], cuts]).tolist(), np.concatenate([cuts, [len(sid)]]).tolist())
-        out = []
-        for lo, hi in bounds:
-            meta = self.series.meta(int(sid[lo]))
-            lev = int(level[lo])
-            rollup = meta.rollups[lev]
-            block = vals[lo:hi, LAST : LAST + 1] if lev == 0 else vals[lo:hi]
-            out.append(WriteRequest(meta.name, lev, rollup.step, Slots(ts[lo:hi].copy(), np.ascontiguousarray(block)), rollup.retention))
+        last_of_slot[:-1] = (sid[1:] != sid[:-1]) | (level[1:] != level[:-1]) | (ts[1:] != ts[:-1])
+        keep = order[last_of_slot]
+        sid, level, ts = sid[last_of_slot], level[last_of_slot], ts[last_of_slot]
+        block_starts = np.flatnonzero(np.concatenate([[True], (sid[1:] != sid[:-1]) | (level[1:] != level[:-1])]))
+        level_cuts = np.searchsorted(level[block_starts], np.arange(int(level[-1]) + 2))
+        out = {}
+        for lev in range(int(level[-1]) + 1):
+            first, last = int(level_cuts[lev]), int(level_cuts[lev + 1])
+            if first == last:
+                continue
+            rows_lo = int(block_starts[first])
+            rows_hi = int(block_starts[last]) if last < len(block_starts) else len(sid)
+            block_sid = sid[block_starts[first:last]]
+            rows = keep[rows_lo:rows_hi]
+            out[lev] = WriteBatch(
+                lev, self.series.store_keys(block_sid), self.series.steps(block_sid, lev),
+                self.series.retentions(block_sid, lev),
+                np.append(block_starts[first:last], rows_hi) - rows_lo, ts[rows_lo:rows_hi],
+                vals[rows, LAST : LAST + 1] if lev == 0 else vals[rows],
+                lambda g, block_sid=block_sid: self.series.registry.name_of(int(block_sid[g])))
         return out

@@ -4,6 +4,10 @@ The first time a series id is seen, its metadata is read from the store, or crea
 from the schema rules (``series.created``), and the aggregator is given its rollups, with
 whether the series is new: a series that existed before may have coarse slots an earlier
 process filled, which the aggregator then re-derives from the store instead of overwriting.
+
+What is kept per series is two numbers, no object: the index of its schema (rollups,
+aggregation, xFilesFactor: a handful of distinct ones, in a table) and the store's key for
+WriteBatch. The steps and retentions of many series are looked up in one numpy step.
 """
 from __future__ import annotations
 
@@ -13,8 +17,10 @@ from tsstore.ingest.carbon_parser import SeriesRegistry
 from tsstore.ingest.counters import Counters
 from tsstore.ingest.rollup import RollupAggregator
 from tsstore.ingest.store_retry import StoreRetry
-from tsstore.model import SeriesMeta
+from tsstore.model import Rollup, SeriesMeta
 from tsstore.store.base import Store
+
+NOT_CONFIGURED = -1
 
 
 class SeriesRollups:
@@ -22,20 +28,51 @@ class SeriesRollups:
                  counters: Counters, retry: StoreRetry):
         self.registry, self.store, self.resolver, self.aggregator = registry, store, resolver, aggregator
         self.counters, self.retry = counters, retry
-        self._metas: list[SeriesMeta | None] = []
-        self._configured = np.zeros(0, bool)
+        self._schema_of = np.zeros(0, np.int32)  # per series id: index into _schemas, or NOT_CONFIGURED
+        self._store_key = np.zeros(0, np.int64)  # per series id: Store.series_keys
+        self._schemas: list[tuple[tuple[Rollup, ...], str, float]] = []
+        self._schema_index: dict[tuple, int] = {}
+        self._steps = np.zeros((0, 1), np.int64)  # per schema and level (0 past its levels)
+        self._retentions = np.zeros((0, 1), np.int64)
 
     def meta(self, sid: int) -> SeriesMeta:
         """The metadata of a series configure() has seen."""
-        return self._metas[sid]
+        rollups, aggregation, xff = self._schemas[self._schema_of[sid]]
+        return SeriesMeta(self.registry.name_of(sid), rollups, aggregation, xff)
+
+    def store_keys(self, sids: np.ndarray) -> np.ndarray:
+        return self._store_key[sids]
+
+    def steps(self, sids: np.ndarray, level: int) -> np.ndarray:
+        return self._steps[self._schema_of[sids], level]
+
+    def retentions(self, sids: np.ndarray, level: int) -> np.ndarray:
+        return self._retentions[self._schema_of[sids], level]
+
+    def _schema(self, meta: SeriesMeta) -> int:
+        key = (meta.rollups, meta.aggregation, meta.xff)
+        index = self._schema_index.get(key)
+        if index is None:
+            index = self._schema_index[key] = len(self._schemas)
+            self._schemas.append(key)
+            levels = max(self._steps.shape[1], len(meta.rollups))
+            steps = np.zeros((len(self._schemas), levels), np.int64)
+            retentions = np.zeros_like(steps)
+            steps[:-1, : self._steps.shape[1]] = self._steps
+            retentions[:-1, : self._retentions.shape[1]] = self._retentions
+            steps[-1, : len(meta.rollups)] = [r.step for r in meta.rollups]
+            retentions[-1, : len(meta.rollups)] = [r.retention for r in meta.rollups]
+            self._steps, self._retentions = steps, retentions
+        return index
 
     async def configure(self, sids: np.ndarray) -> None:
         """Give the aggregator the rollups of series it has not seen in this process."""
         size = len(self.registry)
-        if len(self._configured) < size:
-            self._configured = np.concatenate([self._configured, np.zeros(size - len(self._configured) + 1024, bool)])
-            self._metas.extend([None] * (len(self._configured) - len(self._metas)))
-        unknown = np.unique(sids[~self._configured[sids]])
+        if len(self._schema_of) < size:
+            grow = size - len(self._schema_of) + 1024
+            self._schema_of = np.concatenate([self._schema_of, np.full(grow, NOT_CONFIGURED, np.int32)])
+            self._store_key = np.concatenate([self._store_key, np.zeros(grow, np.int64)])
+        unknown = np.unique(sids[self._schema_of[sids] == NOT_CONFIGURED])
         if not len(unknown):
             return
         names = [self.registry.name_of(int(s)) for s in unknown]
@@ -44,6 +81,7 @@ class SeriesRollups:
         if new_metas:
             await self.retry("create series", lambda: self.store.create_series(new_metas))
             self.counters.add("series.created", len(new_metas))
+        keys = await self.retry("read series keys", lambda: self.store.series_keys(names))
         created = {m.name: m for m in new_metas}
         for sid, name in zip(unknown.tolist(), names):
             meta = existing.get(name) or created[name]
@@ -54,5 +92,5 @@ class SeriesRollups:
                 name not in existing,
                 sums=meta.aggregation == "sum",
             )
-            self._metas[sid] = meta
-            self._configured[sid] = True
+            self._schema_of[sid] = self._schema(meta)
+        self._store_key[unknown] = keys

@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import threading
 import time
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from tsstore.store import segment_codec as codec
 from tsstore.index import globs
-from tsstore.model import AGG_COLUMNS, RAW_COLUMNS, Node, SeriesMeta, Slots, WriteRequest
+from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, WriteRequest, columns_of
 from tsstore.events import Event
 
 # Slots per storage window (one Cassandra partition / one SQLite key range).
@@ -54,14 +56,19 @@ def merge_last_wins(parts: list[Slots], columns: int) -> Slots:
     return Slots(uniq, vals[::-1][idx])
 
 
-@dataclass(frozen=True)
-class SegmentRow:
-    name: str
-    level: int
-    window: int  # window start timestamp
-    seq: int  # write order: later segments win
-    blob: bytes
-    expires_at: int  # epoch seconds after which the whole segment is outside retention
+@dataclass
+class Segments:
+    """The segments one WriteBatch encodes to, columnar: segment i is a piece of block
+    blocks[i] cut at window windows[i], written with seq seqs[i] (later segments win)."""
+
+    blocks: np.ndarray  # int64: the batch block it belongs to
+    windows: np.ndarray  # int64: window start timestamp
+    seqs: np.ndarray  # int64
+    expires_at: np.ndarray  # int64: epoch seconds after which it is wholly outside retention
+    blobs: list[bytes]
+
+    def __len__(self) -> int:
+        return len(self.blocks)
 
 
 class _SeqClock:
@@ -69,11 +76,97 @@ class _SeqClock:
 
     def __init__(self):
         self._last = 0
+        self._lock = threading.Lock()  # batches are encoded on worker threads
 
-    def next(self) -> int:
-        now = time.time_ns()
-        self._last = now if now > self._last else self._last + 1
-        return self._last
+    def take(self, n: int) -> np.ndarray:
+        """n consecutive sequence numbers, all after every one handed out before."""
+        with self._lock:
+            first = max(time.time_ns(), self._last + 1)
+            self._last = first + n - 1
+        return np.arange(first, first + n, dtype=np.int64)
+
+
+class SegmentCounts:
+    """Segments written per (series, level, window) since that window was last compacted,
+    kept without an object per series: a sorted table of (series key, level) -> its newest
+    window and that window's count (20 bytes per series level). Writes to an older window (a
+    backfill) are counted in a dict, dropped when it passes OLDER_MAX entries, which only
+    delays those windows' compaction."""
+
+    OLDER_MAX = 100_000
+    LEVEL_BITS = 4  # (key << LEVEL_BITS) | level: levels past 15 share a counter, harmlessly
+
+    def __init__(self):
+        self._ids = np.empty(0, np.int64)
+        self._windows = np.empty(0, np.int64)
+        self._counts = np.empty(0, np.int32)
+        self._older: dict[tuple[int, int], int] = {}
+        self._lock = threading.Lock()  # batches are counted on worker threads
+
+    def add(self, keys: np.ndarray, level: int, windows: np.ndarray) -> np.ndarray:
+        """Count one segment for each (keys[i], level, windows[i]); returns the indexes i of
+        the (key, level, window)s that reached COMPACT_AFTER, one each. Their count restarts
+        at 1: a compaction leaves one segment."""
+        with self._lock:
+            return self._add(keys, level, windows)
+
+    def _add(self, keys: np.ndarray, level: int, windows: np.ndarray) -> np.ndarray:
+        n = len(keys)
+        if not n:
+            return np.empty(0, np.int64)
+        ids = (np.asarray(keys, np.int64) << self.LEVEL_BITS) | min(level, 2**self.LEVEL_BITS - 1)
+        windows = np.asarray(windows, np.int64)
+        order = np.lexsort((windows, ids))
+        ids, windows = ids[order], windows[order]
+        first = np.ones(n, bool)
+        first[1:] = (ids[1:] != ids[:-1]) | (windows[1:] != windows[:-1])
+        pair_at = np.flatnonzero(first)
+        times = np.diff(np.append(pair_at, n)).astype(np.int32)
+        pid, pwin = ids[pair_at], windows[pair_at]
+        newest_of_id = np.ones(len(pid), bool)
+        newest_of_id[:-1] = pid[1:] != pid[:-1]
+        pos = np.searchsorted(self._ids, pid)
+        clipped = np.minimum(pos, max(len(self._ids) - 1, 0))
+        known = (pos < len(self._ids)) & (self._ids[clipped] == pid) if len(self._ids) else np.zeros(len(pid), bool)
+        table_window = np.where(known, self._windows[clipped] if len(self._ids) else 0, np.iinfo(np.int64).min)
+        count = np.zeros(len(pid), np.int64)
+        same = known & (pwin == table_window)
+        count[same] = self._counts[clipped[same]] + times[same]
+        newer = newest_of_id & (pwin > table_window)
+        count[newer] = times[newer]
+        older = ~same & ~newer
+        for i in np.flatnonzero(older).tolist():
+            key = (int(pid[i]), int(pwin[i]))
+            count[i] = self._older.get(key, 0) + int(times[i])
+        due = count >= COMPACT_AFTER
+        stored = np.where(due, 1, count).astype(np.int32)
+        self._counts[clipped[same]] = stored[same]
+        replace = newer & known
+        self._windows[clipped[replace]] = pwin[replace]
+        self._counts[clipped[replace]] = stored[replace]
+        new = newer & ~known
+        if new.any():
+            self._ids = np.insert(self._ids, pos[new], pid[new])
+            self._windows = np.insert(self._windows, pos[new], pwin[new])
+            self._counts = np.insert(self._counts, pos[new], stored[new])
+        if older.any():
+            if len(self._older) > self.OLDER_MAX:
+                self._older.clear()
+            for i in np.flatnonzero(older).tolist():
+                self._older[(int(pid[i]), int(pwin[i]))] = int(stored[i])
+        return np.sort(order[pair_at[due]])
+
+
+def batch_of_requests(level: int, requests: list[WriteRequest], keys: np.ndarray) -> WriteBatch:
+    """One WriteBatch of per-series requests of one level (in order: later ones win)."""
+    starts = np.zeros(len(requests) + 1, np.int64)
+    np.cumsum([len(r.slots) for r in requests], out=starts[1:])
+    return WriteBatch(
+        level, np.asarray(keys, np.int64), np.array([r.step for r in requests], np.int64),
+        np.array([r.retention for r in requests], np.int64), starts,
+        np.concatenate([r.slots.ts for r in requests]).astype(np.int64),
+        np.concatenate([r.slots.values for r in requests]).astype(np.float64).reshape(-1, columns_of(level)),
+        lambda g: requests[g].name)
 
 
 class Store(abc.ABC):
@@ -141,8 +234,24 @@ class Store(abc.ABC):
 
     # -- points ------------------------------------------------------------------
     @abc.abstractmethod
+    async def series_keys(self, names: list[str]) -> np.ndarray:
+        """The store's key (int64) of each created series, for WriteBatch.keys; a name never
+        created is a KeyError. Callers that write often keep them (ingest: one per series)."""
+
+    @abc.abstractmethod
+    async def write_batch(self, batch: WriteBatch) -> None:
+        """Durably store a batch's slots (later writes of a slot win); returns when the store
+        has acknowledged them."""
+
     async def write(self, requests: list[WriteRequest]) -> None:
-        """Durably store the slots; returns when the store has acknowledged them."""
+        """Durably store per-series requests (imports, re-derivations): a batch per level, in
+        order, so a later request for a slot wins over an earlier one."""
+        by_level: dict[int, list[WriteRequest]] = defaultdict(list)
+        for r in requests:
+            if len(r.slots):
+                by_level[r.level].append(r)
+        for level, group in sorted(by_level.items()):
+            await self.write_batch(batch_of_requests(level, group, await self.series_keys([r.name for r in group])))
 
     async def read(self, name: str, level: int, step: int, start: int, end: int) -> Slots:
         """Merged slots of one series level with start <= ts < end."""
@@ -169,33 +278,20 @@ class SegmentStore(Store):
 
     def __init__(self):
         self._seq = _SeqClock()
+        self._segment_counts = SegmentCounts()
 
     @staticmethod
     def window_of(ts: int, step: int) -> int:
         span = step * WINDOW_SLOTS
         return (ts // span) * span
 
-    def encode_requests(self, requests: list[WriteRequest]) -> list[tuple[WriteRequest, SegmentRow]]:
-        """Segment rows for many requests, encoded in one codec call per column count.
-
-        Every row gets its own seq, increasing in request order: two requests for the same
-        (series, level, window) in one call (re-derived slots do that) must be two segments,
-        the later one winning, not one row overwriting the other."""
-        out: list[tuple[WriteRequest, SegmentRow]] = []
-        for columns in (RAW_COLUMNS, AGG_COLUMNS):
-            group = [r for r in requests if r.slots.values.shape[1] == columns and len(r.slots)]
-            if not group:
-                continue
-            starts = np.zeros(len(group) + 1, np.int64)
-            np.cumsum([len(r.slots) for r in group], out=starts[1:])
-            ts = np.concatenate([r.slots.ts for r in group])
-            values = np.concatenate([r.slots.values for r in group])
-            steps = np.array([r.step for r in group], np.int64)
-            for g, window, blob in codec.encode_batch(ts, values, starts, steps, WINDOW_SLOTS):
-                req = group[g]
-                expires = window + req.step * WINDOW_SLOTS + req.retention
-                out.append((req, SegmentRow(req.name, req.level, window, self._seq.next(), blob, expires)))
-        return out
+    def encode(self, batch: WriteBatch) -> Segments:
+        """A batch's segments, encoded in one codec call; every segment gets its own seq,
+        increasing in block order, so two blocks for the same (series, level, window) in one
+        batch are two segments, the later winning."""
+        blocks, windows, blobs = codec.encode_batch(batch.ts, batch.values, batch.starts, batch.steps, WINDOW_SLOTS)
+        expires = windows + batch.steps[blocks] * WINDOW_SLOTS + batch.retentions[blocks]
+        return Segments(blocks, windows, self._seq.take(len(blocks)), expires, blobs)
 
     @staticmethod
     def decode_rows(blobs: list[tuple[int, bytes]], window_step: int, columns: int) -> Slots:

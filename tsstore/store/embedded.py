@@ -14,11 +14,14 @@ import sqlite3
 import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from itertools import repeat
 from pathlib import Path
 
-from tsstore.store.base import COMPACT_AFTER, SegmentStore, tree_rows
+import numpy as np
+
+from tsstore.store.base import SegmentStore, tree_rows
 from tsstore.index.tags import tag_rows
-from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest, columns_of
+from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
 from tsstore.events import Event
 from tsstore.store.errors import StoreDiskFull
@@ -76,8 +79,6 @@ class EmbeddedStore(SegmentStore):
         self._local = threading.local()
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="sqlite-reader")
-        self._sid_cache: dict[str, int] = {}
-        self._segment_counts: dict[tuple[int, int, int], int] = defaultdict(int)
         self._opened = False
 
     # -- connections -----------------------------------------------------------
@@ -262,43 +263,49 @@ class EmbeddedStore(SegmentStore):
         return await self._on_reader(_q)
 
     # -- points -------------------------------------------------------------------
-    def _sids(self, conn, names) -> dict[str, int]:
-        missing = [n for n in set(names) if n not in self._sid_cache]
-        for i in range(0, len(missing), 500):
-            chunk = missing[i : i + 500]
-            q = f"SELECT name, id FROM series WHERE name IN ({','.join('?' * len(chunk))})"
-            self._sid_cache.update(conn.execute(q, chunk).fetchall())
-        unknown = [n for n in missing if n not in self._sid_cache]
+    # Blocks per writer-thread job: a flush of a million series is many jobs, so a
+    # create_series (a new series' first points wait for it) runs between two of them.
+    WRITE_CHUNK_BLOCKS = 20_000
+
+    def _ids_of(self, conn, names: list[str]) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        for i in range(0, len(names), 500):
+            chunk = names[i : i + 500]
+            ids.update(conn.execute(f"SELECT name, id FROM series WHERE name IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        return ids
+
+    async def series_keys(self, names: list[str]) -> np.ndarray:
+        """The series' row ids."""
+        ids = await self._on_reader(lambda: self._ids_of(self._conn(), list(dict.fromkeys(names))))
+        unknown = [n for n in names if n not in ids]
         if unknown:
             raise KeyError(f"write for series never created: {unknown[:3]}")
-        return self._sid_cache
+        return np.array([ids[n] for n in names], np.int64)
 
-    async def write(self, requests: list[WriteRequest]) -> None:
-        if not requests:
-            return
-        rows = self.encode_requests(requests)
+    async def write_batch(self, batch: WriteBatch) -> None:
+        for lo in range(0, len(batch), self.WRITE_CHUNK_BLOCKS):
+            await self._on_writer(self._write_sync, batch.blocks(lo, min(lo + self.WRITE_CHUNK_BLOCKS, len(batch))))
 
-        def _write():
-            conn = self._conn()
-            sids = self._sids(conn, [req.name for req, _ in rows])
-            conn.execute("BEGIN")
-            try:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO segments (sid, level, window, seq, expires_at, blob) VALUES (?, ?, ?, ?, ?, ?)",
-                    [(sids[r.name], r.level, r.window, r.seq, r.expires_at, r.blob) for _, r in rows],
-                )
-                for req, r in rows:
-                    key = (sids[r.name], r.level, r.window)
-                    self._segment_counts[key] += 1
-                    if self._segment_counts[key] >= COMPACT_AFTER:
-                        self._compact_window(conn, *key, req.step, req.slots.values.shape[1])
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
-                    conn.execute("ROLLBACK")
-                raise
-
-        await self._on_writer(_write)
+    def _write_sync(self, batch: WriteBatch) -> None:
+        """Encode and insert one chunk in one transaction (on the writer thread: encoding a
+        large flush must not hold up the event loop), compacting the windows it filled."""
+        seg = self.encode(batch)
+        sids = batch.keys[seg.blocks]
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            conn.executemany(
+                "INSERT OR REPLACE INTO segments (sid, level, window, seq, expires_at, blob) VALUES (?, ?, ?, ?, ?, ?)",
+                zip(sids.tolist(), repeat(batch.level), seg.windows.tolist(), seg.seqs.tolist(), seg.expires_at.tolist(), seg.blobs),
+            )
+            columns = columns_of(batch.level)
+            for i in self._segment_counts.add(sids, batch.level, seg.windows).tolist():
+                self._compact_window(conn, int(sids[i]), batch.level, int(seg.windows[i]), int(batch.steps[seg.blocks[i]]), columns)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
+                conn.execute("ROLLBACK")
+            raise
 
     def _compact_window(self, conn, sid: int, level: int, window: int, step: int, columns: int) -> None:
         """Rewrite a window's segments as one; the merged segment keeps the newest seq."""
@@ -306,7 +313,6 @@ class EmbeddedStore(SegmentStore):
             "SELECT seq, expires_at, blob FROM segments WHERE sid=? AND level=? AND window=? ORDER BY seq",
             (sid, level, window),
         ).fetchall()
-        self._segment_counts[(sid, level, window)] = 1
         if len(segs) < 2:
             return
         merged = self.decode_rows([(window, blob) for _, _, blob in segs], step, columns)
@@ -323,10 +329,7 @@ class EmbeddedStore(SegmentStore):
         """read() of many series in a few statements: one per 500 names for the ids, one per
         500 series of the same level for the segments (a panel over 500 series was 1,000)."""
         conn = self._conn()
-        ids: dict[str, int] = {}
-        for i in range(0, len(names), 500):
-            chunk = names[i : i + 500]
-            ids.update(conn.execute(f"SELECT name, id FROM series WHERE name IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+        ids = self._ids_of(conn, names)
         by_level: dict[tuple[int, int], list[str]] = defaultdict(list)
         for n in names:
             by_level[level_of[n]].append(n)

@@ -227,23 +227,28 @@ def decode(blob: bytes, window: int, step: int) -> tuple[np.ndarray, np.ndarray]
     return ts, values
 
 
-def encode_batch(ts: np.ndarray, values: np.ndarray, starts: np.ndarray, steps: np.ndarray, window_slots: int) -> list[tuple[int, int, bytes]]:
+def encode_batch(ts: np.ndarray, values: np.ndarray, starts: np.ndarray, steps: np.ndarray,
+                 window_slots: int) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
     """Encode many slot groups at once, cut at window boundaries.
 
     Group g is rows starts[g]:starts[g+1] of ts/values (sorted slot timestamps) with step
-    steps[g]. Returns (g, window start, blob) for every (group, window) piece, in order.
+    steps[g]. Returns, for every (group, window) piece in order: its group (int64 array), its
+    window start (int64 array) and its blob (list), columnar so that a flush of a million
+    segments makes no tuple per segment.
     """
-    out = []
+    groups, windows, blobs = [], [], []
     for g in range(len(starts) - 1):
         lo, hi, step = int(starts[g]), int(starts[g + 1]), int(steps[g])
         span = step * window_slots
         t = ts[lo:hi]
-        windows = (t // span) * span
-        cuts = [0, *(np.flatnonzero(np.diff(windows)) + 1).tolist(), len(t)]
+        piece_windows = (t // span) * span
+        cuts = [0, *(np.flatnonzero(np.diff(piece_windows)) + 1).tolist(), len(t)]
         for a, b in zip(cuts, cuts[1:]):
             if b > a:
-                out.append((g, int(windows[a]), encode(t[a:b], values[lo + a : lo + b], int(windows[a]), step)))
-    return out
+                groups.append(g)
+                windows.append(int(piece_windows[a]))
+                blobs.append(encode(t[a:b], values[lo + a : lo + b], int(piece_windows[a]), step))
+    return np.array(groups, np.int64), np.array(windows, np.int64), blobs
 
 
 # Last: the compiled module imports its constants, CodecError and zstd_contexts from this one.

@@ -13,6 +13,7 @@ the newest seq, range-delete the older seqs of that series in the partition).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import ssl
 import time
@@ -20,12 +21,14 @@ import zlib
 from collections import defaultdict
 from pathlib import Path
 
+import numpy as np
+
 from tsstore.events import Event
 from tsstore.index import globs
 from tsstore.index.tags import tag_rows
-from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteRequest, columns_of
+from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
-from tsstore.store.base import COMPACT_AFTER, SegmentStore, tree_rows
+from tsstore.store.base import SegmentStore, tree_rows
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import ROOT, create_schema, prepare_statements
@@ -39,9 +42,10 @@ CHILDREN_CACHE_SECONDS = 10.0
 TREE_CHECK_SECONDS = 0.5
 
 
-def _ttl(expires_at: int, now: int) -> int:
-    """Seconds to keep a row; Cassandra (4.x storage format) caps expiry at 2038-01-19."""
-    return max(1, min(expires_at - now, 630_720_000, 2**31 - 1 - now - 86400))
+def _ttl(expires_at, now: int):
+    """Seconds to keep a row (of an int or an array of expiry times); Cassandra (4.x storage
+    format) caps expiry at 2038-01-19."""
+    return np.clip(np.asarray(expires_at, np.int64) - now, 1, min(630_720_000, 2**31 - 1 - now - 86400))
 
 
 class CassandraStore(SegmentStore):
@@ -56,7 +60,6 @@ class CassandraStore(SegmentStore):
         self._children_cache: dict[str, tuple[float, list[Node]]] = {}
         self._tree_mark: str | None = None  # the last 'tree_changed' value seen
         self._tree_checked = 0.0
-        self._segment_counts: dict[tuple[str, int, int], int] = defaultdict(int)
         self._meta_cache: dict[str, SeriesMeta] = {}
 
     # -- connection and schema ----------------------------------------------------
@@ -232,35 +235,50 @@ class CassandraStore(SegmentStore):
     def _put(self, shard: int, level: int, window: int, name: str, seq: int, blob: bytes, ttl: int) -> tuple:
         return ((shard, level, window), self.q["put"], (shard, level, window, name, seq, blob, ttl), len(name) + len(blob) + 40)
 
-    async def write(self, requests: list[WriteRequest]) -> None:
-        now = int(time.time())
-        puts, touched = [], []
-        for req, row in self.encode_requests(requests):
-            if row.expires_at - now <= 0:
-                continue  # already outside retention
-            puts.append(self._put(self.shard_of(row.name), row.level, row.window, row.name, row.seq, row.blob,
-                                  _ttl(row.expires_at, now)))
-            touched.append((req, row))
-        loop = asyncio.get_running_loop()
-        # Building statements is Python work: off the event loop so the listeners keep reading.
-        await self._run_all(await loop.run_in_executor(None, self._batches, puts))
-        compact = []
-        for req, row in touched:
-            key = (row.name, row.level, row.window)
-            self._segment_counts[key] += 1
-            if self._segment_counts[key] >= COMPACT_AFTER:
-                self._segment_counts[key] = 0
-                compact.append((req, row))
-        if compact:
-            await self._compact(compact)
+    async def series_keys(self, names: list[str]) -> np.ndarray:
+        """A 59-bit hash of each name: it only keys the compaction counts (a collision would
+        share a counter, never data), and needs no round trip."""
+        return np.array([int.from_bytes(hashlib.blake2b(n.encode(), digest_size=8).digest(), "little") >> 5
+                         for n in names], np.int64)
 
-    async def _compact(self, touched: list) -> None:
-        """Merge the segments of each (series, window) into one: read them a partition at a
-        time, write the merge under the newest seq and range-delete the older seqs, batched
-        per partition like the writes."""
+    async def write_batch(self, batch: WriteBatch) -> None:
+        if not len(batch):
+            return
+        # Encoding and building statements is Python work: off the event loop so the
+        # listeners keep reading.
+        prepared, due = await asyncio.get_running_loop().run_in_executor(None, self._prepare_batch, batch)
+        await self._run_all(prepared)
+        if due:
+            await self._compact(due)
+
+    def _prepare_batch(self, batch: WriteBatch) -> tuple[list, list]:
+        now = int(time.time())
+        seg = self.encode(batch)
+        live = np.flatnonzero(seg.expires_at - now > 0)  # the rest is already outside retention
+        ttl = _ttl(seg.expires_at, now)
+        level, put, puts = batch.level, self.q["put"], []
+        names: dict[int, str] = {}
+        for i in live.tolist():
+            g = int(seg.blocks[i])
+            name = names.get(g)
+            if name is None:
+                name = names[g] = batch.name_of(g)
+            shard, window = self.shard_of(name), int(seg.windows[i])
+            puts.append(((shard, level, window), put, (shard, level, window, name, int(seg.seqs[i]), seg.blobs[i], int(ttl[i])),
+                         len(name) + len(seg.blobs[i]) + 40))
+        due = []
+        for i in live[self._segment_counts.add(batch.keys[seg.blocks[live]], level, seg.windows[live])].tolist():
+            g = int(seg.blocks[i])
+            due.append((names[g], level, int(seg.windows[i]), int(batch.steps[g]), int(seg.expires_at[i])))
+        return self._batches(puts), due
+
+    async def _compact(self, due: list[tuple[str, int, int, int, int]]) -> None:
+        """Merge the segments of each due (name, level, window, step, expires_at) into one:
+        read them a partition at a time, write the merge under the newest seq and
+        range-delete the older seqs, batched per partition like the writes."""
         by_partition: dict[tuple, dict] = defaultdict(dict)
-        for req, row in touched:
-            by_partition[(self.shard_of(row.name), row.level, row.window)][row.name] = (req, row)
+        for name, level, window, step, expires_at in due:
+            by_partition[(self.shard_of(name), level, window)][name] = (step, expires_at)
         queries, keys = [], []
         for part, members in by_partition.items():
             names = list(members)
@@ -277,12 +295,13 @@ class CassandraStore(SegmentStore):
             for name, segs in segments.items():
                 if len(segs) < 2:
                     continue
-                req, row = by_partition[part][name]
+                step, expires_at = by_partition[part][name]
+                window = part[2]
                 segs.sort(key=lambda r: r[0])
-                merged = self.decode_rows([(row.window, bytes(d)) for _, d in segs], req.step, req.slots.values.shape[1])
+                merged = self.decode_rows([(window, bytes(d)) for _, d in segs], step, columns_of(part[1]))
                 newest = segs[-1][0]
-                blob = codec.encode(merged.ts, merged.values, row.window, req.step)
-                items.append(self._put(*part, name, newest, blob, _ttl(row.expires_at, now)))
+                blob = codec.encode(merged.ts, merged.values, window, step)
+                items.append(self._put(*part, name, newest, blob, int(_ttl(expires_at, now))))
                 items.append((part, self.q["trim"], (*part, name, newest), len(name) + 40))
         await self._run_all(self._batches(items))
 
