@@ -265,7 +265,7 @@ class EmbeddedStore(SegmentStore):
     # -- points -------------------------------------------------------------------
     # Blocks per writer-thread job: a flush of a million series is many jobs, so a
     # create_series (a new series' first points wait for it) runs between two of them.
-    WRITE_CHUNK_BLOCKS = 20_000
+    WRITE_CHUNK_BLOCKS = 5_000
 
     def _ids_of(self, conn, names: list[str]) -> dict[str, int]:
         ids: dict[str, int] = {}
