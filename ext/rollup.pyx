@@ -126,8 +126,36 @@ cdef class RollupAggregator:
         with self._lock:
             self._set_series(sid, steps, retentions, is_new, sums)
 
+    def set_series_many(self, sids, steps, retentions, is_new, sums):
+        cdef const int64_t[:] sid_v = np.ascontiguousarray(sids, np.int64)
+        cdef const int64_t[:, :] step_v = np.ascontiguousarray(steps, np.int64)
+        cdef const int64_t[:, :] ret_v = np.ascontiguousarray(retentions, np.int64)
+        cdef const uint8_t[:] new_v = np.ascontiguousarray(is_new, np.uint8)
+        cdef const uint8_t[:] sum_v = np.ascontiguousarray(sums, np.uint8)
+        cdef Py_ssize_t i, n = sid_v.shape[0], width = step_v.shape[1]
+        cdef int levels
+        if step_v.shape[0] != n or ret_v.shape[0] != n or ret_v.shape[1] != width or new_v.shape[0] != n or sum_v.shape[0] != n:
+            raise ValueError("set_series_many: sids, steps, retentions, is_new and sums describe different series counts")
+        with self._lock:
+            for i in range(n):
+                levels = 0
+                while levels < width and step_v[i, levels] != 0:
+                    levels += 1
+                self._set_levels(sid_v[i], &step_v[i, 0], &ret_v[i, 0], levels, new_v[i], sum_v[i])
+
     cdef _set_series(self, int64_t sid, steps, retentions, bint is_new, bint sums):
-        cdef int n = len(steps), k
+        cdef int64_t[:] step_v = np.asarray([int(s) for s in steps], np.int64)
+        cdef int64_t[:] ret_v = np.asarray([int(r) for r in retentions], np.int64)
+        if len(step_v) != len(ret_v):
+            raise ValueError(f"series {sid}: {len(step_v)} steps but {len(ret_v)} retentions")
+        if len(step_v) == 0:
+            raise ValueError(f"series {sid}: 0 rollup levels, 1 to {self.max_levels} supported")
+        self._set_levels(sid, &step_v[0], &ret_v[0], len(step_v), is_new, sums)
+
+    cdef int _set_levels(self, int64_t sid, const int64_t* steps, const int64_t* retentions, int n,
+                         bint is_new, bint sums) except -1:
+        cdef int k
+        cdef int64_t maxret = 0
         if not 1 <= n <= self.max_levels:
             raise ValueError(f"series {sid}: {n} rollup levels, 1 to {self.max_levels} supported")
         if sid >= self.cap:
@@ -140,16 +168,18 @@ cdef class RollupAggregator:
         self.nlev[sid] = n
         self.is_new[sid] = is_new
         self.sums[sid] = sums
-        self.maxret[sid] = max(int(r) for r in retentions)
         self.val0[sid] = 0.0
         for k in range(n):
-            self.steps[base + k] = int(steps[k])
-            self.rets[base + k] = int(retentions[k])
+            maxret = max(maxret, retentions[k])
+            self.steps[base + k] = steps[k]
+            self.rets[base + k] = retentions[k]
             self.open_[base + k] = NONE
             self.dirty[base + k] = 0
             self.reseed[base + k] = 0
             self.derive[base + k] = 0
             self._empty(base + k)
+        self.maxret[sid] = maxret
+        return 0
 
     cdef inline void _empty(self, int64_t i) nogil:
         cdef double* a = self.acc + i * NCOL

@@ -167,6 +167,38 @@ def test_compiled_and_twin_drain_identical_rows(stream):
     assert all(o == outputs[0] for o in outputs)
 
 
+@given(st.lists(st.tuples(st.sampled_from(STEP_SETS), st.booleans(), st.booleans()), min_size=1, max_size=6))
+@settings(deadline=None)
+def test_set_series_many_sets_what_set_series_does(series):
+    """The batch call of configure() against one set_series per series, in both twins."""
+    width = max(len(s) for s, _, _ in series)
+    steps = np.zeros((len(series), width), np.int64)
+    for i, (st_, _, _) in enumerate(series):
+        steps[i, : len(st_)] = st_
+    pts = [(sid, NOW - 7200 + 37 * j, float(j)) for j in range(60) for sid in range(len(series))]
+    outputs = []
+    for module in IMPLS:
+        for batch in (False, True):
+            agg = module.RollupAggregator()
+            if batch:
+                agg.set_series_many(np.arange(len(series)), steps, steps * 1000,
+                                    [new for _, new, _ in series], [sums for _, _, sums in series])
+            else:
+                for sid, (st_, new, sums) in enumerate(series):
+                    agg.set_series(sid, st_, [s * 1000 for s in st_], new, sums=sums)
+            sids, ts, vals = zip(*pts)
+            agg.add(np.array(sids), np.array(ts), np.array(vals), NOW)
+            d = agg.drain(True)
+            outputs.append([getattr(d, f).tolist() for f in ("w_sid", "w_level", "w_ts", "w_values", "rederive_sid")])
+    assert all(o == outputs[0] for o in outputs)
+
+
+def test_set_series_many_refuses_mismatched_arrays(impl):
+    agg = impl.RollupAggregator()
+    with pytest.raises(ValueError):
+        agg.set_series_many(np.arange(2), np.array([[10, 60]]), np.array([[100, 600]]), [True], [False])
+
+
 def merged_view(agg, store, sid, level, lo=0, hi=2**62):
     """What a read sees: the store's slots with what the aggregator still holds on top."""
     view = {ts: v for (s, l, ts), v in store.slots.items() if s == sid and l == level and lo <= ts < hi}

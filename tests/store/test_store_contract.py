@@ -130,6 +130,18 @@ async def test_a_batch_of_many_series_keeps_each_series_slots_and_later_blocks_w
             await store.series_keys(["never.created"])
 
 
+async def test_create_series_returns_the_keys_series_keys_gives(store):
+    """Creating returns the keys (no second lookup), also when some of the series existed."""
+    first = [SeriesMeta(f"keys.host{i}.load", META.rollups, "average", 0.5) for i in range(5)]
+    created = await store.create_series(first)
+    assert created.tolist() == (await store.series_keys([m.name for m in first])).tolist()
+    again = [SeriesMeta(f"keys.host{i}.load", META.rollups, "average", 0.5) for i in range(3, 8)]
+    created = await store.create_series(again)
+    assert created.tolist() == (await store.series_keys([m.name for m in again])).tolist()
+    assert len(set(created.tolist()) | set((await store.series_keys([m.name for m in first])).tolist())) == 8
+    assert len(await store.get_series([f"keys.host{i}.load" for i in range(8)])) == 8
+
+
 async def test_a_backfilled_old_window_is_compacted_too(store):
     """Many writes into a window older than the newest one the series has (a backfill)."""
     await store.create_series([META])

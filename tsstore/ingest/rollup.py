@@ -115,7 +115,20 @@ class RollupAggregator:
         that slot's sum; for the other methods it stands for every finest slot in it)."""
         if not 1 <= len(steps) <= self.max_levels:
             raise ValueError(f"series {sid}: {len(steps)} rollup levels, 1 to {self.max_levels} supported")
+        if len(steps) != len(retentions):
+            raise ValueError(f"series {sid}: {len(steps)} steps but {len(retentions)} retentions")
         self._series[int(sid)] = _Series([int(s) for s in steps], [int(r) for r in retentions], bool(is_new), bool(sums))
+
+    @_locked
+    def set_series_many(self, sids, steps, retentions, is_new, sums) -> None:
+        """set_series of many series at once: steps and retentions are (series x levels)
+        arrays, 0 past a series' levels; is_new and sums one per series."""
+        sids, steps, retentions = np.asarray(sids), np.asarray(steps), np.asarray(retentions)
+        if not len(sids) == len(steps) == len(retentions) == len(is_new) == len(sums) or steps.shape != retentions.shape:
+            raise ValueError("set_series_many: sids, steps, retentions, is_new and sums describe different series counts")
+        for i, (sid, new, summed) in enumerate(zip(np.asarray(sids).tolist(), np.asarray(is_new).tolist(), np.asarray(sums).tolist())):
+            levels = int(np.count_nonzero(steps[i]))
+            self.set_series(sid, steps[i, :levels].tolist(), retentions[i, :levels].tolist(), new, summed)
 
     def _open_coarse(self, sid: int, s: _Series, k: int, slot: int) -> None:
         s.open[k] = slot

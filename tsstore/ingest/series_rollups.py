@@ -34,6 +34,7 @@ class SeriesRollups:
         self._schema_index: dict[tuple, int] = {}
         self._steps = np.zeros((0, 1), np.int64)  # per schema and level (0 past its levels)
         self._retentions = np.zeros((0, 1), np.int64)
+        self._sums = np.zeros(0, bool)  # per schema: aggregates by sum
 
     def meta(self, sid: int) -> SeriesMeta:
         """The metadata of a series configure() has seen."""
@@ -63,6 +64,7 @@ class SeriesRollups:
             steps[-1, : len(meta.rollups)] = [r.step for r in meta.rollups]
             retentions[-1, : len(meta.rollups)] = [r.retention for r in meta.rollups]
             self._steps, self._retentions = steps, retentions
+            self._sums = np.append(self._sums, meta.aggregation == "sum")
         return index
 
     async def configure(self, sids: np.ndarray) -> None:
@@ -75,22 +77,19 @@ class SeriesRollups:
         unknown = np.unique(sids[self._schema_of[sids] == NOT_CONFIGURED])
         if not len(unknown):
             return
-        names = [self.registry.name_of(int(s)) for s in unknown]
+        names = [self.registry.name_of(s) for s in unknown.tolist()]
         existing = await self.retry("read series", lambda: self.store.get_series(names))
-        new_metas = [self.resolver.meta_for(n) for n in names if n not in existing]
-        if new_metas:
-            await self.retry("create series", lambda: self.store.create_series(new_metas))
-            self.counters.add("series.created", len(new_metas))
-        keys = await self.retry("read series keys", lambda: self.store.series_keys(names))
-        created = {m.name: m for m in new_metas}
-        for sid, name in zip(unknown.tolist(), names):
-            meta = existing.get(name) or created[name]
-            self.aggregator.set_series(
-                sid,
-                [r.step for r in meta.rollups],
-                [r.retention for r in meta.rollups],
-                name not in existing,
-                sums=meta.aggregation == "sum",
-            )
-            self._schema_of[sid] = self._schema(meta)
+        is_new = np.array([n not in existing for n in names], bool)
+        metas = [existing.get(n) or self.resolver.meta_for(n) for n in names]
+        keys = np.zeros(len(names), np.int64)
+        if is_new.any():
+            created = [m for m, new in zip(metas, is_new.tolist()) if new]
+            keys[is_new] = await self.retry("create series", lambda: self.store.create_series(created))
+            self.counters.add("series.created", len(created))
+        if not is_new.all():
+            known = [n for n, new in zip(names, is_new.tolist()) if not new]
+            keys[~is_new] = await self.retry("read series keys", lambda: self.store.series_keys(known))
+        schemas = np.array([self._schema(m) for m in metas], np.int32)
+        self.aggregator.set_series_many(unknown, self._steps[schemas], self._retentions[schemas], is_new, self._sums[schemas])
+        self._schema_of[unknown] = schemas
         self._store_key[unknown] = keys

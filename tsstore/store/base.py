@@ -42,6 +42,23 @@ def tree_rows(name: str) -> list[tuple[str, str, bool]]:
     return [(".".join(parts[:i]), part, i == len(parts) - 1) for i, part in enumerate(parts)]
 
 
+def tree_rows_of(names) -> list[tuple[str, str, bool]]:
+    """The tree_rows of many paths, each branch row once: a million series under a few
+    thousand branches are a million leaf rows, not four million rows to upsert."""
+    rows, branches = [], set()
+    for name in names:
+        end = name.rfind(".")
+        rows.append((name[:end] if end >= 0 else "", name[end + 1:], True))
+        while end >= 0:
+            branch = name[:end]
+            if branch in branches:
+                break  # and so is every shorter prefix
+            branches.add(branch)
+            end = branch.rfind(".")
+            rows.append((branch[:end] if end >= 0 else "", branch[end + 1:], False))
+    return rows
+
+
 def merge_last_wins(parts: list[Slots], columns: int) -> Slots:
     """Merge slot blocks given oldest first; where slots repeat, the later block wins."""
     parts = [p for p in parts if len(p)]
@@ -182,8 +199,9 @@ class Store(abc.ABC):
 
     # -- series and the path tree -------------------------------------------------
     @abc.abstractmethod
-    async def create_series(self, metas: list[SeriesMeta]) -> None:
-        """Record new series (first creation wins) and add their paths to the tree."""
+    async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
+        """Record new series (first creation wins) and add their paths to the tree; returns
+        their series_keys, in order (creating is when a store learns them cheapest)."""
 
     @abc.abstractmethod
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:

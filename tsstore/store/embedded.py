@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsstore.store.base import SegmentStore, tree_rows
+from tsstore.store.base import SegmentStore, tree_rows_of
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
@@ -129,40 +129,54 @@ class EmbeddedStore(SegmentStore):
         self._opened = False
 
     # -- series and tree --------------------------------------------------------
-    async def create_series(self, metas: list[SeriesMeta]) -> None:
+    async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
         if not metas:
-            return
+            return np.zeros(0, np.int64)
+        rollups_text: dict[tuple, str] = {}  # a handful of schemas: one json each
 
-        def _create():
+        def _text(rollups) -> str:
+            text = rollups_text.get(rollups)
+            if text is None:
+                text = rollups_text[rollups] = json.dumps([[r.step, r.points] for r in rollups])
+            return text
+
+        def _create() -> np.ndarray:
             conn = self._conn()
             conn.execute("BEGIN")
             try:
+                # Ids given here (SQLite would pick the same: max + 1) so the keys need no
+                # SELECT when every row was new; a name that existed keeps its id.
+                first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM series").fetchone()[0]
+                changes = conn.total_changes
                 conn.executemany(
-                    "INSERT OR IGNORE INTO series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)",
-                    [
-                        (m.name, json.dumps([[r.step, r.points] for r in m.rollups]), m.aggregation, m.xff)
-                        for m in metas
-                    ],
+                    "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)",
+                    [(first + i, m.name, _text(m.rollups), m.aggregation, m.xff) for i, m in enumerate(metas)],
                 )
+                all_new = conn.total_changes - changes == len(metas)
                 conn.executemany(
                     "INSERT OR IGNORE INTO tags (tag, value, name) VALUES (?, ?, ?)",
                     [(tag, value, m.name) for m in metas for tag, value in tag_rows(m.name)],
                 )
-                rows = [(parent, child, int(leaf), int(not leaf))
-                        for m in metas if ";" not in m.name for parent, child, leaf in tree_rows(m.name)]
                 conn.executemany(
                     "INSERT INTO nodes (parent, name, is_leaf, is_branch) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (parent, name) DO UPDATE SET "
                     "is_leaf = max(is_leaf, excluded.is_leaf), is_branch = max(is_branch, excluded.is_branch)",
-                    rows,
+                    [(parent, child, int(leaf), int(not leaf))
+                     for parent, child, leaf in tree_rows_of(m.name for m in metas if ";" not in m.name)],
                 )
+                if all_new:
+                    keys = np.arange(first, first + len(metas), dtype=np.int64)
+                else:
+                    ids = self._ids_of(conn, [m.name for m in metas])
+                    keys = np.array([ids[m.name] for m in metas], np.int64)
                 conn.execute("COMMIT")
+                return keys
             except BaseException:
                 if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
                     conn.execute("ROLLBACK")
                 raise
 
-        await self._on_writer(_create)
+        return await self._on_writer(_create)
 
     @staticmethod
     def _meta_from_row(name, rollups, aggregation, xff) -> SeriesMeta:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import itertools
 import json
 import ssl
 import time
@@ -28,7 +29,7 @@ from tsstore.index import globs
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
-from tsstore.store.base import SegmentStore, tree_rows
+from tsstore.store.base import SegmentStore, tree_rows_of
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import ROOT, create_schema, prepare_statements
@@ -48,6 +49,10 @@ def _ttl(expires_at, now: int):
     return np.clip(np.asarray(expires_at, np.int64) - now, 1, min(630_720_000, 2**31 - 1 - now - 86400))
 
 
+# Series metadata kept for reads (about 250 B each): renders of the same panels hit it; an
+# ingest process that configures a million existing series must not keep them all.
+META_CACHE_MAX = 100_000
+
 class CassandraStore(SegmentStore):
     kind = "cassandra"
 
@@ -56,11 +61,11 @@ class CassandraStore(SegmentStore):
         self.config = parse_cassandra_url(url_or_config) if isinstance(url_or_config, str) else url_or_config
         self.cluster = None
         self.session = None
-        self._known_nodes: set[tuple[str, str, bool]] = set()
+        self._known_branches: set[tuple[str, str]] = set()  # (parent, child) rows written: a few per thousand series
         self._children_cache: dict[str, tuple[float, list[Node]]] = {}
         self._tree_mark: str | None = None  # the last 'tree_changed' value seen
         self._tree_checked = 0.0
-        self._meta_cache: dict[str, SeriesMeta] = {}
+        self._meta_cache: dict[str, SeriesMeta] = {}  # read back by renders; at most META_CACHE_MAX
 
     # -- connection and schema ----------------------------------------------------
     async def open(self) -> None:
@@ -111,28 +116,31 @@ class CassandraStore(SegmentStore):
         return (await self._run_all([(stmt, params)]))[0]
 
     # -- series, tree, tags ------------------------------------------------------------
-    async def create_series(self, metas: list[SeriesMeta]) -> None:
+    async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
         # Tree and tag rows of many series share partitions (a parent, a tag): batched per
         # partition like segments; series rows are one partition each.
-        items = []
+        items, rollups_text = [], {}
         for m in metas:
-            items.append((("series", m.name), self.q["series_put"],
-                          (m.name, json.dumps([[r.step, r.points] for r in m.rollups]), m.aggregation, m.xff), 100))
+            text = rollups_text.get(m.rollups)
+            if text is None:
+                text = rollups_text[m.rollups] = json.dumps([[r.step, r.points] for r in m.rollups])
+            items.append((("series", m.name), self.q["series_put"], (m.name, text, m.aggregation, m.xff), 100))
             if ";" in m.name:
                 items.extend((("tag", tag), self.q["tag_put"], (tag, value, m.name), len(m.name) + 60) for tag, value in tag_rows(m.name))
-                continue
-            for parent, child, leaf in tree_rows(m.name):
-                key = (parent or ROOT, child, leaf)
-                if key not in self._known_nodes:
-                    self._known_nodes.add(key)
-                    items.append((("node", key[0]), self.q["leaf" if leaf else "branch"], key[:2], len(key[0]) + len(child) + 40))
-                    self._children_cache.pop(parent, None)
-        added_nodes = any(item[0][0] == "node" for item in items)
+        added_nodes = False
+        for parent, child, leaf in tree_rows_of(m.name for m in metas if ";" not in m.name):
+            key = (parent or ROOT, child)
+            if not leaf:
+                if key in self._known_branches:
+                    continue
+                self._known_branches.add(key)
+            added_nodes = True
+            items.append((("node", key[0]), self.q["leaf" if leaf else "branch"], key, len(key[0]) + len(child) + 40))
+            self._children_cache.pop(parent, None)
         await self._run_all(await asyncio.get_running_loop().run_in_executor(None, self._batches, items))
         if added_nodes:  # after the nodes: a process that sees the mark finds them
             await self._run(self.q["tree_changed_put"], (f"{time.time_ns()}",))
-        for m in metas:
-            self._meta_cache.setdefault(m.name, m)
+        return self._keys_of([m.name for m in metas])
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         out = {n: self._meta_cache[n] for n in names if n in self._meta_cache}
@@ -143,6 +151,9 @@ class CassandraStore(SegmentStore):
             for name, rollups, aggregation, xff in rows:
                 meta = SeriesMeta(name, tuple(Rollup(s, p) for s, p in json.loads(rollups)), aggregation, xff)
                 self._meta_cache[name] = out[name] = meta
+        if len(self._meta_cache) > META_CACHE_MAX:  # the oldest half goes: bounded, and no LRU bookkeeping per hit
+            for name in list(itertools.islice(self._meta_cache, len(self._meta_cache) // 2)):
+                del self._meta_cache[name]
         return out
 
     async def _drop_cache_if_tree_changed(self) -> None:
@@ -235,11 +246,15 @@ class CassandraStore(SegmentStore):
     def _put(self, shard: int, level: int, window: int, name: str, seq: int, blob: bytes, ttl: int) -> tuple:
         return ((shard, level, window), self.q["put"], (shard, level, window, name, seq, blob, ttl), len(name) + len(blob) + 40)
 
-    async def series_keys(self, names: list[str]) -> np.ndarray:
+    @staticmethod
+    def _keys_of(names: list[str]) -> np.ndarray:
         """A 59-bit hash of each name: it only keys the compaction counts (a collision would
         share a counter, never data), and needs no round trip."""
         return np.array([int.from_bytes(hashlib.blake2b(n.encode(), digest_size=8).digest(), "little") >> 5
                          for n in names], np.int64)
+
+    async def series_keys(self, names: list[str]) -> np.ndarray:
+        return self._keys_of(names)
 
     async def write_batch(self, batch: WriteBatch) -> None:
         if not len(batch):
