@@ -13,11 +13,17 @@ import asyncio
 import time
 from typing import Callable
 
+import numpy as np
+
 from tsstore.ingest.rollup import RollupAggregator
 from tsstore.ingest.flusher import Flusher
 from tsstore.ingest.live_queue import LiveQueue
 from tsstore.ingest.series_rollups import SeriesRollups
 from tsstore.ingest.wal import Position, WriteAheadLog, decode_points
+
+# Records applied as one run (their series configured at once); a run's points are applied
+# within a fraction of a second, so reads are not held back by it.
+RUN_POINTS = 50_000
 
 
 class Consumer:
@@ -41,14 +47,14 @@ class Consumer:
                 except asyncio.TimeoutError:
                     pass
             while live and not live.behind:
-                pos, sids, ts, values = live.pop()
-                if pos <= self.pos:
-                    continue  # already applied from disk
-                await self._apply(sids, ts, values)
-                self.pos = pos
-                self.on_progress()
-                if self.flusher.full:
-                    await self.flusher.start(self.pos)
+                records = self._pop_run(live)
+                await self._configure(records)
+                for pos, sids, ts, values in records:
+                    self._add(sids, ts, values)
+                    self.pos = pos
+                    self.on_progress()
+                    if self.flusher.full:
+                        await self.flusher.start(self.pos)
             if self.flusher.until_due() <= 0:
                 await self.flusher.start(self.pos, wait=False)
 
@@ -62,8 +68,10 @@ class Consumer:
     async def _catch_up_from_disk(self, loop) -> None:
         head = self.wal.head
         records = await loop.run_in_executor(None, lambda: list(self._read_records(self.pos, 64)))
-        for pos, payload in records:
-            await self._apply(*decode_points(payload))
+        records = [(pos, *decode_points(payload)) for pos, payload in records]
+        await self._configure(records)
+        for pos, sids, ts, values in records:
+            self._add(sids, ts, values)
             self.pos = pos
             if self.flusher.full:
                 await self.flusher.start(self.pos)
@@ -79,7 +87,22 @@ class Consumer:
                 return
             yield item
 
-    async def _apply(self, sids, ts, values) -> None:
-        await self.series.configure(sids)
+    def _pop_run(self, live: LiveQueue) -> list:
+        """Queued records not applied yet, up to RUN_POINTS points (at least one record)."""
+        records, points = [], 0
+        while live and points < RUN_POINTS:
+            record = live.pop()
+            if record[0] > self.pos:  # else already applied from disk
+                records.append(record)
+                points += len(record[1])
+        return records
+
+    async def _configure(self, records: list) -> None:
+        """The series of a run of records are configured together: one store round trip
+        (and one transaction creating the new ones) for many records."""
+        if records:
+            await self.series.configure(np.concatenate([r[1] for r in records]))
+
+    def _add(self, sids, ts, values) -> None:
         self.aggregator.add(sids, ts, values, int(time.time()))
         self.flusher.applied(len(sids))

@@ -117,12 +117,13 @@ class Flusher:
             await self._write_drained(self.aggregator.drain(coarse), coarse)
 
     def _batches(self, d: Drained) -> dict[int, WriteBatch]:
-        """The drained rows as one WriteBatch per level: a block per series, its slots
-        sorted, where a slot repeats the later row wins."""
+        """The drained rows as one WriteBatch per level: a block per series, in store key
+        order (the embedded store's segments are keyed by it: inserts in order touch few
+        pages), its slots sorted, where a slot repeats the later row wins."""
         sid, level, ts, vals = d.w_sid, d.w_level, d.w_ts, d.w_values
         if not len(sid):
             return {}
-        order = np.lexsort((np.arange(len(sid)), ts, sid, level))
+        order = np.lexsort((np.arange(len(sid)), ts, sid, self.series.store_keys(sid), level))
         sid, level, ts = sid[order], level[order], ts[order]
         last_of_slot = np.ones(len(sid), bool)
         last_of_slot[:-1] = (sid[1:] != sid[:-1]) | (level[1:] != level[:-1]) | (ts[1:] != ts[:-1])

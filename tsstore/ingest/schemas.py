@@ -209,8 +209,23 @@ class SchemaResolver:
 
     @functools.lru_cache(maxsize=65536)
     def meta_for(self, name: str) -> SeriesMeta:
-        rollups = next((r.rollups for r in self.schemas if r.pattern.search(name)), DEFAULT_ROLLUPS)
-        rule = next((r for r in self.aggregation if r.pattern.search(name)), None)
-        xff = rule.xff if rule and rule.xff is not None else 0.5
-        method = rule.method if rule and rule.method else "average"
-        return SeriesMeta(name, rollups, method, xff)
+        return self.metas_for([name])[0]
+
+    def metas_for(self, names: list[str]) -> list[SeriesMeta]:
+        """meta_for of many names (the new series of a batch), without the cache."""
+        schemas = [(r.pattern.search, r.rollups) for r in self.schemas]
+        aggregation = [(r.pattern.search, r.method or "average", 0.5 if r.xff is None else r.xff) for r in self.aggregation]
+        out = []
+        for name in names:
+            for search, rollups in schemas:
+                if search(name):
+                    break
+            else:
+                rollups = DEFAULT_ROLLUPS
+            for search, method, xff in aggregation:
+                if search(name):
+                    break
+            else:
+                method, xff = "average", 0.5
+            out.append(SeriesMeta(name, rollups, method, xff))
+        return out

@@ -80,7 +80,8 @@ class SeriesRollups:
         names = [self.registry.name_of(s) for s in unknown.tolist()]
         existing = await self.retry("read series", lambda: self.store.get_series(names))
         is_new = np.array([n not in existing for n in names], bool)
-        metas = [existing.get(n) or self.resolver.meta_for(n) for n in names]
+        resolved = iter(self.resolver.metas_for([n for n in names if n not in existing]))
+        metas = [existing[n] if n in existing else next(resolved) for n in names]
         keys = np.zeros(len(names), np.int64)
         if is_new.any():
             created = [m for m, new in zip(metas, is_new.tolist()) if new]
