@@ -4,8 +4,10 @@ from the process's RSS (what the issue's bytes-per-series goal counts):
     python -m benchmarks.bench_series_memory --series 1000000
 
 the name registry (tsstore.ingest.carbon_parser.SeriesRegistry, compiled when built), the
-rollup aggregator's state after set_series() with the benchmark schema's 3 levels, one point
-per series applied, and a SeriesMeta per series as SeriesRollups keeps them.
+rollup aggregator's state after set_series_many() with the benchmark schema's 3 levels, one
+point per series applied, what SeriesRollups keeps per series (a schema index and the store
+key: two numpy arrays), and the store's compaction counts (SegmentCounts) after one segment
+per series and level.
 """
 from __future__ import annotations
 
@@ -17,7 +19,8 @@ import numpy as np
 from benchmarks.loadgen import series_names
 from tsstore.ingest.carbon_parser import SeriesRegistry
 from tsstore.ingest.rollup import RollupAggregator
-from tsstore.model import Rollup, SeriesMeta
+from tsstore.model import Rollup
+from tsstore.store.base import WINDOW_SLOTS, SegmentCounts
 
 ROLLUPS = (Rollup(10, 8640), Rollup(60, 10080), Rollup(600, 52560))  # 10s:1d,1m:7d,10m:1y
 
@@ -49,18 +52,23 @@ def main() -> None:
         registry.id_of(name.encode())
     step("name registry (id_of)")
     agg = RollupAggregator()
-    for sid in range(n):
-        agg.set_series(sid, [r.step for r in ROLLUPS], [r.retention for r in ROLLUPS], True)
-    step("aggregator state, 3 levels (set_series)")
+    sids = np.arange(n, dtype=np.int64)
+    agg.set_series_many(sids, np.tile([r.step for r in ROLLUPS], (n, 1)), np.tile([r.retention for r in ROLLUPS], (n, 1)),
+                        np.ones(n, bool), np.zeros(n, bool))
+    step("aggregator state, 3 levels (set_series_many)")
     now = int(time.time())
-    agg.add(np.arange(n, dtype=np.int64), np.full(n, now - 100, np.int64), np.ones(n), now)
+    agg.add(sids, np.full(n, now - 100, np.int64), np.ones(n), now)
     step("aggregator, one point per series (add)")
-    metas = [SeriesMeta(name, ROLLUPS, "average", 0.5) for name in names]
-    step("SeriesMeta per series (SeriesRollups)")
+    schema_of, store_key = np.full(n, 0, np.int32), sids + 1  # np.full touches its pages (np.zeros may not)
+    step("SeriesRollups: schema index + store key")
+    counts = SegmentCounts()
+    for level, rollup in enumerate(ROLLUPS):
+        counts.add(store_key, level, np.full(n, now // (rollup.step * WINDOW_SLOTS), np.int64))
+    step("SegmentCounts, 3 levels (embedded store)")
     for what, per in rows:
         print(f"  {what:45s} {per:8.0f} bytes per series")
     print(f"  {'total':45s} {sum(p for _, p in rows):8.0f} bytes per series")
-    del metas, agg, registry
+    del counts, schema_of, store_key, agg, registry
 
 
 if __name__ == "__main__":

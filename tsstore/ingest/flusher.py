@@ -1,10 +1,11 @@
 """Flushes: aggregator rows into the store, then the WAL files the store no longer needs.
 
-A flush is due every flush_interval, or early once FLUSH_POINTS were applied since the last
-one (the consumer asks). It runs beside the consumer (start()): points go on being applied,
-and readable, while the store takes the last flush; when FLUSH_POINTS more were applied before
-it ended, the consumer waits for it, so memory holds at most about two flushes' rows and a
-store outage stops the consumer (the WAL keeps what arrives). It drains the aggregator and
+A flush is due every flush_interval, or early once FLUSH_POINTS (and FLUSH_POINTS_PER_SERIES per
+series) were applied since the last one (the consumer asks). It runs beside the consumer
+(start()): points go on being applied, and readable, while the store takes the last flush;
+when as many more were applied before it ended, the consumer waits for it, so memory holds
+at most about two flushes' rows and a store outage stops the consumer (the WAL keeps what
+arrives). It drains the aggregator and
 writes level by level, finer first, each level's re-derivations after its writes (they read
 the finer level just written); reseeded accumulators are drained and written again at once. Open coarse slots are written
 (provisionally) only every rollup_provisional_interval, and by the final flush: they can be
@@ -29,8 +30,12 @@ from tsstore.ingest.wal import Position, WriteAheadLog
 from tsstore.model import LAST, WriteBatch
 from tsstore.store.base import Store
 
-# Flush early when this many points were applied since the last one.
+# Flush early when this many points were applied since the last one, and at least
+# FLUSH_POINTS_PER_SERIES per series known: a flush writes a segment per series it touched,
+# so at a million series a flush every 2M points wrote a segment for every second point and
+# the store's writes held the consumer (and then the senders) back.
 FLUSH_POINTS = 2_000_000
+FLUSH_POINTS_PER_SERIES = 5
 
 
 class Flusher:
@@ -52,7 +57,7 @@ class Flusher:
     @property
     def full(self) -> bool:
         """Enough points were applied to flush before the interval ends."""
-        return self.applied_points >= FLUSH_POINTS
+        return self.applied_points >= max(FLUSH_POINTS, FLUSH_POINTS_PER_SERIES * len(self.series.registry))
 
     def until_due(self) -> float:
         """Seconds until the next flush is due (0 when it is)."""
