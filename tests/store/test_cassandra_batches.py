@@ -3,7 +3,6 @@ is sent as itself."""
 from cassandra.query import BatchStatement, SimpleStatement
 
 from tsstore.model import AGG_COLUMNS, RAW_COLUMNS, columns_of
-from tsstore.store.base import tree_rows
 from tsstore.store.cassandra.requests import batches
 
 STMT = SimpleStatement("INSERT INTO t (k, v) VALUES (%s, %s)")
@@ -21,7 +20,6 @@ def test_batches_are_per_partition_and_cut_at_the_byte_limit():
     assert [len(b) for b, _ in out] == [2, 2, 1, 2]
 
 
-def test_tree_rows_and_columns_of_a_level():
-    assert tree_rows("a.b.c") == [("", "a", False), ("a", "b", False), ("a.b", "c", True)]
+def test_columns_of_a_level():
     assert columns_of(0) == RAW_COLUMNS == 1
     assert columns_of(2) == AGG_COLUMNS == 5

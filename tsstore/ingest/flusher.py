@@ -5,9 +5,9 @@ series) were applied since the last one (the consumer asks). It runs beside the 
 (start()): points go on being applied, and readable, while the store takes the last flush;
 when as many more were applied before it ended, the consumer waits for it, so memory holds
 at most about two flushes' rows and a store outage stops the consumer (the WAL keeps what
-arrives). It drains the aggregator and
-writes level by level, finer first, each level's re-derivations after its writes (they read
-the finer level just written); reseeded accumulators are drained and written again at once. Open coarse slots are written
+arrives). It drains the aggregator and writes level by level, finer first, each level's
+re-derivations after its writes (they read the finer level just written); reseeded
+accumulators are drained and written again at once. Open coarse slots are written
 (provisionally) only every rollup_provisional_interval, and by the final flush: they can be
 rebuilt from level 0 after a crash, so the WAL may be trimmed without them. Once the store
 has everything, the aggregator drops the rows it kept for reads, WAL files wholly before the

@@ -126,7 +126,7 @@ class RollupAggregator:
         sids, steps, retentions = np.asarray(sids), np.asarray(steps), np.asarray(retentions)
         if not len(sids) == len(steps) == len(retentions) == len(is_new) == len(sums) or steps.shape != retentions.shape:
             raise ValueError("set_series_many: sids, steps, retentions, is_new and sums describe different series counts")
-        for i, (sid, new, summed) in enumerate(zip(np.asarray(sids).tolist(), np.asarray(is_new).tolist(), np.asarray(sums).tolist())):
+        for i, (sid, new, summed) in enumerate(zip(sids.tolist(), np.asarray(is_new).tolist(), np.asarray(sums).tolist())):
             levels = int(np.count_nonzero(steps[i]))
             self.set_series(sid, steps[i, :levels].tolist(), retentions[i, :levels].tolist(), new, summed)
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import functools
+import json
 import threading
 import time
 from collections import defaultdict
@@ -27,7 +29,7 @@ import numpy as np
 
 from tsstore.store import segment_codec as codec
 from tsstore.index import globs
-from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, WriteRequest, columns_of
+from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, WriteRequest, columns_of
 from tsstore.events import Event
 
 # Slots per storage window (one Cassandra partition / one SQLite key range).
@@ -36,15 +38,23 @@ WINDOW_SLOTS = 4096
 COMPACT_AFTER = 16
 
 
-def tree_rows(name: str) -> list[tuple[str, str, bool]]:
-    """(parent, child, is_leaf) for every level of a dotted path; the root's parent is ''."""
-    parts = name.split(".")
-    return [(".".join(parts[:i]), part, i == len(parts) - 1) for i, part in enumerate(parts)]
+@functools.lru_cache(maxsize=256)
+def rollups_text(rollups: tuple[Rollup, ...]) -> str:
+    """How both stores keep a series' rollups: json [[step, points], ...]. Cached: a store
+    holds a handful of distinct schemas, and creating a million series asks a million times."""
+    return json.dumps([[r.step, r.points] for r in rollups])
+
+
+@functools.lru_cache(maxsize=256)
+def rollups_of_text(text: str) -> tuple[Rollup, ...]:
+    """rollups_text read back (the same tuple for every series of a schema)."""
+    return tuple(Rollup(step, points) for step, points in json.loads(text))
 
 
 def tree_rows_of(names) -> list[tuple[str, str, bool]]:
-    """The tree_rows of many paths, each branch row once: a million series under a few
-    thousand branches are a million leaf rows, not four million rows to upsert."""
+    """(parent, child, is_leaf) for every level of many dotted paths (the root's parent is
+    ''), each branch row once: a million series under a few thousand branches are a million
+    leaf rows, not four million rows to upsert."""
     rows, branches = [], set()
     for name in names:
         end = name.rfind(".")

@@ -8,7 +8,6 @@ reader threads, each with its own connection, so the event loop never blocks on 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 import threading
@@ -19,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tsstore.store.base import SegmentStore, tree_rows_of
+from tsstore.store.base import SegmentStore, rollups_of_text, rollups_text, tree_rows_of
 from tsstore.index.tags import tag_rows
-from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, columns_of
+from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
 from tsstore.events import Event
 from tsstore.store.errors import StoreDiskFull
@@ -132,13 +131,6 @@ class EmbeddedStore(SegmentStore):
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
         if not metas:
             return np.zeros(0, np.int64)
-        rollups_text: dict[tuple, str] = {}  # a handful of schemas: one json each
-
-        def _text(rollups) -> str:
-            text = rollups_text.get(rollups)
-            if text is None:
-                text = rollups_text[rollups] = json.dumps([[r.step, r.points] for r in rollups])
-            return text
 
         def _create() -> np.ndarray:
             conn = self._conn()
@@ -152,7 +144,7 @@ class EmbeddedStore(SegmentStore):
                 changes = conn.total_changes
                 conn.executemany(
                     "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)",
-                    [(first + rank, metas[i].name, _text(metas[i].rollups), metas[i].aggregation, metas[i].xff)
+                    [(first + rank, metas[i].name, rollups_text(metas[i].rollups), metas[i].aggregation, metas[i].xff)
                      for rank, i in enumerate(order)],
                 )
                 all_new = conn.total_changes - changes == len(metas)
@@ -184,7 +176,7 @@ class EmbeddedStore(SegmentStore):
 
     @staticmethod
     def _meta_from_row(name, rollups, aggregation, xff) -> SeriesMeta:
-        return SeriesMeta(name, tuple(Rollup(s, p) for s, p in json.loads(rollups)), aggregation, xff)
+        return SeriesMeta(name, rollups_of_text(rollups), aggregation, xff)
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         def _get():
@@ -303,8 +295,12 @@ class EmbeddedStore(SegmentStore):
     async def write_batch(self, batch: WriteBatch) -> None:
         for lo in range(0, len(batch), self.WRITE_CHUNK_BLOCKS):
             await self._on_writer(self._write_sync, batch.blocks(lo, min(lo + self.WRITE_CHUNK_BLOCKS, len(batch))))
-        if self._synchronous.upper() in ("FULL", "EXTRA"):
+        if self._fsyncs_each_commit:
             await self._on_writer(self._sync_wal)
+
+    @property
+    def _fsyncs_each_commit(self) -> bool:
+        return self._synchronous.upper() in ("FULL", "EXTRA")
 
     def _sync_wal(self) -> None:
         """Make every committed chunk durable with one fsync of SQLite's WAL file: the chunks
@@ -325,8 +321,9 @@ class EmbeddedStore(SegmentStore):
         seg = self.encode(batch)
         sids = batch.keys[seg.blocks]
         conn = self._conn()
-        if self._synchronous.upper() in ("FULL", "EXTRA"):
-            conn.execute("PRAGMA synchronous=NORMAL")  # write_batch syncs once at the end (_sync_wal)
+        if not self._fsyncs_each_commit:
+            return self._insert_segments(conn, batch, seg, sids)
+        conn.execute("PRAGMA synchronous=NORMAL")  # write_batch syncs once at the end (_sync_wal)
         try:
             self._insert_segments(conn, batch, seg, sids)
         finally:

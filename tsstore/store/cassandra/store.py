@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import json
 import ssl
 import time
 import zlib
@@ -27,9 +26,9 @@ import numpy as np
 from tsstore.events import Event
 from tsstore.index import globs
 from tsstore.index.tags import tag_rows
-from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, columns_of
+from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
-from tsstore.store.base import SegmentStore, tree_rows_of
+from tsstore.store.base import SegmentStore, rollups_of_text, rollups_text, tree_rows_of
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import ROOT, create_schema, prepare_statements
@@ -119,12 +118,9 @@ class CassandraStore(SegmentStore):
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
         # Tree and tag rows of many series share partitions (a parent, a tag): batched per
         # partition like segments; series rows are one partition each.
-        items, rollups_text = [], {}
+        items = []
         for m in metas:
-            text = rollups_text.get(m.rollups)
-            if text is None:
-                text = rollups_text[m.rollups] = json.dumps([[r.step, r.points] for r in m.rollups])
-            items.append((("series", m.name), self.q["series_put"], (m.name, text, m.aggregation, m.xff), 100))
+            items.append((("series", m.name), self.q["series_put"], (m.name, rollups_text(m.rollups), m.aggregation, m.xff), 100))
             if ";" in m.name:
                 items.extend((("tag", tag), self.q["tag_put"], (tag, value, m.name), len(m.name) + 60) for tag, value in tag_rows(m.name))
         added_nodes = False
@@ -149,7 +145,7 @@ class CassandraStore(SegmentStore):
         results = await self._run_all((self.q["series_get_many"], (missing[i : i + 50],)) for i in range(0, len(missing), 50))
         for rows in results:
             for name, rollups, aggregation, xff in rows:
-                meta = SeriesMeta(name, tuple(Rollup(s, p) for s, p in json.loads(rollups)), aggregation, xff)
+                meta = SeriesMeta(name, rollups_of_text(rollups), aggregation, xff)
                 self._meta_cache[name] = out[name] = meta
         if len(self._meta_cache) > META_CACHE_MAX:  # the oldest half goes: bounded, and no LRU bookkeeping per hit
             for name in list(itertools.islice(self._meta_cache, len(self._meta_cache) // 2)):
