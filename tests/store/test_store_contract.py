@@ -9,6 +9,7 @@ import pytest
 from tsstore.events import Event
 from tsstore.store.base import WINDOW_SLOTS
 from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
+from tsstore.store import segment_groups
 from tsstore.store.embedded import EmbeddedStore
 
 STEP = 10
@@ -159,7 +160,11 @@ async def _segments_of(store, name: str, level: int, window: int) -> int:
     if store.kind == "embedded":
         conn = store._conn()
         sid = conn.execute("SELECT id FROM series WHERE name=?", (name,)).fetchone()[0]
-        return conn.execute("SELECT count(*) FROM segments WHERE sid=? AND level=? AND window=?", (sid, level, window)).fetchone()[0]
+        own = conn.execute("SELECT count(*) FROM segments WHERE sid=? AND level=? AND window=?", (sid, level, window)).fetchone()[0]
+        group = int(segment_groups.group_of(np.array([sid]))[0])
+        packed = conn.execute("SELECT blob FROM segments WHERE sid=? AND level=? AND window=?", (-1 - group, level, window))
+        member = segment_groups.member_of(np.array([sid]))
+        return own + sum(1 for (blob,) in packed if segment_groups.pieces_of(blob, member))
     rows = store.session.execute(f"SELECT seq FROM {store.config.keyspace}.segments_by_shard WHERE shard=%s AND level=%s "
                                  "AND window=%s AND name=%s", (store.shard_of(name), level, window, name))
     return len(list(rows))

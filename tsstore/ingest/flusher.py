@@ -128,7 +128,8 @@ class Flusher:
         sid, level, ts, vals = d.w_sid, d.w_level, d.w_ts, d.w_values
         if not len(sid):
             return {}
-        order = np.lexsort((np.arange(len(sid)), ts, sid, self.series.store_keys(sid), level))
+        # a store key is one series (sid adds nothing); lexsort is stable, so rows of a slot stay in drain order
+        order = np.lexsort((ts, self.series.store_keys(sid), level))
         sid, level, ts = sid[order], level[order], ts[order]
         last_of_slot = np.ones(len(sid), bool)
         last_of_slot[:-1] = (sid[1:] != sid[:-1]) | (level[1:] != level[:-1]) | (ts[1:] != ts[:-1])

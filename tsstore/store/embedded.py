@@ -1,8 +1,11 @@
 """The embedded store: SQLite in WAL mode (stdlib), one file under the data directory.
 
 Tables: series (id, name, schema), nodes (the path tree, one row per parent/child),
-segments (series id, level, window, seq -> encoded slots), tags (tag, value -> name) and
-events (Grafana annotations). SQLite work runs on one writer thread and a small pool of
+segments (key, level, window, seq -> encoded slots), tags (tag, value -> name) and
+events (Grafana annotations). A segments key >= 0 is one series' row (its id); a key < 0,
+-1 - group, is a group row: the pieces a write gave GROUP_SIZE neighbouring series, packed
+(tsstore.store.segment_groups), so a flush writes a row per group, not per series.
+Compaction moves a group window's pieces into the series' own rows. SQLite work runs on one writer thread and a small pool of
 reader threads, each with its own connection, so the event loop never blocks on disk.
 """
 from __future__ import annotations
@@ -22,6 +25,7 @@ from tsstore.store.base import SegmentStore, rollups_of_text, rollups_text, tree
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
+from tsstore.store import segment_groups as groups
 from tsstore.events import Event
 from tsstore.store.errors import StoreDiskFull
 from tsstore.data_dir import free_space
@@ -140,11 +144,14 @@ class EmbeddedStore(SegmentStore):
                 # was new (a name that existed keeps its id), in name order: rows inserted in
                 # key order touch few B-tree pages (1.7x faster for shuffled names).
                 first = conn.execute("SELECT coalesce(max(id), 0) + 1 FROM series").fetchone()[0]
-                order = sorted(range(len(metas)), key=lambda i: metas[i].name)
+                names = [m.name for m in metas]
+                order = sorted(range(len(metas)), key=names.__getitem__)
+                # a schema's rollups are one tuple shared by its series: its text once per tuple
+                texts = {id(m.rollups): rollups_text(m.rollups) for m in {id(m.rollups): m for m in metas}.values()}
                 changes = conn.total_changes
                 conn.executemany(
                     "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)",
-                    [(first + rank, metas[i].name, rollups_text(metas[i].rollups), metas[i].aggregation, metas[i].xff)
+                    [(first + rank, names[i], texts[id(metas[i].rollups)], metas[i].aggregation, metas[i].xff)
                      for rank, i in enumerate(order)],
                 )
                 all_new = conn.total_changes - changes == len(metas)
@@ -156,8 +163,9 @@ class EmbeddedStore(SegmentStore):
                     "INSERT INTO nodes (parent, name, is_leaf, is_branch) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (parent, name) DO UPDATE SET "
                     "is_leaf = max(is_leaf, excluded.is_leaf), is_branch = max(is_branch, excluded.is_branch)",
-                    sorted((parent, child, int(leaf), int(not leaf))
-                           for parent, child, leaf in tree_rows_of(m.name for m in metas if ";" not in m.name)),
+                    # in name order, near enough to key order for few B-tree pages per insert
+                    [(parent, child, int(leaf), int(not leaf))
+                     for parent, child, leaf in tree_rows_of(names[i] for i in order if ";" not in names[i])],
                 )
                 if all_new:
                     keys = np.empty(len(metas), np.int64)
@@ -319,49 +327,78 @@ class EmbeddedStore(SegmentStore):
         """Encode and insert one chunk in one transaction (on the writer thread: encoding a
         large flush must not hold up the event loop), compacting the windows it filled."""
         seg = self.encode(batch)
-        sids = batch.keys[seg.blocks]
+        keys = batch.keys[seg.blocks]
         conn = self._conn()
         if not self._fsyncs_each_commit:
-            return self._insert_segments(conn, batch, seg, sids)
+            return self._insert_segments(conn, batch, seg, keys)
         conn.execute("PRAGMA synchronous=NORMAL")  # write_batch syncs once at the end (_sync_wal)
         try:
-            self._insert_segments(conn, batch, seg, sids)
+            self._insert_segments(conn, batch, seg, keys)
         finally:
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
 
-    def _insert_segments(self, conn, batch: WriteBatch, seg, sids) -> None:
+    def _insert_segments(self, conn, batch: WriteBatch, seg, keys) -> None:
+        """The batch's segments as group rows (tsstore.store.segment_groups): one row per group
+        and window, whatever the number of series in it; groups whose window gathered
+        COMPACT_AFTER rows are compacted in the same transaction."""
+        order, row_starts = groups.rows_of(keys, seg.windows)
+        first = order[row_starts[:-1]]
+        row_groups, row_windows = groups.group_of(keys[first]), seg.windows[first]
+        row_expires = np.maximum.reduceat(seg.expires_at[order], row_starts[:-1]) if len(first) else first
+        members, taken, blobs = groups.member_of(keys[order]), order.tolist(), seg.blobs
+        packed = [groups.pack(members[a:b], [blobs[i] for i in taken[a:b]])
+                  for a, b in zip(row_starts[:-1].tolist(), row_starts[1:].tolist())]
         conn.execute("BEGIN")
         try:
             conn.executemany(
-                "INSERT OR REPLACE INTO segments (sid, level, window, seq, expires_at, blob) VALUES (?, ?, ?, ?, ?, ?)",
-                zip(sids.tolist(), repeat(batch.level), seg.windows.tolist(), seg.seqs.tolist(), seg.expires_at.tolist(), seg.blobs),
+                "INSERT INTO segments (sid, level, window, seq, expires_at, blob) VALUES (?, ?, ?, ?, ?, ?)",
+                zip((-1 - row_groups).tolist(), repeat(batch.level), row_windows.tolist(),
+                    self._seq.take(len(packed)).tolist(), row_expires.tolist(), packed),
             )
-            columns = columns_of(batch.level)
-            for i in self._segment_counts.add(sids, batch.level, seg.windows).tolist():
-                self._compact_window(conn, int(sids[i]), batch.level, int(seg.windows[i]), int(batch.steps[seg.blocks[i]]), columns)
+            for i in self._segment_counts.add(row_groups, batch.level, row_windows).tolist():
+                self._compact_group_window(conn, int(row_groups[i]), batch.level, int(row_windows[i]))
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
                 conn.execute("ROLLBACK")
             raise
 
-    def _compact_window(self, conn, sid: int, level: int, window: int, step: int, columns: int) -> None:
-        """Rewrite a window's segments as one; the merged segment keeps the newest seq."""
-        segs = conn.execute(
-            "SELECT seq, expires_at, blob FROM segments WHERE sid=? AND level=? AND window=? ORDER BY seq",
-            (sid, level, window),
-        ).fetchall()
-        if len(segs) < 2:
+    def _compact_group_window(self, conn, group: int, level: int, window: int) -> None:
+        """Move the pieces of a group's rows for one window into one row per series: each
+        series' row there (if any) merged with its pieces, in write order, under the newest seq
+        merged. Only rows read here are deleted (one writer: nothing else wrote meanwhile)."""
+        group_key = -1 - group
+        rows = conn.execute("SELECT seq, expires_at, blob FROM segments WHERE sid=? AND level=? AND window=? ORDER BY seq",
+                            (group_key, level, window)).fetchall()
+        if not rows:
             return
-        merged = self.decode_rows([(window, blob) for _, _, blob in segs], step, columns)
-        last_seq, expires_at = segs[-1][0], max(s[1] for s in segs)
-        conn.execute(
-            "DELETE FROM segments WHERE sid=? AND level=? AND window=? AND seq < ?", (sid, level, window, last_seq)
-        )
-        conn.execute(
-            "UPDATE segments SET blob=?, expires_at=? WHERE sid=? AND level=? AND window=? AND seq=?",
-            (codec.encode(merged.ts, merged.values, window, step), expires_at, sid, level, window, last_seq),
-        )
+        parts: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)  # sid -> [(seq, expires_at, blob)]
+        base = group << groups.GROUP_BITS
+        for seq, expires_at, blob in rows:
+            for member, piece in groups.all_pieces(blob):
+                parts[base + member].append((seq, expires_at, piece))
+        sids = sorted(parts)
+        marks = ",".join("?" * len(sids))
+        for sid, seq, expires_at, blob in conn.execute(
+                f"SELECT sid, seq, expires_at, blob FROM segments WHERE sid IN ({marks}) AND level=? AND window=?",
+                (*sids, level, window)):
+            parts[sid].append((seq, expires_at, blob))
+        steps = {sid: rollups_of_text(text)[level].step
+                 for sid, text in conn.execute(f"SELECT id, rollups FROM series WHERE id IN ({marks})", sids)}
+        columns = columns_of(level)
+        merged_rows = []
+        for sid in sids:
+            found = sorted(parts[sid], key=lambda part: part[0])
+            if sid not in steps:
+                raise RuntimeError(f"{self.path}: segments of series id {sid}, which the series table lacks")
+            merged = self.decode_rows([(window, blob) for _, _, blob in found], steps[sid], columns)
+            merged_rows.append((sid, level, window, found[-1][0], max(p[1] for p in found),
+                                codec.encode(merged.ts, merged.values, window, steps[sid])))
+        conn.execute(f"DELETE FROM segments WHERE sid IN ({marks}) AND level=? AND window=?", (*sids, level, window))
+        conn.executemany("INSERT INTO segments (sid, level, window, seq, expires_at, blob) VALUES (?, ?, ?, ?, ?, ?)",
+                         merged_rows)
+        conn.execute("DELETE FROM segments WHERE sid=? AND level=? AND window=? AND seq<=?",
+                     (group_key, level, window, rows[-1][0]))
 
     def _read_many_sync(self, names, level_of, start: int, end: int) -> dict[str, Slots]:
         """read() of many series in a few statements: one per 500 names for the ids, one per
@@ -375,18 +412,29 @@ class EmbeddedStore(SegmentStore):
         for (level, step), group in by_level.items():
             columns = columns_of(level)
             windows = self.windows_between(step, start, end)
-            sids = [ids[n] for n in group if n in ids]
-            blobs: dict[int, list] = defaultdict(list)
+            sids = np.array(sorted({ids[n] for n in group if n in ids}), np.int64)
+            blobs: dict[int, list] = defaultdict(list)  # sid -> [(window, seq, blob)]
             for i in range(0, len(sids) if windows else 0, 500):
                 chunk = sids[i : i + 500]
-                q = (f"SELECT sid, window, blob FROM segments WHERE sid IN ({','.join('?' * len(chunk))}) "
-                     "AND level=? AND window>=? AND window<=? ORDER BY sid, window, seq")
-                for sid, window, blob in conn.execute(q, (*chunk, level, windows[0], windows[-1])):
-                    blobs[sid].append((window, blob))
+                wanted = {int(g): groups.member_of(chunk[groups.group_of(chunk) == g]) for g in np.unique(groups.group_of(chunk))}
+                keys = [*chunk.tolist(), *(-1 - g for g in wanted)]
+                q = (f"SELECT sid, window, seq, blob FROM segments WHERE sid IN ({','.join('?' * len(keys))}) "
+                     "AND level=? AND window>=? AND window<=?")
+                for key, window, seq, blob in conn.execute(q, (*keys, level, windows[0], windows[-1])):
+                    if key >= 0:
+                        blobs[key].append((window, seq, blob))
+                        continue
+                    base = (-1 - key) << groups.GROUP_BITS
+                    for member, piece in groups.pieces_of(blob, wanted[-1 - key]):
+                        blobs[base + member].append((window, seq, piece))
             for n in group:
                 found = blobs.get(ids.get(n, -1))
+                if not found:
+                    out[n] = Slots.empty(columns)
+                    continue
                 # windows are disjoint, so one last-wins merge over (window, seq) order is exact
-                out[n] = self.decode_rows(found, step, columns).between(start, end) if found else Slots.empty(columns)
+                found.sort(key=lambda row: (row[0], row[1]))
+                out[n] = self.decode_rows([(w, b) for w, _, b in found], step, columns).between(start, end)
         return out
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
