@@ -5,20 +5,27 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 
 import tsstore.query.functions as package
 from tsstore.query.functions.registry import REGISTRY, RenderFunction
 
 _loaded = False
+# Renders run on several threads: the first ones must all wait for the whole registry (with the
+# flag set before the imports ended, a concurrent first render found sumSeries "unknown").
+_loading = threading.Lock()
 
 
 def load_all() -> None:
     global _loaded
     if _loaded:
         return
-    _loaded = True
-    for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
-        importlib.import_module(mod.name)
+    with _loading:
+        if _loaded:
+            return
+        for mod in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(mod.name)
+        _loaded = True
 
 
 def get(name: str) -> RenderFunction | None:
