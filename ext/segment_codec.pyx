@@ -204,38 +204,50 @@ cdef inline Py_ssize_t _get_varint(const uint8_t* p, Py_ssize_t pos, Py_ssize_t 
             return pos
 
 
-def decode(blob, int64_t window, int64_t step):
+cdef bytes _raw(blob):
+    """A blob's bytes, decompressed when it was compressed."""
     cdef bytes raw = bytes(blob)
     if raw[:4] == ZSTD_MAGIC:
         try:
             raw = zstd_contexts()[1].decompress(raw)
         except Exception as exc:
             raise CodecError(f"corrupt segment: {exc}") from exc
+    return raw
+
+
+cdef Py_ssize_t _header(bytes raw, int* columns) except -1:
+    """Checks a (decompressed) segment's header; returns its slot count, sets its columns."""
     cdef Py_ssize_t size = len(raw)
     if size < HEADER:
         raise CodecError("corrupt segment: too short")
     cdef const uint8_t* p = <const uint8_t*>PyBytes_AS_STRING(raw)
-    cdef int version = p[0], columns = p[1]
+    cdef int version = p[0]
+    columns[0] = p[1]
     cdef uint32_t n32
     memcpy(&n32, p + 2, 4)
     cdef Py_ssize_t n = n32
     if version != 1 and version != VERSION:
         raise CodecError(f"unknown segment version {version}")
-    if version == 1 and size != HEADER + n * (2 + 8 * columns):
-        raise CodecError(f"corrupt segment: {size} bytes for {n} slots of {columns} columns")
+    if version == 1 and size != HEADER + n * (2 + 8 * columns[0]):
+        raise CodecError(f"corrupt segment: {size} bytes for {n} slots of {columns[0]} columns")
     if version == VERSION and n > size:  # every slot takes at least one byte per column
         raise CodecError(f"corrupt segment: {size} bytes for {n} slots")
-    cdef cnp.ndarray[int64_t, ndim=1] ts = np.empty(n, np.int64)
-    cdef cnp.ndarray[double, ndim=2] values = np.empty((n, columns), np.float64)
-    cdef int64_t* tp = <int64_t*>ts.data
-    cdef uint64_t* vp = <uint64_t*>values.data
-    cdef double* dp = <double*>values.data
+    return n
+
+
+cdef int _decode_into(bytes raw, Py_ssize_t n, int columns, int64_t window, int64_t step, int64_t* tp,
+                      double* dp) except -1:
+    """Decode a segment _header() checked into tp[0:n] and dp[0:n * columns] (rows of columns)."""
+    cdef Py_ssize_t size = len(raw)
+    cdef const uint8_t* p = <const uint8_t*>PyBytes_AS_STRING(raw)
+    cdef int version = p[0]
+    cdef uint64_t* vp = <uint64_t*>dp
     cdef Py_ssize_t i, c, b, pos = HEADER
     cdef int64_t idx = 0, acc
     cdef uint16_t d
     cdef uint64_t x, prev, u
     cdef const uint8_t* col
-    cdef int kind, k
+    cdef int kind
     cdef double scale
     if version == 1:
         for i in range(n):
@@ -298,4 +310,42 @@ def decode(blob, int64_t window, int64_t step):
             raise CodecError(f"corrupt segment: column kind {kind}")
     if pos != size:
         raise CodecError(f"corrupt segment: {size - pos} bytes left over")
+    return 0
+
+
+def decode(blob, int64_t window, int64_t step):
+    cdef bytes raw = _raw(blob)
+    cdef int columns
+    cdef Py_ssize_t n = _header(raw, &columns)
+    cdef cnp.ndarray[int64_t, ndim=1] ts = np.empty(n, np.int64)
+    cdef cnp.ndarray[double, ndim=2] values = np.empty((n, columns), np.float64)
+    _decode_into(raw, n, columns, window, step, <int64_t*>ts.data, <double*>values.data)
     return ts, values
+
+
+def decode_batch(blobs, windows, steps):
+    """Every blob decoded into one pair of arrays; see the twin's docstring."""
+    cdef const int64_t[::1] w = np.ascontiguousarray(windows, np.int64)
+    cdef const int64_t[::1] sp = np.ascontiguousarray(steps, np.int64)
+    cdef Py_ssize_t k, count = len(blobs), total = 0
+    if w.shape[0] != count or sp.shape[0] != count:
+        raise ValueError(f"decode_batch: {count} blobs, {w.shape[0]} windows, {sp.shape[0]} steps")
+    raws = [_raw(b) for b in blobs]
+    cdef cnp.ndarray[int64_t, ndim=1] starts = np.zeros(count + 1, np.int64)
+    cdef int columns = -1, c
+    for k in range(count):
+        starts[k] = total
+        total += _header(raws[k], &c)
+        if columns >= 0 and c != columns:
+            raise CodecError(f"decode_batch: segments of {columns} and of {c} columns")
+        columns = c
+    starts[count] = total
+    if columns < 0:
+        columns = 1
+    cdef cnp.ndarray[int64_t, ndim=1] ts = np.empty(total, np.int64)
+    cdef cnp.ndarray[double, ndim=2] values = np.empty((total, columns), np.float64)
+    cdef int64_t* tp = <int64_t*>ts.data
+    cdef double* dp = <double*>values.data
+    for k in range(count):
+        _decode_into(raws[k], starts[k + 1] - starts[k], columns, w[k], sp[k], tp + starts[k], dp + starts[k] * columns)
+    return ts, values, starts

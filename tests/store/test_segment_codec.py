@@ -177,3 +177,41 @@ def test_a_flush_sized_gauge_segment_is_small_without_zstd(codec):
     blob = codec.encode(ts, gauge.reshape(-1, 1), WINDOW, STEP)
     assert blob[:4] != b"\x28\xb5\x2f\xfd"
     assert len(blob) / 30 < 2.5, f"{len(blob) / 30:.2f} bytes per point"
+
+
+@given(st.lists(st.tuples(st.lists(st.integers(0, 4095), unique=True, max_size=50).map(sorted),
+                          st.sampled_from([10, 60]), st.integers(0, 3)), max_size=8),
+       st.sampled_from([1, 5]))
+@settings(deadline=None)
+def test_decode_batch_gives_what_decoding_one_by_one_gives(pieces, columns):
+    """Pieces of different steps, windows and sizes (empty included), some compressed: both
+    twins answer the concatenation of the single decodes, bit for bit, with the boundaries."""
+    rng = np.random.default_rng(len(pieces))
+    blobs, windows, steps, want_ts, want_values = [], [], [], [], []
+    for slots, step, window_no in pieces:
+        window = WINDOW // (step * 4096) * (step * 4096) + window_no * step * 4096
+        ts = window + np.array(slots, np.int64) * step
+        values = np.round(rng.normal(size=(len(ts), columns)), 2 if window_no % 2 else 12)
+        blobs.append(IMPLS[0].encode(ts, values, window, step))
+        windows.append(window)
+        steps.append(step)
+        want_ts.append(ts)
+        want_values.append(values)
+    for m in IMPLS:
+        ts, values, starts = m.decode_batch(blobs, np.array(windows, np.int64), np.array(steps, np.int64))
+        assert starts.tolist() == np.concatenate([[0], np.cumsum([len(t) for t in want_ts])]).tolist()
+        assert ts.tolist() == np.concatenate([np.empty(0, np.int64), *want_ts]).tolist()
+        if want_ts and starts[-1]:
+            assert values.shape == (starts[-1], columns)
+            assert values.view(np.uint64).tolist() == np.concatenate(want_values).view(np.uint64).tolist()
+
+
+def test_decode_batch_refuses_mixed_columns_and_mismatched_arguments(codec):
+    one = codec.encode(np.array([WINDOW]), np.array([[1.0]]), WINDOW, STEP)
+    five = codec.encode(np.array([WINDOW]), np.ones((1, 5)), WINDOW, STEP)
+    with pytest.raises(CodecError, match="columns"):
+        codec.decode_batch([one, five], np.array([WINDOW, WINDOW]), np.array([STEP, STEP]))
+    with pytest.raises(ValueError, match="2 blobs, 1 windows"):
+        codec.decode_batch([one, one], np.array([WINDOW]), np.array([STEP, STEP]))
+    with pytest.raises(CodecError):
+        codec.decode_batch([one, one[:-1]], np.array([WINDOW, WINDOW]), np.array([STEP, STEP]))

@@ -19,7 +19,8 @@ def test_pack_and_unpack_give_back_each_members_piece():
     pieces = [b"a" * 3, b"", b"xyz" * 100, b"q"]
     members = np.array([0, 7, 200, groups.GROUP_SIZE - 1])
     blob = groups.pack(members, pieces)
-    assert groups.all_pieces(blob) == list(zip(members.tolist(), pieces))
+    got_members, got_pieces = groups.split(blob)
+    assert got_members.tolist() == members.tolist() and got_pieces == pieces
     assert groups.pieces_of(blob, np.array([200, 5, 0])) == [(200, pieces[2]), (0, pieces[0])]
     assert groups.pieces_of(groups.pack(np.array([], np.uint16), []), np.array([1])) == []
 
@@ -29,7 +30,7 @@ def test_a_torn_or_foreign_blob_is_a_named_error(cut):
     blob = groups.pack(np.array([1, 2]), [b"abc", b"defg"])
     bad = blob[:cut] if cut >= 0 else b"\x09" + blob[1:]
     with pytest.raises(groups.GroupFormatError):
-        groups.all_pieces(bad)
+        groups.split(bad)
 
 
 def test_rows_are_one_per_group_and_window_and_a_repeated_series_gets_a_later_row():
@@ -107,5 +108,34 @@ async def test_rows_of_the_per_series_layout_read_back_and_merge_with_new_writes
         assert got.values[:, 0].tolist() == [3.0, 10.0 + COMPACT_AFTER - 1]
         rows = store._conn().execute("SELECT sid FROM segments WHERE level=0 AND window=?", (T0,)).fetchall()
         assert rows == [(key,)], "compaction left rows it merged"
+    finally:
+        await store.close()
+
+
+async def test_random_rewrites_across_compactions_read_as_last_write_wins(tmp_path):
+    """Many batches over a few series of one group, each rewriting random slots (a series twice
+    in one batch too), through several compactions: every read equals the reference of the
+    writes so far, later writes winning."""
+    rng = np.random.default_rng(7)
+    store = EmbeddedStore(tmp_path / "data")
+    await store.open()
+    try:
+        metas = _metas(5)
+        keys = (await store.create_series(metas)).tolist()
+        want = {k: {} for k in keys}
+        for flush in range(3 * COMPACT_AFTER + 5):
+            chosen = rng.choice(keys, size=rng.integers(1, 7)).tolist()  # repeats allowed
+            slots = {k: sorted(set(rng.integers(0, 40, size=rng.integers(1, 6)).tolist())) for k in set(chosen)}
+            block_values = iter(range(10**6))  # every row of every block its own value: the later block must win
+            values = {}
+            batch = _batch(chosen, lambda k: [T0 + s * STEP for s in slots[k]],
+                           lambda k, t: values.setdefault((len(values), k, t), float(flush * 1000 + next(block_values))))
+            await store.write_batch(batch)
+            for (_, k, t), v in values.items():  # in batch order
+                want[k][t] = v
+            if flush % 7 == 0 or flush >= 3 * COMPACT_AFTER:
+                got = await store.read_many([m.name for m in metas], {m.name: (0, STEP) for m in metas}, T0, T0 + 1000)
+                for meta, key in zip(metas, keys):
+                    assert dict(zip(got[meta.name].ts.tolist(), got[meta.name].values[:, 0].tolist())) == want[key]
     finally:
         await store.close()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsstore.store.base import SegmentStore, rollups_of_text, rollups_text, tree_rows_of
+from tsstore.store.base import WINDOW_SLOTS, SegmentStore, rollups_of_text, rollups_text, tree_rows_of
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
@@ -365,38 +365,59 @@ class EmbeddedStore(SegmentStore):
 
     def _compact_group_window(self, conn, group: int, level: int, window: int) -> None:
         """Move the pieces of a group's rows for one window into one row per series: each
-        series' row there (if any) merged with its pieces, in write order, under the newest seq
-        merged. Only rows read here are deleted (one writer: nothing else wrote meanwhile)."""
+        series' row there (if any) merged with its pieces, later writes winning, under the
+        newest seq merged. Only rows read here are deleted (one writer: nothing else wrote
+        meanwhile). Decoding, merging and encoding are one call each for the whole group."""
         group_key = -1 - group
         rows = conn.execute("SELECT seq, expires_at, blob FROM segments WHERE sid=? AND level=? AND window=? ORDER BY seq",
                             (group_key, level, window)).fetchall()
         if not rows:
             return
-        parts: dict[int, list[tuple[int, int, bytes]]] = defaultdict(list)  # sid -> [(seq, expires_at, blob)]
-        base = group << groups.GROUP_BITS
+        sid_parts, seq_parts, expiry_parts, blobs = [], [], [], []
         for seq, expires_at, blob in rows:
-            for member, piece in groups.all_pieces(blob):
-                parts[base + member].append((seq, expires_at, piece))
-        sids = sorted(parts)
+            members, pieces = groups.split(blob)
+            sid_parts.append(members.astype(np.int64) + (group << groups.GROUP_BITS))
+            seq_parts.append(np.full(len(pieces), seq, np.int64))
+            expiry_parts.append(np.full(len(pieces), expires_at, np.int64))
+            blobs.extend(pieces)
+        sids = np.unique(np.concatenate(sid_parts))
         marks = ",".join("?" * len(sids))
-        for sid, seq, expires_at, blob in conn.execute(
-                f"SELECT sid, seq, expires_at, blob FROM segments WHERE sid IN ({marks}) AND level=? AND window=?",
-                (*sids, level, window)):
-            parts[sid].append((seq, expires_at, blob))
-        steps = {sid: rollups_of_text(text)[level].step
-                 for sid, text in conn.execute(f"SELECT id, rollups FROM series WHERE id IN ({marks})", sids)}
-        columns = columns_of(level)
-        merged_rows = []
-        for sid in sids:
-            found = sorted(parts[sid], key=lambda part: part[0])
-            if sid not in steps:
-                raise RuntimeError(f"{self.path}: segments of series id {sid}, which the series table lacks")
-            merged = self.decode_rows([(window, blob) for _, _, blob in found], steps[sid], columns)
-            merged_rows.append((sid, level, window, found[-1][0], max(p[1] for p in found),
-                                codec.encode(merged.ts, merged.values, window, steps[sid])))
-        conn.execute(f"DELETE FROM segments WHERE sid IN ({marks}) AND level=? AND window=?", (*sids, level, window))
+        own = conn.execute(f"SELECT sid, seq, expires_at, blob FROM segments WHERE sid IN ({marks}) AND level=? AND window=?",
+                           (*sids.tolist(), level, window)).fetchall()
+        sid_parts.append(np.array([r[0] for r in own], np.int64))
+        seq_parts.append(np.array([r[1] for r in own], np.int64))
+        expiry_parts.append(np.array([r[2] for r in own], np.int64))
+        blobs.extend(r[3] for r in own)
+        step_of = {sid: rollups_of_text(text)[level].step
+                   for sid, text in conn.execute(f"SELECT id, rollups FROM series WHERE id IN ({marks})", sids.tolist())}
+        missing = [s for s in sids.tolist() if s not in step_of]
+        if missing:
+            raise RuntimeError(f"{self.path}: segments of series ids {missing[:5]}, which the series table lacks")
+        steps = np.array([step_of[s] for s in sids.tolist()], np.int64)
+        piece_sid, piece_seq, piece_expiry = (np.concatenate(p) for p in (sid_parts, seq_parts, expiry_parts))
+        series_of_piece = np.searchsorted(sids, piece_sid)
+        ts, values, starts = codec.decode_batch(blobs, np.full(len(blobs), window, np.int64), steps[series_of_piece])
+        slot_series = np.repeat(series_of_piece, np.diff(starts))
+        slot_seq = np.repeat(piece_seq, np.diff(starts))
+        # newest write first within each (series, slot); keep that one
+        order = np.lexsort((-slot_seq, ts, slot_series))
+        slot_series, ts = slot_series[order], ts[order]
+        newest = np.ones(len(order), bool)
+        newest[1:] = (slot_series[1:] != slot_series[:-1]) | (ts[1:] != ts[:-1])
+        slot_series, ts, values = slot_series[newest], ts[newest], values[order[newest]]
+        block_starts = np.searchsorted(slot_series, np.arange(len(sids) + 1))
+        blocks, windows, encoded = codec.encode_batch(ts, values, block_starts, steps, WINDOW_SLOTS)
+        if len(blocks) != len(sids) or np.any(windows != window):
+            raise RuntimeError(f"{self.path}: compacting group {group} level {level} window {window} "
+                               "gave slots outside it")
+        newest_seq = np.full(len(sids), np.iinfo(np.int64).min)
+        np.maximum.at(newest_seq, series_of_piece, piece_seq)
+        latest_expiry = np.full(len(sids), np.iinfo(np.int64).min)
+        np.maximum.at(latest_expiry, series_of_piece, piece_expiry)
+        conn.execute(f"DELETE FROM segments WHERE sid IN ({marks}) AND level=? AND window=?", (*sids.tolist(), level, window))
         conn.executemany("INSERT INTO segments (sid, level, window, seq, expires_at, blob) VALUES (?, ?, ?, ?, ?, ?)",
-                         merged_rows)
+                         zip(sids.tolist(), repeat(level), repeat(window), newest_seq.tolist(), latest_expiry.tolist(),
+                             encoded))
         conn.execute("DELETE FROM segments WHERE sid=? AND level=? AND window=? AND seq<=?",
                      (group_key, level, window, rows[-1][0]))
 

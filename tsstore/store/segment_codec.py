@@ -251,5 +251,25 @@ def encode_batch(ts: np.ndarray, values: np.ndarray, starts: np.ndarray, steps: 
     return np.array(groups, np.int64), np.array(windows, np.int64), blobs
 
 
+def decode_batch(blobs: list[bytes], windows: np.ndarray, steps: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Many segments of one column count decoded at once (blob k with window windows[k] and
+    step steps[k]): (ts, values, starts), blob k's slots being rows starts[k]:starts[k+1].
+    Compaction decodes thousands of small pieces a call, where arrays per piece would cost
+    more than the decoding."""
+    windows, steps = np.asarray(windows, np.int64), np.asarray(steps, np.int64)
+    if len(windows) != len(blobs) or len(steps) != len(blobs):
+        raise ValueError(f"decode_batch: {len(blobs)} blobs, {len(windows)} windows, {len(steps)} steps")
+    parts = [decode(b, int(w), int(s)) for b, w, s in zip(blobs, windows.tolist(), steps.tolist())]
+    columns = {v.shape[1] for _, v in parts}
+    if len(columns) > 1:
+        raise CodecError(f"decode_batch: segments of {' and of '.join(map(str, sorted(columns)))} columns")
+    starts = np.zeros(len(parts) + 1, np.int64)
+    np.cumsum([len(t) for t, _ in parts], out=starts[1:])
+    if not parts:
+        return np.empty(0, np.int64), np.empty((0, 1), np.float64), starts
+    return (np.concatenate([t for t, _ in parts]).astype(np.int64),
+            np.concatenate([v for _, v in parts]).reshape(-1, columns.pop()), starts)
+
+
 # Last: the compiled module imports its constants, CodecError and zstd_contexts from this one.
-compiled = _ext.switch(globals(), "tsstore.store._segment_codec", ("encode", "decode", "encode_batch"))
+compiled = _ext.switch(globals(), "tsstore.store._segment_codec", ("encode", "decode", "encode_batch", "decode_batch"))

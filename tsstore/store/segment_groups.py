@@ -79,10 +79,11 @@ def pieces_of(blob, wanted: np.ndarray) -> list[tuple[int, bytes]]:
     return [(int(m), bytes(blob[bounds[i] : bounds[i + 1]])) for m, i in zip(wanted[found].tolist(), at[found].tolist())]
 
 
-def all_pieces(blob) -> list[tuple[int, bytes]]:
-    """(member, piece) for every member of a blob."""
+def split(blob) -> tuple[np.ndarray, list[bytes]]:
+    """Every member offset of a blob (ascending) and its piece."""
     members, bounds, n = unpack_header(blob)
-    return [(int(members[i]), bytes(blob[bounds[i] : bounds[i + 1]])) for i in range(n)]
+    b = bounds.tolist()
+    return members, [bytes(blob[b[i] : b[i + 1]]) for i in range(n)]
 
 
 def rows_of(keys: np.ndarray, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
