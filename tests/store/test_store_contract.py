@@ -227,6 +227,17 @@ async def test_find_globs_at_several_depths(store):
     assert await store.find("nothing.here") == []
 
 
+@pytest.mark.parametrize("first", ["servers.web01", "servers.web01.cpu"])
+async def test_a_node_created_as_leaf_or_branch_becomes_both_in_a_later_batch(store, first):
+    second = "servers.web01.cpu" if first == "servers.web01" else "servers.web01"
+    await store.create_series([SeriesMeta(first, (Rollup(60, 100),))])
+    await store.create_series([SeriesMeta(second, (Rollup(60, 100),))])
+    await store.create_series([SeriesMeta(first, (Rollup(60, 100),)), SeriesMeta(second, (Rollup(60, 100),))])
+    (both,) = await store.find("servers.web01")
+    assert both.is_leaf and both.is_branch
+    assert [(n.path, n.is_leaf) for n in await store.find("servers.web01.*")] == [("servers.web01.cpu", True)]
+
+
 async def test_series_metadata_round_trip(store):
     await store.create_series([META])
     assert (await store.get_series([META.name, "missing"])) == {META.name: META}

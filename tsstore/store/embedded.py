@@ -160,9 +160,12 @@ class EmbeddedStore(SegmentStore):
                     [(tag, value, m.name) for m in metas for tag, value in tag_rows(m.name)],
                 )
                 conn.executemany(
+                    # a row that already has the flags is left alone: batches of a big tree repeat
+                    # its branches, and rewriting them dirtied a page each
                     "INSERT INTO nodes (parent, name, is_leaf, is_branch) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (parent, name) DO UPDATE SET "
-                    "is_leaf = max(is_leaf, excluded.is_leaf), is_branch = max(is_branch, excluded.is_branch)",
+                    "is_leaf = max(is_leaf, excluded.is_leaf), is_branch = max(is_branch, excluded.is_branch) "
+                    "WHERE excluded.is_leaf > nodes.is_leaf OR excluded.is_branch > nodes.is_branch",
                     # in name order, near enough to key order for few B-tree pages per insert
                     [(parent, child, int(leaf), int(not leaf))
                      for parent, child, leaf in tree_rows_of(names[i] for i in order if ";" not in names[i])],
