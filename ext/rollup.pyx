@@ -5,13 +5,18 @@ State lives in flat C arrays indexed by series id (and level), so add() runs wit
 Python objects per point. Rows go to growable C buffers, each row linked to the series'
 previous one (head per series, prev per row), so recent() walks only its series' rows; they
 stay until release_flushed(). Every public method runs under one lock (see the twin).
+
+A row held for reads costs 29 bytes: series (int32), level, slot, LAST, the link (int32) and
+the index of its SUM, COUNT, MIN and MAX in a side buffer, -1 for a finest slot's row, whose
+other columns follow from LAST (v, 1, v, v, v). Rows are most of the ingest memory between
+two flushes (a row per finest slot written), so they do not carry columns they can derive.
 """
 import threading
 import time
 
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int64_t, uint8_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, INT32_MAX
 from libc.stdlib cimport free, realloc
 from libc.string cimport memmove
 from libc.math cimport INFINITY, NAN
@@ -54,11 +59,17 @@ cdef class RollupAggregator:
     cdef uint8_t* derive  # the open coarse slot may hold stored data (see the twin)
     cdef double* acc  # x NCOL
     # output rows
-    cdef int64_t* w_meta  # sid, level, ts
-    cdef double* w_vals
-    cdef int64_t* w_prev  # the same series' previous row, -1: none
+    cdef int32_t* w_sid
+    cdef uint8_t* w_level
+    cdef int64_t* w_ts
+    cdef double* w_last
+    cdef int32_t* w_prev  # the same series' previous row, -1: none
+    cdef int32_t* w_agg  # its SUM, COUNT, MIN, MAX at agg + 4 * w_agg; -1: a finest slot's (v, 1, v, v, v)
     cdef Py_ssize_t w_n, w_cap
     cdef Py_ssize_t w_mark  # rows before it were returned by drain()
+    cdef double* agg
+    cdef Py_ssize_t agg_n, agg_cap
+    cdef Py_ssize_t agg_mark  # side entries of the rows before w_mark
     cdef object _lock
     cdef int64_t* rd  # level, sid, ts
     cdef Py_ssize_t rd_n, rd_cap
@@ -75,10 +86,11 @@ cdef class RollupAggregator:
         self._lock = threading.RLock()
 
     def __dealloc__(self):
-        free(self.head); free(self.w_prev); free(self.lbase)
+        free(self.head); free(self.w_prev); free(self.lbase); free(self.w_sid); free(self.w_level); free(self.w_ts)
+        free(self.w_last); free(self.w_agg); free(self.agg)
         free(self.nlev); free(self.maxret); free(self.is_new); free(self.sums); free(self.val0); free(self.steps); free(self.rets)
         free(self.open_); free(self.dirty); free(self.reseed); free(self.derive); free(self.acc)
-        free(self.w_meta); free(self.w_vals); free(self.rd)
+        free(self.rd)
 
     cdef void* _re(self, void* p, size_t size) except NULL:
         cdef void* q = realloc(p, size if size else 1)
@@ -209,23 +221,40 @@ cdef class RollupAggregator:
         out[4] = v0
 
     cdef int _write(self, int64_t sid, int64_t level, int64_t ts, double s, double c, double lo, double hi, double last) except -1:
+        cdef Py_ssize_t cap
+        cdef double* a
         if self.w_n == self.w_cap:
-            self.w_cap = self.w_cap * 2 if self.w_cap else 4096
-            self.w_meta = <int64_t*>self._re(self.w_meta, self.w_cap * 3 * sizeof(int64_t))
-            self.w_vals = <double*>self._re(self.w_vals, self.w_cap * NCOL * sizeof(double))
-            self.w_prev = <int64_t*>self._re(self.w_prev, self.w_cap * sizeof(int64_t))
-        cdef int64_t* m = self.w_meta + self.w_n * 3
-        cdef double* v = self.w_vals + self.w_n * NCOL
-        m[0] = sid
-        m[1] = level
-        m[2] = ts
-        v[0] = s
-        v[1] = c
-        v[2] = lo
-        v[3] = hi
-        v[4] = last
-        self.w_prev[self.w_n] = self.head[sid]
-        self.head[sid] = self.w_n
+            if self.w_cap >= INT32_MAX // 2 or sid > INT32_MAX:
+                raise MemoryError(f"rollup aggregator: {self.w_n} rows held for reads (series id {sid}); "
+                                  "the flush cannot keep up: see the store's errors")
+            cap = self.w_cap * 2 if self.w_cap else 4096
+            self.w_sid = <int32_t*>self._re(self.w_sid, cap * sizeof(int32_t))
+            self.w_level = <uint8_t*>self._re(self.w_level, cap)
+            self.w_ts = <int64_t*>self._re(self.w_ts, cap * sizeof(int64_t))
+            self.w_last = <double*>self._re(self.w_last, cap * sizeof(double))
+            self.w_prev = <int32_t*>self._re(self.w_prev, cap * sizeof(int32_t))
+            self.w_agg = <int32_t*>self._re(self.w_agg, cap * sizeof(int32_t))
+            self.w_cap = cap
+        cdef Py_ssize_t r = self.w_n
+        self.w_sid[r] = <int32_t>sid
+        self.w_level[r] = <uint8_t>level
+        self.w_ts[r] = ts
+        self.w_last[r] = last
+        if level == 0 and s == last and c == 1.0 and lo == last and hi == last:
+            self.w_agg[r] = -1
+        else:
+            if self.agg_n == self.agg_cap:
+                self.agg_cap = self.agg_cap * 2 if self.agg_cap else 1024
+                self.agg = <double*>self._re(self.agg, self.agg_cap * 4 * sizeof(double))
+            a = self.agg + 4 * self.agg_n
+            a[0] = s
+            a[1] = c
+            a[2] = lo
+            a[3] = hi
+            self.w_agg[r] = <int32_t>self.agg_n
+            self.agg_n += 1
+        self.w_prev[r] = <int32_t>self.head[sid]
+        self.head[sid] = r
         self.w_n += 1
         return 0
 
@@ -409,19 +438,46 @@ cdef class RollupAggregator:
                     self.dirty[i] = 0
                 if self.reseed[i] and not self.derive[i]:
                     reseed_rows.append((sid, k, ok, o0))
-        cdef Py_ssize_t n = self.w_n - self.w_mark
-        cdef cnp.ndarray meta = np.empty((n, 3), np.int64)
+        cdef Py_ssize_t n = self.w_n - self.w_mark, j, r
+        cdef cnp.ndarray out_sid = np.empty(n, np.int64)
+        cdef cnp.ndarray out_level = np.empty(n, np.int64)
+        cdef cnp.ndarray out_ts = np.empty(n, np.int64)
         cdef cnp.ndarray vals = np.empty((n, NCOL), np.float64)
-        if n:
-            meta[:] = np.asarray(<int64_t[:n, :3]>(self.w_meta + self.w_mark * 3))
-            vals[:] = np.asarray(<double[:n, :NCOL]>(self.w_vals + self.w_mark * NCOL))
+        cdef int64_t* sid_p = <int64_t*>out_sid.data
+        cdef int64_t* level_p = <int64_t*>out_level.data
+        cdef int64_t* ts_p = <int64_t*>out_ts.data
+        cdef double* val_p = <double*>vals.data
+        for j in range(n):
+            r = self.w_mark + j
+            sid_p[j] = self.w_sid[r]
+            level_p[j] = self.w_level[r]
+            ts_p[j] = self.w_ts[r]
+            self._columns(r, val_p + j * NCOL)
         cdef cnp.ndarray rd = np.empty((self.rd_n, 3), np.int64)
         if self.rd_n:
             rd[:] = np.asarray(<int64_t[:self.rd_n, :3]>self.rd)
             rd = np.unique(rd, axis=0)  # sorted by (level, sid, ts), as the twin
         self.w_mark = self.w_n
+        self.agg_mark = self.agg_n
         self.rd_n = 0
-        return Drained(meta[:, 0].copy(), meta[:, 1].copy(), meta[:, 2].copy(), vals, rd, reseed_rows)
+        return Drained(out_sid, out_level, out_ts, vals, rd, reseed_rows)
+
+    cdef inline void _columns(self, Py_ssize_t r, double* out) noexcept nogil:
+        """Row r's SUM, COUNT, MIN, MAX, LAST."""
+        cdef double* a
+        cdef double v = self.w_last[r]
+        if self.w_agg[r] < 0:
+            out[0] = v
+            out[1] = 1.0
+            out[2] = v
+            out[3] = v
+        else:
+            a = self.agg + 4 * <Py_ssize_t>self.w_agg[r]
+            out[0] = a[0]
+            out[1] = a[1]
+            out[2] = a[2]
+            out[3] = a[3]
+        out[4] = v
 
     def release_flushed(self):
         """The store holds every row drained so far: drop them, relink the rest."""
@@ -429,22 +485,29 @@ cdef class RollupAggregator:
         cdef int64_t sid
         with self._lock:
             keep = self.w_n - self.w_mark
-            memmove(self.w_meta, self.w_meta + self.w_mark * 3, keep * 3 * sizeof(int64_t))
-            memmove(self.w_vals, self.w_vals + self.w_mark * NCOL, keep * NCOL * sizeof(double))
+            memmove(self.w_sid, self.w_sid + self.w_mark, keep * sizeof(int32_t))
+            memmove(self.w_level, self.w_level + self.w_mark, keep)
+            memmove(self.w_ts, self.w_ts + self.w_mark, keep * sizeof(int64_t))
+            memmove(self.w_last, self.w_last + self.w_mark, keep * sizeof(double))
+            memmove(self.w_agg, self.w_agg + self.w_mark, keep * sizeof(int32_t))
+            memmove(self.agg, self.agg + 4 * self.agg_mark, (self.agg_n - self.agg_mark) * 4 * sizeof(double))
             for i in range(self.cap):
                 self.head[i] = -1
             for j in range(keep):
-                sid = self.w_meta[j * 3]
-                self.w_prev[j] = self.head[sid]
+                if self.w_agg[j] >= 0:
+                    self.w_agg[j] -= <int32_t>self.agg_mark
+                sid = self.w_sid[j]
+                self.w_prev[j] = <int32_t>self.head[sid]
                 self.head[sid] = j
             self.w_n = keep
             self.w_mark = 0
+            self.agg_n -= self.agg_mark
+            self.agg_mark = 0
 
     def recent(self, int64_t sid, int level, int64_t start, int64_t end):
         """See the twin."""
         cdef int64_t r, ts, slot, i
-        cdef Py_ssize_t n = 0, cols = 1 if level == 0 else NCOL, c
-        cdef double* src
+        cdef Py_ssize_t n = 0, cols = 1 if level == 0 else NCOL
         cdef double v0
         cdef int64_t[::1] T
         cdef double[:, ::1] V
@@ -454,7 +517,7 @@ cdef class RollupAggregator:
             i = self.lbase[sid] + level
             r = self.head[sid]
             while r >= 0:
-                if self.w_meta[r * 3 + 1] == level:
+                if self.w_level[r] == level:
                     n += 1
                 r = self.w_prev[r]
             out_ts = np.empty(n + 1, np.int64)
@@ -475,15 +538,13 @@ cdef class RollupAggregator:
                     n = 1
             r = self.head[sid]
             while r >= 0:
-                ts = self.w_meta[r * 3 + 2]
-                if self.w_meta[r * 3 + 1] == level and start <= ts < end:
+                ts = self.w_ts[r]
+                if self.w_level[r] == level and start <= ts < end:
                     T[n] = ts
-                    src = self.w_vals + r * NCOL
                     if level == 0:
-                        V[n, 0] = src[4]
+                        V[n, 0] = self.w_last[r]
                     else:
-                        for c in range(NCOL):
-                            V[n, c] = src[c]
+                        self._columns(r, &V[n, 0])
                     n += 1
                 r = self.w_prev[r]
         return newest_per_slot(out_ts[:n], out_vals[:n])

@@ -346,3 +346,25 @@ def test_too_many_levels_is_refused(impl):
     agg = impl.RollupAggregator(max_levels=2)
     with pytest.raises(ValueError, match="rollup levels"):
         agg.set_series(0, [1, 10, 100], [10, 100, 1000], True)
+
+
+def test_rows_of_special_values_drain_and_read_the_same_in_both_twins():
+    """Finest-slot rows are held in a compact form by the compiled aggregator (LAST only,
+    the other columns derived): NaN, infinities and -0.0 must drain and read back as the
+    twin gives them, bit for bit, before and after a release."""
+    specials = [float("nan"), float("inf"), float("-inf"), -0.0, 5e-324, 1e308, 2.5]
+    answers = []
+    for module in IMPLS:
+        agg = module.RollupAggregator()
+        agg.set_series(0, [10, 60], [10**6, 10**7], True)
+        ts = np.arange(len(specials), dtype=np.int64) * 10 + 600_000
+        agg.add(np.zeros(len(specials), np.int64), ts, np.array(specials), NOW)
+        held = agg.recent(0, 0, 0, 10**7)
+        d = agg.drain(True)
+        after_drain = agg.recent(0, 1, 0, 10**7)
+        agg.add(np.array([0]), np.array([600_000 + 10 * len(specials)]), np.array([-0.0]), NOW)
+        agg.release_flushed()
+        kept = agg.recent(0, 0, 0, 10**7)
+        answers.append([np.asarray(x).view(np.uint64).tolist() if np.asarray(x).dtype == np.float64 else np.asarray(x).tolist()
+                        for x in (d.w_sid, d.w_level, d.w_ts, d.w_values, *held, *after_drain, *kept)])
+    assert all(a == answers[0] for a in answers)
