@@ -223,9 +223,11 @@ cdef class RollupAggregator:
     cdef int _write(self, int64_t sid, int64_t level, int64_t ts, double s, double c, double lo, double hi, double last) except -1:
         cdef Py_ssize_t cap
         cdef double* a
+        if sid > INT32_MAX:
+            raise OverflowError(f"rollup aggregator: series id {sid} past the 2**31 series it holds rows of")
         if self.w_n == self.w_cap:
-            if self.w_cap >= INT32_MAX // 2 or sid > INT32_MAX:
-                raise MemoryError(f"rollup aggregator: {self.w_n} rows held for reads (series id {sid}); "
+            if self.w_cap >= INT32_MAX // 2:
+                raise MemoryError(f"rollup aggregator: {self.w_n} rows held for reads; "
                                   "the flush cannot keep up: see the store's errors")
             cap = self.w_cap * 2 if self.w_cap else 4096
             self.w_sid = <int32_t*>self._re(self.w_sid, cap * sizeof(int32_t))

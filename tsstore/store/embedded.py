@@ -5,8 +5,9 @@ segments (key, level, window, seq -> encoded slots), tags (tag, value -> name) a
 events (Grafana annotations). A segments key >= 0 is one series' row (its id); a key < 0,
 -1 - group, is a group row: the pieces a write gave GROUP_SIZE neighbouring series, packed
 (tsstore.store.segment_groups), so a flush writes a row per group, not per series.
-Compaction moves a group window's pieces into the series' own rows. SQLite work runs on one writer thread and a small pool of
-reader threads, each with its own connection, so the event loop never blocks on disk.
+Compaction moves a group window's pieces into the series' own rows. SQLite work runs on one
+writer thread and a small pool of reader threads, each with its own connection, so the
+event loop never blocks on disk.
 """
 from __future__ import annotations
 
