@@ -123,8 +123,8 @@ class Flusher:
 
     def _batches(self, d: Drained) -> dict[int, WriteBatch]:
         """The drained rows as one WriteBatch per level: a block per series, in store key
-        order (the embedded store's segments are keyed by it: inserts in order touch few
-        pages), its slots sorted, where a slot repeats the later row wins."""
+        order (the embedded store packs neighbouring keys into one row), its slots sorted,
+        where a slot repeats the later row wins."""
         sid, level, ts, vals = d.w_sid, d.w_level, d.w_ts, d.w_values
         if not len(sid):
             return {}
