@@ -139,3 +139,24 @@ async def test_random_rewrites_across_compactions_read_as_last_write_wins(tmp_pa
                     assert dict(zip(got[meta.name].ts.tolist(), got[meta.name].values[:, 0].tolist())) == want[key]
     finally:
         await store.close()
+
+
+async def test_compaction_drops_points_of_an_id_the_series_table_lacks_and_keeps_the_rest(tmp_path, caplog):
+    """Pieces of a series id with no series row cannot be read (reads go by name); compaction
+    drops them with a warning naming the id, instead of failing every later flush of the group,
+    and the group's other series keep every point."""
+    store = EmbeddedStore(tmp_path / "data")
+    await store.open()
+    try:
+        metas = _metas(3)
+        keys = sorted((await store.create_series(metas)).tolist())
+        orphan = keys[-1] + 1  # same group, never created
+        for flush in range(COMPACT_AFTER):
+            await store.write_batch(_batch([*keys, orphan], lambda k, f=flush: [T0 + f * STEP], lambda k, t: float(t % 1000)))
+        assert f"series ids [{orphan}]" in caplog.text
+        got = await store.read_many([m.name for m in metas], {m.name: (0, STEP) for m in metas}, T0, T0 + 10**4)
+        for meta in metas:
+            assert got[meta.name].ts.tolist() == [T0 + f * STEP for f in range(COMPACT_AFTER)]
+        assert store._conn().execute("SELECT count(*) FROM segments WHERE sid < 0").fetchone()[0] == 0
+    finally:
+        await store.close()

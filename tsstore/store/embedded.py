@@ -12,6 +12,7 @@ event loop never blocks on disk.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import sqlite3
 import threading
@@ -30,6 +31,8 @@ from tsstore.store import segment_groups as groups
 from tsstore.events import Event
 from tsstore.store.errors import StoreDiskFull
 from tsstore.data_dir import free_space
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS series (
@@ -394,11 +397,19 @@ class EmbeddedStore(SegmentStore):
         blobs.extend(r[3] for r in own)
         step_of = {sid: rollups_of_text(text)[level].step
                    for sid, text in conn.execute(f"SELECT id, rollups FROM series WHERE id IN ({marks})", sids.tolist())}
-        missing = [s for s in sids.tolist() if s not in step_of]
-        if missing:
-            raise RuntimeError(f"{self.path}: segments of series ids {missing[:5]}, which the series table lacks")
-        steps = np.array([step_of[s] for s in sids.tolist()], np.int64)
         piece_sid, piece_seq, piece_expiry = (np.concatenate(p) for p in (sid_parts, seq_parts, expiry_parts))
+        if len(step_of) < len(sids):
+            # no read can reach points of an id the series table lacks (reads go by name):
+            # leaving them would stop every later flush of this group, so they go, named
+            lost = [s for s in sids.tolist() if s not in step_of]
+            log.warning("%s: dropping the points of series ids %s at level %d, window %d: the series table lacks them",
+                        self.path, lost[:10], level, window)
+            kept = np.isin(piece_sid, lost, invert=True)
+            piece_sid, piece_seq, piece_expiry = piece_sid[kept], piece_seq[kept], piece_expiry[kept]
+            blobs = [b for b, k in zip(blobs, kept.tolist()) if k]
+            sids = np.array(sorted(step_of), np.int64)
+            marks = ",".join("?" * len(sids))
+        steps = np.array([step_of[s] for s in sids.tolist()], np.int64)
         series_of_piece = np.searchsorted(sids, piece_sid)
         ts, values, starts = codec.decode_batch(blobs, np.full(len(blobs), window, np.int64), steps[series_of_piece])
         slot_series = np.repeat(series_of_piece, np.diff(starts))
