@@ -36,7 +36,7 @@ def test_prefix_and_refused_paths(tmp_path):
 def _wsp(tmp_path, archives, points, xff, method):
     path = str(tmp_path / "f.wsp")
     whisper.create(path, archives, xff, method)
-    whisper.update_many(path, points)
+    whisper.update_many(path, points, now=NOW)  # whisper files by the test clock, not the wall clock
     return path, reader.read(path, NOW)
 
 
