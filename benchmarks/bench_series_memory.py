@@ -6,8 +6,9 @@ from the process's RSS (what the issue's bytes-per-series goal counts):
 the name registry (tsstore.ingest.carbon_parser.SeriesRegistry, compiled when built), the
 rollup aggregator's state after set_series_many() with the benchmark schema's 3 levels, one
 point per series applied, what SeriesRollups keeps per series (a schema index and the store
-key: two numpy arrays), and the store's compaction counts (SegmentCounts) after one segment
-per series and level.
+key: two numpy arrays), and the stores' compaction counts (SegmentCounts) after one segment
+per series and level: the embedded store counts group rows (256 series a group), the
+Cassandra store counts per series. A process has one store, so the total takes the embedded one.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from benchmarks.loadgen import series_names
 from tsstore.ingest.carbon_parser import SeriesRegistry
 from tsstore.ingest.rollup import RollupAggregator
 from tsstore.model import Rollup
+from tsstore.store import segment_groups
 from tsstore.store.base import WINDOW_SLOTS, SegmentCounts
 
 ROLLUPS = (Rollup(10, 8640), Rollup(60, 10080), Rollup(600, 52560))  # 10s:1d,1m:7d,10m:1y
@@ -41,10 +43,10 @@ def main() -> None:
     rows = []
     before = rss_bytes()
 
-    def step(what: str) -> None:
+    def step(what: str, counted: bool = True) -> None:
         nonlocal before
         now = rss_bytes()
-        rows.append((what, (now - before) / n))
+        rows.append((what, (now - before) / n, counted))
         before = now
 
     registry = SeriesRegistry()
@@ -61,14 +63,19 @@ def main() -> None:
     step("aggregator, one point per series (add)")
     schema_of, store_key = np.full(n, 0, np.int32), sids + 1  # np.full touches its pages (np.zeros may not)
     step("SeriesRollups: schema index + store key")
-    counts = SegmentCounts()
+    counts = SegmentCounts()  # the embedded store counts rows per group of series keys
+    groups = np.unique(segment_groups.group_of(store_key))
     for level, rollup in enumerate(ROLLUPS):
-        counts.add(store_key, level, np.full(n, now // (rollup.step * WINDOW_SLOTS), np.int64))
-    step("SegmentCounts, 3 levels (embedded store)")
-    for what, per in rows:
-        print(f"  {what:45s} {per:8.0f} bytes per series")
-    print(f"  {'total':45s} {sum(p for _, p in rows):8.0f} bytes per series")
-    del counts, schema_of, store_key, agg, registry
+        counts.add(groups, level, np.full(len(groups), now // (rollup.step * WINDOW_SLOTS), np.int64))
+    step("SegmentCounts, 3 levels (embedded store: per group)")
+    by_series = SegmentCounts()  # the Cassandra store counts segments per series
+    for level, rollup in enumerate(ROLLUPS):
+        by_series.add(store_key, level, np.full(n, now // (rollup.step * WINDOW_SLOTS), np.int64))
+    step("SegmentCounts, 3 levels (Cassandra store: per series)", counted=False)
+    for what, per, counted in rows:
+        print(f"  {what:52s} {per:8.0f} bytes per series{'' if counted else ' (not in the total)'}")
+    print(f"  {'total, embedded store':52s} {sum(p for _, p, counted in rows if counted):8.0f} bytes per series")
+    del counts, by_series, schema_of, store_key, agg, registry
 
 
 if __name__ == "__main__":
