@@ -18,6 +18,7 @@ PACKAGE_OF = {
     "rollup": "tsstore.ingest",
     "segment_codec": "tsstore.store",
     "render_json": "tsstore.api",
+    "path_table": "tsstore.index",
 }
 
 

@@ -29,14 +29,6 @@ def _respond(obj, params, headers=NO_CACHE) -> Response:
     return body_response(body, jsonp=params.get("jsonp"), headers=headers)
 
 
-def _dedupe_prefer_branch(nodes: list[Node]) -> list[Node]:
-    by_name: dict[str, Node] = {}
-    for n in nodes:
-        if n.name not in by_name or (n.is_branch and not by_name[n.name].is_branch):
-            by_name[n.name] = n
-    return sorted(by_name.values(), key=lambda n: n.name)
-
-
 def _check_find_range(params: Params) -> None:
     """`from` and `until` of a find, checked as graphite-web's find_view reads them: absent or
     -1 is open, anything else an at-time (against `now` and `tz`); a bad one is a 400 naming
@@ -111,16 +103,11 @@ async def find(request: Request):
         if not query.endswith("*"):
             query += "*"
     store = request.app.state.ctx.store
-    nodes = await store.find(query)
-    if params.flag("leavesOnly"):
-        nodes = [n for n in nodes if n.is_leaf]
     wildcards = params.flag("wildcards")
-    if fmt in CLUSTER_FORMATS:
-        write, media_type = CLUSTER_FORMATS[fmt]
-        return body_response(write(await _cluster_nodes(store, nodes)), media_type, headers=NO_CACHE)
     if fmt == "treejson":
+        # a name once, a branch if it is one anywhere (graphite-web's treejson), without a path per match
+        uniq = await store.find_names(query, params.flag("leavesOnly"))
         prefix = query.rsplit(".", 1)[0] + "." if "." in query else ""
-        uniq = _dedupe_prefer_branch(nodes)
         branches = [n for n in uniq if n.is_branch]
         leaves = [n for n in uniq if not n.is_branch]
         out = [{"text": unquote_plus(n.name), "id": prefix + n.name, "allowChildren": 1, "expandable": 1, "leaf": 0} for n in branches]
@@ -129,6 +116,12 @@ async def find(request: Request):
             flag = int(bool(branches))
             out.insert(0, {"text": "*", "id": prefix + "*", "allowChildren": flag, "expandable": flag, "leaf": 0})
         return _respond(out, params)
+    nodes = await store.find(query)
+    if params.flag("leavesOnly"):
+        nodes = [n for n in nodes if n.is_leaf]
+    if fmt in CLUSTER_FORMATS:
+        write, media_type = CLUSTER_FORMATS[fmt]
+        return body_response(write(await _cluster_nodes(store, nodes)), media_type, headers=NO_CACHE)
     if fmt == "completer":
         # every match, sorted by its last node (graphite-web lists web01.cpu and web02.cpu both)
         out = [{"path": n.path + ("." if n.is_branch else ""), "name": n.name, "is_leaf": "0" if n.is_branch else "1"}

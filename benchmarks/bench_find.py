@@ -1,13 +1,30 @@
 """/metrics/find latency for globs at several depths over the loadgen tree
-(`<dc>.<service>.<host>.<group>.<metric>`), on any Graphite HTTP API.
+(`<dc>.<service>.<host>.<group>.<metric>`), on any Graphite HTTP API; and, run as a program,
+tsstore's path index at a given number of series.
 
-Used by benchmarks/run_all.py on each system after its ingest. Answers are counted so the
-caller can check that every system found the same number of nodes.
+    python -m benchmarks.bench_find --series 1000000
+    python -m benchmarks.bench_find --series 10000000 --data-dir /var/tmp/find10m   # kept for reruns
+
+The program loads the series straight into an embedded store (Store.create_series in
+batches, the bulk path: ingesting 10M series over carbon takes far longer and measures
+ingest, not find), starts `tsstore serve` on it with default settings, waits until its path
+index is built, then times each glob (treejson, what Grafana's query editor asks) and reports
+p50/p99, the index build time and its bytes per series. --walk also times the store's own
+tree walk (what finds did before the index) in this process, under a time budget.
+
+Used by benchmarks/run_all.py on each system after its ingest (GLOBS, find_latencies).
+Answers are counted so the caller can check that every system found the same number of nodes.
 """
 from __future__ import annotations
 
+import argparse
+import asyncio
+import re
+import sqlite3
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 
@@ -19,6 +36,17 @@ GLOBS = {
     "depth 4: dc1.api.host00000.*": "dc1.api.host00000.*",
     "depth 5: dc1.api.host0000*.cpu.*": "dc1.api.host0000*.cpu.*",
     "wide: dc*.*.*.cpu.user": "dc*.*.*.cpu.user",
+}
+
+# What issue 12 asks of the index, by kind of glob (the program's table).
+INDEX_GLOBS = {
+    "root": "*",
+    "one host": "dc1.api.host00000.*",
+    "one metric on every host": "*.*.*.cpu.user",
+    "prefix globs on two levels": "dc1.api.host001*.cpu.*",
+    "classes and braces": "dc{1,2}.{api,web}.host0[0-4]?[02468].{cpu,mem}.[iu]*",
+    "leading wildcard": "*.api.host00000.cpu.user",
+    "deep wildcard": "dc1.*.*.app.*.p99",
 }
 
 
@@ -43,3 +71,104 @@ def summary(lat: list[float]) -> tuple[float, float]:
     """(p50, p99) in ms."""
     s = sorted(lat)
     return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.99))]
+
+
+async def _load(data_dir: Path, series: int, batch: int = 250_000) -> int:
+    """Create the loadgen tree's first `series` names in the store (skipped when it holds
+    them already); how many the store holds."""
+    from benchmarks.loadgen import series_names
+    from tsstore.model import Rollup, SeriesMeta
+    from tsstore.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(data_dir)
+    await store.open()
+    try:
+        with sqlite3.connect(store.path) as conn:
+            held = conn.execute("SELECT count(*) FROM series").fetchone()[0]
+        if held >= series:
+            print(f"{data_dir} holds {held:,} series already")
+            return held
+        names = series_names(series)
+        rollups = (Rollup(10, 8640), Rollup(60, 10080))
+        t0 = time.monotonic()
+        for i in range(held, series, batch):
+            await store.create_series([SeriesMeta(n, rollups) for n in names[i:i + batch]])
+            done = min(i + batch, series)
+            print(f"  created {done:,}/{series:,} series ({done / (time.monotonic() - t0):,.0f}/s)", flush=True)
+        return series
+    finally:
+        await store.close()
+
+
+def _walk_latencies(data_dir: Path, query: str, n: int, budget_s: float) -> list[float]:
+    """The store's own tree walk (what finds did before the path index), in this process."""
+    from tsstore.store.embedded import EmbeddedStore
+
+    async def run():
+        store = EmbeddedStore(data_dir)
+        await store.open()
+        out, deadline = [], time.monotonic() + budget_s
+        try:
+            for _ in range(n):
+                t = time.perf_counter()
+                await store.find(query)
+                out.append((time.perf_counter() - t) * 1000)
+                if time.monotonic() > deadline:
+                    break
+        finally:
+            await store.close()
+        return out
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    from benchmarks.procstats import memory_mib
+    from tests.helpers.servers import ServerProcess
+
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--series", type=int, default=1_000_000)
+    ap.add_argument("--data-dir", type=Path, help="kept between runs (default: a temporary directory)")
+    ap.add_argument("--requests", type=int, default=50, help="finds per glob (bounded by --budget)")
+    ap.add_argument("--budget", type=float, default=30.0, help="seconds per glob at most")
+    ap.add_argument("--walk", action="store_true", help="also time the store's own tree walk")
+    args = ap.parse_args()
+
+    tmp = None if args.data_dir else tempfile.TemporaryDirectory(prefix="bench_find-")
+    data_dir = args.data_dir or Path(tmp.name) / "data"
+    held = asyncio.run(_load(data_dir, args.series))
+    srv = ServerProcess(data_dir).start(timeout=120)
+    try:
+        idle_mib = memory_mib(srv.proc.pid, "VmRSS")
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            index = httpx.get(srv.url + "/tsstore/status", timeout=10).json()["path_index"]
+            if index["ready"]:
+                break
+            time.sleep(0.5)
+        else:
+            raise SystemExit("the path index was not ready after 600 s")
+        built = re.search(r"path index ready: .*", srv.log())
+        print(f"\n{held:,} series; {built.group(0) if built else ''}")
+        print(f"index: {index['nodes']:,} nodes, {index['bytes'] / held:.1f} bytes per series in all, of which "
+              f"{index['text_bytes'] / held:.1f} are name bytes (each distinct component once); "
+              f"server RSS {memory_mib(srv.proc.pid, 'VmRSS'):,.0f} MiB ({idle_mib:,.0f} at start)")
+        print(f"\n| glob | query | treejson entries | p50 ms | p99 ms |{' walk p50 ms |' if args.walk else ''}")
+        print(f"| --- | --- | ---: | ---: | ---: |{' ---: |' if args.walk else ''}")
+        for label, query in INDEX_GLOBS.items():
+            lat, count = find_latencies(srv.url, query, args.requests, args.budget)
+            p50, p99 = summary(lat)
+            walk = ""
+            if args.walk:
+                w = _walk_latencies(data_dir, query, 3, args.budget)
+                walk = f" {statistics.median(w):,.1f} |"
+            print(f"| {label} | `{query}` | {count:,} | {p50:.1f} | {p99:.1f} |{walk}", flush=True)
+    finally:
+        srv.proc.terminate()
+        srv.proc.wait(60)
+        if tmp is not None:
+            tmp.cleanup()
+
+
+if __name__ == "__main__":
+    main()

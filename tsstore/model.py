@@ -9,7 +9,7 @@ slots that were known, so xFilesFactor stays exact; columns_of(level) says which
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -80,8 +80,8 @@ class Slots:
         return Slots(self.ts[lo:hi], self.values[lo:hi])
 
 
-@dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
+    """A node of the metric tree (a NamedTuple: finds make a million of them)."""
     path: str
     is_leaf: bool
     is_branch: bool = False

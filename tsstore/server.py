@@ -14,6 +14,7 @@ from tsstore import http_workers
 from tsstore.config import Settings
 from tsstore.data_dir import DataDirLock
 from tsstore.http_protocol import HeadLimitedH11Protocol
+from tsstore.index.paths import StoreTreeIndex
 from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
 from tsstore.memory_channel import MemoryChannelClient, MemoryChannelServer
 from tsstore.store.with_memory import StoreWithMemory
@@ -80,6 +81,8 @@ class Server:
         self._channel = None  # the write channel (import-whisper), while ingest runs
         self._memory_channel = None  # unflushed points for the other HTTP processes, while ingest runs
         self._app_ctx = None
+        self._tree_index = None  # the path index finds use (tsstore.index.paths)
+        self._tree_index_task = None
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -115,7 +118,10 @@ class Server:
         if self.run_api and self.settings.http_port:
             from tsstore.api.app import AppContext, create_app
 
-            self._app_ctx = AppContext(StoreWithMemory(self.store, self._memory_source()), self.settings,
+            self._tree_index = StoreTreeIndex.for_store(self.store)
+            if self._tree_index is not None:  # built beside the serving: finds walk the store's tree until then
+                self._tree_index_task = asyncio.create_task(self._tree_index.build())
+            self._app_ctx = AppContext(StoreWithMemory(self.store, self._memory_source(), self._tree_index), self.settings,
                                        self.pipeline.counters if self.pipeline else None)
             app = create_app(self._app_ctx)
             # proxy_headers off: the client address api_write_networks checks is the TCP peer's
@@ -157,6 +163,8 @@ class Server:
         clean = True
         if self._status_task is not None:
             self._status_task.cancel()
+        if self._tree_index_task is not None:
+            self._tree_index_task.cancel()
         http_workers.stop_children(self._http_children)
         for server in self.listeners.values():
             server.close()

@@ -9,6 +9,7 @@ from tsstore.api.app import AppContext, create_app
 from tsstore.config import Settings
 from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store.embedded import EmbeddedStore
+from tests.helpers.served_store import queried_as_served
 
 NOW = int(time.time()) // 60 * 60
 BASE = NOW - 3600
@@ -27,6 +28,6 @@ async def open_client(path, settings: Settings, peer: str = "127.0.0.1", headers
     ts = BASE + np.arange(60, dtype=np.int64) * 60
     await store.write([WriteRequest(m.name, 0, 60, Slots(ts, np.arange(60, dtype=float).reshape(-1, 1) + i), 86400)
                        for i, m in enumerate(metas)])
-    app = create_app(AppContext(store, settings))
+    app = create_app(AppContext(await queried_as_served(store), settings))
     transport = httpx.ASGITransport(app, client=(peer, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://tsstore", headers=headers), store

@@ -13,6 +13,7 @@ from tsstore.api.app import AppContext, create_app
 from tsstore.config import Settings
 from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store.embedded import EmbeddedStore
+from tests.helpers.served_store import queried_as_served
 
 NOW = int(time.time()) // 600 * 600
 FIVE_YEARS = Rollup(10, 2160), Rollup(60, 10080), Rollup(600, 262800)
@@ -27,7 +28,7 @@ async def _client(tmp_path, settings: Settings):
     coarse = np.repeat(np.arange(144, dtype=float)[:, None], 5, axis=1)
     await store.write([WriteRequest(n, 2, 600, Slots(ts, coarse), 86400 * 365 * 5)
                        for n in ("servers.web01.cpu", "servers.web02.cpu")])
-    app = create_app(AppContext(store, settings))
+    app = create_app(AppContext(await queried_as_served(store), settings))
     return httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://tsstore", timeout=120), store
 
 

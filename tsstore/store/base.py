@@ -260,6 +260,16 @@ class Store(abc.ABC):
         """Nodes matching a Graphite glob, walking one level per component."""
         return await globs.find_in_tree(self.children_many, pattern)
 
+    # True for a store whose tree_names_after lists every name in creation order: the
+    # in-memory path index (tsstore.index.paths) then answers finds for it.
+    lists_tree_names = False
+
+    async def tree_names_after(self, cursor: int, limit: int) -> tuple[str, int, int]:
+        """The untagged series names created after `cursor`, oldest first, at most `limit`
+        series looked at: (the names joined by '\n', how many series were looked at (tagged
+        ones too), the cursor to pass next). Only where lists_tree_names is True."""
+        raise NotImplementedError(f"{type(self).__name__} does not list its names in creation order")
+
     # -- points ------------------------------------------------------------------
     @abc.abstractmethod
     async def series_keys(self, names: list[str]) -> np.ndarray:

@@ -217,6 +217,18 @@ class EmbeddedStore(SegmentStore):
     async def children_many(self, parents: list[str]) -> list[list[Node]]:
         return await self._on_reader(lambda: [self._children_sync(p) for p in parents])
 
+    lists_tree_names = True  # ids are given past the largest: creation order
+
+    async def tree_names_after(self, cursor: int, limit: int) -> tuple[str, int, int]:
+        def _q():
+            # one joined string per chunk: a million rows as Python tuples cost more than the read
+            row = self._conn().execute(
+                "SELECT count(*), max(id), group_concat(CASE WHEN instr(name, ';') = 0 THEN name END, char(10)) "
+                "FROM (SELECT id, name FROM series WHERE id > ? ORDER BY id LIMIT ?)", (cursor, limit)).fetchone()
+            return (row[2] or "", row[0], row[1] if row[0] else cursor)
+
+        return await self._on_reader(_q)
+
     async def tag_names(self) -> list[str]:
         def _q():
             return [r[0] for r in self._conn().execute("SELECT DISTINCT tag FROM tags ORDER BY tag")]

@@ -1,7 +1,8 @@
 """The store as queries see it: the stored slots with what the ingest process holds in memory
 on top (open slots, rows not yet flushed), so a point is readable as soon as its WAL batch is
 fsynced, whatever the flush interval (carbon's carbonlink and go-carbon's cache answer reads
-the same way).
+the same way). Finds go to the in-memory path index (tsstore.index.paths), which holds the
+store's tree.
 
 The memory source is the ingest pipeline itself in its own process, or the memory channel
 (tsstore.memory_channel) in the other HTTP processes. Memory is read before the store: a
@@ -13,16 +14,47 @@ from __future__ import annotations
 
 from typing import Awaitable, Callable
 
-from tsstore.model import Slots
+from tsstore.model import Node, Slots
 from tsstore.store.base import merge_last_wins
 
 # (names, level_of, start, end) -> {name: Slots} held in memory; see IngestPipeline.recent_slots
 MemorySource = Callable[[list[str], dict, int, int], Awaitable[dict[str, Slots]]]
 
 
+async def nothing_held(names, level_of, start, end) -> dict[str, Slots]:
+    """The memory source of a process that holds no points (a tool, a test)."""
+    return {}
+
+
 class StoreWithMemory:
-    def __init__(self, store, memory: MemorySource):
+    def __init__(self, store, memory: MemorySource, tree_index=None):
         self._store, self._memory = store, memory
+        self._tree_index = tree_index  # tsstore.index.paths.StoreTreeIndex, when the store has one
+
+    @property
+    def tree_index(self):
+        return self._tree_index
+
+    async def find(self, pattern: str) -> list[Node]:
+        """From the in-memory path index once it is built, else the store's tree walk."""
+        if self._tree_index is not None:
+            nodes = await self._tree_index.find(pattern)
+            if nodes is not None:
+                return nodes
+        return await self._store.find(pattern)
+
+    async def find_names(self, pattern: str, leaves_only: bool = False) -> list[Node]:
+        """The distinct last names of find(pattern), each once (see PathIndex.find_names)."""
+        if self._tree_index is not None:
+            names = await self._tree_index.find_names(pattern, leaves_only)
+            if names is not None:
+                return names
+        by_name: dict[str, tuple[bool, bool]] = {}
+        for n in await self._store.find(pattern):
+            if n.is_leaf or not leaves_only:
+                leaf, branch = by_name.get(n.name, (False, False))
+                by_name[n.name] = (leaf or n.is_leaf, branch or n.is_branch)
+        return sorted(Node(name, leaf, branch) for name, (leaf, branch) in by_name.items())
 
     def __getattr__(self, name):
         return getattr(self._store, name)

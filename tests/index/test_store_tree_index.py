@@ -1,0 +1,77 @@
+"""The path index over a real embedded store: built from the store's names, caught up with
+what the store creates afterwards (another process's creations included), tagged series left
+to the tag index, and finds answered by the store's own walk until the index is ready."""
+import asyncio
+import logging
+
+import pytest
+
+from tsstore.index.paths import StoreTreeIndex
+from tsstore.model import Rollup, SeriesMeta
+from tsstore.store.base import Store
+from tsstore.store.embedded import EmbeddedStore
+from tsstore.store.with_memory import StoreWithMemory, nothing_held
+
+SERIES = [f"servers.web{i:02d}.cpu.{m}" for i in range(30) for m in ("user", "system")] + ["disk.used;dc=dc1"]
+
+
+def metas(names):
+    return [SeriesMeta(n, (Rollup(60, 100),)) for n in names]
+
+
+async def test_built_from_the_store_and_caught_up_on_each_find(store, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr("tsstore.index.paths.CHUNK_NAMES", 7)  # the build and catch-up in many chunks
+    tree = StoreTreeIndex.for_store(store)
+    served = StoreWithMemory(store, nothing_held, tree)
+    assert not tree.ready
+    assert await served.find("servers.web0[12].cpu.user") == await store.find("servers.web0[12].cpu.user")  # the store's walk
+    with caplog.at_level(logging.INFO, logger="tsstore.index.paths"):
+        await tree.build()
+    assert tree.ready and "path index ready: 61 names" in caplog.text
+    for pattern in ("*", "servers.*", "servers.*.cpu.user", "*.web1?.*.system", "disk*", "**"):
+        assert await served.find(pattern) == await store.find(pattern), pattern
+    # another process (an ingest process beside this api process) creates series: the next find has them
+    other = EmbeddedStore(tmp_path)
+    await other.open()
+    try:
+        await other.create_series(metas(["servers.web99.cpu.user", "new.tree.leaf", "net.if;host=a"]))
+    finally:
+        await other.close()
+    assert [n.path for n in await served.find("servers.web99.*.*")] == ["servers.web99.cpu.user"]
+    assert await served.find("new.*.*") == await store.find("new.*.*") != []
+    assert [n.path for n in await served.find_names("*", leaves_only=False)] == ["new", "servers"]  # tagged: not a path
+
+
+async def test_a_store_error_during_the_build_is_retried(store, monkeypatch, caplog):
+    monkeypatch.setattr("tsstore.index.paths.BUILD_RETRY_S", 0.01)
+    tree = StoreTreeIndex.for_store(store)
+    real, failures = store.tree_names_after, [RuntimeError("disk unplugged")]
+
+    async def flaky(cursor, limit):
+        if failures:
+            raise failures.pop()
+        return await real(cursor, limit)
+
+    monkeypatch.setattr(store, "tree_names_after", flaky)
+    with caplog.at_level(logging.WARNING, logger="tsstore.index.paths"):
+        await tree.build()
+    assert "reading the store's names failed (disk unplugged); trying again" in caplog.text
+    assert [n.path for n in await tree.find("servers.web00.cpu.*")] == ["servers.web00.cpu.system", "servers.web00.cpu.user"]
+
+
+async def test_tree_names_after_lists_creation_order_and_skips_tagged_names(store):
+    joined, count, cursor = await store.tree_names_after(0, 1000)
+    assert count == len(SERIES) and sorted(joined.split("\n")) == sorted(n for n in SERIES if ";" not in n)
+    assert await store.tree_names_after(cursor, 1000) == ("", 0, cursor)
+    await store.create_series(metas(["b.later", "a.later"]))
+    joined, count, cursor2 = await store.tree_names_after(cursor, 1000)
+    assert count == 2 and sorted(joined.split("\n")) == ["a.later", "b.later"] and cursor2 > cursor
+
+
+def test_a_store_without_a_name_list_gets_no_index():
+    class NoList:
+        lists_tree_names = False
+
+    assert StoreTreeIndex.for_store(NoList()) is None
+    with pytest.raises(NotImplementedError, match="does not list its names"):
+        asyncio.run(Store.tree_names_after(NoList(), 0, 10))

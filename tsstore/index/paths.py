@@ -1,0 +1,336 @@
+"""The path index: /metrics/find and the glob expansion of /render answered from memory.
+
+Over the node table (tsstore.index.path_table) it keeps two groupings, rebuilt with one
+stable numpy sort each: nodes by parent (children of a set of nodes in one gather) and nodes
+by component (every node with a given name). A glob is matched level by level from the
+root, with numpy over the candidate nodes of a level; when a later component is a literal
+that fewer nodes have than the next level's candidates (a leading wildcard, or
+`*.*.*.cpu.user`), it starts from that literal's nodes instead and checks their ancestors
+against the components above (graphite-clickhouse's reversed index and go-carbon's trie,
+in one plan). A component other than '*' or a literal is matched as a regex once per
+distinct name among the candidates, not once per node.
+
+Nodes added since the last grouping (the tail) are scanned with numpy until they are many
+enough to regroup. The store stays the source of truth: the index is built from it and
+catches up on every find with the names the store created since (tsstore.store.base
+Store.tree_names_after), so a series created by the ingest process is found at once here
+and in every other HTTP process.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+import numpy as np
+
+from tsstore.index import globs
+from tsstore.index.path_table import BRANCH, LEAF, PathTable, group_by
+from tsstore.model import Node
+
+log = logging.getLogger(__name__)
+
+# Regroup when the tail passes this many nodes or an eighth of the grouped ones.
+MIN_REGROUP = 65_536
+# How many names one catch-up or build step reads from the store.
+CHUNK_NAMES = 200_000
+BUILD_RETRY_S = 5
+
+
+class _Grouping:
+    """Node ids ordered by a key column, with offsets: the nodes of key k are
+    order[offsets[k]:offsets[k + 1]]. Covers nodes [0, size)."""
+
+    def __init__(self, keys: np.ndarray, key_count: int):
+        self.size = len(keys)
+        self.order, self.offsets = group_by(keys, key_count)
+
+    def count(self, key: int) -> int:
+        return int(self.offsets[key + 1] - self.offsets[key]) if 0 <= key < len(self.offsets) - 1 else 0
+
+    def members(self, keys: np.ndarray) -> np.ndarray:
+        """The node ids of every key in keys, concatenated (keys past the grouping: none)."""
+        keys = keys[keys < len(self.offsets) - 1]
+        starts, ends = self.offsets[keys], self.offsets[keys + 1]
+        lengths = ends - starts
+        total = int(lengths.sum())
+        if total == 0:
+            return np.zeros(0, np.int32)
+        # one gather: positions starts[i] .. ends[i] for every i
+        shift = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
+        return self.order[shift + np.arange(total)]
+
+
+class PathIndex:
+    """find() over an in-memory copy of a store's metric tree (thread-safe: one lock)."""
+
+    def __init__(self, table: PathTable | None = None):
+        self.table = table if table is not None else PathTable()
+        self._lock = threading.Lock()
+        self._children: _Grouping | None = None  # keyed by parent + 1 (0 = the root)
+        self._named: _Grouping | None = None  # keyed by component id
+
+    # -- adding ----------------------------------------------------------------------
+    def add(self, names) -> int:
+        with self._lock:
+            return self.table.add([n for n in names if ";" not in n])
+
+    def add_joined(self, joined: str) -> int:
+        """Names separated by '\\n', none of them tagged (a store's bulk read)."""
+        with self._lock:
+            return self.table.add_joined(joined)
+
+    # -- finding ---------------------------------------------------------------------
+    def find(self, pattern: str) -> list[Node]:
+        """The nodes matching a Graphite glob, sorted by path (as tsstore.index.globs'
+        find_in_tree over the store's tree would give). GlobError for a bad pattern."""
+        globs.check_pattern(pattern)
+        comps = globs.split_components(pattern)
+        with self._lock:
+            if "**" in comps:
+                nodes = self._find_descendants(comps)
+            else:
+                nodes = self._match(comps)
+            return self._nodes(nodes)
+
+    def find_names(self, pattern: str, leaves_only: bool = False) -> list[Node]:
+        """The distinct last names of find(pattern)'s nodes, sorted, each a Node whose path is
+        the name, a leaf or a branch if any matched node of that name is one (graphite-web's
+        treejson lists a name once, a branch if it is one anywhere). With leaves_only, only
+        the leaves' names. Without making a path per match: `*.*.*.cpu.user` over a million
+        hosts is one name."""
+        globs.check_pattern(pattern)
+        comps = globs.split_components(pattern)
+        with self._lock:
+            nodes = self._find_descendants(comps) if "**" in comps else self._match(comps)
+            flags = self.table.flags()[nodes]
+            if leaves_only:
+                nodes, flags = nodes[(flags & LEAF) != 0], flags[(flags & LEAF) != 0]
+            comps_of = self.table.components()[nodes]
+            count = self.table.component_count
+            leaf = np.bincount(comps_of[(flags & LEAF) != 0], minlength=count) > 0
+            branch = np.bincount(comps_of[(flags & BRANCH) != 0], minlength=count) > 0
+            distinct = np.flatnonzero(leaf | branch)
+            texts = self.table.component_texts(distinct.tolist())
+        return sorted(Node(t, lf, br) for t, lf, br in zip(texts, leaf[distinct].tolist(), branch[distinct].tolist()))
+
+    def _nodes(self, ids: np.ndarray) -> list[Node]:
+        if len(ids) == 0:
+            return []
+        ids = np.unique(ids)
+        flags = self.table.flags()[ids]
+        leaf, branch = ((flags & LEAF) != 0).tolist(), ((flags & BRANCH) != 0).tolist()
+        paths = self.table.paths(ids.tolist())
+        order = sorted(range(len(paths)), key=paths.__getitem__)
+        return [Node(paths[i], leaf[i], branch[i]) for i in order]
+
+    def _groupings(self) -> tuple[_Grouping, _Grouping]:
+        n = self.table.node_count
+        if self._children is None or n - self._children.size > max(MIN_REGROUP, self._children.size // 8):
+            parents = self.table.parents()
+            self._children = _Grouping(parents.astype(np.int64) + 1, n + 1)
+            self._named = _Grouping(self.table.components(), self.table.component_count)
+        return self._children, self._named
+
+    def _children_of(self, frontier: np.ndarray) -> np.ndarray:
+        """Every child of the frontier's nodes (-1: the root)."""
+        children, _ = self._groupings()
+        found = children.members(frontier.astype(np.int64) + 1)
+        tail = self.table.parents()[children.size:]
+        if len(tail):
+            found = np.concatenate([found, (children.size + np.flatnonzero(self._member(tail, frontier))).astype(np.int32)])
+        return found
+
+    def _named_nodes(self, comp: int) -> np.ndarray:
+        _, named = self._groupings()
+        found = named.members(np.array([comp], np.int64))
+        tail = self.table.components()[named.size:]
+        if len(tail):
+            found = np.concatenate([found, (named.size + np.flatnonzero(tail == comp)).astype(np.int32)])
+        return found
+
+    def _literals(self, component: str) -> list[int] | None:
+        """The component ids a wildcard-free element (braces allowed) matches; None when it
+        has wildcards."""
+        alternatives = globs.expand_braces(component)
+        if any(globs.has_magic(a) for a in alternatives):
+            return None
+        ids = (self.table.component_id(a) for a in alternatives)
+        return [i for i in ids if i >= 0]
+
+    def _matching(self, component: str, nodes: np.ndarray) -> np.ndarray:
+        """The nodes whose own name matches one pattern element."""
+        if component == "*" or len(nodes) == 0:
+            return nodes
+        comps = self.table.components()[nodes]
+        literal = self._literals(component)
+        if literal is not None:
+            return nodes[comps == literal[0]] if len(literal) == 1 else nodes[np.isin(comps, literal)]
+        seen = np.zeros(self.table.component_count, bool)
+        seen[comps] = True
+        distinct = np.flatnonzero(seen)
+        joined, starts = self.table.component_lines(distinct)
+        matcher = globs.lines_matcher(tuple(globs.expand_braces(component)))
+        hits = np.fromiter((m.start() for m in matcher.finditer(joined)), np.int64)
+        matched = np.zeros(self.table.component_count, bool)
+        matched[distinct[np.searchsorted(starts, hits)]] = True
+        return nodes[matched[comps]]
+
+    def _cheapest_literal(self, comps: list[str], level: int) -> tuple[int, int, np.ndarray] | None:
+        """(position, how many nodes, their ids) of the literal component at or after `level`
+        that the fewest nodes carry; None when there is none."""
+        best = None
+        _, named = self._groupings()
+        for position in range(level, len(comps)):
+            literal = self._literals(comps[position]) if comps[position] != "*" else None
+            if literal is None:
+                continue
+            count = sum(named.count(c) for c in literal)
+            if best is None or count < best[1]:
+                best = (position, count, literal)
+        return best
+
+    def _match(self, comps: list[str]) -> np.ndarray:
+        last = len(comps) - 1
+        frontier = np.array([-1], np.int32)  # the root
+        level = 0
+        while level <= last:
+            children, _ = self._groupings()
+            keys = frontier[frontier + 1 < len(children.offsets) - 1].astype(np.int64) + 1
+            expected = int((children.offsets[keys + 1] - children.offsets[keys]).sum())
+            shortcut = self._cheapest_literal(comps, level) if level > 0 else None
+            if shortcut is not None and shortcut[1] * 2 < expected:
+                frontier = self._from_literal(comps, level, frontier, *shortcut)
+                level = shortcut[0]
+            else:
+                frontier = self._matching(comps[level], self._children_of(frontier))
+            if level < last:
+                frontier = frontier[(self.table.flags()[frontier] & BRANCH) != 0]
+            if len(frontier) == 0:
+                break
+            level += 1
+        return frontier
+
+    def _from_literal(self, comps: list[str], level: int, frontier: np.ndarray, position: int, count: int,
+                      literal: list[int]) -> np.ndarray:
+        """The nodes at depth `position` named by the literal there whose ancestors match
+        comps[level:position] and descend from the frontier (the nodes matched at level - 1)."""
+        nodes = np.concatenate([self._named_nodes(c) for c in literal]) if literal else np.zeros(0, np.int32)
+        nodes = nodes[self.table.depths()[nodes] == position]
+        parents = self.table.parents()
+        ancestors = nodes
+        for depth in range(position - 1, level - 1, -1):
+            ancestors = parents[ancestors]
+            if comps[depth] != "*":
+                keep = self._member(ancestors, self._matching(comps[depth], ancestors))
+                nodes, ancestors = nodes[keep], ancestors[keep]
+        return nodes[self._member(parents[ancestors], frontier)]
+
+    def _member(self, nodes: np.ndarray, of: np.ndarray) -> np.ndarray:
+        """nodes in `of`, as a mask: a bitmap over node ids (np.isin sorts both)."""
+        bitmap = np.zeros(self.table.node_count + 1, bool)  # + 1: the root (-1) in the last place
+        bitmap[of] = True
+        return bitmap[nodes]
+
+    def _find_descendants(self, comps: list[str]) -> np.ndarray:
+        """A pattern with '**': every node under the prefix before it, matched by path."""
+        first = comps.index("**")
+        if first:
+            prefix = self._match(comps[:first])
+            prefix = prefix[(self.table.flags()[prefix] & BRANCH) != 0]
+        else:
+            prefix = np.array([-1], np.int32)  # the root
+        found, frontier = [], prefix
+        while len(frontier):
+            frontier = self._children_of(frontier)
+            found.append(frontier)
+        if not found:
+            return np.zeros(0, np.int32)
+        nodes = np.concatenate(found)
+        paths = self.table.paths(nodes.tolist())
+        keep = [globs.match_path(".".join(comps), p) for p in paths]
+        return nodes[np.array(keep, bool)]
+
+    def memory_bytes(self) -> int:
+        """The table's structures and the two groupings."""
+        groups = sum(g.order.nbytes + g.offsets.nbytes for g in (self._children, self._named) if g is not None)
+        return self.table.memory_bytes() + groups
+
+
+class StoreTreeIndex:
+    """A PathIndex kept equal to a store's tree: built from the store in the background
+    (finds go to the store's own tree walk until it is ready), then caught up before each
+    find with what the store created since. For stores that list their names in creation
+    order (Store.tree_names_after); None from for_store() for the others."""
+
+    def __init__(self, store):
+        self._store = store
+        self.index = PathIndex()
+        self._cursor = 0
+        self.ready = False
+        self.build_seconds: float | None = None
+        self._catch_up_lock = threading.Lock()
+
+    @classmethod
+    def for_store(cls, store) -> "StoreTreeIndex | None":
+        return cls(store) if getattr(store, "lists_tree_names", False) else None
+
+    async def build(self) -> None:
+        """Read every name the store holds, logging progress; then finds use the index. A
+        store error is logged and the build goes on from where it was, a few seconds later."""
+        while True:
+            try:
+                return await self._build()
+            except Exception as exc:  # noqa: BLE001 - finds walk the store's tree meanwhile
+                log.warning("path index: reading the store's names failed (%s); trying again in %ss",
+                            exc, BUILD_RETRY_S)
+                await asyncio.sleep(BUILD_RETRY_S)
+
+    async def _build(self) -> None:
+        t0 = last_log = time.monotonic()
+        names = 0
+        while True:
+            joined, count, cursor = await self._store.tree_names_after(self._cursor, CHUNK_NAMES)
+            if count == 0:
+                break
+            self.index.add_joined(joined)
+            self._cursor, names = cursor, names + count
+            if time.monotonic() - last_log > 5:
+                last_log = time.monotonic()
+                log.info("path index: %d names read from the store so far", names)
+        self.ready = True
+        elapsed = self.build_seconds = time.monotonic() - t0
+        log.info("path index ready: %d names, %d nodes, %.1f MB, built in %.2fs (%.0f names/s)", names,
+                 self.index.table.node_count, self.index.memory_bytes() / 1e6, elapsed, names / max(elapsed, 1e-9))
+
+    async def catch_up(self) -> None:
+        """Add what the store created since the last look (one indexed query when nothing is new)."""
+        while True:
+            cursor = self._cursor
+            joined, count, new_cursor = await self._store.tree_names_after(cursor, CHUNK_NAMES)
+            if count == 0:
+                return
+            with self._catch_up_lock:  # two finds catching up at once add each chunk once
+                if self._cursor == cursor:
+                    self.index.add_joined(joined)
+                    self._cursor = new_cursor
+
+    def status(self) -> dict:
+        """What /tsstore/status shows of the index."""
+        return {"ready": self.ready, "nodes": self.index.table.node_count, "bytes": self.index.memory_bytes(),
+                "text_bytes": self.index.table.text_bytes(), "build_seconds": self.build_seconds}
+
+    async def find(self, pattern: str) -> list[Node] | None:
+        """The index's answer, or None while it is being built."""
+        if not self.ready:
+            return None
+        await self.catch_up()
+        return self.index.find(pattern)
+
+    async def find_names(self, pattern: str, leaves_only: bool) -> list[Node] | None:
+        """PathIndex.find_names, or None while the index is being built."""
+        if not self.ready:
+            return None
+        await self.catch_up()
+        return self.index.find_names(pattern, leaves_only)
