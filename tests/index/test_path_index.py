@@ -2,6 +2,7 @@
 does (tsstore.index.globs.find_in_tree, the reference), over both node tables, whichever plan
 it takes (level by level, or from a rare literal up), before and after nodes are added."""
 import asyncio
+import time
 
 import pytest
 from hypothesis import given, settings
@@ -78,16 +79,33 @@ def test_a_rare_literal_deep_down_is_found_from_below(table, monkeypatch):
 
 
 @each_table
-@pytest.mark.parametrize("regroup_after", [0, 10**9])
-def test_names_added_after_a_find_are_found(table, monkeypatch, regroup_after):
+@pytest.mark.parametrize("regroup", [False, True])
+def test_names_added_after_a_find_are_found(table, monkeypatch, regroup):
     """Nodes added after the index grouped its nodes are scanned as a tail, or regrouped."""
-    monkeypatch.setattr(paths, "MIN_REGROUP", regroup_after)
+    monkeypatch.setattr(paths, "MIN_REGROUP", 10**9)  # no regroup in the background
     index = PathIndex(table())
     index.add(FLEET[:500])
     assert index.find("dc*.*.*.cpu.user") == reference_find(FLEET[:500], "dc*.*.*.cpu.user")
     index.add(FLEET[500:] + ["tagged.name;dc=1"])  # a tagged name is not in the tree
+    if regroup:
+        index.regroup()
     for pattern in PATTERNS:
         assert index.find(pattern) == reference_find(FLEET, pattern), pattern
+
+
+def test_a_long_tail_is_regrouped_in_the_background(monkeypatch):
+    monkeypatch.setattr(paths, "MIN_REGROUP", 0)
+    index = PathIndex()
+    index.add(FLEET[:100])
+    index.find("*")
+    grouped = index._children.size
+    index.add(FLEET[100:])
+    assert index.find("dc*.*.*.cpu.user") == reference_find(FLEET, "dc*.*.*.cpu.user")  # from the tail meanwhile
+    deadline = time.monotonic() + 10
+    while index._children.size == grouped and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert index._children.size == index.table.node_count > grouped
+    assert index.find("*.*.*.*.idle") == reference_find(FLEET, "*.*.*.*.idle")
 
 
 def test_a_bad_glob_is_refused_by_name():

@@ -70,6 +70,7 @@ class PathIndex:
         self._lock = threading.Lock()
         self._children: _Grouping | None = None  # keyed by parent + 1 (0 = the root)
         self._named: _Grouping | None = None  # keyed by component id
+        self._regrouping = False
 
     # -- adding ----------------------------------------------------------------------
     def add(self, names) -> int:
@@ -126,12 +127,36 @@ class PathIndex:
         return [Node(paths[i], leaf[i], branch[i]) for i in order]
 
     def _groupings(self) -> tuple[_Grouping, _Grouping]:
-        n = self.table.node_count
-        if self._children is None or n - self._children.size > max(MIN_REGROUP, self._children.size // 8):
-            parents = self.table.parents()
-            self._children = _Grouping(parents.astype(np.int64) + 1, n + 1)
-            self._named = _Grouping(self.table.components(), self.table.component_count)
+        """The current groupings (the caller holds the lock). The first are made here; later
+        ones in a thread of their own once the tail is long, while finds go on scanning it
+        (a regroup at 10M nodes takes about a second)."""
+        if self._children is None:
+            self._children, self._named = self._grouped(*self._snapshot())
+        elif (self.table.node_count - self._children.size > max(MIN_REGROUP, self._children.size // 8)
+              and not self._regrouping):
+            self._regrouping = True
+            threading.Thread(target=self.regroup, name="path-index-regroup", daemon=True).start()
         return self._children, self._named
+
+    def _snapshot(self) -> tuple[np.ndarray, np.ndarray, int]:
+        # views: nodes are only appended, so the first n rows never change (a grown column is
+        # a new array; these keep the old one)
+        return self.table.parents(), self.table.components(), self.table.component_count
+
+    @staticmethod
+    def _grouped(parents: np.ndarray, comps: np.ndarray, comp_count: int) -> tuple[_Grouping, _Grouping]:
+        return _Grouping(parents.astype(np.int64) + 1, len(parents) + 1), _Grouping(comps, comp_count)
+
+    def regroup(self) -> None:
+        """Group every node now held, without holding up finds meanwhile."""
+        try:
+            with self._lock:
+                snapshot = self._snapshot()
+            groupings = self._grouped(*snapshot)
+            with self._lock:
+                self._children, self._named = groupings
+        finally:
+            self._regrouping = False
 
     def _children_of(self, frontier: np.ndarray) -> np.ndarray:
         """Every child of the frontier's nodes (-1: the root)."""
