@@ -44,7 +44,7 @@ INDEX_GLOBS = {
     "one host": "dc1.api.host00000.*",
     "one metric on every host": "*.*.*.cpu.user",
     "prefix globs on two levels": "dc1.api.host001*.cpu.*",
-    "classes and braces": "dc{1,2}.{api,web}.host0[0-4]?[02468].{cpu,mem}.[iu]*",
+    "classes and braces": "dc{1,2}.{api,web}.host0[0-4]??[02468].{cpu,mem}.[iu]*",
     "leading wildcard": "*.api.host00000.cpu.user",
     "deep wildcard": "dc1.*.*.app.*.p99",
 }

@@ -66,6 +66,11 @@ cdef class PathTable:
     cdef Py_ssize_t _nc, _ccap
     cdef int32_t* _cslots
     cdef Py_ssize_t _cslot_mask
+    # the walk of the last name added within one add call: its branches' '.' and nodes
+    cdef const char* _prev
+    cdef Py_ssize_t _prev_len, _prev_depth, _walk_cap
+    cdef Py_ssize_t* _walk_ends
+    cdef int32_t* _walk_nodes
 
     def __cinit__(self):
         self._n = 0
@@ -78,6 +83,10 @@ cdef class PathTable:
         self._offsets = <int64_t*>malloc((self._ccap + 1) * sizeof(int64_t))
         self._slots = NULL
         self._cslots = NULL
+        self._prev = NULL
+        self._prev_len = self._prev_depth = self._walk_cap = 0
+        self._walk_ends = NULL
+        self._walk_nodes = NULL
         if self._arena == NULL or self._offsets == NULL:
             raise MemoryError()
         self._offsets[0] = 0
@@ -92,6 +101,8 @@ cdef class PathTable:
         free(self._offsets)
         free(self._slots)
         free(self._cslots)
+        free(self._walk_ends)
+        free(self._walk_nodes)
 
     # -- growing ---------------------------------------------------------------------
     cdef int _grow_nodes(self, Py_ssize_t cap) except -1:
@@ -233,13 +244,37 @@ cdef class PathTable:
         return node
 
     cdef int _add_name(self, const char* p, Py_ssize_t n) except -1 nogil:
+        """One name's nodes. The branches it shares with the name added just before (a store
+        lists names near sorted order) are taken from that name's walk, not looked up again."""
         cdef int32_t parent = -1, comp
-        cdef Py_ssize_t start = 0, end, depth = 0, dots = 0
+        cdef Py_ssize_t start = 0, end, depth = 0, dots = 0, common = 0
+        cdef Py_ssize_t* ends
+        cdef int32_t* nodes
         for end in range(n):  # refused before any node is added
             dots += p[end] == 46  # '.'
         if dots >= MAX_DEPTH:
             with gil:
                 raise PathTableError(f"{p[:min(n, 100)].decode('utf-8', 'replace')!r}...: more than {MAX_DEPTH} components")
+        if dots + 1 > self._walk_cap:
+            ends = <Py_ssize_t*>realloc(self._walk_ends, (dots + 1) * sizeof(Py_ssize_t))
+            if ends == NULL:
+                with gil:
+                    raise MemoryError()
+            self._walk_ends = ends
+            nodes = <int32_t*>realloc(self._walk_nodes, (dots + 1) * sizeof(int32_t))
+            if nodes == NULL:
+                with gil:
+                    raise MemoryError()
+            self._walk_nodes, self._walk_cap = nodes, dots + 1
+        if self._prev != NULL:
+            while common < n and common < self._prev_len and p[common] == self._prev[common]:
+                common += 1
+            # a branch of the previous name whose '.' is inside the common prefix is this name's too
+            while depth < self._prev_depth and self._walk_ends[depth] < common:
+                depth += 1
+            if depth:
+                parent = self._walk_nodes[depth - 1]
+                start = self._walk_ends[depth - 1] + 1
         while True:
             end = start
             while end < n and p[end] != 46:
@@ -248,10 +283,14 @@ cdef class PathTable:
             parent = self._node(parent, comp, <uint16_t>depth)
             if end == n:
                 self._flags[parent] |= LEAF
-                return 0
+                break
             self._flags[parent] |= BRANCH
+            self._walk_ends[depth] = end
+            self._walk_nodes[depth] = parent
             start = end + 1
             depth += 1
+        self._prev, self._prev_len, self._prev_depth = p, n, depth
+        return 0
 
     # -- public ------------------------------------------------------------------------
     @property
@@ -265,9 +304,14 @@ cdef class PathTable:
     def add(self, names):
         cdef Py_ssize_t before = self._n, size
         cdef const char* p
-        for name in names:
-            p = PyUnicode_AsUTF8AndSize(name, &size)
-            self._add_name(p, size)
+        names = list(names)  # holds every name, so the previous name's bytes stay valid
+        self._prev = NULL
+        try:
+            for name in names:
+                p = PyUnicode_AsUTF8AndSize(name, &size)
+                self._add_name(p, size)
+        finally:
+            self._prev = NULL
         return self._n - before
 
     def add_joined(self, str joined):
@@ -275,15 +319,19 @@ cdef class PathTable:
         cdef const char* p = PyUnicode_AsUTF8AndSize(joined, &size)
         if size == 0:
             return 0
-        with nogil:
-            while True:
-                end = start
-                while end < size and p[end] != 10:  # '\n'
-                    end += 1
-                self._add_name(p + start, end - start)
-                if end == size:
-                    break
-                start = end + 1
+        self._prev = NULL
+        try:
+            with nogil:
+                while True:
+                    end = start
+                    while end < size and p[end] != 10:  # '\n'
+                        end += 1
+                    self._add_name(p + start, end - start)
+                    if end == size:
+                        break
+                    start = end + 1
+        finally:
+            self._prev = NULL
         return self._n - before
 
     def parents(self):
