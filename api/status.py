@@ -33,6 +33,8 @@ async def status(request: Request):
     body = {"version": tsstore.__version__, "store": getattr(ctx.store, "kind", "?"), "pid": os.getpid()}
     tree_index = getattr(ctx.store, "tree_index", None)  # finds walk the store's tree without one
     body["path_index"] = tree_index.status() if tree_index is not None else None
+    tag_index = getattr(ctx.store, "tag_index", None)
+    body["tag_index"] = tag_index.status() if tag_index is not None else None
     if getattr(ctx, "counters", None) is not None:
         body.update(counters=ctx.counters.snapshot(), role="ingest+api")
     else:

@@ -52,6 +52,24 @@ async def _find(request: Request, exprs: list[str]) -> list[str]:
         raise ApiError(str(exc)) from None
 
 
+def _parsed(expr: str) -> tagquery.TagExpr:
+    try:
+        return tagquery.parse_expr(expr)
+    except tagquery.TagQueryError as exc:
+        raise ApiError(str(exc)) from None
+
+
+async def _from_tag_index(request: Request, method: str, *args):
+    """A query of the in-memory tag index (tsstore.index.tag_index), or None without a built one."""
+    tag_index = getattr(request.app.state.ctx.store, "tag_index", None)
+    if tag_index is None:
+        return None
+    try:
+        return await tag_index.answer(method, *args)
+    except tagquery.TagQueryError as exc:
+        raise ApiError(str(exc)) from None
+
+
 @router.api_route("/tags/tagSeries", methods=["GET", "POST"], dependencies=[WRITE])
 async def tag_series(request: Request):
     _post_only(request)
@@ -101,9 +119,11 @@ async def autocomplete_tags(request: Request):
     limit = _limit(params, AUTOCOMPLETE_LIMIT)
     exprs = params.getlist("expr") or params.getlist("expr[]")
     if exprs:
-        names = await _find(request, exprs)
-        used = {tagquery.parse_expr(e).tag for e in exprs}
-        found = {t for n in names for t in tagmod.parse_tags(n) if t not in used}
+        used = {_parsed(e).tag for e in exprs}
+        found = await _from_tag_index(request, "tag_names", exprs)
+        if found is None:  # the store's own queries (no index, or not built yet)
+            found = {t for n in await _find(request, exprs) for t in tagmod.parse_tags(n)}
+        found = set(found) - used
     else:
         found = set(await request.app.state.ctx.store.tag_names())
     return json_response(sorted(t for t in found if t.startswith(prefix))[:limit])
@@ -119,8 +139,10 @@ async def autocomplete_values(request: Request):
     limit = _limit(params, AUTOCOMPLETE_LIMIT)
     exprs = params.getlist("expr") or params.getlist("expr[]")
     if exprs:
-        names = await _find(request, [*exprs, f"{tag}!="])
-        values = {tagmod.parse_tags(n).get(tag) for n in names} - {None}
+        values = await _from_tag_index(request, "tag_values", tag, exprs)
+        if values is None:
+            values = {tagmod.parse_tags(n).get(tag) for n in await _find(request, [*exprs, f"{tag}!="])} - {None}
+        values = set(values)
     else:
         values = set(await request.app.state.ctx.store.tag_values(tag))
     return json_response(sorted(v for v in values if v.startswith(prefix))[:limit])

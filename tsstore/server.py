@@ -15,6 +15,7 @@ from tsstore.config import Settings
 from tsstore.data_dir import DataDirLock
 from tsstore.http_protocol import HeadLimitedH11Protocol
 from tsstore.index.paths import StoreTreeIndex
+from tsstore.index.tag_index import StoreTagIndex
 from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
 from tsstore.memory_channel import MemoryChannelClient, MemoryChannelServer
 from tsstore.store.with_memory import StoreWithMemory
@@ -82,7 +83,8 @@ class Server:
         self._memory_channel = None  # unflushed points for the other HTTP processes, while ingest runs
         self._app_ctx = None
         self._tree_index = None  # the path index finds use (tsstore.index.paths)
-        self._tree_index_task = None
+        self._tag_index = None  # the tag index tag queries use (tsstore.index.tag_index)
+        self._index_tasks: list[asyncio.Task] = []
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -118,10 +120,13 @@ class Server:
         if self.run_api and self.settings.http_port:
             from tsstore.api.app import AppContext, create_app
 
+            # the indexes are built beside the serving: the store's own queries answer until then
             self._tree_index = StoreTreeIndex.for_store(self.store)
-            if self._tree_index is not None:  # built beside the serving: finds walk the store's tree until then
-                self._tree_index_task = asyncio.create_task(self._tree_index.build())
-            self._app_ctx = AppContext(StoreWithMemory(self.store, self._memory_source(), self._tree_index), self.settings,
+            self._tag_index = StoreTagIndex.for_store(self.store)
+            self._index_tasks = [asyncio.create_task(index.build()) for index in (self._tree_index, self._tag_index)
+                                 if index is not None]
+            self._app_ctx = AppContext(StoreWithMemory(self.store, self._memory_source(), self._tree_index,
+                                                       self._tag_index), self.settings,
                                        self.pipeline.counters if self.pipeline else None)
             app = create_app(self._app_ctx)
             # proxy_headers off: the client address api_write_networks checks is the TCP peer's
@@ -163,8 +168,8 @@ class Server:
         clean = True
         if self._status_task is not None:
             self._status_task.cancel()
-        if self._tree_index_task is not None:
-            self._tree_index_task.cancel()
+        for task in self._index_tasks:
+            task.cancel()
         http_workers.stop_children(self._http_children)
         for server in self.listeners.values():
             server.close()

@@ -59,26 +59,29 @@ def test_two_processes_answer_the_same_data(served):
         assert [p for p in series["datapoints"] if p[0] is not None] == [[v, t] for v, t in want if t > now - 60]
 
 
-def test_every_process_finds_a_new_series_from_its_path_index(served):
-    """Each HTTP process keeps its own path index; a series the ingest process creates is
-    found in every one of them (each catches up with the store before a find)."""
+def test_every_process_finds_a_new_series_from_its_indexes(served):
+    """Each HTTP process keeps its own path and tag indexes; a series the ingest process
+    creates is found in every one of them (each catches up with the store before a query)."""
     statuses = {}
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline and not (len(statuses) == 2 and all(s["path_index"]["ready"] for s in statuses.values())):
         status = httpx.get(served.url + "/tsstore/status", headers={"Connection": "close"}).json()
         statuses[status["pid"]] = status
         time.sleep(0.05)
-    assert len(statuses) == 2 and all(s["path_index"]["ready"] for s in statuses.values()), statuses
+    assert len(statuses) == 2 and all(s["path_index"]["ready"] and s["tag_index"]["ready"] for s in statuses.values()), statuses
     now = int(time.time())
-    send_tcp(served.carbon_port, f"fresh.host1.load 1 {now}\nfresh.host2.load 2 {now}\n".encode())
-    deadline, answers = time.monotonic() + 20, []
+    send_tcp(served.carbon_port, f"fresh.host1.load 1 {now}\nfresh.host2.load 2 {now}\nfresh.tagged;dc=dc7 3 {now}\n".encode())
+    deadline, answers, tagged = time.monotonic() + 20, [], []
     while time.monotonic() < deadline:
         answers = [httpx.get(served.url + "/metrics/find", headers={"Connection": "close"},
                              params={"query": "fresh.*.load", "format": "completer"}).json() for _ in range(10)]
-        if all(len(a["metrics"]) == 2 for a in answers):
+        tagged = [httpx.get(served.url + "/tags/findSeries", headers={"Connection": "close"},
+                            params={"expr": "dc=dc7"}).json() for _ in range(10)]
+        if all(len(a["metrics"]) == 2 for a in answers) and all(tagged):
             break
         time.sleep(0.2)
     assert all([m["path"] for m in a["metrics"]] == ["fresh.host1.load", "fresh.host2.load"] for a in answers), answers
+    assert all(t == ["fresh.tagged;dc=dc7"] for t in tagged), tagged
     assert len(_api_pids(served.url)) == 2
 
 

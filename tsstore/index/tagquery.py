@@ -102,6 +102,11 @@ async def _candidates(store: Store, exprs: list[TagExpr]) -> list[str]:
 
 
 async def find_series(store: Store, expr_texts: list[str]) -> list[str]:
-    """Canonical names of the tagged series matching every expression, sorted."""
+    """Canonical names of the tagged series matching every expression, sorted: from the
+    store's in-memory tag index when it has a built one (tsstore.index.tag_index), else with
+    the store's tag queries."""
+    tag_index = getattr(store, "tag_index", None)
+    if tag_index is not None and (names := await tag_index.answer("find", expr_texts)) is not None:
+        return names
     exprs = parse_exprs(expr_texts)
     return sorted({n for n in await _candidates(store, exprs) if series_matches(n, exprs)})

@@ -270,6 +270,21 @@ class Store(abc.ABC):
         ones too), the cursor to pass next). Only where lists_tree_names is True."""
         raise NotImplementedError(f"{type(self).__name__} does not list its names in creation order")
 
+    # True for a store that logs every series tagged or untagged (tagged_names and
+    # tag_changes_after): the in-memory tag index (tsstore.index.tag_index) then answers tag
+    # queries for it.
+    keeps_tag_log = False
+
+    async def tagged_names(self) -> tuple[list[str], int]:
+        """(every tagged series' canonical name, the tag log position that list reflects)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no tag log")
+
+    async def tag_changes_after(self, cursor: int, limit: int) -> tuple[list[tuple[str, bool]], int]:
+        """([(name, tagged (True) or untagged (False))] logged after `cursor`, in order, at most
+        `limit`; the cursor to pass next). TagLogTrimmed when the log no longer reaches back
+        to `cursor` (the caller reads tagged_names again)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no tag log")
+
     # -- points ------------------------------------------------------------------
     @abc.abstractmethod
     async def series_keys(self, names: list[str]) -> np.ndarray:

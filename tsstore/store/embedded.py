@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from tsstore.store.base import WINDOW_SLOTS, SegmentStore, rollups_of_text, rollups_text, tree_rows_of
+from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
@@ -65,6 +66,17 @@ CREATE TABLE IF NOT EXISTS tags (
     name TEXT NOT NULL,
     PRIMARY KEY (tag, value, name)
 ) WITHOUT ROWID;
+-- Every series tagged or untagged, in order, by any process: the tag indexes of the other
+-- processes catch up from it (tsstore.index.tag_index). Triggers, so no writer can miss it.
+CREATE TABLE IF NOT EXISTS tag_log (
+    seq INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    tagged INTEGER NOT NULL
+);
+CREATE TRIGGER IF NOT EXISTS tag_log_tagged AFTER INSERT ON tags WHEN new.tag = 'name'
+BEGIN INSERT INTO tag_log (name, tagged) VALUES (new.name, 1); END;
+CREATE TRIGGER IF NOT EXISTS tag_log_untagged AFTER DELETE ON tags WHEN old.tag = 'name'
+BEGIN INSERT INTO tag_log (name, tagged) VALUES (old.name, 0); END;
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -74,6 +86,9 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_at ON events (at);
 """
+
+TAG_LOG_KEEP = 1_000_000  # rows of the tag log expire() keeps
+
 
 class EmbeddedStore(SegmentStore):
     kind = "embedded"
@@ -226,6 +241,33 @@ class EmbeddedStore(SegmentStore):
                 "SELECT count(*), max(id), group_concat(CASE WHEN instr(name, ';') = 0 THEN name END, char(10)) "
                 "FROM (SELECT id, name FROM series WHERE id > ? ORDER BY id LIMIT ?)", (cursor, limit)).fetchone()
             return (row[2] or "", row[0], row[1] if row[0] else cursor)
+
+        return await self._on_reader(_q)
+
+    keeps_tag_log = True
+
+    async def tagged_names(self) -> tuple[list[str], int]:
+        def _q():
+            conn = self._conn()
+            conn.execute("BEGIN")  # one snapshot: the names, and the log position they reflect
+            try:
+                cursor = conn.execute("SELECT coalesce(max(seq), 0) FROM tag_log").fetchone()[0]
+                joined = conn.execute("SELECT group_concat(name, char(10)) FROM tags WHERE tag = 'name'").fetchone()[0]
+            finally:
+                conn.execute("COMMIT")
+            return (joined.split("\n") if joined else []), cursor
+
+        return await self._on_reader(_q)
+
+    async def tag_changes_after(self, cursor: int, limit: int) -> tuple[list[tuple[str, bool]], int]:
+        def _q():
+            conn = self._conn()
+            oldest = conn.execute("SELECT min(seq) FROM tag_log").fetchone()[0]
+            if oldest is not None and cursor < oldest - 1:
+                raise TagLogTrimmed(f"the tag log starts at {oldest}, after {cursor}")
+            rows = conn.execute("SELECT seq, name, tagged FROM tag_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                                (cursor, limit)).fetchall()
+            return [(name, bool(tagged)) for _, name, tagged in rows], (rows[-1][0] if rows else cursor)
 
         return await self._on_reader(_q)
 
@@ -491,6 +533,8 @@ class EmbeddedStore(SegmentStore):
     async def expire(self, now: int) -> int:
         def _expire():
             cur = self._conn().execute("DELETE FROM segments WHERE expires_at < ?", (now,))
+            # the tag log keeps its newest rows: an index further behind than that rebuilds
+            self._conn().execute("DELETE FROM tag_log WHERE seq <= (SELECT max(seq) FROM tag_log) - ?", (TAG_LOG_KEEP,))
             return cur.rowcount
 
         return await self._on_writer(_expire)

@@ -1,8 +1,8 @@
 """The store as queries see it: the stored slots with what the ingest process holds in memory
 on top (open slots, rows not yet flushed), so a point is readable as soon as its WAL batch is
 fsynced, whatever the flush interval (carbon's carbonlink and go-carbon's cache answer reads
-the same way). Finds go to the in-memory path index (tsstore.index.paths), which holds the
-store's tree.
+the same way). Finds and tag queries go to the in-memory indexes (tsstore.index.paths and
+tag_index), which hold the store's tree and tags.
 
 The memory source is the ingest pipeline itself in its own process, or the memory channel
 (tsstore.memory_channel) in the other HTTP processes. Memory is read before the store: a
@@ -27,9 +27,32 @@ async def nothing_held(names, level_of, start, end) -> dict[str, Slots]:
 
 
 class StoreWithMemory:
-    def __init__(self, store, memory: MemorySource, tree_index=None):
+    def __init__(self, store, memory: MemorySource, tree_index=None, tag_index=None):
         self._store, self._memory = store, memory
         self._tree_index = tree_index  # tsstore.index.paths.StoreTreeIndex, when the store has one
+        self._tag_index = tag_index  # tsstore.index.tag_index.StoreTagIndex, likewise
+
+    @property
+    def tag_index(self):
+        return self._tag_index
+
+    async def tag_names(self) -> list[str]:
+        if self._tag_index is not None and (names := await self._tag_index.answer("tag_names")) is not None:
+            return names
+        return await self._store.tag_names()
+
+    async def tag_values(self, tag: str) -> dict[str, int]:
+        if self._tag_index is not None and (values := await self._tag_index.answer("tag_values", tag)) is not None:
+            return values
+        return await self._store.tag_values(tag)
+
+    async def forget_tagged(self, names: list[str]) -> int:
+        """Untagged in the store, and in this process's tag index at once (the other
+        processes read it from the store's tag log)."""
+        known = await self._store.forget_tagged(names)
+        if self._tag_index is not None:
+            await self._tag_index.catch_up()
+        return known
 
     @property
     def tree_index(self):

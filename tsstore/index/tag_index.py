@@ -1,0 +1,284 @@
+"""The tag index in memory: seriesByTag, /tags/findSeries and the autocomplete endpoints
+answered with numpy over posting lists instead of a store query per value and a parse per
+candidate name.
+
+Every tagged series (canonical name, tsstore.index.tags) gets an id; each of its (tag, value)
+pairs, the `name` tag included, is an entry (series id, pair id). Entries are grouped by
+tag, so an expression costs one pass over the entries of its tag: the distinct values of
+the tag are matched once each (a regex per value, not per series), then the entries whose
+value matched mark their series. A series without the tag has the empty value for it, as
+graphite-web's tag databases read it. Series removed (/tags/delSeries) stay as ids with a
+cleared `alive` bit; one tagged again comes back to life.
+
+Entries added since the last grouping are scanned as a tail, as in tsstore.index.paths.
+StoreTagIndex keeps one equal to a store's tag table: built in the background, then caught
+up before each query with the store's tag log (Store.tag_changes_after), which records every
+series tagged or removed, by any process.
+"""
+from __future__ import annotations
+
+import asyncio
+import heapq
+import logging
+import threading
+import time
+from array import array
+
+import numpy as np
+
+from tsstore.index.path_table import group_by
+from tsstore.index.tagquery import TagExpr, parse_exprs
+from tsstore.index.tags import tag_rows
+
+log = logging.getLogger(__name__)
+
+MIN_REGROUP = 65_536
+CHUNK_NAMES = 200_000
+BUILD_RETRY_S = 5
+
+
+class TagLogTrimmed(Exception):
+    """A store's tag log no longer holds the changes after a reader's position (the store
+    raises it; the index then reads every tagged series again)."""
+
+
+class TagIndex:
+    """Thread-safe (one lock)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._names: list[str] = []  # series id -> canonical name
+        self._id_of: dict[str, int] = {}
+        self._alive = bytearray()
+        self._tag_ids: dict[str, int] = {}
+        self._tags: list[str] = []
+        self._pair_ids: dict[tuple[int, str], int] = {}
+        self._pair_tag = array("i")
+        self._pair_value: list[str] = []
+        self._entry_series = array("i")
+        self._entry_pair = array("i")
+        self._sorted_upto = 0  # ids below it are in name order (a build adds its names sorted)
+        self._by_tag = None  # (entries grouped by tag: order, offsets, how many entries)
+
+    # -- changes -------------------------------------------------------------------
+    def add(self, names) -> int:
+        """Tag these canonical names (again); returns how many were new."""
+        with self._lock:
+            return self._add(names)
+
+    def add_sorted(self, names: list[str]) -> int:
+        """add() of names in name order (a build): results come out sorted without a sort."""
+        with self._lock:
+            in_order = self._sorted_upto == len(self._names)
+            new = self._add(names)
+            if in_order and (not names or not self._sorted_upto or self._names[self._sorted_upto - 1] <= names[0]):
+                self._sorted_upto = len(self._names)
+            return new
+
+    def _add(self, names) -> int:
+        new = 0
+        for name in names:
+            sid = self._id_of.get(name)
+            if sid is not None:
+                self._alive[sid] = 1
+                continue
+            sid = self._id_of[name] = len(self._names)
+            self._names.append(name)
+            self._alive.append(1)
+            new += 1
+            for tag, value in tag_rows(name):
+                tid = self._tag_ids.get(tag)
+                if tid is None:
+                    tid = self._tag_ids[tag] = len(self._tags)
+                    self._tags.append(tag)
+                pid = self._pair_ids.get((tid, value))
+                if pid is None:
+                    pid = self._pair_ids[(tid, value)] = len(self._pair_value)
+                    self._pair_tag.append(tid)
+                    self._pair_value.append(value)
+                self._entry_series.append(sid)
+                self._entry_pair.append(pid)
+        return new
+
+    def remove(self, names) -> int:
+        """Untag these names (graphite-web's delSeries); how many were tagged."""
+        with self._lock:
+            gone = 0
+            for name in names:
+                sid = self._id_of.get(name)
+                if sid is not None and self._alive[sid]:
+                    self._alive[sid] = 0
+                    gone += 1
+            return gone
+
+    # -- columns -------------------------------------------------------------------
+    def _entries(self) -> tuple[np.ndarray, np.ndarray]:
+        return (np.frombuffer(self._entry_series, np.int32, len(self._entry_series)),
+                np.frombuffer(self._entry_pair, np.int32, len(self._entry_pair)))
+
+    def _entries_of_tag(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
+        """(series ids, pair ids) of every entry of one tag."""
+        series, pairs = self._entries()
+        pair_tag = np.frombuffer(self._pair_tag, np.int32, len(self._pair_tag))
+        if self._by_tag is None or len(series) - self._by_tag[2] > max(MIN_REGROUP, self._by_tag[2] // 8):
+            order, offsets = group_by(pair_tag[pairs], len(self._tags))
+            self._by_tag = (order, offsets, len(series))
+        order, offsets, grouped = self._by_tag
+        mine = order[offsets[tid]:offsets[tid + 1]] if tid + 1 < len(offsets) else order[:0]
+        tail = grouped + np.flatnonzero(pair_tag[pairs[grouped:]] == tid)
+        picked = np.concatenate([mine, tail]) if len(tail) else mine
+        return series[picked], pairs[picked]
+
+    # -- queries -------------------------------------------------------------------
+    def _matching(self, expr: TagExpr) -> np.ndarray:
+        """A mask over series ids: the series whose value of expr.tag satisfies expr."""
+        n = len(self._names)
+        tid = self._tag_ids.get(expr.tag)
+        if tid is None:  # no series has the tag: each has the empty value
+            return np.full(n, expr.matches_empty)
+        series, pairs = self._entries_of_tag(tid)
+        distinct = np.unique(pairs)
+        if expr.op == "=":
+            wanted = np.array([self._pair_ids.get((tid, expr.spec), -1)])
+        else:  # each distinct value once, whatever the number of series that carry it
+            wanted = distinct[[expr.matches(self._pair_value[p]) for p in distinct.tolist()]] if len(distinct) else distinct
+        mask = np.zeros(n, bool)
+        mask[series[np.isin(pairs, wanted)]] = True
+        if expr.matches_empty:
+            has_tag = np.zeros(n, bool)
+            has_tag[series] = True
+            mask |= ~has_tag
+        return mask
+
+    def _matched(self, exprs: list[TagExpr]) -> np.ndarray:
+        """A mask over series ids: alive and matching every expression (the most selective,
+        an exact value, first)."""
+        mask = np.frombuffer(self._alive, np.uint8, len(self._alive)).astype(bool)
+        for expr in sorted(exprs, key=lambda e: (e.op != "=", e.tag != "name")):
+            mask &= self._matching(expr)
+            if not mask.any():
+                break
+        return mask
+
+    def find(self, expr_texts: list[str]) -> list[str]:
+        """Canonical names of the series matching every expression, sorted (TagQueryError
+        for a bad query, as tsstore.index.tagquery.find_series)."""
+        exprs = parse_exprs(expr_texts)
+        with self._lock:
+            ids = np.flatnonzero(self._matched(exprs))
+            cut = int(np.searchsorted(ids, self._sorted_upto))
+            names = self._names
+            head = [names[i] for i in ids[:cut].tolist()]  # built in name order: sorted already
+            tail = sorted(names[i] for i in ids[cut:].tolist())
+        return list(heapq.merge(head, tail)) if tail else head
+
+    def tag_names(self, expr_texts: list[str] | None = None) -> list[str]:
+        """Tags of the live series (matching the expressions, when given), sorted."""
+        with self._lock:
+            mask = self._matched(parse_exprs(expr_texts)) if expr_texts else \
+                np.frombuffer(self._alive, np.uint8, len(self._alive)).astype(bool)
+            series, pairs = self._entries()
+            pair_tag = np.frombuffer(self._pair_tag, np.int32, len(self._pair_tag))
+            present = np.bincount(pair_tag[pairs[mask[series]]], minlength=len(self._tags)) > 0
+            return sorted(self._tags[t] for t in np.flatnonzero(present).tolist())
+
+    def tag_values(self, tag: str, expr_texts: list[str] | None = None) -> dict[str, int]:
+        """{value: live series with it} of one tag (among the series matching the
+        expressions, when given), sorted by value."""
+        with self._lock:
+            tid = self._tag_ids.get(tag)
+            if tid is None:
+                return {}
+            mask = self._matched(parse_exprs(expr_texts)) if expr_texts else \
+                np.frombuffer(self._alive, np.uint8, len(self._alive)).astype(bool)
+            series, pairs = self._entries_of_tag(tid)
+            distinct, counts = np.unique(pairs[mask[series]], return_counts=True)
+            return dict(sorted(zip((self._pair_value[p] for p in distinct.tolist()), counts.tolist())))
+
+    @property
+    def series_count(self) -> int:
+        return len(self._names)
+
+
+class StoreTagIndex:
+    """A TagIndex kept equal to a store's tags: built from the store in the background (the
+    store's own queries answer until then), then caught up before each query with the
+    store's tag log. For stores that keep one (Store.keeps_tag_log); None from for_store()
+    for the others."""
+
+    def __init__(self, store):
+        self._store = store
+        self.index = TagIndex()
+        self._cursor = 0
+        self.ready = False
+        self.build_seconds: float | None = None
+        self._catch_up_lock = threading.Lock()
+
+    @classmethod
+    def for_store(cls, store) -> "StoreTagIndex | None":
+        return cls(store) if getattr(store, "keeps_tag_log", False) else None
+
+    async def build(self) -> None:
+        """Read every tagged series, then the log from where the read began; a store error
+        is logged and the build starts again a few seconds later."""
+        while True:
+            try:
+                return await self._build()
+            except Exception as exc:  # noqa: BLE001 - the store's own queries answer meanwhile
+                log.warning("tag index: reading the store's tags failed (%s); trying again in %ss", exc, BUILD_RETRY_S)
+                await asyncio.sleep(BUILD_RETRY_S)
+
+    async def _build(self) -> None:
+        t0 = time.monotonic()
+        index = TagIndex()
+        names, cursor = await self._store.tagged_names()
+        names.sort()
+        for i in range(0, len(names), CHUNK_NAMES):  # chunks: the event loop runs between them
+            index.add_sorted(names[i:i + CHUNK_NAMES])
+            await asyncio.sleep(0)
+        with self._catch_up_lock:
+            self.index, self._cursor = index, cursor
+        await self.catch_up()
+        self.ready = True
+        elapsed = self.build_seconds = time.monotonic() - t0
+        log.info("tag index ready: %d tagged series, built in %.2fs", len(names), elapsed)
+
+    async def catch_up(self) -> None:
+        while True:
+            cursor = self._cursor
+            try:
+                changes, new_cursor = await self._store.tag_changes_after(cursor, CHUNK_NAMES)
+            except TagLogTrimmed as exc:  # this process fell further behind than the log keeps
+                log.warning("tag index: %s; reading every tagged series again", exc)
+                return await self._build()
+            if not changes:
+                return
+            with self._catch_up_lock:
+                if self._cursor == cursor:
+                    for tagged, group in _runs(changes):
+                        (self.index.add if tagged else self.index.remove)(group)
+                    self._cursor = new_cursor
+
+    def status(self) -> dict:
+        return {"ready": self.ready, "series": self.index.series_count, "build_seconds": self.build_seconds}
+
+    async def answer(self, method: str, *args):
+        """One of TagIndex's queries, or None while the index is being built."""
+        if not self.ready:
+            return None
+        await self.catch_up()
+        return getattr(self.index, method)(*args)
+
+
+def _runs(changes: list[tuple[str, bool]]):
+    """Consecutive changes of one kind, in log order: (tagged, names)."""
+    run: list[str] = []
+    kind = None
+    for name, tagged in changes:
+        if tagged != kind and run:
+            yield kind, run
+            run = []
+        kind = tagged
+        run.append(name)
+    if run:
+        yield kind, run
