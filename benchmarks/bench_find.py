@@ -5,9 +5,8 @@ tsstore's path index at a given number of series.
     python -m benchmarks.bench_find --series 1000000
     python -m benchmarks.bench_find --series 10000000 --data-dir /var/tmp/find10m   # kept for reruns
 
-The program loads the series straight into an embedded store (Store.create_series in
-batches, the bulk path: ingesting 10M series over carbon takes far longer and measures
-ingest, not find), starts `tsstore serve` on it with default settings, waits until its path
+The program loads the series straight into an embedded store (benchmarks/bulk_load: ingesting
+10M series over carbon takes far longer and measures ingest, not find), starts `tsstore serve` on it with default settings, waits until its path
 index is built, then times each glob (treejson, what Grafana's query editor asks) and reports
 p50/p99, the index build time and its bytes per series. --walk also times the store's own
 tree walk (what finds did before the index) in this process, under a time budget.
@@ -20,7 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import re
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -73,33 +71,6 @@ def summary(lat: list[float]) -> tuple[float, float]:
     return statistics.median(s), s[min(len(s) - 1, int(len(s) * 0.99))]
 
 
-async def _load(data_dir: Path, series: int, batch: int = 250_000) -> int:
-    """Create the loadgen tree's first `series` names in the store (skipped when it holds
-    them already); how many the store holds."""
-    from benchmarks.loadgen import series_names
-    from tsstore.model import Rollup, SeriesMeta
-    from tsstore.store.embedded import EmbeddedStore
-
-    store = EmbeddedStore(data_dir)
-    await store.open()
-    try:
-        with sqlite3.connect(store.path) as conn:
-            held = conn.execute("SELECT count(*) FROM series").fetchone()[0]
-        if held >= series:
-            print(f"{data_dir} holds {held:,} series already")
-            return held
-        names = series_names(series)
-        rollups = (Rollup(10, 8640), Rollup(60, 10080))
-        t0 = time.monotonic()
-        for i in range(held, series, batch):
-            await store.create_series([SeriesMeta(n, rollups) for n in names[i:i + batch]])
-            done = min(i + batch, series)
-            print(f"  created {done:,}/{series:,} series ({done / (time.monotonic() - t0):,.0f}/s)", flush=True)
-        return series
-    finally:
-        await store.close()
-
-
 def _walk_latencies(data_dir: Path, query: str, n: int, budget_s: float) -> list[float]:
     """The store's own tree walk (what finds did before the path index), in this process."""
     from tsstore.store.embedded import EmbeddedStore
@@ -123,6 +94,8 @@ def _walk_latencies(data_dir: Path, query: str, n: int, budget_s: float) -> list
 
 
 def main() -> None:
+    from benchmarks import bulk_load
+    from benchmarks.loadgen import series_names
     from benchmarks.procstats import memory_mib
     from tests.helpers.servers import ServerProcess
 
@@ -136,18 +109,11 @@ def main() -> None:
 
     tmp = None if args.data_dir else tempfile.TemporaryDirectory(prefix="bench_find-")
     data_dir = args.data_dir or Path(tmp.name) / "data"
-    held = asyncio.run(_load(data_dir, args.series))
+    held = bulk_load.load(data_dir, args.series, series_names)
     srv = ServerProcess(data_dir).start(timeout=120)
     try:
         idle_mib = memory_mib(srv.proc.pid, "VmRSS")
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            index = httpx.get(srv.url + "/tsstore/status", timeout=10).json()["path_index"]
-            if index["ready"]:
-                break
-            time.sleep(0.5)
-        else:
-            raise SystemExit("the path index was not ready after 600 s")
+        index = bulk_load.wait_until_built(srv.url, "path_index")
         built = re.search(r"path index ready: .*", srv.log())
         print(f"\n{held:,} series; {built.group(0) if built else ''}")
         print(f"index: {index['nodes']:,} nodes, {index['bytes'] / held:.1f} bytes per series in all, of which "

@@ -137,18 +137,30 @@ class TagIndex:
         if tid is None:  # no series has the tag: each has the empty value
             return np.full(n, expr.matches_empty)
         series, pairs = self._entries_of_tag(tid)
-        distinct = np.unique(pairs)
-        if expr.op == "=":
-            wanted = np.array([self._pair_ids.get((tid, expr.spec), -1)])
-        else:  # each distinct value once, whatever the number of series that carry it
-            wanted = distinct[[expr.matches(self._pair_value[p]) for p in distinct.tolist()]] if len(distinct) else distinct
         mask = np.zeros(n, bool)
-        mask[series[np.isin(pairs, wanted)]] = True
+        if expr.op == "=":
+            mask[series[pairs == self._pair_ids.get((tid, expr.spec), -1)]] = True
+        else:  # each distinct value once, whatever the number of series that carry it
+            wanted = np.zeros(len(self._pair_value), bool)
+            wanted[pairs] = True
+            distinct = np.flatnonzero(wanted)
+            wanted[distinct[~self._values_matching(expr, distinct)]] = False
+            mask[series[wanted[pairs]]] = True
         if expr.matches_empty:
             has_tag = np.zeros(n, bool)
             has_tag[series] = True
             mask |= ~has_tag
         return mask
+
+    def _values_matching(self, expr: TagExpr, pair_ids: np.ndarray) -> np.ndarray:
+        """A mask over pair_ids: their values satisfy expr (!=, =~, !=~); a regex scans
+        the values at once (UserRegex.matching) instead of matching each."""
+        values = [self._pair_value[p] for p in pair_ids.tolist()]
+        if expr.op == "!=":
+            return np.fromiter((v != expr.spec for v in values), bool, len(values))
+        hits = np.zeros(len(values), bool)
+        hits[expr.regex.matching(values)] = True
+        return hits if expr.op == "=~" else ~hits
 
     def _matched(self, exprs: list[TagExpr]) -> np.ndarray:
         """A mask over series ids: alive and matching every expression (the most selective,

@@ -51,6 +51,11 @@ class TagExpr:
         return hit if self.op == "=~" else not hit
 
     @property
+    def regex(self) -> UserRegex:
+        """The compiled spec of =~ and !=~ (anchored at the start)."""
+        return _regex(self.spec)
+
+    @property
     def matches_empty(self) -> bool:
         return self.matches("")
 

@@ -7,10 +7,15 @@ server, its carbon listeners included.
 from __future__ import annotations
 
 import functools
+import re
 
+import numpy as np
 import regex
 
 MATCH_SECONDS = 0.5  # one match of one name; a sane pattern takes microseconds
+SCAN_SECONDS = 2.0  # one scan of many names joined (UserRegex.matching); then one by one
+# what sees past a line's start or end in a joined scan: the text's own start and end, \G, lookbehind
+_SEES_ACROSS_LINES = re.compile(r"\\[AZzG]|\(\?<[=!]")
 
 
 class UserRegexError(ValueError):
@@ -44,6 +49,26 @@ class UserRegex:
 
     def sub(self, repl: str, text: str) -> str:
         return self._timed(self._rx.sub, repl, text)
+
+    def matching(self, texts: list[str]) -> list[int]:
+        """Positions of the texts that match() (none holds a newline). One scan over the
+        texts joined by newlines finds every line where a match could start (a superset: a
+        match within one text is also one at its line's start), and only those are matched
+        one by one; patterns that would see across lines (\\A, \\Z, \\G, lookbehind) and a
+        scan that runs out of time go one by one from the start."""
+        if not texts:
+            return []
+        candidates = range(len(texts))
+        if not _SEES_ACROSS_LINES.search(self.pattern):
+            joined = "\n".join(texts)
+            starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
+            try:
+                scan = regex.compile(self.pattern, regex.V0 | regex.MULTILINE)
+                hits = [m.start() for m in scan.finditer(joined, timeout=SCAN_SECONDS, concurrent=True)]
+                candidates = np.unique(np.searchsorted(starts, hits, side="right") - 1).tolist()
+            except (TimeoutError, regex.error):
+                pass
+        return [i for i in candidates if self.match(texts[i]) is not None]
 
 
 @functools.lru_cache(maxsize=1024)

@@ -1,0 +1,54 @@
+"""Series straight into an embedded store (Store.create_series in batches), for the
+benchmarks of what is built over many series (find, tags): ingesting ten million series over
+carbon takes far longer and measures ingest, not the index. Also: waiting for a served
+index to be built."""
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+from typing import Callable
+
+import httpx
+
+
+def load(data_dir: Path, count: int, names_of: Callable[[int], list[str]], batch: int = 250_000) -> int:
+    """Create names_of(count) in the store at data_dir unless it holds that many series
+    already; how many it holds. Prints progress."""
+    return asyncio.run(_load(data_dir, count, names_of, batch))
+
+
+async def _load(data_dir: Path, count: int, names_of, batch: int) -> int:
+    from tsstore.model import Rollup, SeriesMeta
+    from tsstore.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(data_dir)
+    await store.open()
+    try:
+        with sqlite3.connect(store.path) as conn:
+            held = conn.execute("SELECT count(*) FROM series").fetchone()[0]
+        if held >= count:
+            print(f"{data_dir} holds {held:,} series already")
+            return held
+        names = names_of(count)
+        rollups = (Rollup(10, 8640), Rollup(60, 10080))
+        t0 = time.monotonic()
+        for i in range(held, count, batch):
+            await store.create_series([SeriesMeta(n, rollups) for n in names[i:i + batch]])
+            done = min(i + batch, count)
+            print(f"  created {done:,}/{count:,} series ({(done - held) / (time.monotonic() - t0):,.0f}/s)", flush=True)
+        return count
+    finally:
+        await store.close()
+
+
+def wait_until_built(url: str, index: str, timeout: float = 600) -> dict:
+    """/tsstore/status's entry for `index` (path_index, tag_index) once it is ready."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = httpx.get(url + "/tsstore/status", timeout=10).json()[index]
+        if status["ready"]:
+            return status
+        time.sleep(0.5)
+    raise SystemExit(f"{index} was not ready after {timeout} s")
