@@ -33,8 +33,17 @@ def reference(names, exprs):
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(tagged_name, max_size=25), st.lists(tagged_name, max_size=10), st.lists(expr, min_size=1, max_size=3),
-       st.data())
-def test_queries_answer_as_the_expressions_say(first, later, exprs, data):
+       st.data(), st.sampled_from([0, 10**9]))
+def test_queries_answer_as_the_expressions_say(first, later, exprs, data, few):
+    """few: the later expressions read the candidates' own entries (0) or the tag's (10**9)."""
+    saved, tag_index_module.FEW_CANDIDATES = tag_index_module.FEW_CANDIDATES, few
+    try:
+        _check_queries(first, later, exprs, data)
+    finally:
+        tag_index_module.FEW_CANDIDATES = saved
+
+
+def _check_queries(first, later, exprs, data):
     try:
         parse_exprs(exprs)
     except TagQueryError:

@@ -33,6 +33,7 @@ from tsstore.index.tags import tag_rows
 log = logging.getLogger(__name__)
 
 MIN_REGROUP = 65_536
+FEW_CANDIDATES = 8  # read the candidates' own entries once they are under 1/8 of the series
 CHUNK_NAMES = 200_000
 BUILD_RETRY_S = 5
 
@@ -57,8 +58,9 @@ class TagIndex:
         self._pair_value: list[str] = []
         self._entry_series = array("i")
         self._entry_pair = array("i")
+        self._series_first = array("i")  # series id -> its first entry (its entries are consecutive)
         self._sorted_upto = 0  # ids below it are in name order (a build adds its names sorted)
-        self._by_tag = None  # (entries grouped by tag: order, offsets, how many entries)
+        self._by_tag = None  # entries grouped by tag: (series ids, pair ids, offsets, how many entries)
 
     # -- changes -------------------------------------------------------------------
     def add(self, names) -> int:
@@ -85,6 +87,7 @@ class TagIndex:
             sid = self._id_of[name] = len(self._names)
             self._names.append(name)
             self._alive.append(1)
+            self._series_first.append(len(self._entry_series))
             new += 1
             for tag, value in tag_rows(name):
                 tid = self._tag_ids.get(tag)
@@ -116,41 +119,76 @@ class TagIndex:
         return (np.frombuffer(self._entry_series, np.int32, len(self._entry_series)),
                 np.frombuffer(self._entry_pair, np.int32, len(self._entry_pair)))
 
+    def _pair_tags(self) -> np.ndarray:
+        return np.frombuffer(self._pair_tag, np.int32, len(self._pair_tag))
+
     def _entries_of_tag(self, tid: int) -> tuple[np.ndarray, np.ndarray]:
-        """(series ids, pair ids) of every entry of one tag."""
+        """(series ids, pair ids) of every entry of one tag: slices of the entries grouped by
+        tag, and the entries added since scanned."""
         series, pairs = self._entries()
-        pair_tag = np.frombuffer(self._pair_tag, np.int32, len(self._pair_tag))
-        if self._by_tag is None or len(series) - self._by_tag[2] > max(MIN_REGROUP, self._by_tag[2] // 8):
-            order, offsets = group_by(pair_tag[pairs], len(self._tags))
-            self._by_tag = (order, offsets, len(series))
-        order, offsets, grouped = self._by_tag
-        mine = order[offsets[tid]:offsets[tid + 1]] if tid + 1 < len(offsets) else order[:0]
-        tail = grouped + np.flatnonzero(pair_tag[pairs[grouped:]] == tid)
-        picked = np.concatenate([mine, tail]) if len(tail) else mine
-        return series[picked], pairs[picked]
+        if self._by_tag is None or len(series) - self._by_tag[3] > max(MIN_REGROUP, self._by_tag[3] // 8):
+            order, offsets = group_by(self._pair_tags()[pairs], len(self._tags))
+            self._by_tag = (series[order], pairs[order], offsets, len(series))
+        grouped_series, grouped_pairs, offsets, grouped = self._by_tag
+        lo, hi = (offsets[tid], offsets[tid + 1]) if tid + 1 < len(offsets) else (0, 0)
+        tail = grouped + np.flatnonzero(self._pair_tags()[pairs[grouped:]] == tid)
+        if len(tail):
+            return np.concatenate([grouped_series[lo:hi], series[tail]]), np.concatenate([grouped_pairs[lo:hi], pairs[tail]])
+        return grouped_series[lo:hi], grouped_pairs[lo:hi]
 
     # -- queries -------------------------------------------------------------------
+    def _wanted_pairs(self, expr: TagExpr, tid: int, pairs: np.ndarray) -> np.ndarray:
+        """A mask over all pair ids: those among `pairs` whose value satisfies expr."""
+        wanted = np.zeros(len(self._pair_value), bool)
+        if expr.op == "=":
+            pid = self._pair_ids.get((tid, expr.spec))
+            if pid is not None:
+                wanted[pid] = True
+            return wanted
+        wanted[pairs] = True  # each distinct value once, whatever the number of series with it
+        distinct = np.flatnonzero(wanted)
+        wanted[distinct[~self._values_matching(expr, distinct)]] = False
+        return wanted
+
     def _matching(self, expr: TagExpr) -> np.ndarray:
-        """A mask over series ids: the series whose value of expr.tag satisfies expr."""
+        """A mask over series ids: the series whose value of expr.tag satisfies expr (one
+        pass over the tag's entries)."""
         n = len(self._names)
         tid = self._tag_ids.get(expr.tag)
         if tid is None:  # no series has the tag: each has the empty value
             return np.full(n, expr.matches_empty)
         series, pairs = self._entries_of_tag(tid)
         mask = np.zeros(n, bool)
-        if expr.op == "=":
-            mask[series[pairs == self._pair_ids.get((tid, expr.spec), -1)]] = True
-        else:  # each distinct value once, whatever the number of series that carry it
-            wanted = np.zeros(len(self._pair_value), bool)
-            wanted[pairs] = True
-            distinct = np.flatnonzero(wanted)
-            wanted[distinct[~self._values_matching(expr, distinct)]] = False
-            mask[series[wanted[pairs]]] = True
+        mask[series[self._wanted_pairs(expr, tid, pairs)[pairs]]] = True
         if expr.matches_empty:
             has_tag = np.zeros(n, bool)
             has_tag[series] = True
             mask |= ~has_tag
         return mask
+
+    def _keep(self, expr: TagExpr, candidates: np.ndarray) -> np.ndarray:
+        """The candidates (series ids) whose value of expr.tag satisfies expr, read from each
+        candidate's own entries (a series' entries are added together): for the expressions
+        after a selective first one."""
+        tid = self._tag_ids.get(expr.tag)
+        if tid is None:
+            return candidates if expr.matches_empty else candidates[:0]
+        _, pairs = self._entries()
+        first = np.frombuffer(self._series_first, np.int32, len(self._series_first))
+        starts = first[candidates].astype(np.int64)
+        ends = np.where(candidates + 1 < len(first), first[np.minimum(candidates + 1, len(first) - 1)], len(pairs))
+        lengths = ends - starts
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        owner = np.repeat(np.arange(len(candidates)), lengths)
+        of_tag = self._pair_tags()[pairs[at]] == tid
+        owner, tagged_pairs = owner[of_tag], pairs[at[of_tag]]
+        keep = np.zeros(len(candidates), bool)
+        keep[owner[self._wanted_pairs(expr, tid, tagged_pairs)[tagged_pairs]]] = True
+        if expr.matches_empty:
+            has_tag = np.zeros(len(candidates), bool)
+            has_tag[owner] = True
+            keep |= ~has_tag
+        return candidates[keep]
 
     def _values_matching(self, expr: TagExpr, pair_ids: np.ndarray) -> np.ndarray:
         """A mask over pair_ids: their values satisfy expr (!=, =~, !=~); a regex scans
@@ -163,13 +201,22 @@ class TagIndex:
         return hits if expr.op == "=~" else ~hits
 
     def _matched(self, exprs: list[TagExpr]) -> np.ndarray:
-        """A mask over series ids: alive and matching every expression (the most selective,
-        an exact value, first)."""
-        mask = np.frombuffer(self._alive, np.uint8, len(self._alive)).astype(bool)
-        for expr in sorted(exprs, key=lambda e: (e.op != "=", e.tag != "name")):
-            mask &= self._matching(expr)
-            if not mask.any():
-                break
+        """A mask over series ids: alive and matching every expression. The likely most
+        selective (an exact value, of the name first) is matched over its tag's entries; the
+        others over the entries of the series left, once they are few."""
+        n = len(self._names)
+        mask = np.frombuffer(self._alive, np.uint8, n).astype(bool)
+        ordered = sorted(exprs, key=lambda e: (e.op != "=", e.tag != "name"))
+        mask &= self._matching(ordered[0])
+        candidates = None
+        for expr in ordered[1:]:
+            if candidates is None and mask.sum() * FEW_CANDIDATES > n:
+                mask &= self._matching(expr)
+                continue
+            candidates = self._keep(expr, np.flatnonzero(mask) if candidates is None else candidates)
+        if candidates is not None:
+            mask = np.zeros(n, bool)
+            mask[candidates] = True
         return mask
 
     def find(self, expr_texts: list[str]) -> list[str]:
