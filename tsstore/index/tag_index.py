@@ -136,6 +136,17 @@ class TagIndex:
             return np.concatenate([grouped_series[lo:hi], series[tail]]), np.concatenate([grouped_pairs[lo:hi], pairs[tail]])
         return grouped_series[lo:hi], grouped_pairs[lo:hi]
 
+    def _entries_of_series(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(position in ids, pair id) of every entry of these series (a series' entries are
+        consecutive, from _series_first)."""
+        _, pairs = self._entries()
+        first = np.frombuffer(self._series_first, np.int32, len(self._series_first))
+        starts = first[ids].astype(np.int64)
+        ends = np.where(ids + 1 < len(first), first[np.minimum(ids + 1, len(first) - 1)], len(pairs))
+        lengths = ends - starts
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
+        return np.repeat(np.arange(len(ids)), lengths), pairs[at]
+
     # -- queries -------------------------------------------------------------------
     def _wanted_pairs(self, expr: TagExpr, tid: int, pairs: np.ndarray) -> np.ndarray:
         """A mask over all pair ids: those among `pairs` whose value satisfies expr."""
@@ -173,15 +184,9 @@ class TagIndex:
         tid = self._tag_ids.get(expr.tag)
         if tid is None:
             return candidates if expr.matches_empty else candidates[:0]
-        _, pairs = self._entries()
-        first = np.frombuffer(self._series_first, np.int32, len(self._series_first))
-        starts = first[candidates].astype(np.int64)
-        ends = np.where(candidates + 1 < len(first), first[np.minimum(candidates + 1, len(first) - 1)], len(pairs))
-        lengths = ends - starts
-        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        owner = np.repeat(np.arange(len(candidates)), lengths)
-        of_tag = self._pair_tags()[pairs[at]] == tid
-        owner, tagged_pairs = owner[of_tag], pairs[at[of_tag]]
+        owner, pairs = self._entries_of_series(candidates)
+        of_tag = self._pair_tags()[pairs] == tid
+        owner, tagged_pairs = owner[of_tag], pairs[of_tag]
         keep = np.zeros(len(candidates), bool)
         keep[owner[self._wanted_pairs(expr, tid, tagged_pairs)[tagged_pairs]]] = True
         if expr.matches_empty:
@@ -231,14 +236,24 @@ class TagIndex:
             tail = sorted(names[i] for i in ids[cut:].tolist())
         return list(heapq.merge(head, tail)) if tail else head
 
+    def _pairs_of(self, expr_texts: list[str] | None, tid: int | None = None) -> np.ndarray:
+        """The pair ids of the live series' entries (of tag tid, when given; of the series
+        matching the expressions, when given): from each matching series' own entries when
+        they are few, else from all the entries (of the tag)."""
+        n = len(self._names)
+        mask = self._matched(parse_exprs(expr_texts)) if expr_texts else np.frombuffer(self._alive, np.uint8, n).astype(bool)
+        candidates = np.flatnonzero(mask) if expr_texts else None
+        if candidates is not None and len(candidates) * FEW_CANDIDATES <= n:
+            _, found = self._entries_of_series(candidates)
+        else:
+            series, found = self._entries() if tid is None else self._entries_of_tag(tid)
+            found = found[mask[series]]
+        return found if tid is None else found[self._pair_tags()[found] == tid]
+
     def tag_names(self, expr_texts: list[str] | None = None) -> list[str]:
         """Tags of the live series (matching the expressions, when given), sorted."""
         with self._lock:
-            mask = self._matched(parse_exprs(expr_texts)) if expr_texts else \
-                np.frombuffer(self._alive, np.uint8, len(self._alive)).astype(bool)
-            series, pairs = self._entries()
-            pair_tag = np.frombuffer(self._pair_tag, np.int32, len(self._pair_tag))
-            present = np.bincount(pair_tag[pairs[mask[series]]], minlength=len(self._tags)) > 0
+            present = np.bincount(self._pair_tags()[self._pairs_of(expr_texts)], minlength=len(self._tags)) > 0
             return sorted(self._tags[t] for t in np.flatnonzero(present).tolist())
 
     def tag_values(self, tag: str, expr_texts: list[str] | None = None) -> dict[str, int]:
@@ -248,11 +263,9 @@ class TagIndex:
             tid = self._tag_ids.get(tag)
             if tid is None:
                 return {}
-            mask = self._matched(parse_exprs(expr_texts)) if expr_texts else \
-                np.frombuffer(self._alive, np.uint8, len(self._alive)).astype(bool)
-            series, pairs = self._entries_of_tag(tid)
-            distinct, counts = np.unique(pairs[mask[series]], return_counts=True)
-            return dict(sorted(zip((self._pair_value[p] for p in distinct.tolist()), counts.tolist())))
+            counts = np.bincount(self._pairs_of(expr_texts, tid), minlength=len(self._pair_value))
+            distinct = np.flatnonzero(counts)
+            return dict(sorted(zip((self._pair_value[p] for p in distinct.tolist()), counts[distinct].tolist())))
 
     @property
     def series_count(self) -> int:
