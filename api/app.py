@@ -1,7 +1,7 @@
 """The FastAPI application: graphite-web's HTTP API over a tsstore Store.
 
 create_app wires the access rules (tsstore.api.access: open reads, writes only when
-configured, CORS for reads), the endpoint routers and the exception handlers that turn
+configured, CORS for reads), the endpoint routers, the built-in page (tsstore.api.page) and the exception handlers that turn
 refusals into plain-text answers (the JSON endpoints answer theirs through
 tsstore.api.responses.JsonErrorRoute).
 """
@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 
 import tsstore
-from tsstore.api import events, functions, metrics, openapi_doc, render, status, tags
+from tsstore.api import events, functions, metrics, openapi_doc, page, render, status, tags
 from tsstore.api.access import CorsForReads, WriteAccess
 from tsstore.api.offload import OffloadMiddleware, RequestThreads
 from tsstore.api.responses import ApiError, text_error
@@ -41,6 +41,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     routers = [module.router for module in (status, metrics, functions, tags, events, render)]
     for router in routers:
         app.include_router(router)
+    app.include_router(page.router)  # the built-in page at /: GET only, so no CORS rules of its own
     app.add_middleware(CorsForReads, settings=ctx.settings, routes=[r for router in routers for r in router.routes])
     if ctx.threads is None:
         ctx.threads = RequestThreads(ctx.settings.request_threads)
