@@ -62,9 +62,11 @@
     $("error").hidden = !message;
   }
 
-  // A tree path as a target: the grammar's special characters escaped with a backslash.
+  // A tree path as a target. A character the target grammar reserves becomes the glob `?`: a
+  // backslash escape passes the grammar but the finders (tsstore's and graphite-web's) then
+  // look for the backslash too, so no series would match.
   function pathTarget(path) {
-    return path.replace(/[(){},'"\\|]/g, (c) => "\\" + c);
+    return path.replace(/[(){},'"\\|\s]/g, "?");
   }
 
   function quote(text) {

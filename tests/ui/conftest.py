@@ -26,7 +26,7 @@ FINE, FINE_SPAN, COARSE_SPAN = 10, 6 * 3600, 26 * 3600  # the default schema kee
 LEAVES = ["servers.web01.cpu.user", "servers.web01.cpu.system", "servers.web02.cpu.user",
           "servers.web02.cpu.system", "servers.web01.disk.used", "apps.checkout.requests"]
 TAGGED = ["disk.free;host=web01;dc=east", "disk.free;host=web02;dc=west"]
-HOSTILE = "odd.<img_src=x_onerror=window.__xss=1>"  # a name that is markup if put in as HTML
+HOSTILE = "odd.<b_id=xss>(bold)</b>"  # markup if put in as HTML, and characters the target grammar reserves
 GAP = (25 * 60, 15 * 60)  # servers.web01.disk.used has no points from 25 to 15 minutes ago
 EVENT_AGE = 30 * 60  # the event is 30 minutes old
 
