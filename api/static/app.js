@@ -323,7 +323,9 @@
       input.dataset.param = p.name;
       return el("label", { class: "param" }, p.name + (p.required ? " *" : "") + " ", input);
     }));
-    $("function-doc").textContent = fn.function || fn.name;
+    // the signature, then the description's first paragraph (the rest is examples in RST)
+    const about = (fn.description || "").trim().split(/\n\s*\n/)[0].replace(/\s+/g, " ");
+    $("function-doc").textContent = (fn.function || fn.name) + (about ? "\n" + about : "");
   }
 
   const NUMBER = /^-?\d+(\.\d+)?([eE]-?\d+)?$/;
@@ -380,10 +382,10 @@
 
   // ---- the graph ----------------------------------------------------------------------
 
+  // The smallest of 1, 2, 2.5, 5 and 10 times a power of ten that is at least `raw`.
   function niceStep(raw) {
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    const f = raw / mag;
-    return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
+    return [1, 2, 2.5, 5, 10].find((f) => f * mag >= raw * (1 - 1e-9)) * mag;
   }
 
   function formatValue(v, step) {
@@ -525,9 +527,10 @@
       lines.append(path);
       points += n;
       const stats = n ? `last ${formatValue(last, yStep)}  min ${formatValue(min, yStep)}  max ${formatValue(max, yStep)}` : "no data";
+      const swatch = el("span", { class: "swatch" });
+      swatch.style.background = color; // through the CSSOM: the page's CSP refuses style attributes
       const item = el("li", { "data-target": s.target, title: "click to hide or show" },
-        el("span", { class: "swatch", style: "background:" + color }), el("span", { class: "series-name" }, s.target),
-        el("span", { class: "stats" }, stats));
+        swatch, el("span", { class: "series-name" }, s.target), el("span", { class: "stats" }, stats));
       item.addEventListener("click", () => {
         item.classList.toggle("off");
         path.classList.toggle("off");

@@ -20,6 +20,7 @@ async def test_the_page_is_served_at_the_root_with_its_assets(client):
     r = await client.get("/")
     assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8"
     assert r.headers["cache-control"] == "no-cache"
+    assert "default-src 'self'" in r.headers["content-security-policy"]
     refs = _Refs()
     refs.feed(r.text)
     # every file the page names is served from here: nothing from a CDN, so it works offline

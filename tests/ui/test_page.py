@@ -121,6 +121,7 @@ def test_clicking_a_leaf_draws_its_graph_with_a_legend_and_gaps(chrome, page_ser
     assert [e.text for e in css(chrome, "#legend .series-name")] == ["servers.web01.disk.used"]
     assert len(css(chrome, "#graph text.ytick")) >= 3 and len(css(chrome, "#graph text.xtick")) >= 3
     assert "target=servers.web01.disk.used" in chrome.current_url
+    screenshot(chrome, "page-tree.png")
     click_node(chrome, "servers.web01.disk.used")  # a target already there is not added twice
     assert target_texts(chrome) == ["servers.web01.disk.used"]
 
@@ -182,19 +183,21 @@ def test_a_function_from_the_list_wraps_the_target(chrome, page_server):
     css(chrome, "#target-input")[0].send_keys("servers.*.cpu.user", Keys.ENTER)
     wait_for_series(chrome, ["servers.web01.cpu.user", "servers.web02.cpu.user"])
 
-    def apply(name, **params):
+    def apply(name, shot=None, **params):
         css(chrome, '#targets li[data-index="0"] button.fn')[0].click()
         select = wait(chrome, lambda d: [s for s in css(d, "#function-select") if s.is_displayed()
                                          and css(d, "#function-select option")], "no function list")[0]
         Select(select).select_by_value(name)
         for param, value in params.items():
             css(chrome, f'#function-params [data-param="{param}"]')[0].send_keys(value)
+        if shot:
+            screenshot(chrome, shot)
         css(chrome, "#function-apply")[0].click()
 
     apply("sumSeries")
     assert target_texts(chrome) == ["sumSeries(servers.*.cpu.user)"]
     wait_for_series(chrome, ["sumSeries(servers.*.cpu.user)"])
-    apply("scale", factor="2")
+    apply("scale", "page-function-panel.png", factor="2")
     apply("alias", newName="2026")  # a string parameter is quoted even when it reads as a number
     assert target_texts(chrome) == ["alias(scale(sumSeries(servers.*.cpu.user), 2), '2026')"]
     wait_for_series(chrome, ["2026"])
