@@ -110,47 +110,47 @@
     return getJSON("metrics/find", new URLSearchParams({ query, format: format || "treejson" }));
   }
 
-  // One node of /metrics/find's treejson (or a search result shaped like one).
-  function treeNode(node) {
-    const leaf = !!node.leaf;
-    const li = el("li", { class: leaf ? "leaf" : "branch", "data-path": node.id, role: "treeitem" });
-    const row = el("div", { class: "node" });
-    const toggle = el("span", { class: "toggle" }, leaf ? "•" : "▸");
-    const name = el("span", { class: "name", title: leaf ? "add " + node.id + " to the graph" : node.id }, node.text);
-    row.append(toggle, name);
-    row.addEventListener("click", () => (leaf ? addTarget(pathTarget(node.id)) : toggleBranch(li, toggle, node.id)));
+  // Fills `list` with the items `load` resolves to, a note when there are none, or the
+  // problem when loading fails.
+  async function fill(list, load, none) {
+    try {
+      const items = await load();
+      list.replaceChildren(...(items.length ? items : [el("li", { class: "empty" }, none)]));
+    } catch (e) {
+      list.replaceChildren(el("li", { class: "problem" }, e.message));
+    }
+  }
+
+  // A tree item: a leaf runs `pick` when clicked; a branch opens with the children `load`
+  // lists, and folds on the next click (the next opening lists them afresh).
+  function item(attrs, label, { pick, load, extra }) {
+    const li = el("li", { ...attrs, class: pick ? "leaf" : "branch", role: "treeitem" });
+    const toggle = el("span", { class: "toggle" }, pick ? "•" : "▸");
+    const row = el("div", { class: "node" }, toggle, el("span", { class: "name" }, label), ...(extra || []));
+    row.addEventListener("click", () => {
+      if (pick) return pick();
+      const open = li.querySelector(":scope > ul");
+      if (open) open.remove();
+      else {
+        const kids = el("ul", { role: "group" }, el("li", { class: "loading" }, "loading…"));
+        li.append(kids);
+        fill(kids, load, "(empty)");
+      }
+      toggle.textContent = open ? "▸" : "▾";
+    });
     li.append(row);
     return li;
   }
 
-  async function toggleBranch(li, toggle, path) {
-    const open = li.querySelector(":scope > ul");
-    if (open) { // collapse; the next expand lists the children afresh
-      open.remove();
-      li.classList.remove("open");
-      toggle.textContent = "▸";
-      return;
-    }
-    const kids = el("ul", { role: "group" }, el("li", { class: "loading" }, "loading…"));
-    li.append(kids);
-    li.classList.add("open");
-    toggle.textContent = "▾";
-    try {
-      const nodes = await find(path + ".*");
-      kids.replaceChildren(...(nodes.length ? nodes.map(treeNode) : [el("li", { class: "empty" }, "(empty)")]));
-    } catch (e) {
-      kids.replaceChildren(el("li", { class: "problem" }, e.message));
-    }
+  // One node of /metrics/find's treejson (or a search result shaped like one).
+  function treeNode(node) {
+    const attrs = { "data-path": node.id, title: node.leaf ? "add " + node.id + " to the graph" : node.id };
+    return item(attrs, node.text, node.leaf ? { pick: () => addTarget(pathTarget(node.id)) }
+      : { load: async () => (await find(node.id + ".*")).map(treeNode) });
   }
 
-  async function loadTree() {
-    const tree = $("tree");
-    try {
-      const nodes = await find("*");
-      tree.replaceChildren(...(nodes.length ? nodes.map(treeNode) : [el("li", { class: "empty" }, "no metrics yet")]));
-    } catch (e) {
-      tree.replaceChildren(el("li", { class: "problem" }, e.message));
-    }
+  function loadTree() {
+    fill($("tree"), async () => (await find("*")).map(treeNode), "no metrics yet");
   }
 
   async function search(event) {
@@ -179,43 +179,19 @@
 
   // ---- tags ---------------------------------------------------------------------------
 
-  async function loadTags() {
-    const box = $("tags");
-    try {
-      const tags = await getJSON("tags");
-      box.replaceChildren(...(tags.length ? tags.map((t) => tagNode(t.tag)) : [el("li", { class: "empty" }, "no tagged series")]));
-    } catch (e) {
-      box.replaceChildren(el("li", { class: "problem" }, e.message));
-    }
+  function loadTags() {
+    fill($("tags"), async () => (await getJSON("tags")).map((t) => tagNode(t.tag)), "no tagged series");
   }
 
   function tagNode(tag) {
-    const li = el("li", { class: "branch", "data-tag": tag });
-    const toggle = el("span", { class: "toggle" }, "▸");
-    const row = el("div", { class: "node" }, toggle, el("span", { class: "name" }, tag));
-    row.addEventListener("click", async () => {
-      const open = li.querySelector(":scope > ul");
-      if (open) { open.remove(); toggle.textContent = "▸"; return; }
-      const kids = el("ul", {}, el("li", { class: "loading" }, "loading…"));
-      li.append(kids);
-      toggle.textContent = "▾";
-      try {
-        const info = await getJSON("tags/" + encodeURIComponent(tag));
-        const values = (info && info.values) || [];
-        kids.replaceChildren(...values.map((v) => {
-          const expr = "seriesByTag(" + quote(tag + "=" + v.value) + ")";
-          const item = el("li", { class: "leaf", "data-value": v.value },
-            el("div", { class: "node", title: "add " + expr }, el("span", { class: "toggle" }, "•"),
-              el("span", { class: "name" }, v.value), el("span", { class: "count" }, " (" + v.count + ")")));
-          item.addEventListener("click", () => addTarget(expr));
-          return item;
-        }));
-      } catch (e) {
-        kids.replaceChildren(el("li", { class: "problem" }, e.message));
-      }
-    });
-    li.append(row);
-    return li;
+    return item({ "data-tag": tag }, tag, { load: async () => {
+      const info = await getJSON("tags/" + encodeURIComponent(tag));
+      return ((info && info.values) || []).map((v) => {
+        const expr = "seriesByTag(" + quote(tag + "=" + v.value) + ")";
+        return item({ "data-value": v.value, title: "add " + expr }, v.value,
+          { pick: () => addTarget(expr), extra: [el("span", { class: "count" }, " (" + v.count + ")")] });
+      });
+    } });
   }
 
   // ---- targets ------------------------------------------------------------------------
