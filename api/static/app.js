@@ -126,7 +126,8 @@
   function item(attrs, label, { pick, load, extra }) {
     const li = el("li", { ...attrs, class: pick ? "leaf" : "branch", role: "treeitem" });
     const toggle = el("span", { class: "toggle" }, pick ? "•" : "▸");
-    const row = el("div", { class: "node" }, toggle, el("span", { class: "name" }, label), ...(extra || []));
+    const row = el("div", { class: "node", tabindex: "0" }, toggle, el("span", { class: "name" }, label), ...(extra || []));
+    row.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); row.click(); } });
     row.addEventListener("click", () => {
       if (pick) return pick();
       const open = li.querySelector(":scope > ul");
@@ -519,8 +520,10 @@
     for (const e of events) {
       if (e.when < t0 || e.when > t1) continue;
       const mark = svgEl("g", { class: "event", "data-what": String(e.what) });
+      const label = svgEl("text", { x: x(e.when) + 7, y: MARGIN.top + 11 });
+      label.textContent = String(e.what);
       mark.append(svgEl("line", { x1: x(e.when), x2: x(e.when), y1: MARGIN.top, y2: MARGIN.top + plotH }),
-        svgEl("path", { d: `M${x(e.when) - 5} ${MARGIN.top}h10l-5 7z` }));
+        svgEl("path", { d: `M${x(e.when) - 5} ${MARGIN.top}h10l-5 7z` }), label);
       const title = svgEl("title");
       const tags = Array.isArray(e.tags) ? e.tags.join(" ") : String(e.tags || "");
       title.textContent = `${dateTime(e.when)}  ${e.what}` + (tags ? `  [${tags}]` : "") +
@@ -529,7 +532,7 @@
       marks.append(mark);
     }
     svg.append(marks);
-    svg.append(crosshair(svg, series, x, t0, t1, plotW, plotH));
+    svg.append(crosshair(svg, series, legend, t0, t1, plotW, plotH, yStep));
 
     box.replaceChildren(svg);
     $("legend").replaceChildren(...legend);
@@ -537,32 +540,39 @@
       `drawn at ${dateTime(Date.now() / 1000)}`;
   }
 
-  // A vertical line under the mouse, with the time and each series' value there.
-  function crosshair(svg, series, x, t0, t1, plotW, plotH) {
+  // A vertical line under the mouse with its time; each legend item shows its series' value
+  // there (its summary again when the mouse leaves).
+  function crosshair(svg, series, legend, t0, t1, plotW, plotH, yStep) {
     const g = svgEl("g", { class: "crosshair", visibility: "hidden" });
     const line = svgEl("line", { y1: MARGIN.top, y2: MARGIN.top + plotH });
-    const text = svgEl("text", { y: MARGIN.top + 14 });
+    const text = svgEl("text", { y: MARGIN.top + plotH - 6 });
     g.append(line, text);
+    const stats = legend.map((item) => item.querySelector(".stats"));
+    const summaries = stats.map((s) => s.textContent);
+    const hide = () => {
+      g.setAttribute("visibility", "hidden");
+      stats.forEach((s, i) => { s.textContent = summaries[i]; });
+    };
     svg.addEventListener("mousemove", (ev) => {
-      const box = svg.getBoundingClientRect();
-      const px = ev.clientX - box.left;
-      if (px < MARGIN.left || px > MARGIN.left + plotW) { g.setAttribute("visibility", "hidden"); return; }
+      const px = ev.clientX - svg.getBoundingClientRect().left;
+      if (px < MARGIN.left || px > MARGIN.left + plotW) return hide();
       const t = t0 + ((px - MARGIN.left) / plotW) * (t1 - t0);
-      const parts = [formatTime(t, 0)];
-      series.slice(0, 4).forEach((s) => {
-        let best = null;
-        for (const dp of s.datapoints) if (best === null || Math.abs(dp[1] - t) < Math.abs(best[1] - t)) best = dp;
-        if (best) parts.push(s.target + "=" + (best[0] === null ? "null" : formatValue(best[0], 0.001)));
+      series.forEach((s, i) => {
+        const dps = s.datapoints; // evenly spaced: the nearest point is found by its index
+        if (!dps.length) return;
+        const step = dps.length > 1 ? dps[1][1] - dps[0][1] : 1;
+        const [v] = dps[Math.min(dps.length - 1, Math.max(0, Math.round((t - dps[0][1]) / step)))];
+        stats[i].textContent = "at cursor " + (v === null ? "null" : formatValue(v, yStep / 100));
       });
       line.setAttribute("x1", px);
       line.setAttribute("x2", px);
-      text.textContent = parts.join("  ");
+      text.textContent = formatTime(t, 0);
       const right = px > MARGIN.left + plotW / 2;
-      text.setAttribute("x", right ? px - 6 : px + 6);
+      text.setAttribute("x", right ? px - 5 : px + 5);
       text.setAttribute("text-anchor", right ? "end" : "start");
       g.setAttribute("visibility", "visible");
     });
-    svg.addEventListener("mouseleave", () => g.setAttribute("visibility", "hidden"));
+    svg.addEventListener("mouseleave", hide);
     return g;
   }
 

@@ -11,6 +11,7 @@ import os
 import time
 
 import pytest
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -291,3 +292,16 @@ def test_auto_refresh_redraws_with_new_data(chrome, page_server):
     send_tcp(page_server.carbon_port, f"live.value 7 {int(time.time())}\n".encode())
     wait(chrome, lambda d: "live.value" in series_paths(d), "the page did not redraw within 10 s of refresh", timeout=25)
     assert Select(css(chrome, "#refresh")[0]).first_selected_option.text == "10s"
+
+
+def test_the_legend_shows_the_values_under_the_mouse(chrome, page_server):
+    open_page(chrome, page_server, "#target=servers.web01.cpu.user&target=servers.web02.cpu.user&from=-1h")
+    wait_for_series(chrome, ["servers.web01.cpu.user", "servers.web02.cpu.user"])
+    summaries = [e.text for e in css(chrome, "#legend .stats")]
+    assert all(s.startswith("last ") for s in summaries), summaries
+    ActionChains(chrome).move_to_element(css(chrome, "#graph rect.frame")[0]).perform()  # the plot's middle
+    wait(chrome, lambda d: css(d, "#graph g.crosshair")[0].get_attribute("visibility") == "visible", "no crosshair")
+    at = [e.text for e in css(chrome, "#legend .stats")]
+    assert all(a.startswith("at cursor ") and float(a.split()[-1]) > 0 for a in at), at
+    ActionChains(chrome).move_to_element(css(chrome, "#targets")[0]).perform()
+    wait(chrome, lambda d: [e.text for e in css(d, "#legend .stats")] == summaries, "the summaries did not come back")
