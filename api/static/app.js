@@ -520,7 +520,8 @@
     for (const e of events) {
       if (e.when < t0 || e.when > t1) continue;
       const mark = svgEl("g", { class: "event", "data-what": String(e.what) });
-      const label = svgEl("text", { x: x(e.when) + 7, y: MARGIN.top + 11 });
+      const left = x(e.when) > MARGIN.left + plotW * 0.8; // near the right edge the label goes left
+      const label = svgEl("text", { x: x(e.when) + (left ? -7 : 7), y: MARGIN.top + 11, "text-anchor": left ? "end" : "start" });
       label.textContent = String(e.what);
       mark.append(svgEl("line", { x1: x(e.when), x2: x(e.when), y1: MARGIN.top, y2: MARGIN.top + plotH }),
         svgEl("path", { d: `M${x(e.when) - 5} ${MARGIN.top}h10l-5 7z` }), label);
