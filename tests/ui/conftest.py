@@ -37,7 +37,7 @@ def _value(i: int, t: int) -> float:
 
 def carbon_lines(now: int) -> bytes:
     """26 hours of every series: 10 s points for the last 6 h, 1 min points before."""
-    times = [t for t in range(now - COARSE_SPAN, now - FINE_SPAN, 60)]
+    times = list(range(now - COARSE_SPAN, now - FINE_SPAN, 60))
     times += list(range(now - FINE_SPAN, now + 1, FINE))
     out = []
     for i, name in enumerate(LEAVES + TAGGED + [HOSTILE]):
