@@ -4,7 +4,7 @@ import pytest
 
 from tests.api.conftest import TOKEN
 from tests.api.store_data import BASE, NOW, open_client
-from tsstore.api import access, events, functions, metrics, render, status, tags
+from tsstore.api import access, events, functions, metrics, page, render, status, tags
 from tsstore.config import Settings
 
 TAGGED = "disk.used;dc=dc1;rack=a1"
@@ -226,7 +226,7 @@ def test_every_route_that_takes_a_body_is_a_known_read_or_a_write():
     reads_by_post = {"/render", "/metrics/find", "/metrics", "/metrics/expand", "/tags/findSeries",
                      "/tags/autoComplete/tags", "/tags/autoComplete/values", "/functions"}  # /functions: 405
     writes, unknown = set(), set()
-    for module in (status, metrics, functions, tags, events, render):
+    for module in (status, metrics, functions, tags, events, render, page):
         for route in module.router.routes:
             if access.is_write_route(route):
                 writes.add(route.path)

@@ -119,3 +119,12 @@ def test_every_process_answers_status_with_the_ingest_counters(served):
             seen[body["pid"]] = body["role"]
         time.sleep(0.05)
     assert sorted(seen.values()) == ["api", "ingest+api"], seen
+
+
+def test_every_process_serves_the_built_in_page(served):
+    pids = _api_pids(served.url)  # the requests below are spread the same way
+    assert len(pids) == 2, pids
+    for _ in range(30):
+        for path, media in (("/", "text/html"), ("/ui/app.js", "text/javascript")):
+            r = httpx.get(served.url + path, headers={"Connection": "close"})
+            assert r.status_code == 200 and r.headers["content-type"].startswith(media), (path, r.status_code)
