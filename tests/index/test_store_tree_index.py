@@ -3,6 +3,7 @@ what the store creates afterwards (another process's creations included), tagged
 to the tag index, and finds answered by the store's own walk until the index is ready."""
 import asyncio
 import logging
+import time
 
 import pytest
 
@@ -75,3 +76,33 @@ def test_a_store_without_a_name_list_gets_no_index():
     assert StoreTreeIndex.for_store(NoList()) is None
     with pytest.raises(NotImplementedError, match="does not list its names"):
         asyncio.run(Store.tree_names_after(NoList(), 0, 10))
+
+
+@pytest.mark.cassandra
+async def test_on_cassandra_a_series_created_by_another_node_is_found_within_a_second(cassandra_url, monkeypatch):
+    """Two processes on one keyspace: the path index of one is built by reading the series
+    table (by token, in chunks), and finds what the other creates afterwards, from the
+    series_log, within a second."""
+    from tsstore.store.cassandra.store import CassandraStore
+
+    monkeypatch.setattr("tsstore.index.paths.CHUNK_NAMES", 7)
+    writer, reader = CassandraStore(cassandra_url), CassandraStore(cassandra_url)
+    await writer.open()
+    await reader.open()
+    try:
+        await writer.create_series(metas(SERIES))
+        tree = StoreTreeIndex.for_store(reader)
+        await tree.build()
+        for pattern in ("*", "servers.*", "servers.*.cpu.user", "*.web1?.*.system"):
+            assert await tree.find(pattern) == await reader.find(pattern), pattern
+        t0 = time.monotonic()
+        await writer.create_series(metas(["servers.web77.cpu.user", "fresh.node.leaf", "net.if;host=a"]))
+        while time.monotonic() - t0 < 5 and not await tree.find("fresh.*.*"):
+            await asyncio.sleep(0.05)
+        assert [n.path for n in await tree.find("fresh.*.*")] == ["fresh.node.leaf"]
+        assert time.monotonic() - t0 < 1.0
+        assert [n.path for n in await tree.find("servers.web77.cpu.*")] == ["servers.web77.cpu.user"]
+        assert await tree.find("net*") == []  # tagged: not a path
+    finally:
+        await writer.close()
+        await reader.close()

@@ -286,8 +286,9 @@ class PathIndex:
 class StoreTreeIndex:
     """A PathIndex kept equal to a store's tree: built from the store in the background
     (finds go to the store's own tree walk until it is ready), then caught up before each
-    find with what the store created since. For stores that list their names in creation
-    order (Store.tree_names_after); None from for_store() for the others."""
+    find with what the store (any process) created since. For stores that list their names
+    (Store.tree_names_after: the embedded store by id, Cassandra by token then from its
+    series_log); None from for_store() for the others."""
 
     def __init__(self, store):
         self._store = store
@@ -295,6 +296,7 @@ class StoreTreeIndex:
         self._cursor = 0
         self.ready = False
         self.build_seconds: float | None = None
+        self._caught_up = 0.0  # monotonic time of the last catch-up
         self._catch_up_lock = threading.Lock()
 
     @classmethod
@@ -317,9 +319,9 @@ class StoreTreeIndex:
         names = 0
         while True:
             joined, count, cursor = await self._store.tree_names_after(self._cursor, CHUNK_NAMES)
-            if count == 0:
-                break
             self.index.add_joined(joined)
+            if count == 0 or cursor == self._cursor:  # nothing newer (a store may repeat its latest names)
+                break
             self._cursor, names = cursor, names + count
             if time.monotonic() - last_log > 5:
                 last_log = time.monotonic()
@@ -330,7 +332,11 @@ class StoreTreeIndex:
                  self.index.table.node_count, self.index.memory_bytes() / 1e6, elapsed, names / max(elapsed, 1e-9))
 
     async def catch_up(self) -> None:
-        """Add what the store created since the last look (one indexed query when nothing is new)."""
+        """Add what the store created since the last look (one indexed query when nothing is
+        new), at most every tree_poll_seconds the store asks for."""
+        if time.monotonic() - self._caught_up < getattr(self._store, "tree_poll_seconds", 0):
+            return
+        self._caught_up = time.monotonic()
         while True:
             cursor = self._cursor
             joined, count, new_cursor = await self._store.tree_names_after(cursor, CHUNK_NAMES)
@@ -340,6 +346,8 @@ class StoreTreeIndex:
                 if self._cursor == cursor:
                     self.index.add_joined(joined)
                     self._cursor = new_cursor
+            if new_cursor == cursor:  # the store repeated its latest names (added again: no-op)
+                return
 
     def status(self) -> dict:
         """What /tsstore/status shows of the index."""

@@ -260,14 +260,16 @@ class Store(abc.ABC):
         """Nodes matching a Graphite glob, walking one level per component."""
         return await globs.find_in_tree(self.children_many, pattern)
 
-    # True for a store whose tree_names_after lists every name in creation order: the
-    # in-memory path index (tsstore.index.paths) then answers finds for it.
+    # True for a store whose tree_names_after lists every name, then the ones created since:
+    # the in-memory path index (tsstore.index.paths) then answers finds for it.
     lists_tree_names = False
 
-    async def tree_names_after(self, cursor: int, limit: int) -> tuple[str, int, int]:
-        """The untagged series names created after `cursor`, oldest first, at most `limit`
-        series looked at: (the names joined by '\n', how many series were looked at (tagged
-        ones too), the cursor to pass next). Only where lists_tree_names is True."""
+    async def tree_names_after(self, cursor, limit: int) -> tuple[str, int, object]:
+        """The untagged series names created after `cursor` (0 or None: from the first), at
+        most `limit` series looked at: (the names joined by '\n', how many series were looked
+        at (tagged ones too), the cursor to pass next). A store may repeat its latest names
+        (a returned cursor equal to the one passed: nothing newer). Only where
+        lists_tree_names is True."""
         raise NotImplementedError(f"{type(self).__name__} does not list its names in creation order")
 
     # True for a store that logs every series tagged or untagged (tagged_names and

@@ -9,6 +9,7 @@ Tables:
   nodes          parent -> name -> leaf, branch    (flags are only ever written true;
                                                     the root's parent is ROOT)
   tags           tag -> value -> name
+  series_log     minute -> time -> name               (series created, for the other processes' path indexes)
   events, event_days, event_ids                     (Grafana annotations)
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tsstore.store.cassandra.options import CassandraConfig
 log = logging.getLogger(__name__)
 
 ROOT = "."  # the root's partition key in nodes (Cassandra refuses an empty key)
+SERIES_LOG_TTL = 86400  # seconds a series_log row is kept: a process further behind reads the series table again
 
 
 def create_schema(session, config: CassandraConfig) -> int:
@@ -40,6 +42,10 @@ def create_schema(session, config: CassandraConfig) -> int:
         f"CREATE TABLE IF NOT EXISTS {ks}.series (name text PRIMARY KEY, rollups text, aggregation text, xff double)",
         f"CREATE TABLE IF NOT EXISTS {ks}.nodes (parent text, name text, leaf boolean, branch boolean, PRIMARY KEY (parent, name))",
         f"CREATE TABLE IF NOT EXISTS {ks}.tags (tag text, value text, name text, PRIMARY KEY ((tag), value, name))",
+        # Series as created, by minute of the creating process's clock, ordered by the
+        # coordinator's time: every process's path index reads what the others created.
+        f"""CREATE TABLE IF NOT EXISTS {ks}.series_log (bucket bigint, at timeuuid, name text, PRIMARY KEY ((bucket), at, name))
+            WITH default_time_to_live = {SERIES_LOG_TTL}""",
         # Events: one partition per UTC day, listed in event_days so a range scan reads only
         # the days that have events; event_ids finds one event by id.
         f"""CREATE TABLE IF NOT EXISTS {ks}.events (day int, at double, id bigint, what text, data text, tags list<text>,
@@ -74,6 +80,9 @@ def prepare_statements(session, ks: str) -> dict:
         "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),
         "branch": p(f"INSERT INTO {ks}.nodes (parent, name, branch) VALUES (?, ?, true)"),
         "children": p(f"SELECT name, leaf, branch FROM {ks}.nodes WHERE parent=?"),
+        "series_scan": p(f"SELECT token(name), name FROM {ks}.series WHERE token(name) > ? LIMIT ?"),
+        "log_put": p(f"INSERT INTO {ks}.series_log (bucket, at, name) VALUES (?, now(), ?)"),
+        "log_since": p(f"SELECT at, name FROM {ks}.series_log WHERE bucket=? AND at > minTimeuuid(?)"),
         "tree_changed_put": p(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('tree_changed', ?)"),
         "tree_changed_get": p(f"SELECT value FROM {ks}.store_meta WHERE key='tree_changed'"),
         "tag_put": p(f"INSERT INTO {ks}.tags (tag, value, name) VALUES (?, ?, ?)"),

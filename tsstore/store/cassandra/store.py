@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from cassandra.util import unix_time_from_uuid1
 
 from tsstore.events import Event
 from tsstore.index import globs
@@ -31,7 +32,7 @@ from tsstore.store import segment_codec as codec
 from tsstore.store.base import SegmentStore, rollups_of_text, rollups_text, tree_rows_of
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
-from tsstore.store.cassandra.schema import ROOT, create_schema, prepare_statements
+from tsstore.store.cassandra.schema import ROOT, SERIES_LOG_TTL, create_schema, prepare_statements
 from tsstore.store.errors import StoreUnavailable
 
 # How long children() answers from its cache (other processes add nodes meanwhile), and how
@@ -40,6 +41,7 @@ from tsstore.store.errors import StoreUnavailable
 # elsewhere (another node, import-whisper) is in globbed finds within about a second.
 CHILDREN_CACHE_SECONDS = 10.0
 TREE_CHECK_SECONDS = 0.5
+LOG_OVERLAP_S = 5.0  # how far back each read of series_log goes again (see tree_names_after)
 
 
 def _ttl(expires_at, now: int):
@@ -123,6 +125,8 @@ class CassandraStore(SegmentStore):
             items.append((("series", m.name), self.q["series_put"], (m.name, rollups_text(m.rollups), m.aggregation, m.xff), 100))
             if ";" in m.name:
                 items.extend((("tag", tag), self.q["tag_put"], (tag, value, m.name), len(m.name) + 60) for tag, value in tag_rows(m.name))
+        bucket = int(time.time()) // 60
+        items.extend((("log", bucket), self.q["log_put"], (bucket, m.name), len(m.name) + 40) for m in metas if ";" not in m.name)
         added_nodes = False
         for parent, child, leaf in tree_rows_of(m.name for m in metas if ";" not in m.name):
             key = (parent or ROOT, child)
@@ -137,6 +141,32 @@ class CassandraStore(SegmentStore):
         if added_nodes:  # after the nodes: a process that sees the mark finds them
             await self._run(self.q["tree_changed_put"], (f"{time.time_ns()}",))
         return self._keys_of([m.name for m in metas])
+
+    # The path index (tsstore.index.paths) reads the series table once, by token, then the
+    # series_log from a little before that read began: a log row can become readable after
+    # newer ones (in flight, clocks), so each read goes LOG_OVERLAP_S back and repeats rows.
+    lists_tree_names = True
+    tree_poll_seconds = 0.2  # at most this often per process: each catch-up is a few queries
+
+    async def tree_names_after(self, cursor, limit: int):
+        if not cursor:  # the first read: the series table from the lowest token
+            cursor = ("scan", time.time(), -(2**63))
+        if cursor[0] == "scan":
+            _, began, token = cursor
+            rows = await self._run(self.q["series_scan"], (token, limit))
+            names = [name for _, name in rows if ";" not in name]
+            after = ("scan", began, rows[-1][0]) if len(rows) == limit else ("log", began - LOG_OVERLAP_S)
+            return "\n".join(names), max(len(rows), 1), after  # 1: the switch to the log is progress too
+        since = cursor[1]
+        now = time.time()
+        if now - since > SERIES_LOG_TTL - 3600:  # the log no longer reaches back: read the table again
+            return await self.tree_names_after(None, limit)
+        buckets = range(int(since - LOG_OVERLAP_S) // 60 - 1, int(now) // 60 + 2)  # writers' minutes, give or take one
+        since_ms = int((since - LOG_OVERLAP_S) * 1000)
+        parts = await self._run_all((self.q["log_since"], (b, since_ms)) for b in buckets)
+        rows = [(unix_time_from_uuid1(at), name) for part in parts for at, name in part]
+        newest = max((at for at, _ in rows), default=since)
+        return "\n".join(name for _, name in rows), len(rows), ("log", max(since, newest))
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         out = {n: self._meta_cache[n] for n in names if n in self._meta_cache}
