@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI, Request
 
 import tsstore
-from tsstore.api import events, functions, metrics, openapi_doc, page, render, status, tags
+from tsstore.api import events, functions, metrics, openapi_doc, page, render, series, status, tags
 from tsstore.api.access import CorsForReads, WriteAccess
 from tsstore.api.offload import OffloadMiddleware, RequestThreads
 from tsstore.api.responses import ApiError, text_error
@@ -38,7 +38,7 @@ def create_app(ctx: AppContext) -> FastAPI:
     app.state.ctx = ctx
     openapi_doc.install(app, tsstore.__version__)
     app.state.write_access = WriteAccess.from_settings(ctx.settings)  # a bad setting fails here, not per request
-    routers = [module.router for module in (status, metrics, functions, tags, events, render, page)]
+    routers = [module.router for module in (status, metrics, functions, tags, events, render, series, page)]
     for router in routers:
         app.include_router(router)
     app.add_middleware(CorsForReads, settings=ctx.settings, routes=[r for router in routers for r in router.routes])

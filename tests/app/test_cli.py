@@ -5,6 +5,7 @@ import sys
 import time
 
 import httpx
+import pytest
 
 from tests.helpers.servers import send_tcp
 
@@ -51,3 +52,51 @@ def test_serve_with_no_arguments(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(60) == 0
+
+
+def _series_count(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "tsstore", "series", "count", *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+async def _create(store, names):
+    from tsstore.model import Rollup, SeriesMeta
+
+    await store.open()
+    try:
+        await store.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in names])
+    finally:
+        await store.close()
+
+
+FLEET = [f"dc{d}.host{h}.{m}" for d in (1, 2) for h in range(d * 3) for m in ("cpu", "mem")] + ["dc1.host0.cpu.max", "x;t=1"]
+
+
+async def test_series_count_lists_subtrees_most_first(tmp_path):
+    from tsstore.store.embedded import EmbeddedStore
+
+    await _create(EmbeddedStore(tmp_path / "data"), FLEET)
+    proc = _series_count("*", "--data-dir", str(tmp_path / "data"))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["dc2", "12", "dc1", "7"]
+    assert "2 nodes match '*', 19 series under them" in proc.stderr and "path index ready" in proc.stderr
+    top = _series_count("dc*.*", "--data-dir", str(tmp_path / "data"), "--limit", "2")
+    assert top.stdout.split() == ["dc1.host0", "3", "dc1.host1", "2"]
+    assert "(7 more nodes not shown: --limit)" in top.stderr
+
+
+def test_series_count_refusals_name_the_problem(tmp_path):
+    missing = _series_count("*", "--data-dir", str(tmp_path / "nothing"))
+    assert missing.returncode == 1 and "no tsstore data dir here" in missing.stderr
+    bad = _series_count("dc[z-a]", "--data-dir", str(tmp_path))
+    assert bad.returncode == 2 and "reversed character range z-a" in bad.stderr
+
+
+@pytest.mark.cassandra
+async def test_series_count_on_cassandra(cassandra_url):
+    from tsstore.store.cassandra.store import CassandraStore
+
+    await _create(CassandraStore(cassandra_url), FLEET)
+    proc = _series_count("dc1.*", "--store", cassandra_url)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["dc1.host0", "3", "dc1.host1", "2", "dc1.host2", "2"]

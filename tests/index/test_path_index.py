@@ -131,3 +131,15 @@ def test_any_glob_over_any_tree(names, pattern, compiled):
     want = reference_find(names, pattern)
     assert index.find(pattern) == want
     assert index.find_names(pattern, False) == reference_names(want, False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(name_st, max_size=30), st.lists(element, min_size=1, max_size=4).map(".".join))
+def test_series_under_each_matched_node(names, pattern):
+    index = PathIndex()
+    index.add(names[: len(names) // 2])
+    index.count_series("*")  # counted once: what is added next must be counted again
+    index.add(names[len(names) // 2:])
+    want = sorted(((n.path, sum(1 for s in set(names) if s == n.path or s.startswith(n.path + ".")))
+                   for n in reference_find(names, pattern)), key=lambda pc: (-pc[1], pc[0]))
+    assert index.count_series(pattern) == want

@@ -71,15 +71,18 @@ class PathIndex:
         self._children: _Grouping | None = None  # keyed by parent + 1 (0 = the root)
         self._named: _Grouping | None = None  # keyed by component id
         self._regrouping = False
+        self._counts: np.ndarray | None = None  # series under each node (count_series)
 
     # -- adding ----------------------------------------------------------------------
     def add(self, names) -> int:
         with self._lock:
+            self._counts = None
             return self.table.add([n for n in names if ";" not in n])
 
     def add_joined(self, joined: str) -> int:
         """Names separated by '\\n', none of them tagged (a store's bulk read)."""
         with self._lock:
+            self._counts = None  # a name can make a branch a leaf too without a new node
             return self.table.add_joined(joined)
 
     # -- finding ---------------------------------------------------------------------
@@ -276,6 +279,31 @@ class PathIndex:
         paths = self.table.paths(nodes.tolist())
         keep = [globs.match_path(".".join(comps), p) for p in paths]
         return nodes[np.array(keep, bool)]
+
+    def count_series(self, pattern: str) -> list[tuple[str, int]]:
+        """(path, series under it) of every node the glob matches, most series first, then
+        by path: the cardinality of each subtree (a leaf counts itself)."""
+        globs.check_pattern(pattern)
+        comps = globs.split_components(pattern)
+        with self._lock:
+            nodes = np.unique(self._find_descendants(comps) if "**" in comps else self._match(comps))
+            counts = self._series_under()[nodes]
+            paths = self.table.paths(nodes.tolist())
+        return sorted(zip(paths, counts.tolist()), key=lambda pc: (-pc[1], pc[0]))
+
+    def _series_under(self) -> np.ndarray:
+        """Leaves under each node (itself included), for every node: summed from the deepest
+        level up, one bincount per level; kept until nodes are added."""
+        n = self.table.node_count
+        if self._counts is None:
+            counts = (self.table.flags() & LEAF).astype(np.int64)
+            parents, depths = self.table.parents(), self.table.depths()
+            order, offsets = group_by(depths, int(depths.max()) + 1 if n else 1)
+            for depth in range(len(offsets) - 2, 0, -1):
+                level = order[offsets[depth]:offsets[depth + 1]]
+                counts += np.bincount(parents[level], weights=counts[level], minlength=n).astype(np.int64)
+            self._counts = counts
+        return self._counts
 
     def memory_bytes(self) -> int:
         """The table's structures and the two groupings."""

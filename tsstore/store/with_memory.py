@@ -66,6 +66,13 @@ class StoreWithMemory:
                 return nodes
         return await self._store.find(pattern)
 
+    async def count_series(self, pattern: str) -> list[tuple[str, int]] | None:
+        """PathIndex.count_series: None without a built path index."""
+        if self._tree_index is None or not self._tree_index.ready:
+            return None
+        await self._tree_index.catch_up()
+        return self._tree_index.index.count_series(pattern)
+
     async def find_names(self, pattern: str, leaves_only: bool = False) -> list[Node]:
         """The distinct last names of find(pattern), each once (see PathIndex.find_names)."""
         if self._tree_index is not None:
