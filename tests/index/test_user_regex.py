@@ -34,7 +34,7 @@ def test_a_pattern_that_backtracks_runs_out_of_time_and_is_named(pattern, name):
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(alphabet="ab .x1", max_size=6), max_size=20),
        st.sampled_from([r"^(a)", r"^(a\sb)", r"^(.*b)", r"^([^x]+1)", r"\Ab", r"(?<!b)a", r"^(b|$)", r"^(a$)", r"^( )",
-                        r"^(\bx)", r"^(.)\Z", r"^(1*)", r"^((?s).x)"]))
+                        r"^(\bx)", r"^(.)\Z", r"^(1*)", r"^((?s).x)", r"^([^a]*)", r"^(\s*b)"]))
 def test_matching_many_names_at_once_equals_matching_each(texts, pattern):
     """One scan over the names joined by newlines finds what matching each one finds,
     whether the pattern can span the newline, see the text's start or look behind it."""

@@ -345,10 +345,15 @@ class StoreTreeIndex:
     async def _build(self) -> None:
         t0 = last_log = time.monotonic()
         names = 0
+        loop = asyncio.get_running_loop()
+        reading = asyncio.ensure_future(self._store.tree_names_after(self._cursor, CHUNK_NAMES))
         while True:
-            joined, count, cursor = await self._store.tree_names_after(self._cursor, CHUNK_NAMES)
-            self.index.add_joined(joined)
-            if count == 0 or cursor == self._cursor:  # nothing newer (a store may repeat its latest names)
+            joined, count, cursor = await reading
+            done = count == 0 or cursor == self._cursor  # nothing newer (a store may repeat its latest names)
+            if not done:  # the store reads the next chunk while this one is added (without the GIL)
+                reading = asyncio.ensure_future(self._store.tree_names_after(cursor, CHUNK_NAMES))
+            await loop.run_in_executor(None, self.index.add_joined, joined)
+            if done:
                 break
             self._cursor, names = cursor, names + count
             if time.monotonic() - last_log > 5:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+import time
 
 import numpy as np
 import regex
@@ -63,12 +64,28 @@ class UserRegex:
             joined = "\n".join(texts)
             starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
             try:
-                scan = regex.compile(self.pattern, regex.V0 | regex.MULTILINE)
-                hits = [m.start() for m in scan.finditer(joined, timeout=SCAN_SECONDS, concurrent=True)]
-                candidates = np.unique(np.searchsorted(starts, hits, side="right") - 1).tolist()
+                candidates = self._lines_hit(joined, starts)
             except (TimeoutError, regex.error):
                 pass
         return [i for i in candidates if self.match(texts[i]) is not None]
+
+    def _lines_hit(self, joined: str, starts: np.ndarray) -> list[int]:
+        """The lines of `joined` where a match of the pattern starts. Each search starts at the
+        line after the last hit's line, not at the hit's end: a match that ran over a newline
+        must not hide a match starting on a line it covered."""
+        scan = regex.compile(self.pattern, regex.V0 | regex.MULTILINE)
+        deadline = time.monotonic() + SCAN_SECONDS
+        lines, pos = [], 0
+        while pos <= len(joined):
+            m = scan.search(joined, pos, timeout=max(deadline - time.monotonic(), 0.001), concurrent=True)
+            if m is None:
+                break
+            line = int(np.searchsorted(starts, m.start(), side="right")) - 1
+            lines.append(line)
+            if line + 1 >= len(starts):
+                break
+            pos = int(starts[line + 1])
+        return lines
 
 
 @functools.lru_cache(maxsize=1024)
