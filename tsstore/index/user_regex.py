@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 import re
-import time
 
 import numpy as np
 import regex
@@ -52,40 +51,38 @@ class UserRegex:
         return self._timed(self._rx.sub, repl, text)
 
     def matching(self, texts: list[str]) -> list[int]:
-        """Positions of the texts that match() (none holds a newline). One scan over the
-        texts joined by newlines finds every line where a match could start (a superset: a
-        match within one text is also one at its line's start), and only those are matched
-        one by one; patterns that would see across lines (\\A, \\Z, \\G, lookbehind) and a
-        scan that runs out of time go one by one from the start."""
+        """Positions of the texts that match() (none holds a newline), from one scan over the
+        texts joined by newlines (_lines_hit) instead of a match per text. One by one when
+        the scan cannot tell: a pattern that sees across lines (\\A, \\Z, \\G, lookbehind),
+        a match that ran over a newline, or a scan out of time."""
         if not texts:
             return []
-        candidates = range(len(texts))
         if not _SEES_ACROSS_LINES.search(self.pattern):
             joined = "\n".join(texts)
             starts = np.cumsum([0] + [len(t) + 1 for t in texts[:-1]])
             try:
-                candidates = self._lines_hit(joined, starts)
+                lines = self._lines_hit(joined, starts)
             except (TimeoutError, regex.error):
-                pass
-        return [i for i in candidates if self.match(texts[i]) is not None]
+                lines = None
+            if lines is not None:
+                if "(?=" in self.pattern or "(?!" in self.pattern:  # it may have looked at the next line
+                    return [i for i in lines if self.match(texts[i]) is not None]
+                return lines
+        return [i for i, text in enumerate(texts) if self.match(text) is not None]
 
-    def _lines_hit(self, joined: str, starts: np.ndarray) -> list[int]:
-        """The lines of `joined` where a match of the pattern starts. Each search starts at the
-        line after the last hit's line, not at the hit's end: a match that ran over a newline
-        must not hide a match starting on a line it covered."""
-        scan = regex.compile(self.pattern, regex.V0 | regex.MULTILINE)
-        deadline = time.monotonic() + SCAN_SECONDS
-        lines, pos = [], 0
-        while pos <= len(joined):
-            m = scan.search(joined, pos, timeout=max(deadline - time.monotonic(), 0.001), concurrent=True)
-            if m is None:
-                break
-            line = int(np.searchsorted(starts, m.start(), side="right")) - 1
-            lines.append(line)
-            if line + 1 >= len(starts):
-                break
-            pos = int(starts[line + 1])
-        return lines
+    def _lines_hit(self, joined: str, starts: np.ndarray) -> list[int] | None:
+        """The lines of `joined` where a match starts (anchored at line starts), each match
+        within its line; None when one ran over a newline (it may hide the next line's)."""
+        scan = regex.compile("^(?:" + self.pattern + ")", regex.V0 | regex.MULTILINE)
+        spans = [m.span() for m in scan.finditer(joined, timeout=SCAN_SECONDS, concurrent=True)]
+        if not spans:
+            return []
+        begin, end = np.array(spans, np.int64).T
+        lines = np.searchsorted(starts, begin, side="right") - 1
+        line_ends = np.append(starts[1:] - 1, len(joined))  # each line's newline (or the end)
+        if (end > line_ends[lines]).any():
+            return None
+        return np.unique(lines).tolist()
 
 
 @functools.lru_cache(maxsize=1024)
