@@ -75,7 +75,7 @@ def test_a_rare_literal_deep_down_is_found_from_below(table, monkeypatch):
     real_children_of = index._children_of
     monkeypatch.setattr(index, "_children_of", lambda frontier: looked_at.append(len(r := real_children_of(frontier))) or r)
     assert index.find("*.*.*.*.user.max") == reference_find(FLEET, "*.*.*.*.user.max")
-    assert max(looked_at) < 1000, looked_at
+    assert max(looked_at, default=0) < 1000, looked_at
 
 
 @each_table

@@ -227,8 +227,10 @@ class PathIndex:
             children, _ = self._groupings()
             keys = frontier[frontier + 1 < len(children.offsets) - 1].astype(np.int64) + 1
             expected = int((children.offsets[keys + 1] - children.offsets[keys]).sum())
-            shortcut = self._cheapest_literal(comps, level) if level > 0 else None
-            if shortcut is not None and shortcut[1] * 2 < expected:
+            shortcut = self._cheapest_literal(comps, level)
+            # from the literal up when it is rarer than the next level, or when only '*' is
+            # above it (then the walk down would list every node above each of its nodes)
+            if shortcut is not None and (shortcut[1] * 2 < expected or all(c == "*" for c in comps[:shortcut[0]])):
                 frontier = self._from_literal(comps, level, frontier, *shortcut)
                 level = shortcut[0]
             else:
@@ -253,6 +255,8 @@ class PathIndex:
             if comps[depth] != "*":
                 keep = self._member(ancestors, self._matching(comps[depth], ancestors))
                 nodes, ancestors = nodes[keep], ancestors[keep]
+        if all(c == "*" for c in comps[:level]):  # the frontier is every branch at its depth
+            return nodes
         return nodes[self._member(parents[ancestors], frontier)]
 
     def _member(self, nodes: np.ndarray, of: np.ndarray) -> np.ndarray:
