@@ -3,20 +3,13 @@
 charts with literal slices, and the render budgets applying to pictures too."""
 import xml.etree.ElementTree as ET
 
-import numpy as np
 import pytest
-import skia
 
 from tests.api.store_data import BASE, NOW, open_client
+from tests.helpers.images import decode_png as pixels
 from tsstore.config import Settings
 
 Q = {"target": "servers.web01.cpu.user", "from": str(BASE), "until": str(NOW)}
-
-
-def pixels(png: bytes) -> np.ndarray:
-    image = skia.Image.MakeFromEncoded(png)
-    assert image is not None, "not a PNG skia can read"
-    return image.toarray(colorType=skia.kRGBA_8888_ColorType)
 
 
 async def test_a_render_without_format_is_a_png_of_graphite_webs_default_size(client):

@@ -19,14 +19,16 @@ Color = tuple[float, float, float, float]
 
 
 class TextStyle:
-    """A font and what graphite-web reads from its extents: the line height, ascent and descent."""
+    """A font and what graphite-web reads from its extents: the line height, ascent and descent,
+    in whole pixels as cairo gives them with hinted metrics (ascent and descent rounded up, the
+    height to the nearest), which is what graphite-web's layout is measured in."""
 
     def __init__(self, name: str, size: float, bold: bool, italic: bool):
         self.font = make_font(name, size, bold, italic)
         m = self.font.getMetrics()
-        self.ascent = -m.fAscent
-        self.descent = m.fDescent
-        self.height = self.ascent + self.descent + m.fLeading
+        self.ascent = float(math.ceil(-m.fAscent))
+        self.descent = float(math.ceil(m.fDescent))
+        self.height = float(round(-m.fAscent + m.fDescent + m.fLeading))
 
     def width(self, text: str) -> float:
         return self.font.measureText(text)

@@ -195,18 +195,20 @@ class LineGraph:
         return lines
 
     def _vtitle(self, text: str, right: bool) -> None:
-        h = self.text.height
+        # in the title's font: graphite-web draws the vertical titles before it sets the text font back
+        style = self.title_style
+        h = style.height
         color = self.canvas.color(self.fg)
         if right:
             x = self.area["xmax"] - h
             for line in text.split("\n"):
-                self.canvas.text(line, x, self.height / 2, self.text, color, "center", "baseline", rotate=90)
+                self.canvas.text(line, x, self.height / 2, style, color, "center", "baseline", rotate=90)
                 x -= h
             self.area["xmax"] = x - self.margin - h
         else:
             x = self.area["xmin"] + h
             for line in text.split("\n"):
-                self.canvas.text(line, x, self.height / 2, self.text, color, "center", "baseline", rotate=270)
+                self.canvas.text(line, x, self.height / 2, style, color, "center", "baseline", rotate=270)
                 x += h
             self.area["xmin"] = x + self.margin + h
 
@@ -237,9 +239,11 @@ class LineGraph:
                 vpp, ln.x_step = 1, best
             if vpp != ln.vpp or ln.values is None:
                 ln.vpp = vpp
-                ln.values = consolidate(s.values, vpp, s.consolidation_func, s.xfiles_factor).astype(float)
-                if self.opts.get("drawNullAsZero"):
-                    ln.values = np.where(np.isnan(ln.values), 0.0, ln.values)
+                ln.values = self._drawn(s, s.values, vpp)
+
+    def _drawn(self, s: TimeSeries, raw: np.ndarray, vpp: int) -> np.ndarray:
+        values = consolidate(raw, vpp, s.consolidation_func, s.xfiles_factor).astype(float)
+        return np.where(np.isnan(values), 0.0, values) if self.opts.get("drawNullAsZero") else values
 
     def _setup_y(self, lines: list[Line]) -> None:
         o = self.opts
@@ -348,15 +352,17 @@ class LineGraph:
         if any(ln.options.get("stacked") for ln in lines):  # stacked areas are drawn first
             lines = [ln for ln in lines if ln.options.get("stacked")] + [ln for ln in lines if not ln.options.get("stacked")]
         if self.area_mode == "stacked" and not self.second:
-            total = np.zeros(max(len(ln.values) for ln in lines))
+            # the raw values are stacked, then consolidated (as graphite-web: a null in one
+            # series dents the areas above it)
+            total = np.zeros(max(len(ln.series.values) for ln in lines))
             for ln in lines:
                 if ln.options.get("drawAsInfinite"):
                     continue
                 ln.options["stacked"] = True
-                k = len(ln.values)
-                known = ~np.isnan(ln.values)
-                total[:k][known] += ln.values[known]  # a null adds nothing and stays null
-                ln.values = np.where(known, total[:k], np.nan)
+                raw = ln.series.values
+                known = ~np.isnan(raw)
+                total[:len(raw)][known] += raw[known]  # a null adds nothing and stays null
+                ln.values = self._drawn(ln.series, np.where(known, total[:len(raw)], np.nan), ln.vpp)
         elif self.area_mode == "first" and lines:
             lines[0].options["stacked"] = True
         elif self.area_mode == "all":
