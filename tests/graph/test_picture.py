@@ -1,0 +1,84 @@
+"""The picture formats, the pie chart, the typefaces, and golden pictures compared with a
+tolerance (a different skia build may move an anti-aliased edge, never the layout).
+
+TSSTORE_UPDATE_GOLDEN=1 rewrites the golden pictures (tests/graph/golden/); look at them
+before committing."""
+import os
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.graph.data import saw, three
+from tests.helpers.images import decode_png, differing_share
+from tsstore.graph.options import parse_graph_options
+from tsstore.graph.picture import line_picture, pie_picture, pie_value
+from tsstore.graph.typefaces import BUNDLED, make_font
+
+GOLDEN = Path(__file__).with_name("golden")
+UTC = ZoneInfo("UTC")
+
+
+def line(fmt="png", series=None, **params):
+    return line_picture(three() if series is None else series, parse_graph_options(params), UTC, fmt)
+
+
+def test_svg_is_xml_with_the_text_as_text():
+    svg = line("svg", title="Requests per second")
+    root = ET.fromstring(svg)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg" and (root.get("width"), root.get("height")) == ("330", "250")
+    texts = "".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
+    assert "Requests per second" in texts and "web01.cpu" in texts
+
+
+def test_pdf_is_one_page_of_the_size_asked():
+    pdf = line("pdf", width="400", height="200")
+    assert pdf.startswith(b"%PDF-1.") and b"/MediaBox [0 0 400 200]" in pdf
+
+
+def test_a_transparent_background_keeps_its_alpha():
+    img = decode_png(line(bgcolor="00000000", hideLegend="true"))
+    assert img[0, 0, 3] == 0 and img[:, :, 3].max() == 255
+
+
+def test_pie_values_by_mode():
+    s = saw("a", 5, gaps=[0])
+    assert pie_value(s, "maximum") == 33.5 and pie_value(s, "minimum") == 5.0
+    assert pie_value(s, "average") == pytest.approx(s.values[1:].mean())
+    s.values[:] = float("nan")
+    assert pie_value(s, "average") == 0.0
+
+
+def test_the_bundled_face_draws_sans_and_unknown_names():
+    assert BUNDLED[False].exists() and BUNDLED[True].exists()
+    assert make_font("Sans", 10, False, False).getTypeface().getFamilyName() == "DejaVu Sans"
+    assert make_font("No Such Font 123", 10, True, False).getTypeface().getFamilyName() == "DejaVu Sans"
+    assert make_font("No Such Font 123", 10, True, False).getTypeface().isBold()
+
+
+GOLDENS = {
+    "default": lambda: line(),
+    "stacked-title": lambda: line(areaMode="stacked", title="Stacked", vtitle="cpu"),
+    "staircase-wide": lambda: line(lineMode="staircase", width="500", height="200", lineWidth="2",
+                                   colorList="orange,aqua,magenta"),
+    "dark-right-axis": lambda: line(bgcolor="black", fgcolor="white", majorGridLineColor="red", yAxisSide="right",
+                                    minorY="2"),
+    "second-axis": lambda: line(series=[saw("left"), _right(saw("right", 1000))], vtitleRight="right"),
+    "pie": lambda: pie_picture([("apples", 3.0), ("pears", 5.0), ("plums", 2.0)], parse_graph_options({}), "png"),
+}
+
+
+def _right(s):
+    s.options["secondYAxis"] = True
+    return s
+
+
+@pytest.mark.parametrize("name", GOLDENS)
+def test_golden_pictures(name):
+    path = GOLDEN / f"{name}.png"
+    picture = GOLDENS[name]()
+    if os.environ.get("TSSTORE_UPDATE_GOLDEN"):
+        path.write_bytes(picture)
+    share = differing_share(decode_png(picture), decode_png(path.read_bytes()))
+    assert share is not None and share < 0.005, f"{name}: {share} of the pixels differ from {path}"
