@@ -3,6 +3,7 @@ tolerance (a different skia build may move an anti-aliased edge, never the layou
 
 TSSTORE_UPDATE_GOLDEN=1 rewrites the golden pictures (tests/graph/golden/); look at them
 before committing."""
+import json
 import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -30,6 +31,16 @@ def test_svg_is_xml_with_the_text_as_text():
     assert root.tag == "{http://www.w3.org/2000/svg}svg" and (root.get("width"), root.get("height")) == ("330", "250")
     texts = "".join(t.text or "" for t in root.iter("{http://www.w3.org/2000/svg}text"))
     assert "Requests per second" in texts and "web01.cpu" in texts
+
+
+def test_svg_carries_graphite_webs_metadata():
+    root = ET.fromstring(line("svg"))
+    (script,) = root.iter("{http://www.w3.org/2000/svg}script")
+    meta = json.loads(script.text.strip().removeprefix("metadata = "))
+    assert [s["name"] for s in meta["series"]] == ["web01.cpu", "web02.cpu", "web03.cpu"]
+    assert meta["series"][0]["data"][10] is None and meta["series"][0]["color"] == "blue"
+    assert meta["y"]["labels"][-1] == "50.0 " and meta["font"] == {"name": "Sans", "size": 10, "bold": False,
+                                                                    "italic": False}
 
 
 def test_pdf_is_one_page_of_the_size_asked():

@@ -37,8 +37,8 @@ class TextStyle:
 CHUNK = 16  # points per stroked piece of a long opaque line (see Canvas.polylines)
 
 
-def _points(xy) -> list:
-    return [skia.Point(x, y) for x, y in xy.tolist()]
+def _points(xy: np.ndarray) -> list:
+    return list(map(skia.Point, xy[:, 0].tolist(), xy[:, 1].tolist()))
 
 
 class Canvas:
@@ -150,7 +150,7 @@ class Canvas:
     def finish(self) -> bytes:
         """The picture's bytes; the canvas cannot be drawn on afterwards."""
         if self.fmt == "png":
-            return encode_png(self._surface.makeImageSnapshot())
+            return encode_png(self._surface)
         if self.fmt == "svg":
             del self.sk  # the SVG canvas writes its closing tags when it goes away
             return bytes(self._stream.detachAsData())

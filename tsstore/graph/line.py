@@ -114,6 +114,8 @@ class LineGraph:
                      "ymin": self.margin, "ymax": self.height - self.margin}
         self.fg = opts.get("fgcolor", DEFAULTS["fgcolor"])
         self.text, self.title_style = font_styles(opts)
+        self.text_params = (opts.get("fontName", DEFAULTS["fontName"]), int(opts.get("fontSize", DEFAULTS["fontSize"])),
+                            bool(opts.get("fontBold")), bool(opts.get("fontItalic")))
         self.series = series
         self.log_base = opts.get("logBase")
 
@@ -126,7 +128,7 @@ class LineGraph:
         start = min(s.start for s in self.series)
         if max(s.end for s in self.series) - start <= 0:
             return no_data(c)
-        lines = self._lines()
+        lines = self.drawn = self._lines()
         self.second = any(ln.right for ln in lines)
         if o.get("graphOnly"):
             o.update(hideLegend=True, hideGrid=True, hideAxes=True, hideXAxis=False, hideYAxis=False,
@@ -173,6 +175,24 @@ class LineGraph:
             if not o.get("hideGrid"):
                 self._grid()
         self._lines_draw(lines)
+
+    def metadata(self) -> dict:
+        """What graphite-web embeds in its SVG as `metadata` (its docs list it): the plot area,
+        the x range, the y axis (one-axis graphs), the font, and each series not stacked."""
+        if not hasattr(self, "x_factor"):
+            return {}
+        f = self.text_params
+        meta = {"x": {"start": self.start, "end": self.end}, "options": {"lineWidth": self.line_width},
+                "font": {"name": f[0], "size": f[1], "bold": f[2], "italic": f[3]}, "area": dict(self.area),
+                "series": [{"name": ln.series.name, "start": ln.series.start, "end": ln.series.end,
+                            "step": ln.series.step, "valuesPerPoint": ln.vpp, "color": ln.color,
+                            "data": [None if v != v else v for v in ln.series.values.tolist()],
+                            "options": {k: v for k, v in ln.options.items() if isinstance(v, (str, int, float, bool))}}
+                           for ln in self.drawn if not ln.options.get("stacked")]}
+        if not self.second:
+            a = self.axis_l
+            meta["y"] = {"top": a.top, "bottom": a.bottom, "step": a.step, "labels": a.labels, "labelValues": a.values}
+        return meta
 
     def _lines(self) -> list[Line]:
         o = self.opts

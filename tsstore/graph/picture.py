@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import tzinfo
 
 import numpy as np
+import orjson
 
 from tsstore.graph.canvas import Canvas
 from tsstore.graph.line import LineGraph
@@ -14,10 +15,17 @@ MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/x
 
 
 def line_picture(series: list[TimeSeries], opts: dict, tz: tzinfo, fmt: str) -> bytes:
-    """`opts` as tsstore.graph.options.parse_graph_options returns them."""
+    """`opts` as tsstore.graph.options.parse_graph_options returns them. An SVG carries the
+    graph's metadata in a script element, as graphite-web's does."""
     canvas = Canvas(opts["width"], opts["height"], fmt)
-    LineGraph(canvas, series, opts, tz).draw()
-    return canvas.finish()
+    graph = LineGraph(canvas, series, opts, tz)
+    graph.draw()
+    body = canvas.finish()
+    if fmt == "svg":
+        script = b"<script>\n  <![CDATA[\n    metadata = " + orjson.dumps(graph.metadata()).replace(b"]]>", b"]]\\u003e") \
+            + b"\n  ]]>\n</script>\n</svg>"
+        body = body.rstrip()[: -len(b"</svg>")] + script
+    return body
 
 
 def pie_picture(slices: list[tuple[str, float]], opts: dict, fmt: str) -> bytes:

@@ -1,9 +1,9 @@
-"""PNG bytes of a skia image, written here rather than by skia's encoder for speed.
+"""PNG bytes of a skia surface, written here rather than by skia's encoder for speed.
 
 skia-python's encoder takes no compression level and spends about 10 ms on a 600x300 graph
 (half the render budget); zlib level 1 with no row filter gives a file of about the same size
-in a third of the time. The file is plain PNG: RGB, or RGBA when a pixel is not opaque (a
-transparent bgcolor).
+in a third of the time. The pixels are read straight into the rows of the PNG's data (each
+row one filter byte, 0, then RGBA), so nothing is copied on the way to zlib.
 """
 from __future__ import annotations
 
@@ -15,20 +15,23 @@ import skia
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
 ZLIB_LEVEL = 1
+PAD = 4  # bytes before each row's pixels: skia wants rows aligned to a pixel; the last one is the filter byte
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def encode_png(image: skia.Image) -> bytes:
-    pixels = image.toarray(colorType=skia.kRGBA_8888_ColorType, alphaType=skia.kUnpremul_AlphaType)
-    height, width = pixels.shape[:2]
-    opaque = bool((pixels[:, :, 3] == 255).all())
-    channels = 3 if opaque else 4
-    rows = np.empty((height, width * channels + 1), np.uint8)
-    rows[:, 0] = 0  # filter type None on every row
-    rows[:, 1:] = pixels[:, :, :channels].reshape(height, -1)
-    header = struct.pack(">IIBBBBB", width, height, 8, 2 if opaque else 6, 0, 0, 0)
-    return (SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(rows.tobytes(), ZLIB_LEVEL))
-            + _chunk(b"IEND", b""))
+def encode_png(surface: skia.Surface) -> bytes:
+    width, height = surface.width(), surface.height()
+    stride = PAD + width * 4
+    buffer = np.zeros(height * stride, np.uint8)  # zeros: every filter byte is 0 (None)
+    view = memoryview(buffer)
+    info = skia.ImageInfo.Make(width, height, skia.kRGBA_8888_ColorType, skia.kUnpremul_AlphaType)
+    if not surface.readPixels(info, view[PAD:], stride, 0, 0):
+        raise RuntimeError("skia could not read the picture's pixels")
+    deflate = zlib.compressobj(ZLIB_LEVEL)
+    data = [deflate.compress(view[r * stride + PAD - 1:(r + 1) * stride]) for r in range(height)]
+    data.append(deflate.flush())
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)  # 8-bit RGBA
+    return SIGNATURE + _chunk(b"IHDR", header) + _chunk(b"IDAT", b"".join(data)) + _chunk(b"IEND", b"")
