@@ -11,6 +11,7 @@ points and series they read and make are charged to the render's budget as they 
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -98,9 +99,12 @@ def _pie_target(target: str) -> tuple[str, float] | None:
         return None
     name, value = target.split(":", 1)
     try:
-        return name, float(value)
+        number = float(value)
     except ValueError:
-        raise ApiError(f"invalid pie target {target!r}: a target with ':' must be name:number") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise ApiError(f"invalid pie target {target!r}: a target with ':' must be name:number (finite)")
+    return name, number
 
 
 @router.api_route("/render", methods=["GET", "POST"])

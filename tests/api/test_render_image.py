@@ -111,6 +111,8 @@ async def test_a_pie_of_literal_slices_and_series(client):
 async def test_a_bad_pie_literal_is_400(client):
     resp = await client.get("/render", params={"graphType": "pie", "target": "apples:many"})
     assert resp.status_code == 400 and "invalid pie target 'apples:many'" in resp.text
+    resp = await client.get("/render", params={"graphType": "pie", "target": "apples:inf"})
+    assert resp.status_code == 400 and "must be name:number (finite)" in resp.text
 
 
 async def test_the_render_budgets_apply_to_pictures(tmp_path):

@@ -152,8 +152,24 @@ class Canvas:
         if self.fmt == "png":
             return encode_png(self._surface)
         if self.fmt == "svg":
-            del self.sk  # the SVG canvas writes its closing tags when it goes away
+            self.sk = None  # the SVG canvas writes its closing tags when it goes away
             return bytes(self._stream.detachAsData())
+        self.sk = None
         self._doc.endPage()
         self._doc.close()
+        self._doc = None
         return bytes(self._stream.detachAsData())
+
+    def close(self) -> None:
+        """Let go of skia's objects in an order skia survives, finished or not: a PDF document
+        dropped with its page still open crashes the process, so an unfinished one is aborted."""
+        self.sk = None
+        if self.fmt == "pdf" and self._doc is not None:
+            self._doc.abort()
+            self._doc = None
+
+    def __enter__(self) -> "Canvas":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -25,7 +25,6 @@ from tsstore.query.series import TimeSeries, consolidate
 
 DEFAULTS = {"bgcolor": "white", "fgcolor": "black", "majorGridLineColor": "rose",
             "minorGridLineColor": "grey", "fontName": "Sans", "fontSize": 10}
-FAR = 1e6  # a y below the picture, for -inf (drawn clipped, never NaN for skia)
 
 
 def font_styles(opts: dict) -> tuple[TextStyle, TextStyle]:
@@ -245,7 +244,8 @@ class LineGraph:
 
     def _consolidate(self, lines: list[Line]) -> None:
         """Each series' values at most one per minXStep pixels, and the pixels between points."""
-        pixels = self.graph_width = self.area["xmax"] - self.area["xmin"] - (self.line_width + 1)
+        # at least a pixel: a picture too small for its labels still draws (graphite-web divides by zero)
+        pixels = self.graph_width = max(1.0, self.area["xmax"] - self.area["xmin"] - (self.line_width + 1))
         min_x_step = self.opts.get("minXStep", 1.0)
         for ln in lines:
             s = ln.series
@@ -266,6 +266,12 @@ class LineGraph:
         return np.where(np.isnan(values), 0.0, values) if self.opts.get("drawNullAsZero") else values
 
     def _setup_y(self, lines: list[Line]) -> None:
+        try:
+            self._choose_y(lines)
+        except (OverflowError, ZeroDivisionError) as exc:  # values near the float limits with a tiny yStep, a log base
+            raise GraphParameterError(f"the y axis cannot be drawn for these values and settings: {exc}") from None
+
+    def _choose_y(self, lines: list[Line]) -> None:
         o = self.opts
         stacked = self.area_mode == "stacked"
         null_zero = bool(o.get("drawNullAsZero"))
@@ -299,7 +305,7 @@ class LineGraph:
     def y_coords(self, values: np.ndarray, a: Axis) -> np.ndarray:
         """Pixel rows of values on axis a; the ends are the outermost labels when there are
         labels (as graphite-web scales), else the axis' bottom and top."""
-        low, high = (min(a.values), max(a.values)) if a.values else (a.bottom, a.top)
+        low, high = (min(a.values), max(a.values)) if len(a.values) > 1 else (a.bottom, a.top)
         pixels = self.area["ymax"] - self.area["ymin"]
         with np.errstate(divide="ignore", invalid="ignore"):
             if self.log_base:

@@ -17,10 +17,10 @@ MEDIA_TYPES = {"png": "image/png", "svg": "image/svg+xml", "pdf": "application/x
 def line_picture(series: list[TimeSeries], opts: dict, tz: tzinfo, fmt: str) -> bytes:
     """`opts` as tsstore.graph.options.parse_graph_options returns them. An SVG carries the
     graph's metadata in a script element, as graphite-web's does."""
-    canvas = Canvas(opts["width"], opts["height"], fmt)
-    graph = LineGraph(canvas, series, opts, tz)
-    graph.draw()
-    body = canvas.finish()
+    with Canvas(opts["width"], opts["height"], fmt) as canvas:
+        graph = LineGraph(canvas, series, opts, tz)
+        graph.draw()
+        body = canvas.finish()
     if fmt == "svg":
         script = b"<script>\n  <![CDATA[\n    metadata = " + orjson.dumps(graph.metadata()).replace(b"]]>", b"]]\\u003e") \
             + b"\n  ]]>\n</script>\n</svg>"
@@ -29,9 +29,9 @@ def line_picture(series: list[TimeSeries], opts: dict, tz: tzinfo, fmt: str) -> 
 
 
 def pie_picture(slices: list[tuple[str, float]], opts: dict, fmt: str) -> bytes:
-    canvas = Canvas(opts["width"], opts["height"], fmt)
-    draw_pie(canvas, slices, opts)
-    return canvas.finish()
+    with Canvas(opts["width"], opts["height"], fmt) as canvas:
+        draw_pie(canvas, slices, opts)
+        return canvas.finish()
 
 
 def pie_value(series: TimeSeries, mode: str) -> float:

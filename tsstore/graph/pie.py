@@ -23,6 +23,7 @@ def draw_pie(canvas: Canvas, slices: list[tuple[str, float]], opts: dict) -> Non
     area = {"xmin": margin + 10, "xmax": c.width - margin, "ymin": margin, "ymax": c.height - margin}
     fg = opts.get("fgcolor", DEFAULTS["fgcolor"])
     text, title = font_styles(opts)
+    slices = [(name, value if math.isfinite(value) else 0.0) for name, value in slices]  # no angle for inf
     total = sum(v for _, v in slices)
     cycle = itertools.cycle(opts.get("colorList") or DEFAULT_COLOR_LIST)
     colored = [(name, value, next(cycle)) for name, value in slices]

@@ -199,6 +199,7 @@ def axis(low: float, high: float, opts: dict, side: str = "") -> Axis:
     with one axis, "Left" or "Right" for one of two (yMinLeft, yStepRight, ...)."""
     a = Axis(_finite(low, "smallest value"), _finite(high, "largest value"), opts.get("yUnitSystem", "si"),
              log_base=opts.get("logBase"))
+    _finite(high - low, "span of the values (largest - smallest)")
     a.apply_settings(opts.get("yMin" + side), opts.get("yMax" + side), opts.get("yLimit" + side))
     if "yStep" + side in opts:
         a.set_step(opts["yStep" + side])
