@@ -4,10 +4,10 @@ FORMATS names every data format tsstore writes; the image formats (png, svg, pdf
 drawn by tsstore.graph) are the others, and png is what a request without a format gets, as
 from graphite-web. An unknown format is refused (graphite-web draws a PNG for it; a typo'd
 format=jsno answered with a picture helps nobody), as are bad graph parameters, before any
-target is evaluated. The targets are all parsed, and their
-number of expressions checked (max_expressions_per_render), before any is evaluated; the
-points and series they read and make are charged to the render's budget as they are built
-(tsstore/query/budget.py), and the points returned are checked before anything is written.
+target is evaluated. The targets are all parsed, and their number of expressions checked
+(max_expressions_per_render), before any is evaluated; the points and series they read and
+make are charged to the render's budget as they are built (tsstore/query/budget.py), and the
+points returned are checked before anything is written or drawn.
 """
 from __future__ import annotations
 
@@ -144,22 +144,26 @@ async def render(request: Request):
     return body_response(fmt.write(series, opts), fmt.media_type, jsonp)
 
 
-def _picture(name, graph, targets, slices, evaluated, series, tz, params):
+def _pie_slices(targets: list[str], slices: dict, evaluated: list, mode: str) -> list[tuple[str, float]]:
+    """The slices in the order of the targets: a literal one where it stands, else one per
+    series of the target's evaluation."""
+    groups = iter(evaluated)
+    out = []
+    for i in range(len(targets)):
+        if i in slices:
+            out.append(slices[i])
+        else:
+            out.extend((s.name, pie_value(s, mode)) for s in next(groups))
+    return out
+
+
+def _picture(name: str, graph: dict, targets, slices, evaluated, series, tz, params: Params):
     try:
         if graph.get("graphType") == "pie":
-            # the slices in the order of the targets: literal ones where they stand
-            groups = iter(evaluated)
-            data = []
-            for i in range(len(targets)):
-                if i in slices:
-                    data.append(slices[i])
-                else:
-                    mode = graph.get("pieMode", "average")
-                    data.extend((s.name, pie_value(s, mode)) for s in next(groups))
-            body = pie_picture(data, graph, name)
+            body = pie_picture(_pie_slices(targets, slices, evaluated, graph.get("pieMode", "average")), graph, name)
         else:
             body = line_picture(series, graph, tz, name)
-    except GraphParameterError as exc:  # found while drawing: a series' own color, a log axis over zero
+    except GraphParameterError as exc:  # found while drawing: a series' own color, an axis past float's range
         raise ApiError(str(exc)) from None
     if name == "svg" and params.get("jsonp"):  # graphite-web: the markup as a JSON string
         return body_response(orjson.dumps(body.decode()), IMAGE_FORMATS[name], params.get("jsonp"))

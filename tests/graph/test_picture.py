@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import skia
 
 from tests.graph.data import saw, three
 from tests.helpers.images import decode_png, differing_share
@@ -106,3 +107,9 @@ def test_a_picture_refused_while_drawing_leaves_skia_sound(fmt):
         line(fmt, series=[huge])
     gc.collect()
     assert line(fmt)[:4] in (b"\x89PNG", b"<?xm", b"%PDF")
+
+
+def test_font_name_picks_a_system_font_when_there_is_one():
+    if skia.FontMgr.RefDefault().matchFamilyStyle("DejaVu Serif", skia.FontStyle.Normal()) is None:
+        pytest.skip("no DejaVu Serif on this machine (Debian: fonts-dejavu-core)")
+    assert make_font("DejaVu Serif", 10, False, False).getTypeface().getFamilyName() == "DejaVu Serif"
