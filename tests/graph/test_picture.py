@@ -7,6 +7,7 @@ import gc
 import json
 import os
 import xml.etree.ElementTree as ET
+import zlib
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -113,3 +114,10 @@ def test_font_name_picks_a_system_font_when_there_is_one():
     if skia.FontMgr.RefDefault().matchFamilyStyle("DejaVu Serif", skia.FontStyle.Normal()) is None:
         pytest.skip("no DejaVu Serif on this machine (Debian: fonts-dejavu-core)")
     assert make_font("DejaVu Serif", 10, False, False).getTypeface().getFamilyName() == "DejaVu Serif"
+
+
+def test_the_png_is_the_same_picture_with_zlib_in_place_of_isal(monkeypatch):
+    from tsstore.graph import png
+    fast = decode_png(line())
+    monkeypatch.setattr(png, "deflate_module", zlib)
+    assert (decode_png(line()) == fast).all()

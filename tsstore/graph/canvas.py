@@ -34,7 +34,8 @@ class TextStyle:
         return self.font.measureText(text)
 
 
-CHUNK = 16  # points per stroked piece of a long opaque line (see Canvas.polylines)
+CHUNK = 16  # points per stroked piece of a busy opaque line (see Canvas.polylines)
+BUSY = 32  # a line is busy when it travels up and down this many picture heights
 
 
 def _points(xy: np.ndarray) -> list:
@@ -86,18 +87,23 @@ class Canvas:
         self.sk.drawLine(x0, y0, x1, y1, self._paint(color, width))
 
     def polylines(self, runs: list[np.ndarray], color: Color, width: float, dash: float | None = None) -> None:
-        """Open polylines, each an (n, 2) array of points. A long opaque solid line is stroked
-        in pieces of CHUNK points sharing their end points: skia's anti-aliased stroke of one
-        long self-crossing path (noisy data) costs ten times more, and the pieces look the same
-        (the shared points overlap only where the line is drawn anyway)."""
+        """Open polylines, each an (n, 2) array of points. A busy opaque solid line (noisy data
+        crossing the plot up and down) is stroked in pieces of CHUNK points sharing their end
+        points: skia's anti-aliased stroke of one long self-crossing path costs five times
+        more, and the pieces look the same (the shared points overlap where the line is drawn
+        anyway). Other lines are one path each: fewer calls."""
         paint = self._paint(color, width, dash)
-        if dash or color[3] < 1.0:  # a dash pattern runs along the whole line; alpha must not overlap
+        whole = [run for run in runs if dash or color[3] < 1.0  # a dash runs along the whole line; alpha must not overlap
+                 or np.abs(np.diff(run[:, 1])).sum() < BUSY * self.height]
+        if whole:
             path = skia.Path()
-            for run in runs:
+            for run in whole:
                 path.addPoly(_points(run), False)
             self.sk.drawPath(path, paint)
-            return
+        drawn = {id(run) for run in whole}
         for run in runs:
+            if id(run) in drawn:
+                continue
             points = _points(run)
             for i in range(0, max(len(points) - 1, 1), CHUNK):
                 path = skia.Path()
