@@ -60,14 +60,27 @@ REQUESTS = [
     ("legendValue, uniqueLegend", {"target": ["legendValue(servers.web01.cpu.user, 'avg', 'max')",
                                               "alias(servers.web02.cpu.user, 'same')", "alias(servers.web03.cpu.user, 'same')"],
                                    "uniqueLegend": "true"}),
+    ("tz=Asia/Kolkata (x labels at half hours of UTC)", {"target": WEB_CPU, "tz": "Asia/Kolkata"}),
+    ("xFormat, margin=30, fontItalic", {"target": WEB_CPU, "xFormat": "%H.%M", "margin": "30", "fontItalic": "true"}),
+    ("hideYAxis, hideNullFromLegend", {"target": [WEB_CPU, "no.such.series", "removeAboveValue(servers.web01.cpu.user, -1)"],
+                                       "hideYAxis": "true", "hideNullFromLegend": "true"}),
+    ("yDivisors=3, minXStep=4", {"target": WEB_CPU, "yDivisors": "3", "minXStep": "4"}),
+    ("stacked() function, areaAlpha", {"target": "stacked(servers.web*.cpu.system)", "areaAlpha": "0.6"}),
+    ("areaBetween", {"target": "areaBetween(servers.web0[12].cpu.user)", "areaMode": "stacked"}),
+    ("width=800, height=100", {"target": WEB_CPU, "width": "800", "height": "100"}),
     ("pie, pieMode=maximum", {"target": "servers.*.cpu.user", "graphType": "pie", "pieMode": "maximum"}),
     ("pie literals, pieLabels=rotated", {"target": ["a:30", "b:20", "c:50"], "graphType": "pie", "pieLabels": "rotated"}),
+    ("pie, valueLabels=number, title", {"target": ["a:3.5", "servers.web01.cpu.user"], "graphType": "pie",
+                                        "pieMode": "minimum", "valueLabels": "number", "valueLabelsMin": "0",
+                                        "title": "slices"}),
     ("no data", {"target": "no.such.series"}),
 ]
 
 
 def write_gallery(out: Path, ref_url: str, ours_url: str) -> Path:
     out.mkdir(parents=True, exist_ok=True)
+    for old in out.glob("[0-9][0-9]-*.png"):  # a row that fails now must not show an earlier run's picture
+        old.unlink()
     rows = []
     for i, (title, params) in enumerate(REQUESTS):
         params = {**HOUR, "now": str(NOW), **params}

@@ -65,10 +65,11 @@ def test_pie_values_by_mode():
 
 
 def test_the_bundled_face_draws_sans_and_unknown_names():
-    assert BUNDLED[False].exists() and BUNDLED[True].exists()
+    assert all(path.exists() for path in BUNDLED.values())
     assert make_font("Sans", 10, False, False).getTypeface().getFamilyName() == "DejaVu Sans"
     assert make_font("No Such Font 123", 10, True, False).getTypeface().getFamilyName() == "DejaVu Sans"
     assert make_font("No Such Font 123", 10, True, False).getTypeface().isBold()
+    assert make_font("Sans", 10, False, True).getTypeface().isItalic()
 
 
 GOLDENS = {
@@ -121,3 +122,10 @@ def test_the_png_is_the_same_picture_with_zlib_in_place_of_isal(monkeypatch):
     fast = decode_png(line())
     monkeypatch.setattr(png, "deflate_module", zlib)
     assert (decode_png(line()) == fast).all()
+
+
+def test_a_pie_of_one_slice_is_a_whole_disc():
+    img = decode_png(pie_picture([("all", 5.0), ("none", 0.0)], parse_graph_options({"hideLegend": "true",
+                                                                                       "valueLabels": "none"}), "png"))
+    blue = (img[:, :, 2] > 200) & (img[:, :, 0] < 120)
+    assert blue.sum() > 0.4 * img.shape[0] * img.shape[1]  # the disc fills most of the square around it

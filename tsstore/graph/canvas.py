@@ -120,10 +120,14 @@ class Canvas:
 
     def fill_wedge(self, cx: float, cy: float, r: float, start: float, sweep: float, color: Color) -> None:
         """A pie slice from angle `start` over `sweep` (radians, clockwise from 3 o'clock)."""
+        oval = skia.Rect.MakeLTRB(cx - r, cy - r, cx + r, cy + r)
         path = skia.Path()
-        path.moveTo(cx, cy)
-        path.arcTo(skia.Rect.MakeLTRB(cx - r, cy - r, cx + r, cy + r), math.degrees(start), math.degrees(sweep), False)
-        path.close()
+        if abs(sweep) >= 2 * math.pi - 1e-9:  # the whole disc: an arc of 360 degrees draws nothing
+            path.addOval(oval)
+        else:
+            path.moveTo(cx, cy)
+            path.arcTo(oval, math.degrees(start), math.degrees(sweep), False)
+            path.close()
         self.sk.drawPath(path, self._paint(color))
 
     def save(self) -> None:

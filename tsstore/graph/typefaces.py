@@ -14,10 +14,10 @@ from pathlib import Path
 import skia
 
 FONTS = Path(__file__).with_name("fonts")
-BUNDLED = {False: FONTS / "DejaVuSans.ttf", True: FONTS / "DejaVuSans-Bold.ttf"}
+BUNDLED = {(False, False): FONTS / "DejaVuSans.ttf", (True, False): FONTS / "DejaVuSans-Bold.ttf",
+           (False, True): FONTS / "DejaVuSans-Oblique.ttf", (True, True): FONTS / "DejaVuSans-BoldOblique.ttf"}
 # the names that mean the bundled face (fontconfig's generic sans names)
 BUNDLED_NAMES = frozenset({"sans", "sans-serif", "dejavu sans", ""})
-ITALIC_SKEW = -0.2  # the bundled face has no oblique file: slant it as fontconfig would synthesize
 
 
 @lru_cache(maxsize=64)
@@ -32,18 +32,16 @@ def _system(name: str, bold: bool, italic: bool) -> skia.Typeface | None:
     return face
 
 
-@lru_cache(maxsize=2)
-def _bundled(bold: bool) -> skia.Typeface:
-    return skia.Typeface.MakeFromFile(str(BUNDLED[bold]))
+@lru_cache(maxsize=4)
+def _bundled(bold: bool, italic: bool) -> skia.Typeface:
+    return skia.Typeface.MakeFromFile(str(BUNDLED[bold, italic]))
 
 
 def make_font(name: str, size: float, bold: bool, italic: bool) -> skia.Font:
     """A font of `size` pixels; graphite-web draws its text without anti-aliasing (hinted,
     aliased glyphs), and so does this."""
     face = None if name.strip().lower() in BUNDLED_NAMES else _system(name.strip(), bold, italic)
-    font = skia.Font(face or _bundled(bold), float(size))
-    if face is None and italic:
-        font.setSkewX(ITALIC_SKEW)
+    font = skia.Font(face or _bundled(bold, italic), float(size))
     font.setEdging(skia.Font.Edging.kAlias)
     font.setHinting(skia.FontHinting.kNormal)
     return font
