@@ -6,6 +6,8 @@ before committing."""
 import gc
 import json
 import os
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 import zlib
 from pathlib import Path
@@ -129,3 +131,25 @@ def test_a_pie_of_one_slice_is_a_whole_disc():
                                                                                        "valueLabels": "none"}), "png"))
     blue = (img[:, :, 2] > 200) & (img[:, :, 0] < 120)
     assert blue.sum() > 0.4 * img.shape[0] * img.shape[1]  # the disc fills most of the square around it
+
+
+def test_text_draws_on_a_machine_without_fonts(tmp_path):
+    # fontconfig told of no font directory at all, as on a minimal machine: the bundled face draws
+    conf = tmp_path / "fonts.conf"
+    conf.write_text("<?xml version='1.0'?><fontconfig><cachedir>" + str(tmp_path) + "</cachedir></fontconfig>")
+    script = (
+        "import sys, zoneinfo\n"
+        "from tests.graph.data import three\n"
+        "from tests.helpers.images import decode_png\n"
+        "from tsstore.graph.options import parse_graph_options\n"
+        "from tsstore.graph.picture import line_picture\n"
+        "import skia\n"
+        "assert skia.FontMgr.RefDefault().countFamilies() == 0, 'fontconfig still finds fonts'\n"
+        "img = decode_png(line_picture(three(), parse_graph_options({'title': 'Hello', 'fontName': 'Arial'}),"
+        " zoneinfo.ZoneInfo('UTC'), 'png'))\n"
+        "title = img[5:25, 100:230, :3]\n"
+        "print(int((title.max(axis=2) < 100).sum()))\n")
+    env = {**os.environ, "FONTCONFIG_FILE": str(conf), "PYTHONPATH": str(Path(__file__).parents[2])}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert int(proc.stdout.split()[-1]) > 40  # the title's dark pixels
