@@ -155,3 +155,14 @@ def test_y_axis_side_right_moves_the_labels():
 def test_no_series_draws_no_data_in_red():
     img, _ = draw([])
     assert count(img, (255, 0, 0), 60) > 50  # anti-aliasing off: graphite-web's red 200,0,50 and its edges
+
+
+def test_infinite_values_are_drawn_at_the_top_edge():
+    values = np.array([1.0, 2.0, np.inf, 2.0, 1.0])
+    img, graph = draw([TimeSeries("a", START, START + 5 * STEP, STEP, values)], hideLegend="true", yMax=10)
+    top = int(graph.area["ymin"])
+    assert graph.axis_l.low == 1.0  # the infinity does not count in the axis' range
+    _, finite = draw([TimeSeries("a", START, START + 5 * STEP, STEP, values.clip(0, 2))], hideLegend="true", yMax=10)
+    assert finite.axis_l.values == graph.axis_l.values
+    band = img[top:top + 2, :, :3].astype(int)
+    assert ((band[:, :, 2] - band[:, :, 0]) > 40).any()  # the line reaches the plot's top edge

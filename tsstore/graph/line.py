@@ -25,6 +25,7 @@ from tsstore.query.series import TimeSeries, consolidate
 
 DEFAULTS = {"bgcolor": "white", "fgcolor": "black", "majorGridLineColor": "rose",
             "minorGridLineColor": "grey", "fontName": "Sans", "fontSize": 10}
+FAR_BELOW = 1e6  # pixels: where a value far under the axis is drawn from (outside the plot)
 
 
 def font_styles(opts: dict) -> tuple[TextStyle, TextStyle]:
@@ -430,19 +431,20 @@ class LineGraph:
         else:
             color = c.color(ln.color, opts.get("alpha") or 1.0)
         ys = self.y_coords(v, a)
-        ys = np.where(ys < 0, 0.0, ys)  # above the picture: at its top edge, as graphite-web
-        known = np.isfinite(ys)
+        known = ~np.isnan(ys) & (v > 0) if self.log_base else ~np.isnan(ys)  # log: only values > 0
+        # above the picture (+inf too): at its top edge, as graphite-web; far below it: a
+        # million pixels down (clipped away; skia's float32 coordinates must stay finite)
+        ys = np.clip(ys, 0.0, FAR_BELOW)
+        width = float(opts.get("lineWidth", self.line_width))
         if opts.get("drawAsInfinite"):
             up = known & (v > 0)
             for x in xs[:n][up]:
-                c.line(x, self.area["ymax"], x, self.area["ymin"], color, self.line_width)
+                c.line(x, self.area["ymax"], x, self.area["ymin"], color, width)
             known &= ~up
-        width = float(opts.get("lineWidth", self.line_width))
         dash = opts.get("dashed")
         dash = float(dash) if dash not in (None, False) else None
         y0 = self.y_coord(0.0, a) if not self.log_base else self.area["ymax"]
-        if not math.isfinite(y0):
-            y0 = self.area["ymax"]
+        y0 = min(max(y0, 0.0), FAR_BELOW) if math.isfinite(y0) else self.area["ymax"]
         pieces = self._pieces(xs, ys, known, merge=not opts.get("stacked"))
         if opts.get("stacked"):
             for pts in pieces:  # the next stacked area shows only above this one
