@@ -105,7 +105,7 @@ def write_gallery(out: Path, ref_url: str, ours_url: str) -> Path:
     page.write_text(
         "<!doctype html><meta charset=utf-8><title>tsstore vs graphite-web: /render pictures</title>"
         "<style>body{font-family:sans-serif;margin:12px}td,th{border:1px solid #ccc;padding:6px;vertical-align:top}"
-        "th{text-align:left;font-weight:normal;max-width:300px;word-break:break-all}code{font-size:11px}"
+        "th{text-align:left;font-weight:normal;min-width:240px;max-width:280px;word-break:break-all}code{font-size:11px}"
         "table{border-collapse:collapse}</style>"
         "<h1>/render pictures: graphite-web 1.1 (left) and tsstore (right)</h1>"
         "<table><tr><th>request</th><th>graphite-web</th><th>tsstore</th></tr>" + "".join(rows) + "</table>")
