@@ -17,35 +17,14 @@ from urllib.parse import unquote_plus
 import numpy as np
 
 from tsstore.graph import legend, timeaxis
-from tsstore.graph.canvas import Canvas, TextStyle
+from tsstore.graph.canvas import Canvas
 from tsstore.graph.colors import DEFAULT_COLOR_LIST, ColorError, parse_color
+from tsstore.graph.frame import DEFAULTS, draw_title, font_styles, no_data
 from tsstore.graph.options import LEGEND_MAX_ITEMS, GraphParameterError
 from tsstore.graph.ticks import Axis, axis
 from tsstore.query.series import TimeSeries, consolidate
 
-DEFAULTS = {"bgcolor": "white", "fgcolor": "black", "majorGridLineColor": "rose",
-            "minorGridLineColor": "grey", "fontName": "Sans", "fontSize": 10}
 FAR_BELOW = 1e6  # pixels: where a value far under the axis is drawn from (outside the plot)
-
-
-def font_styles(opts: dict) -> tuple[TextStyle, TextStyle]:
-    """(text, title) styles: the title is fontSize + floor(ln fontSize) pixels."""
-    size = int(opts.get("fontSize", DEFAULTS["fontSize"]))
-    name, bold, italic = opts.get("fontName", DEFAULTS["fontName"]), opts.get("fontBold", False), opts.get("fontItalic", False)
-    return TextStyle(name, size, bold, italic), TextStyle(name, size + math.floor(math.log(size)), bold, italic)
-
-
-def draw_title(canvas: Canvas, text: str, area: dict, style: TextStyle, fg: str, margin: int, right_axis: bool) -> None:
-    y = area["ymin"]
-    for line in text.split("\n"):
-        canvas.text(line, canvas.width / 2, y, style, canvas.color(fg), align="center")
-        y += style.height
-    area["ymin"] = y if right_axis else y + margin
-
-
-def no_data(canvas: Canvas) -> None:
-    style = TextStyle(DEFAULTS["fontName"], math.log(canvas.width * canvas.height), False, False)
-    canvas.text("No Data", canvas.width / 2, canvas.height / 2, style, canvas.color("red"), align="center")
 
 
 def series_color(value: str, s: TimeSeries) -> str:

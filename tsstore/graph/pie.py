@@ -10,7 +10,7 @@ import math
 from tsstore.graph import legend
 from tsstore.graph.canvas import Canvas
 from tsstore.graph.colors import DEFAULT_COLOR_LIST
-from tsstore.graph.line import DEFAULTS, draw_title, font_styles, no_data
+from tsstore.graph.frame import DEFAULTS, draw_title, font_styles, no_data
 
 
 def draw_pie(canvas: Canvas, slices: list[tuple[str, float]], opts: dict) -> None:
