@@ -23,7 +23,12 @@ def _params(**fields) -> list[dict]:
 PATHS = {
     "/render": ("Evaluate targets over a range", _params(
         target=[_STR], from_=_TIME, until=_TIME, now=_TIME, tz=_STR, maxDataPoints=_INT, noNullPoints=_FLAG, jsonp=_STR,
-        format={"type": "string", "enum": ["json", "csv", "raw", "pickle", "msgpack", "dygraph", "rickshaw"]})),
+        format={"type": "string", "enum": ["json", "csv", "raw", "pickle", "msgpack", "dygraph", "rickshaw",
+                                           "png", "svg", "pdf"]},
+        # a few of the graph parameters (tsstore/graph/options.py has them all)
+        graphType={"type": "string", "enum": ["line", "pie"]}, width=_INT, height=_INT, title=_STR, bgcolor=_STR,
+        colorList=_STR, lineMode=_STR, areaMode=_STR, yMin=_STR, yMax=_STR, logBase=_STR, yUnitSystem=_STR,
+        hideLegend=_FLAG, fontSize=_STR, lineWidth=_STR)),
     "/metrics/find": ("Find tree nodes matching a glob", _params(
         query=_STR, from_=_TIME, until=_TIME, local=_INT, wildcards=_FLAG, leavesOnly=_FLAG, position=_INT, jsonp=_STR,
         format={"type": "string", "enum": ["treejson", "completer", "json", "nodelist", "pickle", "msgpack"]})),

@@ -32,7 +32,8 @@ def nested(levels: int, inner: str = "servers.web01.cpu.user") -> str:
 
 
 async def test_nesting_up_to_the_limit_is_evaluated(client):
-    resp = await client.post("/render", data={"target": nested(MAX_NESTING), "from": str(BASE), "until": str(BASE + 120)})
+    resp = await client.post("/render", data={"target": nested(MAX_NESTING), "from": str(BASE), "until": str(BASE + 120),
+                                              "format": "json"})
     assert resp.status_code == 200, resp.text
     assert [v for v, _ in resp.json()[0]["datapoints"]] == [1.0, 2.0]
 
@@ -51,7 +52,8 @@ async def test_lazy_functions_nested_to_the_limit_do_not_exhaust_the_stack(tmp_p
     client, store = await open_client(tmp_path, Settings(max_series_per_render=1000))
     try:
         target = "timeShift(" * MAX_NESTING + "servers.web01.cpu.user" + ",'-1s')" * MAX_NESTING
-        resp = await client.post("/render", data={"target": target, "from": str(BASE + 100), "until": str(BASE + 220)})
+        resp = await client.post("/render", data={"target": target, "from": str(BASE + 100), "until": str(BASE + 220),
+                                                  "format": "json"})
         assert resp.status_code == 200, resp.text[:300]
         assert [v for v, _ in resp.json()[0]["datapoints"]] == [1.0, 2.0]
     finally:

@@ -83,13 +83,11 @@ async def test_other_render_formats(client):
     dy = (await client.get("/render", params={**q, "format": "dygraph"})).json()
     assert dy["labels"] == ["Time", "servers.web01.cpu.user"] and dy["data"][0] == [(BASE + 60) * 1000, 1.0]
     png = await client.get("/render", params={**q, "format": "png"})
-    assert png.status_code == 400 and "not supported" in png.text
+    assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
 
 
 @pytest.mark.parametrize("fmt, message", [
-    ("yaml", "unknown format 'yaml': use json, csv, raw, pickle, msgpack, dygraph or rickshaw"),
-    ("png", "format=png is not supported: tsstore renders data, not images"),
-    ("svg", "format=svg is not supported"),
+    ("yaml", "unknown format 'yaml': use json, csv, raw, pickle, msgpack, dygraph, rickshaw, png, svg or pdf"),
 ])
 async def test_a_format_it_cannot_write_is_refused_before_the_targets_are_evaluated(client, fmt, message):
     # the target is wrong too: the answer names the format, so the target was never evaluated
@@ -101,6 +99,7 @@ async def test_a_format_it_cannot_write_is_refused_before_the_targets_are_evalua
 @pytest.mark.parametrize("fmt, media_type", [
     ("json", "application/json"), ("csv", "text/csv"), ("raw", "text/plain"), ("pickle", "application/pickle"),
     ("msgpack", "application/x-msgpack"), ("dygraph", "application/json"), ("rickshaw", "application/json"),
+    ("png", "image/png"), ("svg", "image/svg+xml"), ("pdf", "application/x-pdf"),
 ])
 async def test_every_format_answers_with_its_media_type(client, fmt, media_type):
     resp = await client.get("/render", params={"target": "servers.web01.cpu.user", "from": str(BASE),
@@ -118,9 +117,13 @@ async def test_jsonp_wraps_the_json_formats_only(client, fmt, wrapped):
 
 
 async def test_jsonp_needs_a_named_format(client):
+    # without a format the answer is graphite-web's default, a PNG, which jsonp does not wrap
     resp = await client.get("/render", params={"target": "servers.web01.cpu.user", "from": str(BASE),
                                                "until": str(BASE + 120), "jsonp": "cb"})
-    assert resp.json()[0]["datapoints"] == [[1.0, BASE + 60], [2.0, BASE + 120]]
+    assert resp.headers["content-type"] == "image/png" and resp.content.startswith(b"\x89PNG")
+    resp = await client.get("/render", params={"target": "servers.web01.cpu.user", "from": str(BASE),
+                                               "until": str(BASE + 120), "rawData": "1", "jsonp": "cb"})
+    assert resp.text.startswith("servers.web01.cpu.user,")
 
 
 async def test_pretty_json_keeps_graphite_webs_infinity(client):

@@ -151,6 +151,6 @@ async def test_no_limit_when_the_settings_are_0(tmp_path):
                                                 max_expressions_per_render=0))
     async with c:
         resp = await c.get("/render", params={"target": ["servers.web01.cpu"] * 3 + ["sinFunction('x', 1, 10)"],
-                                              "from": "-1d"})
+                                              "from": "-1d", "format": "json"})
         assert resp.status_code == 200 and len(resp.json()) == 4
     await store.close()
