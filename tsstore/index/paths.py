@@ -205,18 +205,21 @@ class PathIndex:
         matched[distinct[np.searchsorted(starts, hits)]] = True
         return nodes[matched[comps]]
 
-    def _cheapest_literal(self, comps: list[str], level: int) -> tuple[int, int, np.ndarray] | None:
-        """(position, how many nodes, their ids) of the literal component at or after `level`
-        that the fewest nodes carry; None when there is none."""
-        best = None
+    def _cheapest_literal(self, comps: list[str], level: int) -> tuple[int, int, list[int]] | None:
+        """(position, how many nodes carry it, its component ids) of the literal component at
+        or after `level` that is cheapest to start from: fewest nodes per level it skips (a
+        walk down lists at least the next level's candidates at every level until it);
+        None when there is none."""
+        best, best_cost = None, None
         _, named = self._groupings()
         for position in range(level, len(comps)):
             literal = self._literals(comps[position]) if comps[position] != "*" else None
             if literal is None:
                 continue
             count = sum(named.count(c) for c in literal)
-            if best is None or count < best[1]:
-                best = (position, count, literal)
+            cost = count / (position - level + 1)
+            if best is None or cost < best_cost:
+                best, best_cost = (position, count, literal), cost
         return best
 
     def _match(self, comps: list[str]) -> np.ndarray:
@@ -230,7 +233,8 @@ class PathIndex:
             shortcut = self._cheapest_literal(comps, level)
             # from the literal up when it is rarer than the next level, or when only '*' is
             # above it (then the walk down would list every node above each of its nodes)
-            if shortcut is not None and (shortcut[1] * 2 < expected or all(c == "*" for c in comps[:shortcut[0]])):
+            if shortcut is not None and (shortcut[1] * 2 < expected * (shortcut[0] - level + 1)
+                                         or all(c == "*" for c in comps[:shortcut[0]])):
                 frontier = self._from_literal(comps, level, frontier, *shortcut)
                 level = shortcut[0]
             else:
@@ -363,6 +367,7 @@ class StoreTreeIndex:
             if time.monotonic() - last_log > 5:
                 last_log = time.monotonic()
                 log.info("path index: %d names read from the store so far", names)
+        await loop.run_in_executor(None, self.index.regroup)  # before the first find, not in it
         self.ready = True
         elapsed = self.build_seconds = time.monotonic() - t0
         log.info("path index ready: %d names, %d nodes, %.1f MB, built in %.2fs (%.0f names/s)", names,
