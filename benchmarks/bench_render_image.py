@@ -101,9 +101,9 @@ def main() -> None:
     ref = GraphiteReference(work / "graphite").start(workers=os.cpu_count() or 2)
     ref.write_whisper([{"path": n, "archives": [[STEP, 6 * 360]], "xff": 0.0, "method": "average",
                         "points": [(int(t), float(v)) for t, v in zip(ts, vals)]} for n, vals in data.items()])
+    # default settings; the conf files only give it the same retention as graphite-web's whisper files
     srv = ServerProcess(work / "tsstore", "--schemas-file", str(work / "schemas.conf"),
-                        "--aggregation-file", str(work / "aggregation.conf"), "--flush-interval", "1",
-                        "--self-metrics-interval", "0", "--http-workers", "2").start()  # as gunicorn -w 2
+                        "--aggregation-file", str(work / "aggregation.conf")).start()
     try:
         send_tcp(srv.carbon_port, "".join(f"{n} {v} {int(t)}\n" for n, vals in data.items()
                                           for t, v in zip(ts, vals)).encode())
@@ -130,7 +130,7 @@ def main() -> None:
         ref.stop()
     print(f"command: python -m benchmarks.bench_render_image {' '.join(sys.argv[1:])}")
     print(f"PNG 600x300, {SERIES} series x {POINTS} points (random walks); graphite-web 1.1.8 (cairo) under "
-          f"gunicorn -w {os.cpu_count() or 2}, tsstore --http-workers 2 on its embedded store; sequential requests")
+          f"gunicorn -w {os.cpu_count() or 2}, tsstore with default settings on its embedded store; sequential requests")
     print(f"{'':28} {'p50 ms':>8} {'p99 ms':>8}")
     for name in ("graphite-web", "tsstore"):
         print(f"{'/render ' + name:28} {lat[name][0]:8.1f} {lat[name][1]:8.1f}")
