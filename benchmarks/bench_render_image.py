@@ -88,6 +88,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--requests", type=int, default=200, help="sequential requests per server")
     ap.add_argument("--draws", type=int, default=200, help="in-process draws for the pure draw time")
+    ap.add_argument("--tsstore-flag", action="append", default=[],
+                    help="a flag for tsstore serve (repeat it; e.g. --tsstore-flag=--http-workers --tsstore-flag=2): "
+                         "a tuned row beside the defaults' one")
     args = ap.parse_args()
     data = walks()
     noise = [np.random.default_rng(i).random(POINTS) * 100 for i in range(SERIES)]
@@ -103,7 +106,7 @@ def main() -> None:
                         "points": [(int(t), float(v)) for t, v in zip(ts, vals)]} for n, vals in data.items()])
     # default settings; the conf files only give it the same retention as graphite-web's whisper files
     srv = ServerProcess(work / "tsstore", "--schemas-file", str(work / "schemas.conf"),
-                        "--aggregation-file", str(work / "aggregation.conf")).start()
+                        "--aggregation-file", str(work / "aggregation.conf"), *args.tsstore_flag).start()
     try:
         send_tcp(srv.carbon_port, "".join(f"{n} {v} {int(t)}\n" for n, vals in data.items()
                                           for t, v in zip(ts, vals)).encode())
@@ -130,7 +133,8 @@ def main() -> None:
         ref.stop()
     print(f"command: python -m benchmarks.bench_render_image {' '.join(sys.argv[1:])}")
     print(f"PNG 600x300, {SERIES} series x {POINTS} points (random walks); graphite-web 1.1.8 (cairo) under "
-          f"gunicorn -w {os.cpu_count() or 2}, tsstore with default settings on its embedded store; sequential requests")
+          f"gunicorn -w {os.cpu_count() or 2}, tsstore with {' '.join(args.tsstore_flag) or 'default settings'} on its "
+          "embedded store; sequential requests")
     print(f"{'':28} {'p50 ms':>8} {'p99 ms':>8}")
     for name in ("graphite-web", "tsstore"):
         print(f"{'/render ' + name:28} {lat[name][0]:8.1f} {lat[name][1]:8.1f}")
