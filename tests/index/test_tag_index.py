@@ -142,3 +142,34 @@ async def test_a_store_error_during_the_build_is_retried(tmp_path, monkeypatch, 
         assert await tags.answer("find", ["name=cpu"]) == ["cpu;dc=dc1"]
     finally:
         await store.close()
+
+
+@pytest.mark.cassandra
+async def test_on_cassandra_kept_equal_across_nodes(cassandra_url):
+    """Two processes on one keyspace: one's tag index sees what the other tags and removes
+    (the tag_log table), within a second."""
+    import asyncio
+    import time
+
+    from tsstore.store.cassandra.store import CassandraStore
+
+    writer, reader = CassandraStore(cassandra_url), CassandraStore(cassandra_url)
+    await writer.open()
+    await reader.open()
+    try:
+        await writer.create_series(_metas([f"cpu;dc=dc{i % 3};host=web{i:02d}" for i in range(12)] + ["plain.series"]))
+        tags = StoreTagIndex.for_store(reader)
+        await tags.build()
+        assert await tags.answer("find", ["dc=dc1"]) == [f"cpu;dc=dc1;host=web{i:02d}" for i in (1, 4, 7, 10)]
+        t0 = time.monotonic()
+        await writer.create_series(_metas(["mem;dc=dc1;host=web99"]))
+        assert await writer.forget_tagged(["cpu;dc=dc1;host=web04"]) == 1
+        want = ["cpu;dc=dc1;host=web01", "cpu;dc=dc1;host=web07", "cpu;dc=dc1;host=web10", "mem;dc=dc1;host=web99"]
+        while time.monotonic() - t0 < 5 and await tags.answer("find", ["dc=dc1"]) != want:
+            await asyncio.sleep(0.05)
+        assert await tags.answer("find", ["dc=dc1"]) == want
+        assert time.monotonic() - t0 < 1.5
+        assert (await tags.answer("tag_values", "dc"))["dc1"] == 4
+    finally:
+        await writer.close()
+        await reader.close()

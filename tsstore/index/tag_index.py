@@ -12,8 +12,9 @@ cleared `alive` bit; one tagged again comes back to life.
 
 Entries added since the last grouping are scanned as a tail, as in tsstore.index.paths.
 StoreTagIndex keeps one equal to a store's tag table: built in the background, then caught
-up before each query with the store's tag log (Store.tag_changes_after), which records every
-series tagged or removed, by any process.
+up before each query with the store's tag log (Store.tag_changes_after: the embedded store's
+tag_log table, Cassandra's tag_log), which records every series tagged or removed, by any
+process or node.
 """
 from __future__ import annotations
 
@@ -284,6 +285,7 @@ class StoreTagIndex:
         self._cursor = 0
         self.ready = False
         self.build_seconds: float | None = None
+        self._caught_up = 0.0  # monotonic time of the last catch-up
         self._catch_up_lock = threading.Lock()
 
     @classmethod
@@ -310,12 +312,19 @@ class StoreTagIndex:
             await asyncio.sleep(0)
         with self._catch_up_lock:
             self.index, self._cursor = index, cursor
+        self._caught_up = 0.0
         await self.catch_up()
         self.ready = True
         elapsed = self.build_seconds = time.monotonic() - t0
         log.info("tag index ready: %d tagged series, built in %.2fs", len(names), elapsed)
 
     async def catch_up(self) -> None:
+        """Apply the store's tag log since the last look, at most every tree_poll_seconds the
+        store asks for (a store may repeat its latest changes: applied again, they change
+        nothing)."""
+        if time.monotonic() - self._caught_up < getattr(self._store, "tree_poll_seconds", 0):
+            return
+        self._caught_up = time.monotonic()
         while True:
             cursor = self._cursor
             try:
@@ -330,6 +339,8 @@ class StoreTagIndex:
                     for tagged, group in _runs(changes):
                         (self.index.add if tagged else self.index.remove)(group)
                     self._cursor = new_cursor
+            if new_cursor == cursor:
+                return
 
     def status(self) -> dict:
         return {"ready": self.ready, "series": self.index.series_count, "build_seconds": self.build_seconds}

@@ -277,14 +277,15 @@ class Store(abc.ABC):
     # queries for it.
     keeps_tag_log = False
 
-    async def tagged_names(self) -> tuple[list[str], int]:
+    async def tagged_names(self) -> tuple[list[str], object]:
         """(every tagged series' canonical name, the tag log position that list reflects)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no tag log")
 
-    async def tag_changes_after(self, cursor: int, limit: int) -> tuple[list[tuple[str, bool]], int]:
+    async def tag_changes_after(self, cursor, limit: int) -> tuple[list[tuple[str, bool]], object]:
         """([(name, tagged (True) or untagged (False))] logged after `cursor`, in order, at most
-        `limit`; the cursor to pass next). TagLogTrimmed when the log no longer reaches back
-        to `cursor` (the caller reads tagged_names again)."""
+        `limit`; the cursor to pass next). A store may repeat its latest changes (a returned
+        cursor equal to the one passed: nothing newer). TagLogTrimmed when the log no longer
+        reaches back to `cursor` (the caller reads tagged_names again)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no tag log")
 
     # -- points ------------------------------------------------------------------

@@ -10,6 +10,7 @@ Tables:
                                                     the root's parent is ROOT)
   tags           tag -> value -> name
   series_log     minute -> time -> name               (series created, for the other processes' path indexes)
+  tag_log        minute -> time -> name, tagged       (series tagged or untagged, for their tag indexes)
   events, event_days, event_ids                     (Grafana annotations)
 """
 from __future__ import annotations
@@ -46,6 +47,9 @@ def create_schema(session, config: CassandraConfig) -> int:
         # coordinator's time: every process's path index reads what the others created.
         f"""CREATE TABLE IF NOT EXISTS {ks}.series_log (bucket bigint, at timeuuid, name text, PRIMARY KEY ((bucket), at, name))
             WITH default_time_to_live = {SERIES_LOG_TTL}""",
+        # Series tagged or untagged (delSeries), the same way: every process's tag index reads it.
+        f"""CREATE TABLE IF NOT EXISTS {ks}.tag_log (bucket bigint, at timeuuid, name text, tagged boolean,
+            PRIMARY KEY ((bucket), at, name)) WITH default_time_to_live = {SERIES_LOG_TTL}""",
         # Events: one partition per UTC day, listed in event_days so a range scan reads only
         # the days that have events; event_ids finds one event by id.
         f"""CREATE TABLE IF NOT EXISTS {ks}.events (day int, at double, id bigint, what text, data text, tags list<text>,
@@ -83,6 +87,8 @@ def prepare_statements(session, ks: str) -> dict:
         "series_scan": p(f"SELECT token(name), name FROM {ks}.series WHERE token(name) > ? LIMIT ?"),
         "log_put": p(f"INSERT INTO {ks}.series_log (bucket, at, name) VALUES (?, now(), ?)"),
         "log_since": p(f"SELECT at, name FROM {ks}.series_log WHERE bucket=? AND at > minTimeuuid(?)"),
+        "tag_log_put": p(f"INSERT INTO {ks}.tag_log (bucket, at, name, tagged) VALUES (?, now(), ?, ?)"),
+        "tag_log_since": p(f"SELECT at, name, tagged FROM {ks}.tag_log WHERE bucket=? AND at > minTimeuuid(?)"),
         "tree_changed_put": p(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('tree_changed', ?)"),
         "tree_changed_get": p(f"SELECT value FROM {ks}.store_meta WHERE key='tree_changed'"),
         "tag_put": p(f"INSERT INTO {ks}.tags (tag, value, name) VALUES (?, ?, ?)"),

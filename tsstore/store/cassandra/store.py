@@ -26,6 +26,7 @@ from cassandra.util import unix_time_from_uuid1
 
 from tsstore.events import Event
 from tsstore.index import globs
+from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
@@ -127,6 +128,8 @@ class CassandraStore(SegmentStore):
                 items.extend((("tag", tag), self.q["tag_put"], (tag, value, m.name), len(m.name) + 60) for tag, value in tag_rows(m.name))
         bucket = int(time.time()) // 60
         items.extend((("log", bucket), self.q["log_put"], (bucket, m.name), len(m.name) + 40) for m in metas if ";" not in m.name)
+        items.extend((("tag_log", bucket), self.q["tag_log_put"], (bucket, m.name, True), len(m.name) + 40)
+                     for m in metas if ";" in m.name)
         added_nodes = False
         for parent, child, leaf in tree_rows_of(m.name for m in metas if ";" not in m.name):
             key = (parent or ROOT, child)
@@ -234,7 +237,30 @@ class CassandraStore(SegmentStore):
         found = await self._run_all((self.q["tag_one"], ("name", tag_rows(n)[0][1], n)) for n in names if ";" in n)
         deletes = [(self.q["tag_del"], (tag, value, n)) for n in names for tag, value in tag_rows(n)]
         await self._run_all(deletes)
+        bucket = int(time.time()) // 60
+        await self._run_all((self.q["tag_log_put"], (bucket, n, False)) for n in names if ";" in n)
         return sum(1 for rows in found if rows)
+
+    # The tag index (tsstore.index.tag_index) reads the tagged series once, then tag_log the
+    # way the path index reads series_log (LOG_OVERLAP_S back each time, in log order).
+    keeps_tag_log = True
+
+    async def tagged_names(self) -> tuple[list[str], object]:
+        began = time.time()
+        rows = await self._run(self.q["tag_values"], ("name",))
+        return [name for _, name in rows], ("log", began - LOG_OVERLAP_S)
+
+    async def tag_changes_after(self, cursor, limit: int):
+        since = cursor[1]
+        now = time.time()
+        if now - since > SERIES_LOG_TTL - 3600:
+            raise TagLogTrimmed(f"tag_log keeps {SERIES_LOG_TTL} s; this reader is at {now - since:.0f} s behind")
+        buckets = range(int(since - LOG_OVERLAP_S) // 60 - 1, int(now) // 60 + 2)
+        since_ms = int((since - LOG_OVERLAP_S) * 1000)
+        parts = await self._run_all((self.q["tag_log_since"], (b, since_ms)) for b in buckets)
+        rows = sorted((at.time, unix_time_from_uuid1(at), name, tagged) for part in parts for at, name, tagged in part)
+        newest = max((at for _, at, _, _ in rows), default=since)
+        return [(name, tagged) for _, _, name, tagged in rows], ("log", max(since, newest))
 
     # -- events ------------------------------------------------------------------------
     async def add_event(self, event: Event) -> int:
