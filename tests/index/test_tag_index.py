@@ -69,6 +69,11 @@ def _check_queries(first, later, exprs, data):
             if tag in parse_tags(n):
                 counts[parse_tags(n)[tag]] = counts.get(parse_tags(n)[tag], 0) + 1
         assert index.tag_values(tag, exprs) == dict(sorted(counts.items()))
+        every = {}
+        for n in live:
+            if tag in parse_tags(n):
+                every[parse_tags(n)[tag]] = every.get(parse_tags(n)[tag], 0) + 1
+        assert index.tag_values(tag) == dict(sorted(every.items()))
 
 
 def test_a_bad_query_is_refused_by_name():

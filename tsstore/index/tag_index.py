@@ -52,6 +52,7 @@ class TagIndex:
         self._names: list[str] = []  # series id -> canonical name
         self._id_of: dict[str, int] = {}
         self._alive = bytearray()
+        self._removed = 0  # series with a cleared alive bit
         self._tag_ids: dict[str, int] = {}
         self._tags: list[str] = []
         self._pair_ids: dict[tuple[int, str], int] = {}
@@ -83,6 +84,7 @@ class TagIndex:
         for name in names:
             sid = self._id_of.get(name)
             if sid is not None:
+                self._removed -= not self._alive[sid]
                 self._alive[sid] = 1
                 continue
             sid = self._id_of[name] = len(self._names)
@@ -112,6 +114,7 @@ class TagIndex:
                 sid = self._id_of.get(name)
                 if sid is not None and self._alive[sid]:
                     self._alive[sid] = 0
+                    self._removed += 1
                     gone += 1
             return gone
 
@@ -242,6 +245,8 @@ class TagIndex:
         matching the expressions, when given): from each matching series' own entries when
         they are few, else from all the entries (of the tag)."""
         n = len(self._names)
+        if not expr_texts and not self._removed and tid is not None:  # every series is alive: the tag's entries as they are
+            return self._entries_of_tag(tid)[1]
         mask = self._matched(parse_exprs(expr_texts)) if expr_texts else np.frombuffer(self._alive, np.uint8, n).astype(bool)
         candidates = np.flatnonzero(mask) if expr_texts else None
         if candidates is not None and len(candidates) * FEW_CANDIDATES <= n:
