@@ -27,6 +27,7 @@ import numpy as np
 
 from tsstore.index import globs
 from tsstore.index.path_table import BRANCH, LEAF, PathTable, group_by
+from tsstore.index.store_sync import StoreSync
 from tsstore.model import Node
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 MIN_REGROUP = 65_536
 # How many names one catch-up or build step reads from the store.
 CHUNK_NAMES = 200_000
-BUILD_RETRY_S = 5
 
 
 class _Grouping:
@@ -319,36 +319,22 @@ class PathIndex:
         return self.table.memory_bytes() + groups
 
 
-class StoreTreeIndex:
+class StoreTreeIndex(StoreSync):
     """A PathIndex kept equal to a store's tree: built from the store in the background
     (finds go to the store's own tree walk until it is ready), then caught up before each
     find with what the store (any process) created since. For stores that list their names
     (Store.tree_names_after: the embedded store by id, Cassandra by token then from its
     series_log); None from for_store() for the others."""
 
+    what, reads = "path index", "the store's names"
+
     def __init__(self, store):
-        self._store = store
+        super().__init__(store)
         self.index = PathIndex()
-        self._cursor = 0
-        self.ready = False
-        self.build_seconds: float | None = None
-        self._caught_up = 0.0  # monotonic time of the last catch-up
-        self._catch_up_lock = threading.Lock()
 
     @classmethod
     def for_store(cls, store) -> "StoreTreeIndex | None":
         return cls(store) if getattr(store, "lists_tree_names", False) else None
-
-    async def build(self) -> None:
-        """Read every name the store holds, logging progress; then finds use the index. A
-        store error is logged and the build goes on from where it was, a few seconds later."""
-        while True:
-            try:
-                return await self._build()
-            except Exception as exc:  # noqa: BLE001 - finds walk the store's tree meanwhile
-                log.warning("path index: reading the store's names failed (%s); trying again in %ss",
-                            exc, BUILD_RETRY_S)
-                await asyncio.sleep(BUILD_RETRY_S)
 
     async def _build(self) -> None:
         t0 = last_log = time.monotonic()
@@ -376,9 +362,8 @@ class StoreTreeIndex:
     async def catch_up(self) -> None:
         """Add what the store created since the last look (one indexed query when nothing is
         new), at most every tree_poll_seconds the store asks for."""
-        if time.monotonic() - self._caught_up < getattr(self._store, "tree_poll_seconds", 0):
+        if not self._catch_up_due():
             return
-        self._caught_up = time.monotonic()
         while True:
             cursor = self._cursor
             joined, count, new_cursor = await self._store.tree_names_after(cursor, CHUNK_NAMES)

@@ -28,6 +28,7 @@ from array import array
 import numpy as np
 
 from tsstore.index.path_table import group_by
+from tsstore.index.store_sync import StoreSync
 from tsstore.index.tagquery import TagExpr, parse_exprs
 from tsstore.index.tags import tag_rows
 
@@ -36,7 +37,6 @@ log = logging.getLogger(__name__)
 MIN_REGROUP = 65_536
 FEW_CANDIDATES = 8  # read the candidates' own entries once they are under 1/8 of the series
 CHUNK_NAMES = 200_000
-BUILD_RETRY_S = 5
 
 
 class TagLogTrimmed(Exception):
@@ -278,34 +278,21 @@ class TagIndex:
         return len(self._names)
 
 
-class StoreTagIndex:
+class StoreTagIndex(StoreSync):
     """A TagIndex kept equal to a store's tags: built from the store in the background (the
     store's own queries answer until then), then caught up before each query with the
     store's tag log. For stores that keep one (Store.keeps_tag_log); None from for_store()
     for the others."""
 
+    what, reads = "tag index", "the store's tags"
+
     def __init__(self, store):
-        self._store = store
+        super().__init__(store)
         self.index = TagIndex()
-        self._cursor = 0
-        self.ready = False
-        self.build_seconds: float | None = None
-        self._caught_up = 0.0  # monotonic time of the last catch-up
-        self._catch_up_lock = threading.Lock()
 
     @classmethod
     def for_store(cls, store) -> "StoreTagIndex | None":
         return cls(store) if getattr(store, "keeps_tag_log", False) else None
-
-    async def build(self) -> None:
-        """Read every tagged series, then the log from where the read began; a store error
-        is logged and the build starts again a few seconds later."""
-        while True:
-            try:
-                return await self._build()
-            except Exception as exc:  # noqa: BLE001 - the store's own queries answer meanwhile
-                log.warning("tag index: reading the store's tags failed (%s); trying again in %ss", exc, BUILD_RETRY_S)
-                await asyncio.sleep(BUILD_RETRY_S)
 
     async def _build(self) -> None:
         t0 = time.monotonic()
@@ -327,9 +314,8 @@ class StoreTagIndex:
         """Apply the store's tag log since the last look, at most every tree_poll_seconds the
         store asks for (a store may repeat its latest changes: applied again, they change
         nothing)."""
-        if time.monotonic() - self._caught_up < getattr(self._store, "tree_poll_seconds", 0):
+        if not self._catch_up_due():
             return
-        self._caught_up = time.monotonic()
         while True:
             cursor = self._cursor
             try:

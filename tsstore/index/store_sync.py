@@ -1,0 +1,48 @@
+"""What the in-memory indexes kept equal to a store share (tsstore.index.paths'
+StoreTreeIndex, tsstore.index.tag_index's StoreTagIndex): a build in the background that a
+store error only delays, a ready flag (the store's own queries answer until then), and
+catch-ups at most as often as the store asks (tree_poll_seconds: Cassandra's logs cost a few
+queries; the embedded store's one indexed query is free to run before every find)."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+log = logging.getLogger(__name__)
+
+BUILD_RETRY_S = 5
+
+
+class StoreSync:
+    what = "index"  # for the log: "path index", "tag index"
+    reads = "the store"  # what the build reads, for the log
+
+    def __init__(self, store):
+        self._store = store
+        self._cursor = 0  # the store's position for the next catch-up (its own kind of value)
+        self.ready = False
+        self.build_seconds: float | None = None
+        self._caught_up = 0.0  # monotonic time of the last catch-up
+        self._catch_up_lock = threading.Lock()  # two requests catching up at once apply a change once
+
+    async def build(self) -> None:
+        """Read everything the store holds, then serve from memory; a store error is logged
+        and the build starts again a few seconds later."""
+        while True:
+            try:
+                return await self._build()
+            except Exception as exc:  # noqa: BLE001 - the store's own queries answer meanwhile
+                log.warning("%s: reading %s failed (%s); trying again in %ss", self.what, self.reads, exc, BUILD_RETRY_S)
+                await asyncio.sleep(BUILD_RETRY_S)
+
+    async def _build(self) -> None:
+        raise NotImplementedError
+
+    def _catch_up_due(self) -> bool:
+        """True (and the time noted) when the store's poll interval has passed since the last catch-up."""
+        if time.monotonic() - self._caught_up < getattr(self._store, "tree_poll_seconds", 0):
+            return False
+        self._caught_up = time.monotonic()
+        return True
