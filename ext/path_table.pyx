@@ -48,6 +48,26 @@ cdef inline uint64_t _hash_pair(int32_t parent, int32_t comp) noexcept nogil:
     return x ^ (x >> 31)
 
 
+cdef int32_t* _empty_slots(Py_ssize_t size) except NULL nogil:
+    """An open-addressing table of `size` (a power of two) int32 ids, every slot empty (-1)."""
+    cdef int32_t* slots = <int32_t*>malloc(size * sizeof(int32_t))
+    cdef Py_ssize_t i
+    if slots == NULL:
+        with gil:
+            raise MemoryError()
+    for i in range(size):
+        slots[i] = -1
+    return slots
+
+
+cdef inline void _place(int32_t* slots, Py_ssize_t mask, uint64_t h, int32_t id_) noexcept nogil:
+    """Put an id in the first empty slot from its hash on (linear probing)."""
+    cdef Py_ssize_t j = h & mask
+    while slots[j] != -1:
+        j = (j + 1) & mask
+    slots[j] = id_
+
+
 cdef class PathTable:
     # node columns: numpy arrays of capacity _cap, and their data pointers
     cdef object _parent_arr, _comp_arr, _flags_arr, _depth_arr
@@ -123,35 +143,20 @@ cdef class PathTable:
         return 0
 
     cdef int _rehash_nodes(self, Py_ssize_t size) except -1 nogil:
-        cdef int32_t* slots = <int32_t*>malloc(size * sizeof(int32_t))
-        cdef Py_ssize_t i, j, mask = size - 1
-        if slots == NULL:
-            with gil:
-                raise MemoryError()
-        for i in range(size):
-            slots[i] = -1
+        cdef int32_t* slots = _empty_slots(size)
+        cdef Py_ssize_t i, mask = size - 1
         for i in range(self._n):
-            j = _hash_pair(self._parent[i], self._comp[i]) & mask
-            while slots[j] != -1:
-                j = (j + 1) & mask
-            slots[j] = <int32_t>i
+            _place(slots, mask, _hash_pair(self._parent[i], self._comp[i]), <int32_t>i)
         free(self._slots)
         self._slots, self._slot_mask = slots, mask
         return 0
 
     cdef int _rehash_components(self, Py_ssize_t size) except -1 nogil:
-        cdef int32_t* slots = <int32_t*>malloc(size * sizeof(int32_t))
-        cdef Py_ssize_t i, j, mask = size - 1
-        if slots == NULL:
-            with gil:
-                raise MemoryError()
-        for i in range(size):
-            slots[i] = -1
+        cdef int32_t* slots = _empty_slots(size)
+        cdef Py_ssize_t i, mask = size - 1
         for i in range(self._nc):
-            j = _hash_text(self._arena + self._offsets[i], self._offsets[i + 1] - self._offsets[i]) & mask
-            while slots[j] != -1:
-                j = (j + 1) & mask
-            slots[j] = <int32_t>i
+            _place(slots, mask, _hash_text(self._arena + self._offsets[i], self._offsets[i + 1] - self._offsets[i]),
+                   <int32_t>i)
         free(self._cslots)
         self._cslots, self._cslot_mask = slots, mask
         return 0
@@ -170,7 +175,6 @@ cdef class PathTable:
 
     cdef int32_t _intern(self, const char* p, Py_ssize_t n) except -2 nogil:
         cdef int32_t c = self._find_component(p, n)
-        cdef Py_ssize_t j
         cdef char* arena
         cdef int64_t* offsets
         if c >= 0:
@@ -200,10 +204,7 @@ cdef class PathTable:
         if 2 * self._nc > self._cslot_mask + 1:
             self._rehash_components(2 * (self._cslot_mask + 1))
         else:
-            j = _hash_text(p, n) & self._cslot_mask
-            while self._cslots[j] != -1:
-                j = (j + 1) & self._cslot_mask
-            self._cslots[j] = c
+            _place(self._cslots, self._cslot_mask, _hash_text(p, n), c)
         return c
 
     cdef int32_t _find_child(self, int32_t parent, int32_t comp) noexcept nogil:
@@ -219,7 +220,6 @@ cdef class PathTable:
 
     cdef int32_t _node(self, int32_t parent, int32_t comp, uint16_t depth) except -2 nogil:
         cdef int32_t node = self._find_child(parent, comp)
-        cdef Py_ssize_t j
         if node >= 0:
             return node
         if self._n >= 0x7fffffff:
@@ -237,10 +237,7 @@ cdef class PathTable:
         if 2 * self._n > self._slot_mask + 1:
             self._rehash_nodes(2 * (self._slot_mask + 1))
         else:
-            j = _hash_pair(parent, comp) & self._slot_mask
-            while self._slots[j] != -1:
-                j = (j + 1) & self._slot_mask
-            self._slots[j] = node
+            _place(self._slots, self._slot_mask, _hash_pair(parent, comp), node)
         return node
 
     cdef int _add_name(self, const char* p, Py_ssize_t n) except -1 nogil:
