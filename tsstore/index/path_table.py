@@ -156,5 +156,12 @@ def group_by(keys: np.ndarray, key_count: int) -> tuple[np.ndarray, np.ndarray]:
     return order, offsets
 
 
+def positions_of_ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """starts[0] .. starts[0] + lengths[0] - 1, then the same for each range, concatenated:
+    the positions of many slices in one array (numpy, no loop per slice)."""
+    total = int(lengths.sum())
+    return np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+
+
 # Last: the compiled module imports PathTableError and the flags from this one.
 compiled = _ext.switch(globals(), "tsstore.index._path_table", ("PathTable", "group_by"))

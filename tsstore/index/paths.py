@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from tsstore.index import globs
-from tsstore.index.path_table import BRANCH, LEAF, PathTable, group_by
+from tsstore.index.path_table import BRANCH, LEAF, PathTable, group_by, positions_of_ranges
 from tsstore.index.store_sync import StoreSync
 from tsstore.model import Node
 
@@ -52,14 +52,8 @@ class _Grouping:
     def members(self, keys: np.ndarray) -> np.ndarray:
         """The node ids of every key in keys, concatenated (keys past the grouping: none)."""
         keys = keys[keys < len(self.offsets) - 1]
-        starts, ends = self.offsets[keys], self.offsets[keys + 1]
-        lengths = ends - starts
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(0, np.int32)
-        # one gather: positions starts[i] .. ends[i] for every i
-        shift = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-        return self.order[shift + np.arange(total)]
+        starts = self.offsets[keys]
+        return self.order[positions_of_ranges(starts, self.offsets[keys + 1] - starts)]
 
 
 class PathIndex:

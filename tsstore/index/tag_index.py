@@ -27,7 +27,7 @@ from array import array
 
 import numpy as np
 
-from tsstore.index.path_table import group_by
+from tsstore.index.path_table import group_by, positions_of_ranges
 from tsstore.index.store_sync import StoreSync
 from tsstore.index.tagquery import TagExpr, parse_exprs
 from tsstore.index.tags import tag_rows
@@ -148,8 +148,7 @@ class TagIndex:
         starts = first[ids].astype(np.int64)
         ends = np.where(ids + 1 < len(first), first[np.minimum(ids + 1, len(first) - 1)], len(pairs))
         lengths = ends - starts
-        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(int(lengths.sum()))
-        return np.repeat(np.arange(len(ids)), lengths), pairs[at]
+        return np.repeat(np.arange(len(ids)), lengths), pairs[positions_of_ranges(starts, lengths)]
 
     # -- queries -------------------------------------------------------------------
     def _wanted_pairs(self, expr: TagExpr, tid: int, pairs: np.ndarray) -> np.ndarray:
