@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -97,8 +95,6 @@ def main() -> None:
     from benchmarks import bulk_load
     from benchmarks.loadgen import series_names
     from benchmarks.procstats import memory_mib
-    from tests.helpers.servers import ServerProcess
-
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--series", type=int, default=1_000_000)
     ap.add_argument("--data-dir", type=Path, help="kept between runs (default: a temporary directory)")
@@ -107,18 +103,11 @@ def main() -> None:
     ap.add_argument("--walk", action="store_true", help="also time the store's own tree walk")
     args = ap.parse_args()
 
-    tmp = None if args.data_dir else tempfile.TemporaryDirectory(prefix="bench_find-")
-    data_dir = args.data_dir or Path(tmp.name) / "data"
-    held = bulk_load.load(data_dir, args.series, series_names)
-    srv = ServerProcess(data_dir).start(timeout=120)
-    try:
-        idle_mib = memory_mib(srv.proc.pid, "VmRSS")
-        index = bulk_load.wait_until_built(srv.url, "path_index")
-        built = (re.findall(r"path index ready: .*", srv.log()) or [None])[-1]  # the log is appended to across runs
-        print(f"\n{held:,} series; {built or ''}")
+    with bulk_load.served(args.data_dir, args.series, series_names, "path_index", "path index ready") as (srv, held, index, built):
+        print(f"\n{held:,} series; {built}")
         print(f"index: {index['nodes']:,} nodes, {index['bytes'] / held:.1f} bytes per series in all, of which "
               f"{index['text_bytes'] / held:.1f} are name bytes (each distinct component once); "
-              f"server RSS {memory_mib(srv.proc.pid, 'VmRSS'):,.0f} MiB ({idle_mib:,.0f} at start)")
+              f"server RSS {memory_mib(srv.proc.pid, 'VmRSS'):,.0f} MiB")
         print(f"\n| glob | query | treejson entries | p50 ms | p99 ms |{' walk p50 ms |' if args.walk else ''}")
         print(f"| --- | --- | ---: | ---: | ---: |{' ---: |' if args.walk else ''}")
         for label, query in INDEX_GLOBS.items():
@@ -126,15 +115,9 @@ def main() -> None:
             p50, p99 = summary(lat)
             walk = ""
             if args.walk:
-                w = _walk_latencies(data_dir, query, 3, args.budget)
+                w = _walk_latencies(srv.data_dir, query, 3, args.budget)
                 walk = f" {statistics.median(w):,.1f} |"
             print(f"| {label} | `{query}` | {count:,} | {p50:.1f} | {p99:.1f} |{walk}", flush=True)
-    finally:
-        srv.proc.terminate()
-        srv.proc.wait(60)
-        if tmp is not None:
-            tmp.cleanup()
-
 
 if __name__ == "__main__":
     main()

@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
@@ -92,7 +90,6 @@ def _walk_latency(data_dir: Path, path: str, params: dict, budget: float) -> flo
 
 def main() -> None:
     from benchmarks import bulk_load
-    from tests.helpers.servers import ServerProcess
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--series", type=int, default=1_000_000)
@@ -102,14 +99,8 @@ def main() -> None:
     ap.add_argument("--walk", action="store_true", help="also time the store's own tag queries")
     args = ap.parse_args()
 
-    tmp = None if args.data_dir else tempfile.TemporaryDirectory(prefix="bench_tags-")
-    data_dir = args.data_dir or Path(tmp.name) / "data"
-    held = bulk_load.load(data_dir, args.series, tagged_names)
-    srv = ServerProcess(data_dir).start(timeout=120)
-    try:
-        index = bulk_load.wait_until_built(srv.url, "tag_index")
-        built = (re.findall(r"tag index ready: .*", srv.log()) or [None])[-1]  # the log is appended to across runs
-        print(f"\n{held:,} tagged series, 5 tags each besides name; {built or index}")
+    with bulk_load.served(args.data_dir, args.series, tagged_names, "tag_index", "tag index ready") as (srv, held, _, built):
+        print(f"\n{held:,} tagged series, 5 tags each besides name; {built}")
         print(f"\n| query | endpoint and expressions | answers | p50 ms | p99 ms |{' store walk p50 ms |' if args.walk else ''}")
         print(f"| --- | --- | ---: | ---: | ---: |{' ---: |' if args.walk else ''}")
         for label, (path, params) in QUERIES.items():
@@ -117,16 +108,10 @@ def main() -> None:
             p50, p99 = summary(lat)
             walk = ""
             if args.walk:
-                w = _walk_latency(data_dir, path, params, args.budget)
+                w = _walk_latency(srv.data_dir, path, params, args.budget)
                 walk = f" {w:,.1f} |" if w is not None else " |"
             shown = ", ".join(f"{k}={v}" for k, vs in params.items() for v in (vs if isinstance(vs, list) else [vs]))
             print(f"| {label} | `{path}?{shown}` | {count:,} | {p50:.1f} | {p99:.1f} |{walk}", flush=True)
-    finally:
-        srv.proc.terminate()
-        srv.proc.wait(60)
-        if tmp is not None:
-            tmp.cleanup()
-
 
 if __name__ == "__main__":
     main()

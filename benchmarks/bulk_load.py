@@ -1,11 +1,14 @@
 """Series straight into an embedded store (Store.create_series in batches), for the
 benchmarks of what is built over many series (find, tags): ingesting ten million series over
-carbon takes far longer and measures ingest, not the index. Also: waiting for a served
-index to be built."""
+carbon takes far longer and measures ingest, not the index. Also: serving such a store with
+default settings until an index of it is built."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import sqlite3
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable
@@ -52,3 +55,26 @@ def wait_until_built(url: str, index: str, timeout: float = 600) -> dict:
             return status
         time.sleep(0.5)
     raise SystemExit(f"{index} was not ready after {timeout} s")
+
+
+@contextlib.contextmanager
+def served(data_dir: Path | None, count: int, names_of: Callable[[int], list[str]], index: str, prefix: str):
+    """`tsstore serve` with default settings on a store holding names_of(count) (in data_dir,
+    kept; else a temporary directory), once its `index` (path_index, tag_index) is built:
+    (the server, how many series the store holds, the index's status, the server's log line
+    starting with `prefix` for this run, e.g. "path index ready")."""
+    from tests.helpers.servers import ServerProcess
+
+    tmp = None if data_dir else tempfile.TemporaryDirectory(prefix="bench-")
+    data_dir = data_dir or Path(tmp.name) / "data"
+    held = load(data_dir, count, names_of)
+    srv = ServerProcess(data_dir).start(timeout=120)
+    try:
+        status = wait_until_built(srv.url, index)
+        line = (re.findall(re.escape(prefix) + ".*", srv.log()) or [""])[-1]  # the log is appended to across runs
+        yield srv, held, status, line
+    finally:
+        srv.proc.terminate()
+        srv.proc.wait(60)
+        if tmp is not None:
+            tmp.cleanup()
