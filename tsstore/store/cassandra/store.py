@@ -164,12 +164,18 @@ class CassandraStore(SegmentStore):
         now = time.time()
         if now - since > SERIES_LOG_TTL - 3600:  # the log no longer reaches back: read the table again
             return await self.tree_names_after(None, limit)
+        rows, newest = await self._log_since(self.q["log_since"], since)
+        return "\n".join(name for name, in rows), len(rows), ("log", newest)
+
+    async def _log_since(self, stmt, since: float) -> tuple[list[tuple], float]:
+        """The rows of a log table (series_log, tag_log) from LOG_OVERLAP_S before `since`,
+        oldest first, without their time; and the newest time read (at least `since`)."""
+        now = time.time()
         buckets = range(int(since - LOG_OVERLAP_S) // 60 - 1, int(now) // 60 + 2)  # writers' minutes, give or take one
         since_ms = int((since - LOG_OVERLAP_S) * 1000)
-        parts = await self._run_all((self.q["log_since"], (b, since_ms)) for b in buckets)
-        rows = [(unix_time_from_uuid1(at), name) for part in parts for at, name in part]
-        newest = max((at for at, _ in rows), default=since)
-        return "\n".join(name for _, name in rows), len(rows), ("log", max(since, newest))
+        parts = await self._run_all((stmt, (b, since_ms)) for b in buckets)
+        rows = sorted((at.time, unix_time_from_uuid1(at), rest) for part in parts for at, *rest in part)
+        return [tuple(rest) for _, _, rest in rows], max([since] + [at for _, at, _ in rows])
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         out = {n: self._meta_cache[n] for n in names if n in self._meta_cache}
@@ -255,12 +261,8 @@ class CassandraStore(SegmentStore):
         now = time.time()
         if now - since > SERIES_LOG_TTL - 3600:
             raise TagLogTrimmed(f"tag_log keeps {SERIES_LOG_TTL} s; this reader is at {now - since:.0f} s behind")
-        buckets = range(int(since - LOG_OVERLAP_S) // 60 - 1, int(now) // 60 + 2)
-        since_ms = int((since - LOG_OVERLAP_S) * 1000)
-        parts = await self._run_all((self.q["tag_log_since"], (b, since_ms)) for b in buckets)
-        rows = sorted((at.time, unix_time_from_uuid1(at), name, tagged) for part in parts for at, name, tagged in part)
-        newest = max((at for _, at, _, _ in rows), default=since)
-        return [(name, tagged) for _, _, name, tagged in rows], ("log", max(since, newest))
+        rows, newest = await self._log_since(self.q["tag_log_since"], since)
+        return [(name, tagged) for name, tagged in rows], ("log", newest)
 
     # -- events ------------------------------------------------------------------------
     async def add_event(self, event: Event) -> int:
