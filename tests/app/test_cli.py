@@ -90,6 +90,10 @@ def test_series_count_refusals_name_the_problem(tmp_path):
     assert missing.returncode == 1 and "no tsstore data dir here" in missing.stderr
     bad = _series_count("dc[z-a]", "--data-dir", str(tmp_path))
     assert bad.returncode == 2 and "reversed character range z-a" in bad.stderr
+    no_lines = _series_count("*", "--data-dir", str(tmp_path), "--limit", "0")
+    assert no_lines.returncode == 2 and "--limit must be 1 or more" in no_lines.stderr
+    braces = _series_count("x." + "{a,b,c,d,e,f,g,h,i,j,k}" * 4, "--data-dir", str(tmp_path))
+    assert braces.returncode == 2 and "more than 10000 alternatives" in braces.stderr
 
 
 @pytest.mark.cassandra
