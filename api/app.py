@@ -31,6 +31,7 @@ class AppContext:
     settings: Settings = field(default_factory=Settings)
     counters: object = None  # tsstore.ingest.counters.Counters of the ingest side, when in the same process
     threads: RequestThreads | None = None  # where requests run (create_app starts them when absent)
+    lifecycle: object = None  # tsstore.lifecycle.operations.SeriesLifecycle (or its channel): deletes, renames
 
 
 def create_app(ctx: AppContext) -> FastAPI:

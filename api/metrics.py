@@ -18,7 +18,10 @@ from fastapi.responses import Response
 from tsstore.api.params import Params, read_params
 from tsstore.api.responses import NO_CACHE, ApiError, body_response
 from tsstore.model import Node
+from tsstore.lifecycle.find_range import active_since
 from tsstore.query import attime
+from tsstore.store.activity import activity_slack
+from tsstore.store.with_memory import names_of
 from tsstore.store.base import Store
 
 router = APIRouter()
@@ -29,11 +32,11 @@ def _respond(obj, params, headers=NO_CACHE) -> Response:
     return body_response(body, jsonp=params.get("jsonp"), headers=headers)
 
 
-def _check_find_range(params: Params) -> None:
-    """`from` and `until` of a find, checked as graphite-web's find_view reads them: absent or
+def _find_range(params: Params) -> tuple[int | None, int | None]:
+    """`from` and `until` of a find, read as graphite-web's find_view reads them: absent or
     -1 is open, anything else an at-time (against `now` and `tz`); a bad one is a 400 naming
-    it. They select nothing: like graphite-web's whisper finder, a leaf with no points in the
-    range is still listed."""
+    it. With find_range_filter (the default), a node with no point since `from` is left out
+    (tsstore.lifecycle.find_range); `until` selects nothing (the last write is kept, not the first)."""
     tz = params.tz()
     now = datetime.now(timezone.utc)
 
@@ -51,6 +54,11 @@ def _check_find_range(params: Params) -> None:
     start, end = at("from"), at("until")
     if start is not None and end is not None and end < start:
         raise ApiError(f"Invalid find range: param until ({end}) is before param from ({start})")
+    return start, end
+
+
+async def _active(store, query: str, since: int, settings) -> list[Node]:
+    return await active_since(store, query, await store.find(query), since, activity_slack(settings.flush_interval))
 
 
 async def _cluster_nodes(store: Store, nodes: list[Node]) -> list[dict]:
@@ -97,16 +105,21 @@ async def find(request: Request):
         raise ApiError(f"Invalid value for 'format' parameter: {fmt!r}; use {', '.join(others)} or {last}")
     # tsstore has no remote finders: every find is local, but `local` must be what graphite-web accepts
     params.int("local", 0)
-    _check_find_range(params)
+    start, _ = _find_range(params)
     if fmt == "completer":
         query = query.replace("..", "*.")
         if not query.endswith("*"):
             query += "*"
     store = request.app.state.ctx.store
+    settings = request.app.state.ctx.settings
+    since = start if start is not None and settings.find_range_filter else None
     wildcards = params.flag("wildcards")
     if fmt == "treejson":
         # a name once, a branch if it is one anywhere (graphite-web's treejson), without a path per match
-        uniq = await store.find_names(query, params.flag("leavesOnly"))
+        if since is None:
+            uniq = await store.find_names(query, params.flag("leavesOnly"))
+        else:
+            uniq = names_of(await _active(store, query, since, settings), params.flag("leavesOnly"))
         prefix = query.rsplit(".", 1)[0] + "." if "." in query else ""
         branches = [n for n in uniq if n.is_branch]
         leaves = [n for n in uniq if not n.is_branch]
@@ -116,7 +129,7 @@ async def find(request: Request):
             flag = int(bool(branches))
             out.insert(0, {"text": "*", "id": prefix + "*", "allowChildren": flag, "expandable": flag, "leaf": 0})
         return _respond(out, params)
-    nodes = await store.find(query)
+    nodes = await store.find(query) if since is None else await _active(store, query, since, settings)
     if params.flag("leavesOnly"):
         nodes = [n for n in nodes if n.is_leaf]
     if fmt in CLUSTER_FORMATS:

@@ -337,6 +337,13 @@ cdef class PathTable:
     def components(self):
         return self._comp_arr[:self._n]
 
+    def clear_flags(self, nodes, int bits):
+        cdef int32_t node
+        for node in nodes:
+            if not 0 <= node < self._n:
+                raise IndexError(f"node {node} out of range")
+            self._flags[node] &= ~bits & 0xFF
+
     def flags(self):
         return self._flags_arr[:self._n]
 

@@ -6,6 +6,7 @@ import sys
 
 from tsstore import __version__
 from tsstore.config import ConfigError, add_flags, settings_from_args
+from tsstore.lifecycle.command import add_series_command, joined_time_values, run_series_command
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -19,12 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     ):
         add_flags(sub.add_parser(name, help=help_text))
     _add_import_whisper(sub)
-    _add_series(sub)
-    args = parser.parse_args(argv if argv is not None else sys.argv[1:] or ["serve"])
+    add_series_command(sub)
+    argv = argv if argv is not None else sys.argv[1:] or ["serve"]
+    args = parser.parse_args(joined_time_values(argv) if argv[:1] == ["series"] else argv)
     if args.command == "import-whisper":
         return _import_whisper(args)
     if args.command == "series":
-        return _series(args)
+        return run_series_command(args)
     try:
         settings = settings_from_args(args)
     except ConfigError as exc:
@@ -61,50 +63,6 @@ def _add_import_whisper(sub) -> None:
     p.add_argument("--done-file", help="where imported files are recorded (default: <data dir>/import-whisper.done, "
                                        "or ./import-whisper-<keyspace>.done)")
     p.add_argument("--progress-every", type=int, default=1000, help="a progress line per N files when not on a terminal")
-
-
-def _add_series(sub) -> None:
-    p = sub.add_parser("series", help="what the store holds, by subtree",
-                       description="Series in the store, read from it directly (safe while tsstore serve runs).")
-    actions = p.add_subparsers(dest="action", required=True)
-    count = actions.add_parser("count", help="series under each node a glob matches, most first",
-                               description="The cardinality of each subtree: `tsstore series count 'servers.*'` lists "
-                                           "every child of servers with the series under it; `'*.*' --limit 10` the "
-                                           "ten two-level prefixes with the most series.")
-    count.add_argument("glob", help="a Graphite glob (servers.*, *.*, dc1.{api,web}.*)")
-    count.add_argument("--limit", type=int, default=50, help="lines at most (default 50)")
-    where = count.add_mutually_exclusive_group()
-    where.add_argument("--data-dir", default="tsstore-data", help="the embedded store's data dir (default ./tsstore-data)")
-    where.add_argument("--store", help="cassandra://host[,host...][:port]/keyspace")
-
-
-def _series(args) -> int:
-    import asyncio
-    import logging
-
-    from tsstore.index.globs import GlobError
-    from tsstore.lifecycle import count_series
-    from tsstore.store.errors import StoreUnavailable
-
-    if args.limit < 1:
-        print("tsstore series count: --limit must be 1 or more", file=sys.stderr)
-        return 2
-    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)  # the index build's progress
-    try:
-        counted = asyncio.run(count_series(args.store or args.data_dir, args.glob))
-    except GlobError as exc:
-        print(f"tsstore series count: {exc}", file=sys.stderr)
-        return 2
-    except (OSError, StoreUnavailable, ValueError) as exc:
-        print(f"tsstore series count: {exc}", file=sys.stderr)
-        return 1
-    width = max((len(path) for path, _ in counted[: args.limit]), default=4)
-    for path, n in counted[: args.limit]:
-        print(f"{path:<{width}}  {n:>12,}")
-    more = len(counted) - args.limit
-    print(f"{len(counted):,} nodes match {args.glob!r}, {sum(n for _, n in counted):,} series under them"
-          + (f" ({more:,} more nodes not shown: --limit)" if more > 0 else ""), file=sys.stderr)
-    return 0
 
 
 def _import_whisper(args) -> int:

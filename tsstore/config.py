@@ -61,11 +61,14 @@ class Settings:
     request_timeout: float = _setting(60.0, "seconds a request may run before it is cancelled and answered 503")
     request_threads: int = _setting(4, "threads (own event loops) running HTTP requests, off the carbon loop", flag=None)
     max_request_bytes: int = _setting(16 << 20, "bytes of a request body; larger ones are answered 413", flag=None)
+    find_range_filter: bool = _setting(True, "/metrics/find?from= leaves out series with no point since from "
+                                             "(to within an hour; README: Series lifecycle)", flag=None)
     json_infinity_as_null: bool = _setting(False, "write null for +-inf (Grafana's Go backend rejects 1e9999)", flag=None)
     # HTTP API access (README: Security). Reads are open; writes are off unless one of the two
     # api_write_* settings is given. Lists: comma-separated in a flag, a string list in TOML.
     api_write_token_file: str | None = _setting(None, "file holding the bearer token that allows the HTTP writes "
-                                                      "(POST /events, /tags/tagSeries, /tags/tagMultiSeries, /tags/delSeries; default: writes off)")
+                                                      "(POST /events, /tags/tagSeries, /tags/tagMultiSeries, /tags/delSeries, "
+                                                      "/tsstore/series/delete and /rename; default: writes off)")
     api_write_networks: str | list[str] | None = _setting(None, "CIDRs whose clients may make the HTTP writes without a "
                                                                 "token, e.g. 127.0.0.0/8,10.1.0.0/16 (default: none)")
     api_trusted_proxies: str | list[str] | None = _setting(None, "CIDRs of reverse proxies whose X-Forwarded-For names "

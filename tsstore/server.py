@@ -85,6 +85,7 @@ class Server:
         self._tree_index = None  # the path index finds use (tsstore.index.paths)
         self._tag_index = None  # the tag index tag queries use (tsstore.index.tag_index)
         self._index_tasks: list[asyncio.Task] = []
+        self._queried_store: StoreWithMemory | None = None
         self.stopped = asyncio.Event()
 
     async def start(self) -> None:
@@ -113,21 +114,16 @@ class Server:
             self.ports.update({kind: bound_port(srv) for kind, srv in self.listeners.items()})
             from tsstore.write_channel import WriteChannelServer
 
-            self._channel = await WriteChannelServer(self.store, self.settings.data_dir, self.pipeline.counters).start()
+            self._channel = await WriteChannelServer(self.store, self.settings.data_dir, self.pipeline.counters,
+                                                     self._lifecycle()).start()
             self._memory_channel = await MemoryChannelServer(self.pipeline.recent_slots, self.settings.data_dir).start()
             log.info("ingest ready in %.1fs (WAL replayed): listening on %s %s", time.monotonic() - t0,
                      self.settings.carbon_address, self.ports)
         if self.run_api and self.settings.http_port:
             from tsstore.api.app import AppContext, create_app
 
-            # the indexes are built beside the serving: the store's own queries answer until then
-            self._tree_index = StoreTreeIndex.for_store(self.store)
-            self._tag_index = StoreTagIndex.for_store(self.store)
-            self._index_tasks = [asyncio.create_task(index.build()) for index in (self._tree_index, self._tag_index)
-                                 if index is not None]
-            self._app_ctx = AppContext(StoreWithMemory(self.store, self._memory_source(), self._tree_index,
-                                                       self._tag_index), self.settings,
-                                       self.pipeline.counters if self.pipeline else None)
+            self._app_ctx = AppContext(self._queried(), self.settings, self.pipeline.counters if self.pipeline else None,
+                                       lifecycle=self._lifecycle())
             app = create_app(self._app_ctx)
             # proxy_headers off: the client address api_write_networks checks is the TCP peer's
             # (tsstore.api.access reads X-Forwarded-For only from api_trusted_proxies); h11 with
@@ -150,6 +146,35 @@ class Server:
             self._http_children = http_workers.start_children(self.settings, self.ports["http"])
             if self._http_children and self.pipeline is not None:
                 self._status_task = asyncio.create_task(http_workers.publish_status(self.settings, self.pipeline.counters))
+
+    def _queried(self) -> StoreWithMemory:
+        """The store as queries (and the lifecycle's selections) see it, with the in-memory
+        indexes, made once; they are built beside the serving (the store's own queries answer
+        until then)."""
+        if self._queried_store is None:
+            if self.run_api:  # an ingest-only process keeps no index: its rare lifecycle requests walk the store
+                self._tree_index = StoreTreeIndex.for_store(self.store)
+                self._tag_index = StoreTagIndex.for_store(self.store)
+                self._index_tasks = [asyncio.create_task(index.build()) for index in (self._tree_index, self._tag_index)
+                                     if index is not None]
+            self._queried_store = StoreWithMemory(self.store, self._memory_source(), self._tree_index, self._tag_index)
+        return self._queried_store
+
+    def _lifecycle(self):
+        """Who deletes and renames series: this process when it ingests (or nothing ingests
+        from the data dir), else the ingesting process through its write channel."""
+        from tsstore.lifecycle.operations import SeriesLifecycle
+        from tsstore.store.activity import activity_slack
+        from tsstore.write_channel import LifecycleChannel, socket_path
+
+        slack = activity_slack(self.settings.flush_interval)
+        if self.pipeline is not None:
+            return SeriesLifecycle(self._queried(), self.pipeline, slack)
+        if socket_path(self.settings.data_dir).exists():
+            return LifecycleChannel(self.settings.data_dir)
+        from tsstore.ingest.forgotten import StoppedIngest
+
+        return SeriesLifecycle(self._queried(), StoppedIngest(self.settings.wal_dir), slack)
 
     def _memory_source(self):
         """Where reads find the points not yet flushed: this process's pipeline, or the

@@ -13,6 +13,10 @@ frame {"ok": ...} or {"error": "..."}:
   -> {"ok": slots written}; series are created first (first creation wins, as from carbon),
   the reply comes when the store has acknowledged the slots; {"error": ..., "retry": true}
   when the store failed it (full disk, Cassandra down): the client may send it again.
+* {"op": "lifecycle", "action": "stale" | "delete" | "rename", "args": {...}} -> {"ok": the
+  report of tsstore.lifecycle.operations.SeriesLifecycle} or {"ok": {"refused": "why"}}: the
+  HTTP processes without the pipeline and `tsstore series` delete and rename through the
+  process that ingests, so it lets go of those series first.
 """
 from __future__ import annotations
 
@@ -68,9 +72,9 @@ class WriteChannelServer(LocalSocketServer):
     name = "write channel"
     too_long_hint = "import-whisper needs this server stopped (or a shorter --data-dir)"
 
-    def __init__(self, store, data_dir: str | os.PathLike, counters=None):
+    def __init__(self, store, data_dir: str | os.PathLike, counters=None, lifecycle=None):
         super().__init__(socket_path(data_dir))
-        self.store, self.counters = store, counters
+        self.store, self.counters, self.lifecycle = store, counters, lifecycle
 
     def failed(self, exc: Exception) -> dict:
         """The store failed: the client retries or reports it."""
@@ -90,7 +94,59 @@ class WriteChannelServer(LocalSocketServer):
             if self.counters is not None:
                 self.counters.add("imported.slots", sum(len(r.slots) for r in requests))
             return len(requests)
+        if op == "lifecycle" and self.lifecycle is not None:
+            return await lifecycle_answer(self.lifecycle, request["action"], request["args"])
         raise ValueError(f"unknown op {op!r}")
+
+
+async def lifecycle_answer(lifecycle, action: str, args: dict) -> dict:
+    """One lifecycle call from its wire form; a refused request as {"refused": why}."""
+    from tsstore.lifecycle.selection import Selection
+
+    try:
+        if action == "rename":
+            return await lifecycle.rename(args["source"], args["target"], bool(args["dry_run"]), dict(args["requester"]))
+        selection = Selection(tuple(args.get("globs", ())), tuple(args.get("tagged", ())), args.get("before"))
+        if action == "stale":
+            return await lifecycle.stale(selection, int(args["limit"]))
+        if action == "delete":
+            return await lifecycle.delete(selection, bool(args["dry_run"]), dict(args["requester"]))
+    except ValueError as exc:  # SelectionError, GlobError, TagQueryError: the caller's to fix
+        return {"refused": str(exc)}
+    raise ValueError(f"unknown lifecycle action {action!r}")
+
+
+class LifecycleChannel:
+    """SeriesLifecycle's calls, made by the ingest process over its write channel."""
+
+    def __init__(self, data_dir: str | os.PathLike):
+        self.data_dir = data_dir
+
+    async def _ask(self, action: str, args: dict) -> dict:
+        from tsstore.lifecycle.selection import SelectionError
+
+        client = WriteChannelClient(self.data_dir)
+        await client.open()
+        try:
+            reply = await client._call({"op": "lifecycle", "action": action, "args": args})
+        finally:
+            await client.close()
+        if "refused" in reply:
+            raise SelectionError(reply["refused"])
+        return reply
+
+    @staticmethod
+    def _selection(selection) -> dict:
+        return {"globs": list(selection.globs), "tagged": list(selection.tagged), "before": selection.before}
+
+    async def stale(self, selection, limit: int) -> dict:
+        return await self._ask("stale", {**self._selection(selection), "limit": limit})
+
+    async def delete(self, selection, dry_run: bool, requester: dict) -> dict:
+        return await self._ask("delete", {**self._selection(selection), "dry_run": dry_run, "requester": requester})
+
+    async def rename(self, source: str, target: str, dry_run: bool, requester: dict) -> dict:
+        return await self._ask("rename", {"source": source, "target": target, "dry_run": dry_run, "requester": requester})
 
 
 class WriteChannelClient:

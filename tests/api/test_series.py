@@ -19,3 +19,55 @@ async def test_bad_count_requests_name_the_problem(client):
     assert bad_limit.status_code == 400 and "parameter 'limit' must be an integer >= 1" in bad_limit.json()["error"]
     bad_glob = await client.get("/tsstore/series/count", params={"query": "servers.[z-a]"})
     assert bad_glob.status_code == 400 and "reversed character range z-a" in bad_glob.text
+
+
+async def test_deletes_and_renames_are_refused_without_write_access(client):
+    for path, data in (("/tsstore/series/delete", {"query": "servers.web01"}),
+                       ("/tsstore/series/delete", {"query": "servers.web01", "dry_run": "1"}),
+                       ("/tsstore/series/rename", {"from": "servers.web01", "to": "servers.web09"})):
+        resp = await client.post(path, data=data)
+        assert resp.status_code == 403 and "writes through the HTTP API are off" in resp.json()["error"]
+    # nothing went
+    assert len((await client.get("/metrics/find", params={"query": "servers.*"})).json()) == 3
+
+
+async def test_delete_with_a_dry_run_by_glob_and_by_tag(writer):
+    dry = await writer.post("/tsstore/series/delete", data={"query": "servers.web01", "tagged": "dc=dc1", "dry_run": "1"})
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["names"] == ["disk.used;dc=dc1;rack=a1", "servers.web01.cpu.user", "servers.web01.mem.used"]
+    assert dry.json()["dry_run"] is True and "deleted" not in dry.json()
+    done = await writer.post("/tsstore/series/delete", data={"query": "servers.web01", "tagged": "dc=dc1"})
+    assert done.status_code == 200, done.text
+    assert done.json()["deleted"] == 3
+    found = (await writer.get("/metrics/find", params={"query": "servers.*"})).json()
+    assert [n["text"] for n in found] == ["db01", "web02"]
+    assert (await writer.get("/tags/findSeries", params={"expr": "dc=~dc.*"})).json() == ["disk.used;dc=dc2;rack=b1"]
+    render = await writer.get("/render", params={"target": "servers.web01.*.*", "format": "json", "from": "-2h"})
+    assert render.json() == []
+    log = (await writer.get("/tsstore/series/deletions")).json()
+    assert len(log["deletions"]) == 1 and sorted(log["deletions"][0]["names"]) == done.json()["names"]
+    assert log["deletions"][0]["request"]["via"] == "http"
+
+
+async def test_a_glob_that_matches_nothing_deletes_nothing(writer):
+    resp = await writer.post("/tsstore/series/delete", data={"query": "nothing.here.*"})
+    assert resp.status_code == 200 and resp.json()["series"] == 0 and resp.json()["names"] == []
+    assert (await writer.get("/tsstore/series/deletions")).json()["deletions"] == []
+
+
+async def test_bad_lifecycle_requests_name_the_problem(writer):
+    async def error(method, path, **params):
+        resp = await (writer.post(path, data=params) if method == "post" else writer.get(path, params=params))
+        assert resp.status_code == 400, resp.text
+        return resp.json()["error"]
+
+    assert "name the series" in await error("post", "/tsstore/series/delete")
+    assert "reversed character range" in await error("post", "/tsstore/series/delete", query="servers.[z-a]")
+    assert "Invalid tagspec 'dc'" in await error("post", "/tsstore/series/delete", tagged="dc")
+    assert "missing parameter 'before'" in await error("get", "/tsstore/series/stale", query="servers")
+    assert "Invalid value 'soonish' for param before" in await error("get", "/tsstore/series/stale", query="servers",
+                                                                       before="soonish")
+    assert "needs from=<path> and to=<path>" in await error("post", "/tsstore/series/rename", **{"from": "servers"})
+    assert "one is inside the other" in await error("post", "/tsstore/series/rename", **{"from": "servers",
+                                                                                         "to": "servers.x"})
+    assert "plain dotted path" in await error("post", "/tsstore/series/rename", **{"from": "servers.*", "to": "x"})

@@ -143,3 +143,32 @@ def test_series_under_each_matched_node(names, pattern):
     want = sorted(((n.path, sum(1 for s in set(names) if s == n.path or s.startswith(n.path + ".")))
                    for n in reference_find(names, pattern)), key=lambda pc: (-pc[1], pc[0]))
     assert index.count_series(pattern) == want
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(name_st, max_size=30), st.sets(st.integers(0, 29)), st.lists(element, min_size=1, max_size=5).map(".".join),
+       st.booleans())
+def test_after_removing_series_finds_answer_as_if_they_never_were(names, removed, pattern, compiled):
+    index = PathIndex(TABLES[-1]() if compiled else TABLES[0]())
+    index.add(names)
+    index.find("*")  # grouped before the removal: the groupings keep the removed nodes
+    gone = {names[i] for i in removed if i < len(names)}
+    kept = [n for n in names if n not in gone]
+    assert index.remove(sorted(gone) + ["never.added"]) == len(gone)
+    want = reference_find(kept, pattern)
+    assert index.find(pattern) == want
+    assert index.find_names(pattern, False) == reference_names(want, False)
+    assert index.count_series(pattern) == sorted(
+        ((n.path, sum(1 for s in set(kept) if s == n.path or s.startswith(n.path + "."))) for n in want),
+        key=lambda pc: (-pc[1], pc[0]))
+    index.add(sorted(gone))  # added again: found again
+    assert index.find(pattern) == reference_find(names, pattern)
+
+
+@each_table
+def test_a_leaf_whose_children_are_removed_is_no_branch(table):
+    index = PathIndex(table())
+    index.add(["a", "a.b", "a.c.d"])
+    index.remove(["a.b", "a.c.d"])
+    assert index.find("*") == [Node("a", True, False)]
+    assert index.find("a.*") == []

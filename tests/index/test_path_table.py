@@ -80,6 +80,22 @@ def test_a_path_that_is_a_leaf_and_a_branch_has_both_flags(impl):
 
 
 @both
+def test_cleared_flags_come_back_when_the_name_is_added_again(impl):
+    table = impl.PathTable()
+    table.add(["a.b", "a.b.c", "a.d"])
+    ab = table.child(table.child(-1, table.component_id("a")), table.component_id("b"))
+    table.clear_flags([ab], LEAF)
+    table.clear_flags([ab + 1], LEAF)  # a.b.c
+    assert dict(zip(table.paths(range(4)), table.flags().tolist())) == {"a": BRANCH, "a.b": BRANCH, "a.b.c": 0,
+                                                                        "a.d": LEAF}
+    assert table.add(["a.b.c", "a.b"]) == 0  # the nodes stay; their flags are set again
+    assert dict(zip(table.paths(range(4)), table.flags().tolist())) == {"a": BRANCH, "a.b": LEAF | BRANCH,
+                                                                        "a.b.c": LEAF, "a.d": LEAF}
+    with pytest.raises(IndexError, match="node 4 out of range"):
+        table.clear_flags([4], LEAF)
+
+
+@both
 def test_refusals_name_the_problem(impl):
     table = impl.PathTable()
     with pytest.raises(PathTableError, match="more than 65535 components"):

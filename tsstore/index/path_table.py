@@ -10,7 +10,8 @@ numpy.
 Rules, as the store's own tree (tsstore.store.base.tree_rows_of): a name is split on every
 '.', so 'a..b' has an empty middle component; every prefix of a name is a branch and the
 name itself a leaf; a path can be both. Nodes are only ever added: node ids are dense, and a
-child's id is always greater than its parent's. The root is not a node: parent -1.
+child's id is always greater than its parent's (a deleted series clears its flags instead).
+The root is not a node: parent -1.
 """
 from __future__ import annotations
 
@@ -80,6 +81,14 @@ class PathTable:
             comp = self._comp_of[text] = len(self._texts)
             self._texts.append(text)
         return comp
+
+    def clear_flags(self, nodes, bits: int) -> None:
+        """Clear flag bits of these nodes (a deleted series' leaf, a branch left empty); the
+        nodes stay, and adding a name under them again sets the flags again."""
+        for node in nodes:
+            if not 0 <= int(node) < len(self._flags):
+                raise IndexError(f"node {int(node)} out of range")
+            self._flags[int(node)] &= ~bits & 0xFF
 
     # -- columns (numpy, one entry per node; read-only by convention) --------------
     def parents(self) -> np.ndarray:

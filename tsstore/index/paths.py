@@ -79,6 +79,34 @@ class PathIndex:
             self._counts = None  # a name can make a branch a leaf too without a new node
             return self.table.add_joined(joined)
 
+    def remove(self, names) -> int:
+        """Deleted series: their leaves stop being leaves, and every branch left without a
+        leaf under it stops being a branch (finds no longer list them). Returns how many
+        leaves were removed."""
+        with self._lock:
+            leaves = [node for node in map(self._node_of_path, names) if node >= 0]
+            flags = self.table.flags()
+            leaves = [node for node in leaves if flags[node] & LEAF]
+            if not leaves:
+                return 0
+            self.table.clear_flags(leaves, LEAF)
+            self._counts = None
+            flags = self.table.flags()
+            below = self._series_under() - (flags & LEAF)  # series under a node, itself not counted
+            self.table.clear_flags(np.flatnonzero((below == 0) & ((flags & BRANCH) != 0)).tolist(), BRANCH)
+            self._counts = None  # counted with the flags before
+            return len(leaves)
+
+    def _node_of_path(self, path: str) -> int:
+        """The node of a dotted path, -1 when the table has none."""
+        node = -1
+        for part in path.split("."):
+            comp = self.table.component_id(part)
+            node = self.table.child(node, comp) if comp >= 0 else -1
+            if node < 0:
+                return -1
+        return node
+
     # -- finding ---------------------------------------------------------------------
     def find(self, pattern: str) -> list[Node]:
         """The nodes matching a Graphite glob, sorted by path (as tsstore.index.globs'
@@ -238,7 +266,7 @@ class PathIndex:
             if len(frontier) == 0:
                 break
             level += 1
-        return frontier
+        return frontier[self.table.flags()[frontier] != 0]  # a deleted series' node has no flags left
 
     def _from_literal(self, comps: list[str], level: int, frontier: np.ndarray, position: int, count: int,
                       literal: list[int]) -> np.ndarray:
@@ -278,6 +306,7 @@ class PathIndex:
         if not found:
             return np.zeros(0, np.int32)
         nodes = np.concatenate(found)
+        nodes = nodes[self.table.flags()[nodes] != 0]  # a deleted series' node has no flags left
         paths = self.table.paths(nodes.tolist())
         keep = [globs.match_path(".".join(comps), p) for p in paths]
         return nodes[np.array(keep, bool)]
@@ -325,6 +354,7 @@ class StoreTreeIndex(StoreSync):
     def __init__(self, store):
         super().__init__(store)
         self.index = PathIndex()
+        self._deleted_cursor = None  # the store's deletion log position (Store.deletions_after)
 
     @classmethod
     def for_store(cls, store) -> "StoreTreeIndex | None":
@@ -333,6 +363,8 @@ class StoreTreeIndex(StoreSync):
     async def _build(self) -> None:
         t0 = last_log = time.monotonic()
         names = 0
+        if getattr(self._store, "keeps_deletion_log", False):  # before the names: a deletion meanwhile is seen
+            self._deleted_cursor = await self._store.deletion_cursor()
         loop = asyncio.get_running_loop()
         reading = asyncio.ensure_future(self._store.tree_names_after(self._cursor, CHUNK_NAMES))
         while True:
@@ -347,17 +379,41 @@ class StoreTreeIndex(StoreSync):
             if time.monotonic() - last_log > 5:
                 last_log = time.monotonic()
                 log.info("path index: %d names read from the store so far", names)
+        if self._deleted_cursor is not None:  # a name the store's log listed may be deleted since
+            await self._remove_deleted()
         await loop.run_in_executor(None, self.index.regroup)  # before the first find, not in it
         self.ready = True
         elapsed = self.build_seconds = time.monotonic() - t0
         log.info("path index ready: %d names, %d nodes, %.1f MB, built in %.2fs (%.0f names/s)", names,
                  self.index.table.node_count, self.index.memory_bytes() / 1e6, elapsed, names / max(elapsed, 1e-9))
 
-    async def catch_up(self) -> None:
+    async def catch_up(self, now: bool = False) -> None:
         """Add what the store created since the last look (one indexed query when nothing is
-        new), at most every tree_poll_seconds the store asks for."""
-        if not self._catch_up_due():
+        new), and remove what it deleted; at most every tree_poll_seconds the store asks for,
+        unless `now` (this process just deleted series)."""
+        if not self._catch_up_due() and not now:
             return
+        await self._add_created()
+        if self._deleted_cursor is not None:
+            await self._remove_deleted()
+
+    async def _remove_deleted(self) -> None:
+        """Remove the series the store's deletion log names since the last look, unless the
+        store has them again (created anew since: the log and the names are read apart)."""
+        while True:
+            cursor = self._deleted_cursor
+            rows, new_cursor = await self._store.deletions_after(cursor, CHUNK_NAMES)
+            names = list(dict.fromkeys(name for _, name, _ in rows if ";" not in name))
+            if names:
+                again = await self._store.get_series(names)
+                with self._catch_up_lock:
+                    if self._deleted_cursor == cursor:
+                        self.index.remove([n for n in names if n not in again])
+            self._deleted_cursor = new_cursor
+            if not rows or new_cursor == cursor:
+                return
+
+    async def _add_created(self) -> None:
         while True:
             cursor = self._cursor
             joined, count, new_cursor = await self._store.tree_names_after(cursor, CHUNK_NAMES)

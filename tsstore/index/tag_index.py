@@ -309,11 +309,11 @@ class StoreTagIndex(StoreSync):
         elapsed = self.build_seconds = time.monotonic() - t0
         log.info("tag index ready: %d tagged series, built in %.2fs", len(names), elapsed)
 
-    async def catch_up(self) -> None:
+    async def catch_up(self, now: bool = False) -> None:
         """Apply the store's tag log since the last look, at most every tree_poll_seconds the
-        store asks for (a store may repeat its latest changes: applied again, they change
-        nothing)."""
-        if not self._catch_up_due():
+        store asks for unless `now` (a store may repeat its latest changes: applied again,
+        they change nothing)."""
+        if not self._catch_up_due() and not now:
             return
         while True:
             cursor = self._cursor

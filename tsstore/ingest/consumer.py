@@ -17,6 +17,7 @@ import numpy as np
 
 from tsstore.ingest.rollup import RollupAggregator
 from tsstore.ingest.flusher import Flusher
+from tsstore.ingest.forgotten import ForgottenSeries
 from tsstore.ingest.live_queue import LiveQueue
 from tsstore.ingest.series_rollups import SeriesRollups
 from tsstore.ingest.wal import Position, WriteAheadLog, decode_points
@@ -30,17 +31,21 @@ RUN_POINTS = 500_000
 
 class Consumer:
     def __init__(self, wal: WriteAheadLog, live: LiveQueue, aggregator: RollupAggregator, series: SeriesRollups,
-                 flusher: Flusher, on_progress: Callable[[], None]):
+                 flusher: Flusher, forgotten: ForgottenSeries, on_progress: Callable[[], None]):
         self.wal, self.live, self.aggregator, self.series, self.flusher = wal, live, aggregator, series, flusher
+        self.forgotten = forgotten
         self.on_progress = on_progress
         self.pos = Position(0, 0)  # the WAL position after the last record applied
+        # held while records are applied: a deletion (IngestPipeline.forget) runs between two runs
+        self.applying = asyncio.Lock()
 
     async def run(self) -> None:
         loop = asyncio.get_running_loop()
         live = self.live
         while True:
             if live.behind:
-                await self._catch_up_from_disk(loop)
+                async with self.applying:
+                    await self._catch_up_from_disk(loop)
                 continue
             if not live:
                 live.wakeup.clear()
@@ -49,16 +54,20 @@ class Consumer:
                 except asyncio.TimeoutError:
                     pass
             while live and not live.behind:
-                records = self._pop_run(live)
-                await self._configure(records)
-                for pos, sids, ts, values in records:
-                    self._add(sids, ts, values)
-                    self.pos = pos
-                    self.on_progress()
-                    if self.flusher.full:
-                        await self.flusher.start(self.pos)
+                async with self.applying:
+                    await self._apply_run(live)
             if self.flusher.until_due() <= 0:
                 await self.flusher.start(self.pos, wait=False)
+
+    async def _apply_run(self, live: LiveQueue) -> None:
+        records = self._without_forgotten(self._pop_run(live))
+        await self._configure(records)
+        for pos, sids, ts, values in records:
+            self._add(sids, ts, values)
+            self.pos = pos
+            self.on_progress()
+            if self.flusher.full:
+                await self.flusher.start(self.pos)
 
     async def wait_caught_up(self, timeout: float = 60.0) -> None:
         """Until every committed record is applied (or the timeout passed)."""
@@ -70,7 +79,7 @@ class Consumer:
     async def _catch_up_from_disk(self, loop) -> None:
         head = self.wal.head
         records = await loop.run_in_executor(None, lambda: list(self._read_records(self.pos, 64)))
-        records = [(pos, *decode_points(payload)) for pos, payload in records]
+        records = self._without_forgotten([(pos, *decode_points(payload)) for pos, payload in records])
         await self._configure(records)
         for pos, sids, ts, values in records:
             self._add(sids, ts, values)
@@ -98,6 +107,14 @@ class Consumer:
                 records.append(record)
                 points += len(record[1])
         return records
+
+    def _without_forgotten(self, records: list) -> list:
+        """The records without the points of series deleted after them (tsstore.ingest.forgotten)."""
+        out = []
+        for pos, sids, ts, values in records:
+            keep = self.forgotten.keep(pos, sids)
+            out.append((pos, sids, ts, values) if keep is None else (pos, sids[keep], ts[keep], values[keep]))
+        return out
 
     async def _configure(self, records: list) -> None:
         """The series of a run of records are configured together: one store round trip

@@ -90,7 +90,7 @@ class Flusher:
         coarse = final or time.monotonic() - self._last_coarse >= self.settings.rollup_provisional_interval
         if coarse:
             self._last_coarse = time.monotonic()
-        drained = self.aggregator.drain(coarse)
+        drained = self.aggregator.drain(coarse).only(self.series.configured)
         self.in_flight_points, self.applied_points = self.applied_points, 0
         self._last_flush = time.monotonic()
         await self._write_drained(drained, coarse)
@@ -119,7 +119,7 @@ class Flusher:
         if len(d.reseed_sid):
             await self.rederiver.reseed(d)
             # Seeding changed open slots: write their corrected provisional values now.
-            await self._write_drained(self.aggregator.drain(coarse), coarse)
+            await self._write_drained(self.aggregator.drain(coarse).only(self.series.configured), coarse)
 
     def _batches(self, d: Drained) -> dict[int, WriteBatch]:
         """The drained rows as one WriteBatch per level: a block per series, in store key

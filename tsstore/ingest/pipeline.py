@@ -40,6 +40,7 @@ from tsstore.ingest.rollup import RollupAggregator
 from tsstore.ingest.committer import Committer
 from tsstore.ingest.consumer import Consumer
 from tsstore.ingest.flusher import Flusher
+from tsstore.ingest.forgotten import ForgottenSeries
 from tsstore.ingest.live_queue import LiveQueue
 from tsstore.ingest.rederive import Rederiver
 from tsstore.ingest.self_metrics import SelfMetrics
@@ -75,7 +76,9 @@ class IngestPipeline:
         rederiver = Rederiver(store, self.aggregator, series, self.counters, self._retry)
         self._flusher = Flusher(settings, self.wal, self._wal_thread, store, self.aggregator, series, rederiver,
                                 self.counters, self._retry)
-        self._consumer = Consumer(self.wal, self._live, self.aggregator, series, self._flusher,
+        self._series = series
+        self._forgotten = ForgottenSeries(settings.wal_dir)
+        self._consumer = Consumer(self.wal, self._live, self.aggregator, series, self._flusher, self._forgotten,
                                   on_progress=self._maybe_resume)
         self._self_metrics = SelfMetrics(settings, self.counters, self.registry, self._committer, self._live,
                                          self.wal, self.aggregator)
@@ -90,6 +93,7 @@ class IngestPipeline:
             self.registry.id_of(name.encode("utf-8"))
         self._committer.logged_names = len(self.registry)
         self._consumer.pos = self.wal.first_position()
+        self._forgotten.load(self._consumer.pos, self.registry.get)
         self._tasks = [
             asyncio.create_task(self._committer.run(), name="wal-committer"),
             asyncio.create_task(self._consumer.run(), name="aggregator-consumer"),
@@ -139,6 +143,25 @@ class IngestPipeline:
         """Set after the next completed flush (tests and benchmarks wait on it)."""
         return self._flusher.flushed
 
+    # -- deleting -----------------------------------------------------------------------------
+    async def forget(self, names: list[str]) -> None:
+        """Before the store deletes these series: between two runs of the consumer, write
+        everything applied so far (so no later flush brings their points back), then let
+        go of them: what the aggregator holds of them is dropped, a replay of the WAL skips
+        their points from before now, and a point sent after this creates the series anew
+        (as carbon re-creates a deleted whisper file)."""
+        sids = [self.registry.get(n.encode("utf-8")) for n in names]
+        known = [(n, s) for n, s in zip(names, sids) if s >= 0]
+        async with self._consumer.applying:
+            await self._flusher.wait_idle()
+            # final: open coarse slots too (a rename copies them); it retries the store itself while it fails
+            await self._flusher.flush(self._consumer.pos, final=True)
+            if known:
+                at = self._consumer.pos
+                await asyncio.get_running_loop().run_in_executor(
+                    self._wal_thread, self._forgotten.add, [n for n, _ in known], [s for _, s in known], at)
+                self._series.forget(np.array([s for _, s in known], np.int64))
+
     # -- reads -------------------------------------------------------------------------------
     def recent_slots(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
                      end: int) -> dict[str, Slots]:
@@ -148,7 +171,7 @@ class IngestPipeline:
         out = {}
         for name in names:
             sid = self.registry.get(name.encode("utf-8"))
-            if sid < 0:
+            if sid < 0 or not self._series.configured(np.array([sid]))[0]:  # unknown, or deleted since
                 continue
             got = self.aggregator.recent(sid, level_of[name][0], start, end)
             if got is not None and len(got[0]):

@@ -77,6 +77,17 @@ class Drained:
         self.reseed_sid, self.reseed_level, self.reseed_ts, self.reseed_upto = (reseed[:, i].copy() for i in range(4))
 
 
+    def only(self, series_kept) -> "Drained":
+        """This drain without the rows of the series series_kept (a mask function of sids)
+        leaves out: deleted series' rows are neither written nor re-derived."""
+        w = series_kept(self.w_sid)
+        rederive = series_kept(self.rederive_sid)
+        reseed = series_kept(self.reseed_sid)
+        return Drained(self.w_sid[w], self.w_level[w], self.w_ts[w], self.w_values[w],
+                       np.stack([self.rederive_level, self.rederive_sid, self.rederive_ts], axis=1)[rederive],
+                       np.stack([self.reseed_sid, self.reseed_level, self.reseed_ts, self.reseed_upto], axis=1)[reseed])
+
+
 class _Series:
     __slots__ = ("steps", "rets", "maxret", "is_new", "sums", "open", "val0", "acc", "dirty", "reseed", "derive")
 

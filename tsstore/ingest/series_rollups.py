@@ -67,6 +67,20 @@ class SeriesRollups:
             self._sums = np.append(self._sums, meta.aggregation == "sum")
         return index
 
+    def forget(self, sids: np.ndarray) -> None:
+        """Deleted series: their next point configures them again (created anew in the
+        store), and until then what the aggregator holds of them is neither written nor read."""
+        sids = np.asarray(sids, np.int64)
+        self._schema_of[sids[sids < len(self._schema_of)]] = NOT_CONFIGURED
+
+    def configured(self, sids: np.ndarray) -> np.ndarray:
+        """A mask: which of these series are configured (not deleted since)."""
+        sids = np.asarray(sids, np.int64)
+        inside = sids < len(self._schema_of)
+        out = np.zeros(len(sids), bool)
+        out[inside] = self._schema_of[sids[inside]] != NOT_CONFIGURED
+        return out
+
     async def configure(self, sids: np.ndarray) -> None:
         """Give the aggregator the rollups of series it has not seen in this process."""
         size = len(self.registry)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tsstore.store import segment_codec as codec
+from tsstore.store.activity import ActivityTracker, newest_per_series
 from tsstore.index import globs
 from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, WriteRequest, columns_of
 from tsstore.events import Event
@@ -288,6 +289,35 @@ class Store(abc.ABC):
         reaches back to `cursor` (the caller reads tagged_names again)."""
         raise NotImplementedError(f"{type(self).__name__} keeps no tag log")
 
+    # -- lifecycle: last writes and deletions (tsstore.lifecycle) -----------------------
+    # True for a store that can delete series and logs each deletion (deletions_after): the
+    # path index then removes what any process deleted.
+    keeps_deletion_log = False
+
+    async def last_writes(self, names: list[str]) -> dict[str, int]:
+        """The recorded last write (newest finest slot, epoch seconds, to within
+        tsstore.store.activity's granule) of each named series that has one."""
+        return {}
+
+    async def delete_series(self, names: list[str], request: str) -> int:
+        """Remove series wholly: points of every level, metadata, tree nodes (and branches
+        left empty), tags, last write; log each name with `request` (what asked for it, as
+        JSON text) in the deletion log. Returns how many existed."""
+        raise NotImplementedError(f"{type(self).__name__} cannot delete series")
+
+    async def deletion_cursor(self):
+        """The deletion log's position now (for deletions_after)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no deletion log")
+
+    async def deletions_after(self, cursor, limit: int) -> tuple[list[tuple[float, str, str]], object]:
+        """([(when, name, request)] logged after `cursor`, oldest first, at most `limit`; the
+        cursor to pass next). A store may repeat its latest rows."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no deletion log")
+
+    async def deletions_since(self, when: float, limit: int) -> list[tuple[float, str, str]]:
+        """The deletion log's rows from `when` on (epoch seconds), oldest first, at most `limit`."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no deletion log")
+
     # -- points ------------------------------------------------------------------
     @abc.abstractmethod
     async def series_keys(self, names: list[str]) -> np.ndarray:
@@ -335,6 +365,16 @@ class SegmentStore(Store):
     def __init__(self):
         self._seq = _SeqClock()
         self._segment_counts = SegmentCounts()
+        self._activity = ActivityTracker()
+
+    def activity_due(self, batch: WriteBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(keys, newest slot, a block of each) of the series whose last-write row this
+        finest-level batch must update (tsstore.store.activity); nothing for coarser levels."""
+        if batch.level != 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.int64)
+        keys, newest, blocks = newest_per_series(batch.keys, batch.ts, batch.starts)
+        due = self._activity.due(keys, newest)
+        return keys[due], newest[due], blocks[due]
 
     @staticmethod
     def window_of(ts: int, step: int) -> int:

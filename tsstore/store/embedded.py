@@ -16,6 +16,7 @@ import logging
 import os
 import sqlite3
 import threading
+import time
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from itertools import repeat
@@ -77,6 +78,20 @@ CREATE TRIGGER IF NOT EXISTS tag_log_tagged AFTER INSERT ON tags WHEN new.tag = 
 BEGIN INSERT INTO tag_log (name, tagged) VALUES (new.name, 1); END;
 CREATE TRIGGER IF NOT EXISTS tag_log_untagged AFTER DELETE ON tags WHEN old.tag = 'name'
 BEGIN INSERT INTO tag_log (name, tagged) VALUES (old.name, 0); END;
+-- The last write of each series (tsstore.store.activity): the newest finest slot, to within a granule.
+CREATE TABLE IF NOT EXISTS activity (
+    sid INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+-- Every series deleted (tsstore.lifecycle), with the request that deleted it: the operators'
+-- record, and how the other processes' path indexes learn of it.
+CREATE TABLE IF NOT EXISTS deletions (
+    seq INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    name TEXT NOT NULL,
+    request TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deletions_at ON deletions (at);
 CREATE TABLE IF NOT EXISTS events (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at REAL NOT NULL,
@@ -313,6 +328,113 @@ class EmbeddedStore(SegmentStore):
 
         return await self._on_writer(_delete)
 
+    # -- lifecycle ------------------------------------------------------------------
+    keeps_deletion_log = True
+
+    async def last_writes(self, names: list[str]) -> dict[str, int]:
+        def _q():
+            out = {}
+            for i in range(0, len(names), 500):
+                chunk = names[i : i + 500]
+                out.update(self._conn().execute(
+                    f"SELECT s.name, a.last FROM series s JOIN activity a ON a.sid = s.id "
+                    f"WHERE s.name IN ({','.join('?' * len(chunk))})", chunk).fetchall())
+            return out
+
+        return await self._on_reader(_q)
+
+    async def delete_series(self, names: list[str], request: str) -> int:
+        def _delete() -> int:
+            conn = self._conn()
+            conn.execute("BEGIN")
+            try:
+                ids = self._ids_of(conn, list(dict.fromkeys(names)))
+                sids = np.array(sorted(ids.values()), np.int64)
+                for i in range(0, len(sids), 500):
+                    chunk = sids[i : i + 500].tolist()
+                    marks = ",".join("?" * len(chunk))
+                    for table, column in (("segments", "sid"), ("activity", "sid"), ("series", "id")):
+                        conn.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", chunk)
+                self._drop_group_pieces(conn, sids)
+                gone = list(ids)
+                conn.executemany("DELETE FROM tags WHERE tag = ? AND value = ? AND name = ?",
+                                 [(tag, value, name) for name in gone if ";" in name for tag, value in tag_rows(name)])
+                self._prune_tree(conn, [n for n in gone if ";" not in n])
+                now = time.time()
+                conn.executemany("INSERT INTO deletions (at, name, request) VALUES (?, ?, ?)",
+                                 [(now, name, request) for name in gone])
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
+                    conn.execute("ROLLBACK")
+                raise
+            self._activity.forget(sids)
+            return len(gone)
+
+        return await self._on_writer(_delete)
+
+    @staticmethod
+    def _drop_group_pieces(conn, sids: np.ndarray) -> None:
+        """Take the deleted series' pieces out of their groups' rows (a row left empty goes)."""
+        for group in np.unique(groups.group_of(sids)).tolist():
+            gone = groups.member_of(sids[groups.group_of(sids) == group])
+            rows = conn.execute("SELECT level, window, seq, blob FROM segments WHERE sid = ?", (-1 - group,)).fetchall()
+            for level, window, seq, blob in rows:
+                members, pieces = groups.split(blob)
+                keep = ~np.isin(members, gone)
+                if keep.all():
+                    continue
+                key = (-1 - group, level, window, seq)
+                if not keep.any():
+                    conn.execute("DELETE FROM segments WHERE sid = ? AND level = ? AND window = ? AND seq = ?", key)
+                    continue
+                kept = [p for p, k in zip(pieces, keep.tolist()) if k]
+                conn.execute("UPDATE segments SET blob = ? WHERE sid = ? AND level = ? AND window = ? AND seq = ?",
+                             (groups.pack(members[keep], kept), *key))
+
+    @staticmethod
+    def _prune_tree(conn, names: list[str]) -> None:
+        """The leaves of these paths stop being leaves; a node neither leaf nor branch goes,
+        and so does each branch left without children, up to the root."""
+        emptied: set[str] = set()
+        for name in names:
+            parent, _, child = name.rpartition(".")
+            conn.execute("UPDATE nodes SET is_leaf = 0 WHERE parent = ? AND name = ?", (parent, child))
+            conn.execute("DELETE FROM nodes WHERE parent = ? AND name = ? AND is_leaf = 0 AND is_branch = 0", (parent, child))
+            if parent:
+                emptied.add(parent)
+        while emptied:  # deepest first: a branch emptied here may empty its own parent
+            deepest = max(p.count(".") for p in emptied)
+            level = {p for p in emptied if p.count(".") == deepest}
+            emptied -= level
+            for branch in level:
+                if conn.execute("SELECT 1 FROM nodes WHERE parent = ? LIMIT 1", (branch,)).fetchone():
+                    continue
+                parent, _, child = branch.rpartition(".")
+                conn.execute("UPDATE nodes SET is_branch = 0 WHERE parent = ? AND name = ?", (parent, child))
+                conn.execute("DELETE FROM nodes WHERE parent = ? AND name = ? AND is_leaf = 0 AND is_branch = 0",
+                             (parent, child))
+                if parent:
+                    emptied.add(parent)
+
+    async def deletion_cursor(self) -> int:
+        return await self._on_reader(lambda: self._conn().execute("SELECT coalesce(max(seq), 0) FROM deletions").fetchone()[0])
+
+    async def deletions_after(self, cursor: int, limit: int) -> tuple[list[tuple[float, str, str]], int]:
+        def _q():
+            rows = self._conn().execute("SELECT seq, at, name, request FROM deletions WHERE seq > ? ORDER BY seq LIMIT ?",
+                                        (cursor, limit)).fetchall()
+            return [(at, name, request) for _, at, name, request in rows], (rows[-1][0] if rows else cursor)
+
+        return await self._on_reader(_q)
+
+    async def deletions_since(self, when: float, limit: int) -> list[tuple[float, str, str]]:
+        def _q():
+            return self._conn().execute("SELECT at, name, request FROM deletions WHERE at >= ? ORDER BY seq LIMIT ?",
+                                        (when, limit)).fetchall()
+
+        return await self._on_reader(_q)
+
     # -- events -------------------------------------------------------------------
     async def add_event(self, event: Event) -> int:
         def _add():
@@ -409,8 +531,12 @@ class EmbeddedStore(SegmentStore):
         members, taken, blobs = groups.member_of(keys[order]), order.tolist(), seg.blobs
         packed = [groups.pack(members[a:b], [blobs[i] for i in taken[a:b]])
                   for a, b in zip(row_starts[:-1].tolist(), row_starts[1:].tolist())]
+        active_keys, newest, _ = self.activity_due(batch)
         conn.execute("BEGIN")
         try:
+            conn.executemany(
+                "INSERT INTO activity (sid, last) VALUES (?, ?) ON CONFLICT (sid) DO UPDATE SET last = max(last, excluded.last)",
+                zip(active_keys.tolist(), newest.tolist()))
             conn.executemany(
                 "INSERT INTO segments (sid, level, window, seq, expires_at, blob) VALUES (?, ?, ?, ?, ?, ?)",
                 zip((-1 - row_groups).tolist(), repeat(batch.level), row_windows.tolist(),

@@ -26,6 +26,17 @@ async def nothing_held(names, level_of, start, end) -> dict[str, Slots]:
     return {}
 
 
+def names_of(nodes: list[Node], leaves_only: bool) -> list[Node]:
+    """find_names' answer from found nodes: each last name once, a leaf or a branch if any
+    node of that name is one (with leaves_only, only the leaves' names)."""
+    by_name: dict[str, tuple[bool, bool]] = {}
+    for n in nodes:
+        if n.is_leaf or not leaves_only:
+            leaf, branch = by_name.get(n.name, (False, False))
+            by_name[n.name] = (leaf or n.is_leaf, branch or n.is_branch)
+    return sorted(Node(name, leaf, branch) for name, (leaf, branch) in by_name.items())
+
+
 class StoreWithMemory:
     def __init__(self, store, memory: MemorySource, tree_index=None, tag_index=None):
         self._store, self._memory = store, memory
@@ -79,12 +90,7 @@ class StoreWithMemory:
             names = await self._tree_index.find_names(pattern, leaves_only)
             if names is not None:
                 return names
-        by_name: dict[str, tuple[bool, bool]] = {}
-        for n in await self._store.find(pattern):
-            if n.is_leaf or not leaves_only:
-                leaf, branch = by_name.get(n.name, (False, False))
-                by_name[n.name] = (leaf or n.is_leaf, branch or n.is_branch)
-        return sorted(Node(name, leaf, branch) for name, (leaf, branch) in by_name.items())
+        return names_of(await self._store.find(pattern), leaves_only)
 
     def __getattr__(self, name):
         return getattr(self._store, name)

@@ -11,6 +11,8 @@ Tables:
   tags           tag -> value -> name
   series_log     minute -> time -> name               (series created, for the other processes' path indexes)
   tag_log        minute -> time -> name, tagged       (series tagged or untagged, for their tag indexes)
+  series_activity shard -> name -> last             (the last write, tsstore.store.activity)
+  deletions      day -> time -> name, request          (series deleted, tsstore.lifecycle)
   events, event_days, event_ids                     (Grafana annotations)
 """
 from __future__ import annotations
@@ -50,6 +52,13 @@ def create_schema(session, config: CassandraConfig) -> int:
         # Series tagged or untagged (delSeries), the same way: every process's tag index reads it.
         f"""CREATE TABLE IF NOT EXISTS {ks}.tag_log (bucket bigint, at timeuuid, name text, tagged boolean,
             PRIMARY KEY ((bucket), at, name)) WITH default_time_to_live = {SERIES_LOG_TTL}""",
+        # The last write of each series (tsstore.store.activity), in the segments' shards so a
+        # flush batches them per partition; each write's timestamp is the slot time it
+        # records, so the newest slot wins whatever the order of arrival.
+        f"CREATE TABLE IF NOT EXISTS {ks}.series_activity (shard int, name text, last bigint, PRIMARY KEY ((shard), name))",
+        # Series deleted (tsstore.lifecycle), by UTC day, with the request that deleted them.
+        f"""CREATE TABLE IF NOT EXISTS {ks}.deletions (day bigint, at timeuuid, name text, request text,
+            PRIMARY KEY ((day), at, name))""",
         # Events: one partition per UTC day, listed in event_days so a range scan reads only
         # the days that have events; event_ids finds one event by id.
         f"""CREATE TABLE IF NOT EXISTS {ks}.events (day int, at double, id bigint, what text, data text, tags list<text>,
@@ -91,6 +100,18 @@ def prepare_statements(session, ks: str) -> dict:
         "tag_log_since": p(f"SELECT at, name, tagged FROM {ks}.tag_log WHERE bucket=? AND at > minTimeuuid(?)"),
         "tree_changed_put": p(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('tree_changed', ?)"),
         "tree_changed_get": p(f"SELECT value FROM {ks}.store_meta WHERE key='tree_changed'"),
+        "activity_put": p(f"INSERT INTO {ks}.series_activity (shard, name, last) VALUES (?, ?, ?) USING TIMESTAMP ?"),
+        "activity_get_many": p(f"SELECT name, last FROM {ks}.series_activity WHERE shard = ? AND name IN ?"),
+        "activity_del": p(f"DELETE FROM {ks}.series_activity USING TIMESTAMP ? WHERE shard = ? AND name = ?"),
+        "series_del": p(f"DELETE FROM {ks}.series WHERE name = ?"),
+        "segments_del": p(f"DELETE FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name=?"),
+        "node_get": p(f"SELECT leaf, branch FROM {ks}.nodes WHERE parent=? AND name=?"),
+        "node_del": p(f"DELETE FROM {ks}.nodes WHERE parent=? AND name=?"),
+        "node_unleaf": p(f"UPDATE {ks}.nodes SET leaf = false WHERE parent=? AND name=?"),
+        "node_unbranch": p(f"UPDATE {ks}.nodes SET branch = false WHERE parent=? AND name=?"),
+        "node_any_child": p(f"SELECT name FROM {ks}.nodes WHERE parent=? LIMIT 1"),
+        "deletion_put": p(f"INSERT INTO {ks}.deletions (day, at, name, request) VALUES (?, now(), ?, ?)"),
+        "deletions_since": p(f"SELECT at, name, request FROM {ks}.deletions WHERE day=? AND at > minTimeuuid(?)"),
         "tag_put": p(f"INSERT INTO {ks}.tags (tag, value, name) VALUES (?, ?, ?)"),
         "tag_names": p(f"SELECT DISTINCT tag FROM {ks}.tags"),
         "tag_values": p(f"SELECT value, name FROM {ks}.tags WHERE tag=?"),

@@ -30,7 +30,7 @@ from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
-from tsstore.store.base import SegmentStore, rollups_of_text, rollups_text, tree_rows_of
+from tsstore.store.base import WINDOW_SLOTS, SegmentStore, rollups_of_text, rollups_text, tree_rows_of
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import ROOT, SERIES_LOG_TTL, create_schema, prepare_statements
@@ -264,6 +264,93 @@ class CassandraStore(SegmentStore):
         rows, newest = await self._log_since(self.q["tag_log_since"], since)
         return [(name, tagged) for name, tagged in rows], ("log", newest)
 
+    # -- lifecycle ------------------------------------------------------------------------
+    keeps_deletion_log = True
+
+    async def last_writes(self, names: list[str]) -> dict[str, int]:
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for name in dict.fromkeys(names):
+            by_shard[self.shard_of(name)].append(name)
+        results = await self._run_all((self.q["activity_get_many"], (shard, members[i : i + 100]))
+                                      for shard, members in by_shard.items() for i in range(0, len(members), 100))
+        return {name: last for rows in results for name, last in rows if last is not None}
+
+    async def delete_series(self, names: list[str], request: str) -> int:
+        names = list(dict.fromkeys(names))
+        metas = await self.get_series(names)
+        gone = [n for n in names if n in metas]
+        lasts = await self.last_writes(gone)
+        now = int(time.time())
+        items = []
+        for name in gone:
+            shard = self.shard_of(name)
+            for level, rollup in enumerate(metas[name].rollups):
+                span = rollup.step * WINDOW_SLOTS
+                # every window retention can still hold, and the next (a clock ahead of ours)
+                for window in self.windows_between(rollup.step, now - rollup.retention - span, now + 2 * span):
+                    items.append(((shard, level, window), self.q["segments_del"], (shard, level, window, name), len(name) + 40))
+            items.append((("series", name), self.q["series_del"], (name,), len(name) + 20))
+            if name in lasts:  # newer than the row's own timestamp (its slot time), older than any later write
+                items.append((("activity", shard), self.q["activity_del"], (lasts[name] * 1_000_000 + 1, shard, name),
+                              len(name) + 30))
+        await self._run_all(await asyncio.get_running_loop().run_in_executor(None, self._batches, items))
+        await self.forget_tagged([n for n in gone if ";" in n])
+        await self._prune_tree([n for n in gone if ";" not in n])
+        for name in gone:
+            self._meta_cache.pop(name, None)
+        day = now // 86400
+        await self._run_all((self.q["deletion_put"], (day, name, request)) for name in gone)
+        return len(gone)
+
+    async def _prune_tree(self, names: list[str]) -> None:
+        """As the embedded store's: leaves unmarked, nodes left neither leaf nor branch
+        deleted, and branches left without children, up to the root."""
+        if not names:
+            return
+
+        async def unmark(path: str, flag: str) -> None:
+            parent, _, child = path.rpartition(".")
+            key = (parent or ROOT, child)
+            row = next(iter(await self._run(self.q["node_get"], key)), None)
+            if row is None:
+                return
+            leaf, branch = bool(row[0]), bool(row[1])
+            other = branch if flag == "leaf" else leaf
+            await self._run(self.q[f"node_un{flag}"] if other else self.q["node_del"], key)
+
+        await asyncio.gather(*(unmark(n, "leaf") for n in names))
+        emptied = {n.rpartition(".")[0] for n in names} - {""}
+        while emptied:  # deepest first: a branch emptied here may empty its own parent
+            deepest = max(p.count(".") for p in emptied)
+            level = [p for p in emptied if p.count(".") == deepest]
+            emptied.difference_update(level)
+            children = await self._run_all((self.q["node_any_child"], (p,)) for p in level)
+            bare = [p for p, rows in zip(level, children) if not rows]
+            await asyncio.gather(*(unmark(p, "branch") for p in bare))
+            emptied.update(p.rpartition(".")[0] for p in bare if "." in p)
+        # this process's caches, and every other process's children cache (the mark)
+        self._known_branches.clear()
+        self._children_cache.clear()
+        await self._run(self.q["tree_changed_put"], (f"{time.time_ns()}",))
+
+    async def deletion_cursor(self) -> float:
+        # from before the series_log a path index starts reading (tree_names_after), with a
+        # minute for clocks: a series that log lists may have been deleted since
+        return time.time() - LOG_OVERLAP_S - 60
+
+    async def deletions_after(self, cursor: float, limit: int) -> tuple[list[tuple[float, str, str]], float]:
+        rows = await self.deletions_since(cursor - LOG_OVERLAP_S, limit)
+        for _, name, _ in rows:  # deleted by another process: this one's copy is stale
+            self._meta_cache.pop(name, None)
+        return rows, max([cursor] + [at for at, _, _ in rows])
+
+    async def deletions_since(self, when: float, limit: int) -> list[tuple[float, str, str]]:
+        days = range(int(when) // 86400, int(time.time()) // 86400 + 2)
+        since_ms = int(when * 1000)
+        parts = await self._run_all((self.q["deletions_since"], (day, since_ms)) for day in days)
+        rows = sorted((at.time, unix_time_from_uuid1(at), name, request) for part in parts for at, name, request in part)
+        return [(at, name, request) for _, at, name, request in rows[:limit]]
+
     # -- events ------------------------------------------------------------------------
     async def add_event(self, event: Event) -> int:
         # Cassandra has no sequence: the id is the insertion time in microseconds, kept
@@ -335,6 +422,13 @@ class CassandraStore(SegmentStore):
             shard, window = self.shard_of(name), int(seg.windows[i])
             puts.append(((shard, level, window), put, (shard, level, window, name, int(seg.seqs[i]), seg.blobs[i], int(ttl[i])),
                          len(name) + len(seg.blobs[i]) + 40))
+        activity = self.q["activity_put"]
+        _, newest_of, blocks = self.activity_due(batch)
+        for block, newest in zip(blocks.tolist(), newest_of.tolist()):
+            name = names.get(block) or batch.name_of(block)
+            # written with the slot time as its timestamp: the newest slot wins, whoever writes last
+            shard = self.shard_of(name)
+            puts.append((("activity", shard), activity, (shard, name, newest, newest * 1_000_000), len(name) + 30))
         due = []
         for i in live[self._segment_counts.add(batch.keys[seg.blocks[live]], level, seg.windows[live])].tolist():
             g = int(seg.blocks[i])
