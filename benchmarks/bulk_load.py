@@ -46,6 +46,39 @@ async def _load(data_dir: Path, count: int, names_of, batch: int) -> int:
         await store.close()
 
 
+def write_last_points(data_dir: Path, names: list[str], stale: Callable[[str], bool], batch: int = 100_000) -> None:
+    """One point per series through the store's write path (which records the last writes):
+    20 hours ago for the names `stale` picks, a minute ago for the others. Prints progress."""
+    asyncio.run(_write_last_points(data_dir, names, stale, batch))
+
+
+async def _write_last_points(data_dir: Path, names: list[str], stale, batch: int) -> None:
+    import numpy as np
+
+    from tsstore.model import WriteBatch
+    from tsstore.store.embedded import EmbeddedStore
+
+    store = EmbeddedStore(data_dir)
+    await store.open()
+    now = int(time.time()) // 10 * 10
+    t0 = time.monotonic()
+    try:
+        for i in range(0, len(names), batch):
+            chunk = names[i:i + batch]
+            keys = await store.series_keys(chunk)
+            order = np.argsort(keys)  # blocks in key order, as a flush writes them
+            ts = np.array([now - 72000 if stale(n) else now - 60 for n in chunk], np.int64)[order]
+            n = len(chunk)
+            await store.write_batch(WriteBatch(0, keys[order], np.full(n, 10, np.int64), np.full(n, 86400, np.int64),
+                                               np.arange(n + 1, dtype=np.int64), ts, np.ones((n, 1)),
+                                               lambda g, c=chunk, o=order: c[o[g]]))
+            done = min(i + batch, len(names))
+            print(f"  wrote a last point of {done:,}/{len(names):,} series ({done / (time.monotonic() - t0):,.0f}/s)",
+                  flush=True)
+    finally:
+        await store.close()
+
+
 def wait_until_built(url: str, index: str, timeout: float = 600) -> dict:
     """/tsstore/status's entry for `index` (path_index, tag_index) once it is ready."""
     deadline = time.monotonic() + timeout

@@ -20,10 +20,15 @@ import numpy as np
 ACTIVITY_GRANULE = 3600  # seconds
 
 
+# Seconds a reader may keep a recorded time (tsstore.store.with_memory's LAST_WRITES_SECONDS).
+READER_CACHE_SECONDS = 60
+
+
 def activity_slack(flush_interval: float) -> int:
     """How much earlier than the true last point a recorded time may be, seen from a reader:
-    one granule, and the flush interval the ingest process may still hold points for."""
-    return ACTIVITY_GRANULE + int(flush_interval) + 1
+    one granule, the flush interval the ingest process may still hold points for, and how
+    long a reader keeps what it read."""
+    return ACTIVITY_GRANULE + int(flush_interval) + READER_CACHE_SECONDS + 1
 
 
 class ActivityTracker:

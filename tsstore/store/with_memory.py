@@ -12,10 +12,16 @@ the store unchanged.
 """
 from __future__ import annotations
 
+import time
 from typing import Awaitable, Callable
 
 from tsstore.model import Node, Slots
+from tsstore.store.activity import READER_CACHE_SECONDS
 from tsstore.store.base import merge_last_wins
+
+# How long last_writes' answers are kept, and how many at most (about 150 bytes each).
+LAST_WRITES_SECONDS = READER_CACHE_SECONDS
+LAST_WRITES_KEPT = 200_000
 
 # (names, level_of, start, end) -> {name: Slots} held in memory; see IngestPipeline.recent_slots
 MemorySource = Callable[[list[str], dict, int, int], Awaitable[dict[str, Slots]]]
@@ -40,6 +46,8 @@ def names_of(nodes: list[Node], leaves_only: bool) -> list[Node]:
 class StoreWithMemory:
     def __init__(self, store, memory: MemorySource, tree_index=None, tag_index=None):
         self._store, self._memory = store, memory
+        self._last_writes: dict[str, int] = {}  # last_writes' answers since _last_writes_at
+        self._last_writes_at = 0.0
         self._tree_index = tree_index  # tsstore.index.paths.StoreTreeIndex, when the store has one
         self._tag_index = tag_index  # tsstore.index.tag_index.StoreTagIndex, likewise
 
@@ -91,6 +99,19 @@ class StoreWithMemory:
             if names is not None:
                 return names
         return names_of(await self._store.find(pattern), leaves_only)
+
+    async def last_writes(self, names: list[str]) -> dict[str, int]:
+        """Store.last_writes, remembered for LAST_WRITES_SECONDS: a dashboard's template
+        variables ask for the same thousands of series again and again (readers allow for the
+        age: tsstore.store.activity.activity_slack)."""
+        now = time.monotonic()
+        if now - self._last_writes_at > LAST_WRITES_SECONDS or len(self._last_writes) > LAST_WRITES_KEPT:
+            self._last_writes, self._last_writes_at = {}, now
+        known = self._last_writes
+        missing = [n for n in names if n not in known]
+        if missing:  # a series with none recorded yet is asked again next time (a flush records it)
+            known.update(await self._store.last_writes(missing))
+        return {n: known[n] for n in names if n in known}
 
     def __getattr__(self, name):
         return getattr(self._store, name)
