@@ -102,7 +102,13 @@ class CassandraStore(SegmentStore):
             self.session = self.cluster.connect()
         except Exception as exc:
             raise StoreUnavailable(f"cannot connect to Cassandra at {','.join(c.hosts)}:{c.port}: {exc}") from exc
-        self.shards = create_schema(self.session, c)
+        try:
+            self.shards = create_schema(self.session, c)
+        except Exception as exc:  # e.g. too few replicas up for the configured consistency
+            self.cluster.shutdown()
+            raise StoreUnavailable(
+                f"cannot open keyspace {c.keyspace} at consistency {c.consistency}: {type(exc).__name__}: {exc} "
+                "(with a replica down, ONE or rf=3 with LOCAL_QUORUM go on: README, Running several nodes)") from exc
         self.q = prepare_statements(self.session, c.keyspace)
 
     async def close(self) -> None:
