@@ -18,25 +18,12 @@ import time
 import httpx
 import pytest
 
-from tests.helpers.servers import ServerProcess, send_tcp
+from tests.helpers.servers import ServerProcess, send_tcp, wait_until as _wait
 
 pytestmark = [pytest.mark.cassandra, pytest.mark.cluster, pytest.mark.slow]
 
 SCHEMAS = "[default]\npattern = .*\nretentions = 10s:1d,1m:7d\n"
 STEP = 10
-
-
-def _wait(predicate, timeout: float, what: str):
-    """predicate()'s first truthy value, polled until `timeout` s; fails naming `what` and the
-    last value seen."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
 def _counters(srv: ServerProcess) -> dict:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers.servers import ServerProcess, free_port, send_tcp
+from tests.helpers.servers import ServerProcess, free_port, send_tcp, wait_until as _wait
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.cassandra, pytest.mark.slow]
@@ -23,16 +23,6 @@ def _cassandra(cmd: str, env: dict) -> str:
 
 def _counters(srv) -> dict:
     return httpx.get(srv.url + "/tsstore/status", timeout=10).json()["counters"]
-
-
-def _wait(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _readable_count(srv, target: str, start: int, end: int) -> int:

@@ -132,7 +132,7 @@ class CassandraStore(SegmentStore):
             self.cluster.shutdown()
             raise StoreUnavailable(
                 f"cannot open keyspace {c.keyspace} at consistency {c.consistency}: {type(exc).__name__}: {exc} "
-                "(with a replica down, ONE or rf=3 with LOCAL_QUORUM go on: README, Running several nodes)") from exc
+                "(if that is a node down: consistency=ONE, or rf=3 with LOCAL_QUORUM, go on with one; README, Running several nodes)") from exc
         self.q = prepare_statements(self.session, c.keyspace)
 
     def on_reconnect(self, callback) -> None:
