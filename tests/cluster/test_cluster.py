@@ -149,7 +149,12 @@ def test_a_killed_cassandra_node_stops_neither_writes_nor_reads_nor_a_new_start(
         for keyspace, writer in writers.items():
             c = _counters(writer)
             print(f"{keyspace}: store.errors {c.get('store.errors', 0)} over the kill and the return")
-            assert loads[keyspace].read(writer) == loads[keyspace].expected()
+            # At ONE a read may go to node 2 before its hints are replayed: it misses points
+            # for a while (README: Replication and consistency), so this too is polled.
+            _wait(lambda: loads[keyspace].read(writer) == loads[keyspace].expected(), 120,
+                  f"{keyspace}: every point readable through the writer")
+            print(f"{keyspace}: every point readable through the writer too, {time.monotonic() - back:.1f}s after "
+                  "node 2 answered CQL again")
             assert writer.stop() == 0, writer.log()
             assert "stopped cleanly" in writer.log()
     finally:
