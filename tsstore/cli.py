@@ -34,13 +34,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from tsstore.ingest.schemas import SchemaError
     from tsstore.server import run_process
+    from tsstore.store.errors import StoreUnavailable
 
     try:
         run_process(settings, ingest=args.command in ("serve", "ingest"), api=args.command in ("serve", "api"))
     except SchemaError as exc:
         print(f"tsstore: {exc}", file=sys.stderr)
         return 2
-    except OSError as exc:
+    except (OSError, StoreUnavailable) as exc:
         print(f"tsstore: cannot start: {exc}", file=sys.stderr)
         return 1
     return 0

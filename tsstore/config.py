@@ -52,7 +52,10 @@ class Settings:
     wal_max_bytes: int = _setting(8 << 30, "WAL disk budget in bytes; past it points are refused and counted")
     max_pending_points: int = _setting(2_000_000, "unacknowledged points before sockets stop being read", flag=None)
     self_metrics_interval: float = _setting(60.0, "seconds between self-metrics, 0 = off")
-    self_metrics_prefix: str = _setting("tsstore", "prefix of the self-metrics (<prefix>.<host>.*)", flag=None)
+    self_metrics_prefix: str = _setting("tsstore", "prefix of the self-metrics (<prefix>.<instance>.*)", flag=None)
+    self_metrics_instance: str | None = _setting(
+        None, "this process's name in its self-metrics (<prefix>.<instance>.*), unique per process writing to one store "
+              "(default <host>_<carbon port>, e.g. web01_2003)")
     # HTTP API limits
     max_series_per_render: int = _setting(50_000, "series one render may read or make", flag=None)
     max_points_per_render: int = _setting(50_000_000, "points one render may read, make or return", flag=None)
@@ -109,6 +112,7 @@ _POSITIVE = ("http_workers", "max_request_head_bytes", "max_line_length", "pickl
 _ZERO_OR_MORE = ("self_metrics_interval", "max_series_per_render", "max_points_per_render",
                  "max_expressions_per_render")  # 0 = off / no limit
 _STRINGS = {"bind": "an address", "carbon_bind": "an address", "http_bind": "an address", "api_write_token_file": "a path"}
+_INSTANCE = re.compile(r"[A-Za-z0-9_-]+")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 # A field's annotation -> the Python types a value may have (bool is never a number here), and its name.
 _KINDS = {"int": (int, "an integer"), "float": ((int, float), "a number"), "bool": (bool, "a boolean")}
@@ -139,6 +143,10 @@ def check(settings: Settings) -> Settings:
     for name in _ZERO_OR_MORE:
         if not 0 <= getattr(settings, name) < math.inf:
             raise ConfigError(f"{_named(name)} must be 0 (off) or more, got {getattr(settings, name)}")
+    instance = settings.self_metrics_instance
+    if instance is not None and not (isinstance(instance, str) and _INSTANCE.fullmatch(instance)):
+        raise ConfigError(f"{_named('self_metrics_instance')} must be letters, digits, '_' or '-' (it is one component "
+                          f"of the self-metrics' names, <prefix>.<instance>.*), got {instance!r}")
     if settings.log_level.lower() not in LOG_LEVELS:
         raise ConfigError(f"{_named('log_level')} must be one of {', '.join(LOG_LEVELS)}, got {settings.log_level!r}")
     for name, what in _STRINGS.items():

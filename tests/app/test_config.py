@@ -65,6 +65,8 @@ FLAGS = {
     # issue 14's request limits, added with flags
     "--max-request-head-bytes": ("max_request_head_bytes", int),
     "--max-expressions-per-render": ("max_expressions_per_render", int),
+    # issue 15: self-metrics per instance
+    "--self-metrics-instance": ("self_metrics_instance", str),
 }
 # A value each str flag accepts where "x" is refused.
 VALID = {"--log-level": "debug", "--api-write-networks": "127.0.0.0/8,10.1.0.0/16", "--api-trusted-proxies": "10.0.0.1",

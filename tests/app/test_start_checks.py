@@ -24,6 +24,8 @@ BAD_FLAGS = [
     (["--http-workers", "0"], "--http-workers (http_workers) must be a finite number greater than 0"),
     (["--wal-max-bytes", "0"], "--wal-max-bytes (wal_max_bytes) must be a finite number greater than 0"),
     (["--self-metrics-interval", "-1"], "--self-metrics-interval (self_metrics_interval) must be 0 (off) or more"),
+    (["--self-metrics-instance", "web01.a"],
+     "--self-metrics-instance (self_metrics_instance) must be letters, digits, '_' or '-'"),
     (["--log-level", "loud"], "--log-level (log_level) must be one of debug, info, warning, error, critical"),
     (["--api-write-networks", "10.0.0.0/33"], "--api-write-networks (api_write_networks): '10.0.0.0/33' is not a network"),
     (["--api-trusted-proxies", "proxy.local"], "--api-trusted-proxies (api_trusted_proxies): 'proxy.local' is not a network"),

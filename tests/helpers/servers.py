@@ -56,6 +56,19 @@ async def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, what
     raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
 
 
+def wait_until(predicate, timeout: float, what: str, interval: float = 0.25):
+    """predicate()'s first truthy value, polled until `timeout` s (bounded in time); fails
+    naming `what` and the last value seen."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}; last value: {last!r}")
+
+
 def terminate(proc: subprocess.Popen, timeout: float) -> bool:
     """SIGTERM a running process and wait; SIGKILL it after timeout. False when it had to be
     killed (it did not stop on SIGTERM in time)."""

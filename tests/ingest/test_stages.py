@@ -1,6 +1,7 @@
 """Pipeline stages on their own: the live queue's fall-back to the WAL and the store retry."""
 import asyncio
 import logging
+import threading
 
 import numpy as np
 import pytest
@@ -37,12 +38,11 @@ async def test_live_queue_past_its_budget_sends_the_consumer_back_to_the_wal():
 async def test_store_retry_backs_off_until_the_store_answers(monkeypatch):
     sleeps = []
 
-    async def no_wait(awaitable, timeout):  # the backoff, without waiting for it
+    async def no_wait(waits, timeout, return_when):  # the backoff, without waiting for it
         sleeps.append(timeout)
-        awaitable.close()
-        raise asyncio.TimeoutError
+        return set(), set(waits)
 
-    monkeypatch.setattr(store_retry.asyncio, "wait_for", no_wait)
+    monkeypatch.setattr(store_retry.asyncio, "wait", no_wait)
     counters = Counters()
     retry = StoreRetry(counters, RateLimitedLog(logging.getLogger("test")))
     calls = iter([OSError("down")] * 9 + ["ok"])
@@ -72,6 +72,30 @@ async def test_stopping_ends_a_backoff_at_once():
     retry.stop()
     with pytest.raises(OSError):
         await asyncio.wait_for(task, 1.0)  # the 3.2 s backoff did not run out
+
+
+async def test_the_store_coming_back_ends_a_backoff_at_once_from_another_thread():
+    """The Cassandra driver reports a node up from its own threads: the call is tried again
+    then, not when the backoff runs out, and later backoffs start again from the shortest."""
+    retry = StoreRetry(Counters(), RateLimitedLog(logging.getLogger("test")))
+    attempts = []
+    down = True
+
+    async def call():
+        attempts.append(1)
+        if down:
+            raise OSError("down")
+        return "written"
+
+    task = asyncio.create_task(retry("write", call))
+    while len(attempts) < 5:  # the fifth failure starts a 3.2 s backoff
+        await asyncio.sleep(0.05)
+    down = False
+    waker = threading.Thread(target=retry.wake)
+    waker.start()
+    waker.join()
+    assert await asyncio.wait_for(task, 1.0) == "written"  # the 3.2 s backoff did not run out
+    assert len(attempts) == 6
 
 
 async def test_store_retry_gives_up_once_stopping():

@@ -189,6 +189,27 @@ async def test_cassandra_keeps_the_shard_count_it_was_created_with(cassandra_url
 
 
 @pytest.mark.cassandra
+async def test_cassandra_warns_when_the_url_asks_another_replication_than_the_keyspace_has(cassandra_url, caplog):
+    """rf in the URL only shapes a new keyspace: an existing one keeps its own, and the start
+    says so, naming both and the statement that changes it; a URL that names none is quiet."""
+    from tsstore.store.cassandra.store import CassandraStore
+
+    for url in (cassandra_url + "?rf=1", cassandra_url + "?rf=3", cassandra_url):
+        caplog.clear()
+        store = CassandraStore(url)
+        await store.open()
+        await store.close()
+        warnings = [r.getMessage() for r in caplog.records if "replication" in r.getMessage()]
+        if url.endswith("rf=3"):
+            assert len(warnings) == 1, warnings
+            assert "has replication SimpleStrategy, rf=1 but the URL asks SimpleStrategy, rf=3" in warnings[0]
+            assert "ALTER KEYSPACE" in warnings[0] and "'replication_factor': 3" in warnings[0]
+            assert "nodetool repair" in warnings[0]
+        else:
+            assert warnings == []
+
+
+@pytest.mark.cassandra
 async def test_cassandra_flush_of_many_series_is_read_back_whole(cassandra_url):
     """Many series per shard partition, batches cut by size: every series reads back its own points."""
     from tsstore.store.cassandra.store import CassandraStore
@@ -357,7 +378,9 @@ async def test_cassandra_glob_finds_a_series_another_process_created_within_a_se
 
 @pytest.mark.parametrize("query, problem", [("shards=0", "shards must be positive"), ("batch_kb=0", "batch_kb must be positive"),
                                             ("shards=many", "bad option"), ("rf=-1", "rf must be positive"),
-                                            ("inflight=0", "inflight must be positive"), ("colour=red", "unknown option")])
+                                            ("inflight=0", "inflight must be positive"), ("colour=red", "unknown option"),
+                                            ("consistency=QUROUM", "consistency must be one of ONE, TWO"),
+                                            ("replication=NetworkTopology", "replication must be SimpleStrategy or")])
 def test_bad_cassandra_url_options_are_refused_by_name(query, problem):
     from tsstore.store.cassandra.options import parse_cassandra_url
 

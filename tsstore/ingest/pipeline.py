@@ -69,6 +69,7 @@ class IngestPipeline:
         self._wal_thread = ThreadPoolExecutor(1, thread_name_prefix="wal")
         ratelog = RateLimitedLog(log)
         self._retry = StoreRetry(self.counters, ratelog)
+        store.on_reconnect(self._retry.wake)  # a backlog drains as soon as the store is back
         self._live = LiveQueue(LIVE_QUEUE_POINTS)
         self._committer = Committer(self.wal, self._wal_thread, self.registry, self.counters, self._live, ratelog,
                                     on_commit=self._maybe_resume)

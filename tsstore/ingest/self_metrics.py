@@ -1,8 +1,12 @@
 """Self metrics: every self_metrics_interval the process's counters, with the pipeline's
 gauges (queue sizes, WAL bytes, known series, aggregator stats; refreshed by every counters
 snapshot, so /tsstore/status shows them current too) are
-submitted as points of ``<self_metrics_prefix>.<host>.<counter>`` (dots in the host name
-become '_'), through the WAL like any other point; a full WAL just skips that round.
+submitted as points of ``<self_metrics_prefix>.<instance>.<counter>``, through the WAL like
+any other point; a full WAL just skips that round.
+
+The instance is self_metrics_instance, else the host name (dots become '_') and the carbon
+port, as carbon names its agents by host and instance: several processes on one host that
+write to one store (Cassandra) each keep their own series instead of overwriting each other's.
 """
 from __future__ import annotations
 
@@ -17,6 +21,16 @@ from tsstore.ingest.rollup import RollupAggregator
 from tsstore.ingest.committer import Committer
 from tsstore.ingest.live_queue import LiveQueue
 from tsstore.ingest.wal import WalFull, WriteAheadLog
+
+
+def instance_name(settings) -> str:
+    """self_metrics_instance, else <host>_<port> with the first listener port that is on
+    (plaintext, then pickle), else the host name alone."""
+    if settings.self_metrics_instance:
+        return settings.self_metrics_instance
+    host = socket.gethostname().replace(".", "_")
+    port = settings.carbon_port or settings.pickle_port
+    return f"{host}_{port}" if port else host
 
 
 class SelfMetrics:
@@ -35,8 +49,7 @@ class SelfMetrics:
             self.counters.set(f"aggregator.{key}", value)
 
     async def run(self) -> None:
-        host = socket.gethostname().replace(".", "_")
-        prefix = f"{self.settings.self_metrics_prefix}.{host}."
+        prefix = f"{self.settings.self_metrics_prefix}.{instance_name(self.settings)}."
         while True:
             await asyncio.sleep(self.settings.self_metrics_interval)
             now = int(time.time())

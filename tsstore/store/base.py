@@ -208,6 +208,11 @@ class Store(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass
 
+    def on_reconnect(self, callback) -> None:  # noqa: B027 - optional hook
+        """Have `callback()` called, from any thread, whenever the store may take requests
+        again after failing (a Cassandra node back up), so retries need not wait out a backoff.
+        Stores that have no such moment never call it."""
+
     # -- series and the path tree -------------------------------------------------
     @abc.abstractmethod
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:

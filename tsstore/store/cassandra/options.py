@@ -12,6 +12,12 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
 
+REPLICATIONS = ("SimpleStrategy", "NetworkTopologyStrategy")
+# The driver's consistency levels a store may read and write at (SERIAL ones are for
+# transactions only).
+CONSISTENCIES = ("ONE", "TWO", "THREE", "QUORUM", "ALL", "LOCAL_QUORUM", "EACH_QUORUM", "LOCAL_ONE", "ANY")
+
+
 @dataclass
 class CassandraConfig:
     hosts: list[str]
@@ -22,6 +28,7 @@ class CassandraConfig:
     local_dc: str = "datacenter1"
     replication: str = "SimpleStrategy"
     replication_factor: int = 1
+    replication_given: bool = False  # the URL names rf or replication (compared with an existing keyspace's)
     consistency: str = "LOCAL_QUORUM"
     tls: bool = False
     tls_ca: str | None = None
@@ -70,6 +77,7 @@ def parse_cassandra_url(url: str) -> CassandraConfig:
             local_dc=q.get("dc", "datacenter1"),
             replication=q.get("replication", "SimpleStrategy"),
             replication_factor=int(q.get("rf", 1)),
+            replication_given="rf" in q or "replication" in q,
             consistency=q.get("consistency", "LOCAL_QUORUM").upper(),
             tls=q.get("tls", "0") in ("1", "true", "yes"),
             tls_ca=q.get("tls_ca"),
@@ -84,4 +92,10 @@ def parse_cassandra_url(url: str) -> CassandraConfig:
                              ("shards", config.shards, 1), ("batch_kb", config.batch_bytes, 1)):
         if value < low:
             raise ValueError(f"bad option in {url!r}: {name} must be positive, got {q.get(name)!r}")
+    if config.replication not in REPLICATIONS:
+        raise ValueError(f"bad option in {url!r}: replication must be {' or '.join(REPLICATIONS)}, "
+                         f"got {config.replication!r}")
+    if config.consistency not in CONSISTENCIES:
+        raise ValueError(f"bad option in {url!r}: consistency must be one of {', '.join(CONSISTENCIES)}, "
+                         f"got {q.get('consistency')!r}")
     return config

@@ -28,57 +28,108 @@ SERIES_LOG_TTL = 86400  # seconds a series_log row is kept: a process further be
 
 
 def create_schema(session, config: CassandraConfig) -> int:
-    """Create the keyspace and its tables when absent; returns the keyspace's shard count."""
+    """Create the keyspace and the tables it lacks; returns the keyspace's shard count.
+
+    What exists is read from system_schema (each node's own copy), so a start against an
+    existing keyspace runs no DDL; the shard count is read at the configured consistency and
+    only written (a lightweight transaction, which needs a serial quorum of replicas) when the
+    keyspace has none yet. So a keyspace that exists opens with a replica down whenever the
+    configured consistency can be met.
+    """
     ks = config.keyspace
-    if config.replication == "SimpleStrategy":
-        repl = f"{{'class': 'SimpleStrategy', 'replication_factor': {config.replication_factor}}}"
-    else:
-        repl = f"{{'class': 'NetworkTopologyStrategy', '{config.local_dc}': {config.replication_factor}}}"
-    for cql in (
-        f"CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = {repl}",
-        f"CREATE TABLE IF NOT EXISTS {ks}.store_meta (key text PRIMARY KEY, value text)",
-        f"""CREATE TABLE IF NOT EXISTS {ks}.segments_by_shard (shard int, level tinyint, window bigint, name text, seq bigint,
-            data blob, PRIMARY KEY ((shard, level, window), name, seq))
-            WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
-                                'compaction_window_size': 1}}
-            AND gc_grace_seconds = 3600""",
-        f"CREATE TABLE IF NOT EXISTS {ks}.series (name text PRIMARY KEY, rollups text, aggregation text, xff double)",
-        f"CREATE TABLE IF NOT EXISTS {ks}.nodes (parent text, name text, leaf boolean, branch boolean, PRIMARY KEY (parent, name))",
-        f"CREATE TABLE IF NOT EXISTS {ks}.tags (tag text, value text, name text, PRIMARY KEY ((tag), value, name))",
-        # Series as created, by minute of the creating process's clock, ordered by the
-        # coordinator's time: every process's path index reads what the others created.
-        f"""CREATE TABLE IF NOT EXISTS {ks}.series_log (bucket bigint, at timeuuid, name text, PRIMARY KEY ((bucket), at, name))
-            WITH default_time_to_live = {SERIES_LOG_TTL}""",
-        # Series tagged or untagged (delSeries), the same way: every process's tag index reads it.
-        f"""CREATE TABLE IF NOT EXISTS {ks}.tag_log (bucket bigint, at timeuuid, name text, tagged boolean,
-            PRIMARY KEY ((bucket), at, name)) WITH default_time_to_live = {SERIES_LOG_TTL}""",
-        # The last write of each series (tsstore.store.activity), in the segments' shards so a
-        # flush batches them per partition; each write's timestamp is the slot time it
-        # records, so the newest slot wins whatever the order of arrival.
-        f"CREATE TABLE IF NOT EXISTS {ks}.series_activity (shard int, name text, last bigint, PRIMARY KEY ((shard), name))",
-        # Series deleted (tsstore.lifecycle), by UTC day, with the request that deleted them.
-        f"""CREATE TABLE IF NOT EXISTS {ks}.deletions (day bigint, at timeuuid, name text, request text,
-            PRIMARY KEY ((day), at, name))""",
-        # Events: one partition per UTC day, listed in event_days so a range scan reads only
-        # the days that have events; event_ids finds one event by id.
-        f"""CREATE TABLE IF NOT EXISTS {ks}.events (day int, at double, id bigint, what text, data text, tags list<text>,
-            PRIMARY KEY ((day), at, id))""",
-        f"CREATE TABLE IF NOT EXISTS {ks}.event_days (root text, day int, PRIMARY KEY ((root), day))",
-        f"CREATE TABLE IF NOT EXISTS {ks}.event_ids (id bigint PRIMARY KEY, day int, at double)",
-    ):
-        session.execute(cql, timeout=60)
-    # The shard count is part of where every segment lives: the first store to create the
-    # keyspace fixes it, later ones read it (a different ?shards= is ignored, with a warning).
-    session.execute(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('shards', %s) IF NOT EXISTS",
-                    (str(config.shards),), timeout=60)
-    shards = int(session.execute(f"SELECT value FROM {ks}.store_meta WHERE key='shards'", timeout=60).one()[0])
+    row = session.execute("SELECT replication FROM system_schema.keyspaces WHERE keyspace_name=%s", (ks,), timeout=60).one()
+    if row is None:
+        session.execute(f"CREATE KEYSPACE IF NOT EXISTS {ks} WITH replication = {replication_cql(config)}", timeout=60)
+    elif config.replication_given:
+        warn_if_replication_differs(ks, dict(row[0]), config)
+    existing = {r[0] for r in session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name=%s", (ks,),
+                                              timeout=60)}
+    for table, cql in _tables(ks):
+        if table not in existing:
+            session.execute(cql, timeout=60)
+    shards = _shard_count(session, config)
     if shards != config.shards:
         log.warning("keyspace %s was created with %d shards; using them (shards=%d asked for)", ks, shards, config.shards)
-    legacy = session.execute("SELECT table_name FROM system_schema.tables WHERE keyspace_name=%s AND table_name='segments'", (ks,))
-    if legacy.one():
+    if "segments" in existing:
         log.warning("keyspace %s has a 'segments' table from an earlier tsstore layout: it is not read; "
                     "re-send that data or keep the old version to read it", ks)
     return shards
+
+
+def _shard_count(session, config: CassandraConfig) -> int:
+    """The shard count in store_meta; a new keyspace gets config.shards. It is part of where
+    every segment lives, so the first store to write it fixes it for every later one."""
+    ks = config.keyspace
+    row = session.execute(f"SELECT value FROM {ks}.store_meta WHERE key='shards'", timeout=60).one()
+    if row is not None:
+        return int(row[0])
+    # Two stores may create the keyspace at once: the transaction makes one count win, and
+    # its answer carries the winner's value when it was not ours.
+    answer = session.execute(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('shards', %s) IF NOT EXISTS",
+                             (str(config.shards),), timeout=60).one()
+    return config.shards if answer[0] else int(answer[-1])
+
+
+def replication_cql(config: CassandraConfig) -> str:
+    """The replication map a new keyspace gets from the URL's replication, rf and dc."""
+    if config.replication == "SimpleStrategy":
+        return f"{{'class': 'SimpleStrategy', 'replication_factor': {config.replication_factor}}}"
+    return f"{{'class': 'NetworkTopologyStrategy', '{config.local_dc}': {config.replication_factor}}}"
+
+
+def warn_if_replication_differs(ks: str, replication: dict, config: CassandraConfig) -> None:
+    """A keyspace keeps the replication it was created with: the URL's rf/replication only
+    apply to a new one. Say so when they differ, with the statement that changes it."""
+    strategy = replication.get("class", "").rsplit(".", 1)[-1]
+    key = "replication_factor" if strategy == "SimpleStrategy" else config.local_dc
+    has = f"{strategy}, rf={replication.get(key, '0')}" + ("" if strategy == "SimpleStrategy" else f" in {config.local_dc}")
+    asked = f"{config.replication}, rf={config.replication_factor}" + (
+        "" if config.replication == "SimpleStrategy" else f" in {config.local_dc}")
+    if has != asked:
+        log.warning("keyspace %s has replication %s but the URL asks %s: the keyspace's replication is used. To change "
+                    "it run, once, ALTER KEYSPACE %s WITH replication = %s; then `nodetool repair --full %s` on every "
+                    "node (README: Running several nodes)", ks, has, asked, ks, replication_cql(config), ks)
+
+
+def _tables(ks: str) -> list[tuple[str, str]]:
+    """(name, CREATE TABLE) of every table of the keyspace."""
+    return [
+        ("store_meta", f"CREATE TABLE IF NOT EXISTS {ks}.store_meta (key text PRIMARY KEY, value text)"),
+        ("segments_by_shard",
+         f"""CREATE TABLE IF NOT EXISTS {ks}.segments_by_shard (shard int, level tinyint, window bigint, name text, seq bigint,
+            data blob, PRIMARY KEY ((shard, level, window), name, seq))
+            WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
+                                'compaction_window_size': 1}}
+            AND gc_grace_seconds = 3600"""),
+        ("series", f"CREATE TABLE IF NOT EXISTS {ks}.series (name text PRIMARY KEY, rollups text, aggregation text, xff double)"),
+        ("nodes", f"CREATE TABLE IF NOT EXISTS {ks}.nodes (parent text, name text, leaf boolean, branch boolean, PRIMARY KEY (parent, name))"),
+        ("tags", f"CREATE TABLE IF NOT EXISTS {ks}.tags (tag text, value text, name text, PRIMARY KEY ((tag), value, name))"),
+        # Series as created, by minute of the creating process's clock, ordered by the
+        # coordinator's time: every process's path index reads what the others created.
+        ("series_log",
+         f"""CREATE TABLE IF NOT EXISTS {ks}.series_log (bucket bigint, at timeuuid, name text, PRIMARY KEY ((bucket), at, name))
+            WITH default_time_to_live = {SERIES_LOG_TTL}"""),
+        # Series tagged or untagged (delSeries), the same way: every process's tag index reads it.
+        ("tag_log",
+         f"""CREATE TABLE IF NOT EXISTS {ks}.tag_log (bucket bigint, at timeuuid, name text, tagged boolean,
+            PRIMARY KEY ((bucket), at, name)) WITH default_time_to_live = {SERIES_LOG_TTL}"""),
+        # The last write of each series (tsstore.store.activity), in the segments' shards so a
+        # flush batches them per partition; each write's timestamp is the slot time it
+        # records, so the newest slot wins whatever the order of arrival.
+        ("series_activity",
+         f"CREATE TABLE IF NOT EXISTS {ks}.series_activity (shard int, name text, last bigint, PRIMARY KEY ((shard), name))"),
+        # Series deleted (tsstore.lifecycle), by UTC day, with the request that deleted them.
+        ("deletions",
+         f"""CREATE TABLE IF NOT EXISTS {ks}.deletions (day bigint, at timeuuid, name text, request text,
+            PRIMARY KEY ((day), at, name))"""),
+        # Events: one partition per UTC day, listed in event_days so a range scan reads only
+        # the days that have events; event_ids finds one event by id.
+        ("events",
+         f"""CREATE TABLE IF NOT EXISTS {ks}.events (day int, at double, id bigint, what text, data text, tags list<text>,
+            PRIMARY KEY ((day), at, id))"""),
+        ("event_days", f"CREATE TABLE IF NOT EXISTS {ks}.event_days (root text, day int, PRIMARY KEY ((root), day))"),
+        ("event_ids", f"CREATE TABLE IF NOT EXISTS {ks}.event_ids (id bigint PRIMARY KEY, day int, at double)"),
+    ]
 
 
 def prepare_statements(session, ks: str) -> dict:

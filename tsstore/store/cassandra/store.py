@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+from cassandra.policies import HostStateListener
 from cassandra.util import unix_time_from_uuid1
 
 from tsstore.events import Event
@@ -55,6 +56,26 @@ def _ttl(expires_at, now: int):
 # ingest process that configures a million existing series must not keep them all.
 META_CACHE_MAX = 100_000
 
+class _HostsBack(HostStateListener):
+    """Calls the store's reconnect callbacks when the driver sees a node up or added (from
+    the driver's threads)."""
+
+    def __init__(self, callbacks: list):
+        self.callbacks = callbacks
+
+    def _back(self, host) -> None:
+        for callback in list(self.callbacks):
+            callback()
+
+    on_up = on_add = _back
+
+    def on_down(self, host) -> None:
+        pass
+
+    def on_remove(self, host) -> None:
+        pass
+
+
 class CassandraStore(SegmentStore):
     kind = "cassandra"
 
@@ -68,6 +89,7 @@ class CassandraStore(SegmentStore):
         self._tree_mark: str | None = None  # the last 'tree_changed' value seen
         self._tree_checked = 0.0
         self._meta_cache: dict[str, SeriesMeta] = {}  # read back by renders; at most META_CACHE_MAX
+        self._reconnect_callbacks: list = []
 
     # -- connection and schema ----------------------------------------------------
     async def open(self) -> None:
@@ -95,15 +117,26 @@ class CassandraStore(SegmentStore):
         if c.tls:
             ctx = ssl.create_default_context(cafile=c.tls_ca)
             kwargs["ssl_context"] = ctx
-        # Reconnect within seconds after an outage (the driver's default backs off to 10 min).
+        # Reconnect within 2 s after an outage (the driver's default backs off to 10 min): a
+        # connection attempt is cheap, and the WAL's backlog drains from then on.
         self.cluster = Cluster(c.hosts, port=c.port, protocol_version=5, execution_profiles={EXEC_PROFILE_DEFAULT: profile},
-                               connect_timeout=10, reconnection_policy=ExponentialReconnectionPolicy(0.5, 5.0), **kwargs)
+                               connect_timeout=10, reconnection_policy=ExponentialReconnectionPolicy(0.5, 2.0), **kwargs)
+        self.cluster.register_listener(_HostsBack(self._reconnect_callbacks))
         try:
             self.session = self.cluster.connect()
         except Exception as exc:
             raise StoreUnavailable(f"cannot connect to Cassandra at {','.join(c.hosts)}:{c.port}: {exc}") from exc
-        self.shards = create_schema(self.session, c)
+        try:
+            self.shards = create_schema(self.session, c)
+        except Exception as exc:  # e.g. too few replicas up for the configured consistency
+            self.cluster.shutdown()
+            raise StoreUnavailable(
+                f"cannot open keyspace {c.keyspace} at consistency {c.consistency}: {type(exc).__name__}: {exc} "
+                "(if that is a node down: consistency=ONE, or rf=3 with LOCAL_QUORUM, go on with one; README, Running several nodes)") from exc
         self.q = prepare_statements(self.session, c.keyspace)
+
+    def on_reconnect(self, callback) -> None:
+        self._reconnect_callbacks.append(callback)
 
     async def close(self) -> None:
         if self.cluster is not None:
