@@ -151,3 +151,28 @@ def test_deletes_and_renames_are_refused_without_write_access(tmp_path, server_a
         assert [v for _, v in _points(srv, "keep.web01.cpu", now - 600)["keep.web01.cpu"]] == [1.0]
     finally:
         srv.stop()
+
+
+@pytest.mark.cassandra
+def test_another_ingest_node_lets_go_of_a_series_deleted_through_one(tmp_path, cassandra_url):
+    (tmp_path / "schemas.conf").write_text(SCHEMAS)
+    conf = ["--schemas-file", str(tmp_path / "schemas.conf"), "--self-metrics-interval", "0", *WRITES,
+            "--store", cassandra_url]
+    first = ServerProcess(tmp_path / "first", *conf).start()
+    other = ServerProcess(tmp_path / "other", *conf).start()
+    try:
+        now = int(time.time()) // 10 * 10
+        _send(other, [("both.web01.cpu", float(i), now - 300 + i * 10) for i in range(10)])
+        _until(lambda: len(_points(first, "both.web01.cpu", now - 600).get("both.web01.cpu", [])) == 10,
+               what="the points, written by the other node")
+        done = _post(first, "/tsstore/series/delete", query="both")
+        assert done.status_code == 200 and done.json()["deleted"] == 1, done.text
+        time.sleep(3)  # the other node reads the deletion log every second
+        _send(other, [("both.web01.cpu", 42.0, now)])  # sent again, to the node that held it
+        _until(lambda: _points(first, "both.web01.cpu", now - 600) == {"both.web01.cpu": [(now, 42.0)]},
+               what="the series created anew by the other node, with only its new point")
+        assert _find(first, "both.*") == ["both.web01."]  # its tree and metadata came back with it
+        assert "dropped 1 series another process deleted" in other.log()
+    finally:
+        first.stop()
+        other.stop()

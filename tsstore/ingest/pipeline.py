@@ -39,6 +39,7 @@ from tsstore.ingest.counters import Counters, RateLimitedLog
 from tsstore.ingest.rollup import RollupAggregator
 from tsstore.ingest.committer import Committer
 from tsstore.ingest.consumer import Consumer
+from tsstore.ingest.deletion_follower import DeletionFollower
 from tsstore.ingest.flusher import Flusher
 from tsstore.ingest.forgotten import ForgottenSeries
 from tsstore.ingest.live_queue import LiveQueue
@@ -101,6 +102,9 @@ class IngestPipeline:
         ]
         if self.settings.self_metrics_interval > 0:
             self._tasks.append(asyncio.create_task(self._self_metrics.run(), name="self-metrics"))
+        if getattr(self.store, "written_by_several", False) and getattr(self.store, "keeps_deletion_log", False):
+            follower = DeletionFollower(self.store, self.drop_deleted)
+            self._tasks.append(asyncio.create_task(follower.run(), name="deletion-follower"))
 
     async def stop(self) -> bool:
         """Commit what is pending, apply it, flush to the store, and close. True when the store
@@ -162,6 +166,21 @@ class IngestPipeline:
                 await asyncio.get_running_loop().run_in_executor(
                     self._wal_thread, self._forgotten.add, [n for n, _ in known], [s for _, s in known], at)
                 self._series.forget(np.array([s for _, s in known], np.int64))
+
+    async def drop_deleted(self, names: list[str]) -> None:
+        """Series another process deleted (tsstore.ingest.deletion_follower): what this one
+        holds of them is dropped, not written, and a WAL replay skips their points from before
+        now; a point sent after this creates the series anew."""
+        sids = [self.registry.get(n.encode("utf-8")) for n in names]
+        held = [(n, s) for n, s in zip(names, sids) if s >= 0 and self._series.configured(np.array([s]))[0]]
+        if not held:
+            return
+        async with self._consumer.applying:
+            await self._flusher.wait_idle()  # a flush already under way writes what it drained (a known window)
+            await asyncio.get_running_loop().run_in_executor(
+                self._wal_thread, self._forgotten.add, [n for n, _ in held], [s for _, s in held], self._consumer.pos)
+            self._series.forget(np.array([s for _, s in held], np.int64))
+        log.info("dropped %d series another process deleted (first: %s)", len(held), held[0][0])
 
     # -- reads -------------------------------------------------------------------------------
     def recent_slots(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,

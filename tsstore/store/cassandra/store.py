@@ -299,6 +299,7 @@ class CassandraStore(SegmentStore):
 
     # -- lifecycle ------------------------------------------------------------------------
     keeps_deletion_log = True
+    written_by_several = True  # ingest processes follow each other's deletions (tsstore.ingest.deletion_follower)
 
     async def last_writes(self, names: list[str]) -> dict[str, int]:
         by_shard: dict[int, list[str]] = defaultdict(list)
