@@ -8,7 +8,7 @@ partition: an order of magnitude more segments per second. Every statement is pr
 requests go out concurrently with a bounded number in flight (requests). Every segment
 carries its rollup's retention as TTL, so Cassandra expires the data itself. A (series,
 window) that collects COMPACT_AFTER segments is merged into one (read, write the merge under
-the newest seq, range-delete the older seqs of that series in the partition).
+the newest seq read, delete the other rows read: only those).
 """
 from __future__ import annotations
 
@@ -470,8 +470,10 @@ class CassandraStore(SegmentStore):
 
     async def _compact(self, due: list[tuple[str, int, int, int, int]]) -> None:
         """Merge the segments of each due (name, level, window, step, expires_at) into one:
-        read them a partition at a time, write the merge under the newest seq and
-        range-delete the older seqs, batched per partition like the writes."""
+        read them a partition at a time, write the merge under the newest seq read and delete
+        exactly the other rows read, batched per partition like the writes. Never a range: a
+        segment another process wrote meanwhile (its seq from its own clock, maybe behind
+        ours) was not merged and must stay."""
         by_partition: dict[tuple, dict] = defaultdict(dict)
         for name, level, window, step, expires_at in due:
             by_partition[(self.shard_of(name), level, window)][name] = (step, expires_at)
@@ -498,7 +500,8 @@ class CassandraStore(SegmentStore):
                 newest = segs[-1][0]
                 blob = codec.encode(merged.ts, merged.values, window, step)
                 items.append(self._put(*part, name, newest, blob, int(_ttl(expires_at, now))))
-                items.append((part, self.q["trim"], (*part, name, newest), len(name) + 40))
+                merged_seqs = [seq for seq, _ in segs[:-1]]
+                items.append((part, self.q["drop_merged"], (*part, name, merged_seqs), len(name) + 40 + 8 * len(merged_seqs)))
         await self._run_all(self._batches(items))
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
