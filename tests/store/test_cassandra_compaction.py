@@ -47,7 +47,7 @@ async def test_a_segment_written_during_a_compaction_is_kept(cassandra_url):
         async def write_between_read_and_delete(calls):
             calls = list(calls)
             out = await run_all(calls)
-            if not injected and calls and calls[0][0] is ahead.q["get_names"]:  # the compaction's read
+            if not injected and calls and calls[0][0] is ahead.q["get_to_merge"]:  # the compaction's read
                 injected.append(True)
                 await behind.write([_one_point(1000)])  # seq 5 s behind every row just read
             return out
