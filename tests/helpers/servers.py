@@ -87,8 +87,9 @@ def terminate(proc: subprocess.Popen, timeout: float) -> bool:
 class ServerProcess:
     """`python -m tsstore serve` as a child process, for crash and CLI tests."""
 
-    def __init__(self, data_dir: Path, *extra: str, http_host: str = "127.0.0.1"):
+    def __init__(self, data_dir: Path, *extra: str, http_host: str = "127.0.0.1", wrapper: tuple[str, ...] = ()):
         self.data_dir = data_dir
+        self.wrapper = wrapper  # a command that execs tsstore, e.g. ("env", "LD_PRELOAD=...libfaketime.so.1", "FAKETIME=-5s")
         self.carbon_port, self.pickle_port, self.http_port = free_port(), free_port(), free_port()
         self.extra = extra
         self.http_host = http_host  # where the HTTP API answers (an --http-bind among `extra`)
@@ -101,7 +102,7 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> "ServerProcess":
         cmd = [
-            sys.executable, "-m", "tsstore", "serve",
+            *self.wrapper, sys.executable, "-m", "tsstore", "serve",
             "--data-dir", str(self.data_dir), "--bind", "127.0.0.1",
             "--carbon-port", str(self.carbon_port), "--pickle-port", str(self.pickle_port),
             "--http-port", str(self.http_port), *self.extra,

@@ -12,6 +12,8 @@ accumulators are drained and written again at once. Open coarse slots are writte
 rebuilt from level 0 after a crash, so the WAL may be trimmed without them. Once the store
 has everything, the aggregator drops the rows it kept for reads, WAL files wholly before the
 consumer's position are deleted, and ``flushed`` is set (then replaced by a fresh event).
+Series another process writes too (the store noticed: SeriesRollups.note_shared) have their
+coarse slots re-derived from the store instead of written from this process's part.
 """
 from __future__ import annotations
 
@@ -90,10 +92,13 @@ class Flusher:
         coarse = final or time.monotonic() - self._last_coarse >= self.settings.rollup_provisional_interval
         if coarse:
             self._last_coarse = time.monotonic()
-        drained = self.aggregator.drain(coarse).only(self.series.configured)
+        drained = self.aggregator.drain(coarse).only(self.series.configured).rederiving(self.series.shared)
         self.in_flight_points, self.applied_points = self.applied_points, 0
         self._last_flush = time.monotonic()
         await self._write_drained(drained, coarse)
+        spans = self.series.take_shared_spans()  # noted by the store while it took this flush
+        if spans:
+            await self.rederiver.rederive_spans(spans)
         self.aggregator.release_flushed()  # reads find these rows in the store now
         self.in_flight_points = 0
         removed = await asyncio.get_running_loop().run_in_executor(self.wal_thread, self.wal.trim_before, pos.file_no)
@@ -119,7 +124,8 @@ class Flusher:
         if len(d.reseed_sid):
             await self.rederiver.reseed(d)
             # Seeding changed open slots: write their corrected provisional values now.
-            await self._write_drained(self.aggregator.drain(coarse).only(self.series.configured), coarse)
+            await self._write_drained(self.aggregator.drain(coarse).only(self.series.configured)
+                                      .rederiving(self.series.shared), coarse)
 
     def _batches(self, d: Drained) -> dict[int, WriteBatch]:
         """The drained rows as one WriteBatch per level: a block per series, in store key

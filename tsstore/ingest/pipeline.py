@@ -79,6 +79,7 @@ class IngestPipeline:
         self._flusher = Flusher(settings, self.wal, self._wal_thread, store, self.aggregator, series, rederiver,
                                 self.counters, self._retry)
         self._series = series
+        store.on_shared_writes(series.note_shared)  # coarse slots of series two processes write: from the store
         self._forgotten = ForgottenSeries(settings.wal_dir)
         self._consumer = Consumer(self.wal, self._live, self.aggregator, series, self._flusher, self._forgotten,
                                   on_progress=self._maybe_resume)

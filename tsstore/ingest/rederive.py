@@ -3,7 +3,9 @@
 * rederive: closed coarse slots recomputed from the next finer level in the store, and
   written (``rollup_slots.rederived``);
 * reseed: open coarse accumulators rebuilt from the level-0 slots in [slot, upto), then
-  given to the aggregator with seed().
+  given to the aggregator with seed();
+* rederive_spans: every coarse slot of a time span recomputed, for series another process
+  writes too (Cassandra: the store noticed at a compaction).
 
 Series that need the same slot range are read in one read_many (one round of parallel reads
 on Cassandra, a few statements on SQLite), not one awaited read each.
@@ -18,8 +20,27 @@ from tsstore.ingest.counters import Counters
 from tsstore.ingest.rollup import EMPTY, Drained, RollupAggregator
 from tsstore.ingest.series_rollups import SeriesRollups
 from tsstore.ingest.store_retry import StoreRetry
-from tsstore.model import COUNT, LAST, MAX, MIN, SUM, Slots, WriteRequest
+from tsstore.model import AGG_COLUMNS, COUNT, LAST, MAX, MIN, SUM, Slots, WriteRequest
 from tsstore.store.base import Store
+
+
+def aggregate_by_slot(slots: Slots, step: int, raw: bool) -> Slots:
+    """Finer slots (sorted) merged into the coarse slots of `step` they fall in, each (SUM,
+    COUNT, MIN, MAX, LAST); raw: level-0 slots, one value each."""
+    if not len(slots):
+        return Slots.empty(AGG_COLUMNS)
+    coarse_ts, starts = np.unique(slots.ts // step * step, return_index=True)
+    ends = np.append(starts[1:], len(slots.ts))
+    v = slots.values
+    if raw:
+        col = v[:, 0]
+        out = np.stack([np.add.reduceat(col, starts), (ends - starts).astype(np.float64), np.minimum.reduceat(col, starts),
+                        np.maximum.reduceat(col, starts), col[ends - 1]], axis=1)
+    else:
+        out = np.stack([np.add.reduceat(v[:, SUM], starts), np.add.reduceat(v[:, COUNT], starts),
+                        np.minimum.reduceat(v[:, MIN], starts), np.maximum.reduceat(v[:, MAX], starts),
+                        v[ends - 1, LAST]], axis=1)
+    return Slots(coarse_ts.astype(np.int64), out)
 
 
 def merge(slots: Slots, raw: bool) -> tuple[float, float, float, float, float] | None:
@@ -27,11 +48,8 @@ def merge(slots: Slots, raw: bool) -> tuple[float, float, float, float, float] |
     slots, one value each. None when there is no slot."""
     if not len(slots):
         return None
-    v = slots.values
-    if raw:
-        col = v[:, 0]
-        return float(col.sum()), float(len(col)), float(col.min()), float(col.max()), float(col[-1])
-    return (float(v[:, SUM].sum()), float(v[:, COUNT].sum()), float(v[:, MIN].min()), float(v[:, MAX].max()), float(v[-1, LAST]))
+    whole = aggregate_by_slot(Slots(np.zeros(len(slots), np.int64), slots.values), 1, raw)
+    return tuple(float(x) for x in whole.values[0])
 
 
 class Rederiver:
@@ -58,6 +76,27 @@ class Rederiver:
         if reqs:
             await self.retry("write", lambda: self.store.write(reqs))
             self.counters.add("rollup_slots.rederived", len(reqs))
+
+    async def rederive_spans(self, spans: list[tuple[int, int, int]]) -> None:
+        """Recompute every coarse slot overlapping each (sid, start, end), level by level from
+        the finest, from the store: for series another process writes too, whose stored
+        coarse slots each hold one process's part (Drained.rederiving)."""
+        groups: dict[tuple, list] = defaultdict(list)
+        for sid, start, end in spans:
+            meta = self.series.meta(sid)
+            groups[(meta.rollups, start, end)].append(meta)
+        for (rollups, start, end), metas in groups.items():
+            names = [m.name for m in metas]
+            for level in range(1, len(rollups)):
+                step, finer = rollups[level].step, rollups[level - 1].step
+                lo, hi = start // step * step, -(-end // step) * step
+                got = await self.retry("read", lambda: self.store.read_many(
+                    names, {n: (level - 1, finer) for n in names}, lo, hi))
+                reqs = [WriteRequest(n, level, step, aggregate_by_slot(got[n], step, raw=level == 1), rollups[level].retention)
+                        for n in names if len(got[n])]
+                if reqs:
+                    await self.retry("write", lambda: self.store.write(reqs))
+                    self.counters.add("rollup_slots.rederived", sum(len(r.slots) for r in reqs))
 
     async def reseed(self, d: Drained) -> None:
         """Rebuild the open coarse accumulators d asks for from level-0 slots, grouped like rederive."""

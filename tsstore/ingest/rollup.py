@@ -88,6 +88,22 @@ class Drained:
                        np.stack([self.reseed_sid, self.reseed_level, self.reseed_ts, self.reseed_upto], axis=1)[reseed])
 
 
+    def rederiving(self, shared) -> "Drained":
+        """This drain with the coarse rows of the series `shared` (a mask function of sids)
+        picks turned into re-derivations: another process writes those series too, so their
+        coarse slots come from the finest data of both in the store, not from this process's
+        part of it (tsstore.ingest.series_rollups: note_shared)."""
+        moved = (self.w_level > 0) & shared(self.w_sid)
+        if not moved.any():
+            return self
+        kept = ~moved
+        rederive = np.unique(np.concatenate([
+            np.stack([self.rederive_level, self.rederive_sid, self.rederive_ts], axis=1),
+            np.stack([self.w_level[moved], self.w_sid[moved], self.w_ts[moved]], axis=1).astype(np.int64)]), axis=0)
+        return Drained(self.w_sid[kept], self.w_level[kept], self.w_ts[kept], self.w_values[kept], rederive,
+                       np.stack([self.reseed_sid, self.reseed_level, self.reseed_ts, self.reseed_upto], axis=1))
+
+
 class _Series:
     __slots__ = ("steps", "rets", "maxret", "is_new", "sums", "open", "val0", "acc", "dirty", "reseed", "derive")
 

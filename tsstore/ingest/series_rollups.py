@@ -35,6 +35,8 @@ class SeriesRollups:
         self._steps = np.zeros((0, 1), np.int64)  # per schema and level (0 past its levels)
         self._retentions = np.zeros((0, 1), np.int64)
         self._sums = np.zeros(0, bool)  # per schema: aggregates by sum
+        self._shared: set[int] = set()  # series another process writes too (note_shared)
+        self._shared_spans: list[tuple[int, int, int]] = []  # (sid, start, end) to re-derive
 
     def meta(self, sid: int) -> SeriesMeta:
         """The metadata of a series configure() has seen."""
@@ -66,6 +68,26 @@ class SeriesRollups:
             self._steps, self._retentions = steps, retentions
             self._sums = np.append(self._sums, meta.aggregation == "sum")
         return index
+
+    def note_shared(self, spans: list[tuple[str, int, int]]) -> None:
+        """The store saw another process write these series' finest slots in [start, end)
+        (Cassandra compaction): from now on their coarse slots are re-derived from the store,
+        and those of the span now (take_shared_spans)."""
+        for name, start, end in spans:
+            sid = self.registry.get(name.encode("utf-8"))
+            if 0 <= sid < len(self._schema_of) and self._schema_of[sid] != NOT_CONFIGURED:
+                self._shared.add(sid)
+                self._shared_spans.append((sid, start, end))
+
+    def shared(self, sids: np.ndarray) -> np.ndarray:
+        """A mask: which of these series another process writes too."""
+        if not self._shared:
+            return np.zeros(len(sids), bool)
+        return np.isin(np.asarray(sids, np.int64), np.fromiter(self._shared, np.int64, len(self._shared)))
+
+    def take_shared_spans(self) -> list[tuple[int, int, int]]:
+        spans, self._shared_spans = self._shared_spans, []
+        return spans
 
     def forget(self, sids: np.ndarray) -> None:
         """Deleted series: their next point configures them again (created anew in the

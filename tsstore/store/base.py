@@ -20,6 +20,7 @@ import abc
 import asyncio
 import functools
 import json
+import secrets
 import threading
 import time
 from collections import defaultdict
@@ -30,7 +31,7 @@ import numpy as np
 from tsstore.store import segment_codec as codec
 from tsstore.store.activity import ActivityTracker, newest_per_series
 from tsstore.index import globs
-from tsstore.model import Node, Rollup, SeriesMeta, Slots, WriteBatch, WriteRequest, columns_of
+from tsstore.model import AGG_COLUMNS, COUNT, Node, Rollup, SeriesMeta, Slots, WriteBatch, WriteRequest, columns_of
 from tsstore.events import Event
 
 # Slots per storage window (one Cassandra partition / one SQLite key range).
@@ -71,7 +72,9 @@ def tree_rows_of(names) -> list[tuple[str, str, bool]]:
 
 
 def merge_last_wins(parts: list[Slots], columns: int) -> Slots:
-    """Merge slot blocks given oldest first; where slots repeat, the later block wins."""
+    """Merge slot blocks given oldest first; where slots repeat, the later block wins, except
+    that a coarse slot (five columns) counting more finest slots wins over one counting fewer
+    (coarse_winners)."""
     parts = [p for p in parts if len(p)]
     if not parts:
         return Slots.empty(columns)
@@ -79,9 +82,24 @@ def merge_last_wins(parts: list[Slots], columns: int) -> Slots:
         return parts[0]
     ts = np.concatenate([p.ts for p in parts])
     vals = np.concatenate([p.values for p in parts])
+    if columns == AGG_COLUMNS:
+        keep = coarse_winners(ts, vals[:, COUNT], np.arange(len(ts)))
+        return Slots(ts[keep], vals[keep])
     # Reverse so np.unique's "first occurrence" is the latest write.
     uniq, idx = np.unique(ts[::-1], return_index=True)
     return Slots(uniq, vals[::-1][idx])
+
+
+def coarse_winners(ts: np.ndarray, counts: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The positions of the rows that win each coarse slot, sorted by slot: the most finest
+    slots counted, then the latest written (highest `order`). One process's writes of a slot
+    only count up (it adds finest slots, or re-derives from the store, which holds them all);
+    writers that each saw part of a slot write partial aggregates, and the one re-derived
+    from their merged finest data counts them all: it wins whichever clock wrote it last."""
+    by = np.lexsort((order, counts, ts))
+    last_of_slot = np.ones(len(by), bool)
+    last_of_slot[:-1] = ts[by][1:] != ts[by][:-1]
+    return by[last_of_slot]
 
 
 @dataclass
@@ -99,19 +117,31 @@ class Segments:
         return len(self.blocks)
 
 
+# The low bits of a segment's sequence number name the process that wrote it (a random id per
+# store object): compaction on Cassandra sees when more than one process wrote a window.
+WRITER_BITS = 12
+
+
+def writer_of(seqs) -> np.ndarray:
+    return np.asarray(seqs, np.int64) & ((1 << WRITER_BITS) - 1)
+
+
 class _SeqClock:
-    """Monotonic segment sequence numbers (ns since epoch, strictly increasing)."""
+    """Monotonic segment sequence numbers: ns since epoch (to 4 us) with this process's writer
+    id in the low WRITER_BITS, strictly increasing."""
 
     def __init__(self):
         self._last = 0
+        self.writer = secrets.randbelow(1 << WRITER_BITS)
         self._lock = threading.Lock()  # batches are encoded on worker threads
 
     def take(self, n: int) -> np.ndarray:
-        """n consecutive sequence numbers, all after every one handed out before."""
+        """n sequence numbers, all after every one handed out before, all this writer's."""
+        unit = 1 << WRITER_BITS
         with self._lock:
-            first = max(time.time_ns(), self._last + 1)
-            self._last = first + n - 1
-        return np.arange(first, first + n, dtype=np.int64)
+            first = max((time.time_ns() >> WRITER_BITS) << WRITER_BITS | self.writer, self._last + unit)
+            self._last = first + (n - 1) * unit
+        return first + np.arange(n, dtype=np.int64) * unit
 
 
 class SegmentCounts:
@@ -207,6 +237,9 @@ class Store(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass
+
+    def on_shared_writes(self, callback) -> None:  # noqa: B027 - optional hook
+        """See SegmentStore.on_shared_writes; a store only one process writes never calls it."""
 
     def on_reconnect(self, callback) -> None:  # noqa: B027 - optional hook
         """Have `callback()` called, from any thread, whenever the store may take requests
@@ -371,6 +404,17 @@ class SegmentStore(Store):
         self._seq = _SeqClock()
         self._segment_counts = SegmentCounts()
         self._activity = ActivityTracker()
+        self._shared_writes = None  # on_shared_writes' callback
+
+    def on_shared_writes(self, callback) -> None:
+        """Have callback([(name, start, end)]) called when the store sees that more than one
+        process wrote a series' finest slots in [start, end) (a store several processes write:
+        Cassandra, at compaction)."""
+        self._shared_writes = callback
+
+    def _noted_shared(self, spans: list[tuple[str, int, int]]) -> None:
+        if spans and self._shared_writes is not None:
+            self._shared_writes(spans)
 
     def activity_due(self, batch: WriteBatch) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(keys, newest slot, a block of each) of the series whose last-write row this

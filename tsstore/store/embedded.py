@@ -27,7 +27,7 @@ import numpy as np
 from tsstore.store.base import WINDOW_SLOTS, SegmentStore, rollups_of_text, rollups_text, tree_rows_of
 from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
-from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
+from tsstore.model import COUNT, Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
 from tsstore.store import segment_groups as groups
 from tsstore.events import Event
@@ -594,8 +594,10 @@ class EmbeddedStore(SegmentStore):
         ts, values, starts = codec.decode_batch(blobs, np.full(len(blobs), window, np.int64), steps[series_of_piece])
         slot_series = np.repeat(series_of_piece, np.diff(starts))
         slot_seq = np.repeat(piece_seq, np.diff(starts))
-        # newest write first within each (series, slot); keep that one
-        order = np.lexsort((-slot_seq, ts, slot_series))
+        # the winning write first within each (series, slot), as merge_last_wins picks it: the
+        # newest, and at a coarse level the one counting the most finest slots before that
+        order = (np.lexsort((-slot_seq, ts, slot_series)) if level == 0
+                 else np.lexsort((-slot_seq, -values[:, COUNT], ts, slot_series)))
         slot_series, ts = slot_series[order], ts[order]
         newest = np.ones(len(order), bool)
         newest[1:] = (slot_series[1:] != slot_series[:-1]) | (ts[1:] != ts[:-1])

@@ -138,7 +138,14 @@ def prepare_statements(session, ks: str) -> dict:
     return {
         "put": p(f"INSERT INTO {ks}.segments_by_shard (shard, level, window, name, seq, data) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?"),
         "get_names": p(f"SELECT name, seq, data FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name IN ?"),
-        "trim": p(f"DELETE FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name=? AND seq < ?"),
+        # compaction: the rows with their write times, so the merge overwrites and deletes exactly
+        # the versions it read, whatever the clock of the process compacting
+        "get_to_merge": p(f"SELECT name, seq, data, writetime(data) FROM {ks}.segments_by_shard "
+                          "WHERE shard=? AND level=? AND window=? AND name IN ?"),
+        "put_merged": p(f"INSERT INTO {ks}.segments_by_shard (shard, level, window, name, seq, data) VALUES (?, ?, ?, ?, ?, ?) "
+                        "USING TTL ? AND TIMESTAMP ?"),
+        "drop_merged": p(f"DELETE FROM {ks}.segments_by_shard USING TIMESTAMP ? WHERE shard=? AND level=? AND window=? "
+                         "AND name=? AND seq=?"),
         "series_put": p(f"INSERT INTO {ks}.series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)"),
         "series_get_many": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series WHERE name IN ?"),
         "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),

@@ -8,7 +8,7 @@ partition: an order of magnitude more segments per second. Every statement is pr
 requests go out concurrently with a bounded number in flight (requests). Every segment
 carries its rollup's retention as TTL, so Cassandra expires the data itself. A (series,
 window) that collects COMPACT_AFTER segments is merged into one (read, write the merge under
-the newest seq, range-delete the older seqs of that series in the partition).
+the newest seq read, delete the other rows read: only those).
 """
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
-from tsstore.store.base import WINDOW_SLOTS, SegmentStore, rollups_of_text, rollups_text, tree_rows_of
+from tsstore.store.base import WINDOW_SLOTS, SegmentStore, writer_of, rollups_of_text, rollups_text, tree_rows_of
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import ROOT, SERIES_LOG_TTL, create_schema, prepare_statements
@@ -471,8 +471,13 @@ class CassandraStore(SegmentStore):
 
     async def _compact(self, due: list[tuple[str, int, int, int, int]]) -> None:
         """Merge the segments of each due (name, level, window, step, expires_at) into one:
-        read them a partition at a time, write the merge under the newest seq and
-        range-delete the older seqs, batched per partition like the writes."""
+        read them a partition at a time, write the merge under the newest seq read and delete
+        exactly the other rows read, batched per partition like the writes. Never a range: a
+        segment another process wrote meanwhile (its seq from its own clock, maybe behind
+        ours) was not merged and must stay. The merge's write and the deletes carry write times
+        just after those of the rows read, not this process's clock: a compacting process whose
+        clock is behind the writer of the newest row would otherwise lose its merge to that row
+        and still delete the others."""
         by_partition: dict[tuple, dict] = defaultdict(dict)
         for name, level, window, step, expires_at in due:
             by_partition[(self.shard_of(name), level, window)][name] = (step, expires_at)
@@ -480,27 +485,34 @@ class CassandraStore(SegmentStore):
         for part, members in by_partition.items():
             names = list(members)
             for i in range(0, len(names), 100):
-                queries.append((self.q["get_names"], (*part, names[i : i + 100])))
+                queries.append((self.q["get_to_merge"], (*part, names[i : i + 100])))
                 keys.append(part)
         results = await self._run_all(queries)
         now = int(time.time())
-        items = []
+        items, shared = [], []
         for part, rows in zip(keys, results):
             segments: dict[str, list] = defaultdict(list)
-            for name, seq, data in rows:
-                segments[name].append((seq, data))
+            for name, seq, data, written in rows:
+                segments[name].append((seq, data, written))
             for name, segs in segments.items():
                 if len(segs) < 2:
                     continue
                 step, expires_at = by_partition[part][name]
                 window = part[2]
                 segs.sort(key=lambda r: r[0])
-                merged = self.decode_rows([(window, bytes(d)) for _, d in segs], step, columns_of(part[1]))
-                newest = segs[-1][0]
+                merged = self.decode_rows([(window, bytes(d)) for _, d, _ in segs], step, columns_of(part[1]))
+                newest, _, newest_written = segs[-1]
                 blob = codec.encode(merged.ts, merged.values, window, step)
-                items.append(self._put(*part, name, newest, blob, int(_ttl(expires_at, now))))
-                items.append((part, self.q["trim"], (*part, name, newest), len(name) + 40))
+                # over the newest row read, by a write time just after its own (not this clock's)
+                items.append((part, self.q["put_merged"], (*part, name, newest, blob, int(_ttl(expires_at, now)), newest_written + 1),
+                              len(name) + len(blob) + 40))
+                if part[1] == 0 and len(merged) and len(set(writer_of([seq for seq, _, _ in segs]).tolist())) > 1:
+                    shared.append((name, int(merged.ts[0]), int(merged.ts[-1]) + step))
+                # each other row read deleted as of just after its own write
+                items.extend((part, self.q["drop_merged"], (written + 1, *part, name, seq), len(name) + 48)
+                             for seq, _, written in segs[:-1])
         await self._run_all(self._batches(items))
+        self._noted_shared(shared)  # more than one process wrote these finest slots: their coarse slots are partial
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
         """Many series in few statements: series sharing a (shard, level, window) partition
