@@ -37,13 +37,14 @@ def _store(url: str, workdir: Path):
     return CassandraStore(url)
 
 
-def flush_batch(keys: np.ndarray, first_ts: int, points: int, flush_no: int) -> WriteBatch:
-    """`points` slots per series from first_ts; values that tell the flush and the series apart."""
+def flush_batch(keys: np.ndarray, names: list[str], first_ts: int, points: int, flush_no: int) -> WriteBatch:
+    """`points` slots per series from first_ts; values that tell the flush and the series apart.
+    names[g] is block g's series (the Cassandra store writes by name)."""
     n = len(keys)
     ts = np.tile(first_ts + STEP * np.arange(points, dtype=np.int64), n)
     values = (np.repeat(np.arange(n, dtype=np.float64), points) * 0.01 + flush_no).reshape(-1, 1)
     return WriteBatch(0, keys, np.full(n, STEP, np.int64), np.full(n, RETENTION, np.int64),
-                      np.arange(0, n * points + 1, points, dtype=np.int64), ts, values, lambda g: f"bench.flush.s{g}")
+                      np.arange(0, n * points + 1, points, dtype=np.int64), ts, values, names.__getitem__)
 
 
 async def run(series: int, flushes: int, points: int, url: str, workdir: Path) -> dict:
@@ -58,10 +59,11 @@ async def run(series: int, flushes: int, points: int, url: str, workdir: Path) -
         create_s = time.perf_counter() - t
         order = np.argsort(keys)
         keys = keys[order]
+        names_in_key_order = [names[i] for i in order.tolist()]
         start = (int(time.time()) - flushes * points * STEP - 600) // (STEP * WINDOW_SLOTS) * (STEP * WINDOW_SLOTS)
         walls, cpus = [], []
         for f in range(flushes):
-            batch = flush_batch(keys, start + f * points * STEP, points, f)
+            batch = flush_batch(keys, names_in_key_order, start + f * points * STEP, points, f)
             c, t = time.process_time(), time.perf_counter()
             await store.write_batch(batch)
             walls.append(time.perf_counter() - t)
