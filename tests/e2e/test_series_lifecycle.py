@@ -176,3 +176,57 @@ def test_another_ingest_node_lets_go_of_a_series_deleted_through_one(tmp_path, c
     finally:
         first.stop()
         other.stop()
+
+
+def _connection_to(srv, role: str) -> httpx.Client:
+    """A client whose (kept-alive) connection the process of `role` answers ("api": an extra
+    HTTP process; "ingest+api": the main one): the kernel spreads new connections over the
+    processes sharing the port."""
+    for _ in range(200):
+        client = httpx.Client(base_url=srv.url, timeout=60)
+        if client.get("/tsstore/status").json().get("role") == role:
+            return client
+        client.close()
+        time.sleep(0.05)
+    raise AssertionError(f"no connection reached a process of role {role}")
+
+
+def _answers(srv) -> bool:
+    try:
+        return httpx.get(srv.url + "/version", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def test_a_delete_an_extra_http_process_answers_goes_through_the_ingest_process(tmp_path):
+    (tmp_path / "schemas.conf").write_text(SCHEMAS)
+    srv = ServerProcess(tmp_path / "data", "--schemas-file", str(tmp_path / "schemas.conf"), "--self-metrics-interval",
+                        "0", "--http-workers", "2", *WRITES).start()
+    try:
+        now = int(time.time()) // 10 * 10
+        _send(srv, [(f"work.w{i}.cpu", 1.0, now - 60) for i in range(3)])
+        _until(lambda: len(_find(srv, "work.*")) == 3, what="the series")
+        # their points are only in the ingest process's memory and WAL: the child must have the
+        # ingest process delete them, or the restart below would replay them
+        child, main = _connection_to(srv, "api"), _connection_to(srv, "ingest+api")
+        try:
+            done = child.post("/tsstore/series/delete", data={"query": "work.w0"})
+            assert done.status_code == 200 and done.json()["deleted"] == 1, done.text
+            for client in (child, main):
+                assert [m["path"] for m in client.get("/metrics/find", params={"query": "work.*", "format": "completer"})
+                        .json()["metrics"]] == ["work.w1.", "work.w2."]
+        finally:
+            child.close()
+            main.close()
+        # sent again: the ingest process let go of it, so it creates it anew (had the child
+        # deleted it behind its back, it would write the point under a series the store lacks)
+        _send(srv, [("work.w0.cpu", 5.0, now)])
+        _until(lambda: _points(srv, "work.w0.cpu", now - 600) == {"work.w0.cpu": [(now, 5.0)]},
+               what="the series created anew with only its new point")
+        srv.kill9()
+        _until(lambda: not _answers(srv), what="the killed server's HTTP child gone")
+        srv.start()
+        assert _find(srv, "work.*") == ["work.w0.", "work.w1.", "work.w2."]
+        assert _points(srv, "work.w0.cpu", now - 600) == {"work.w0.cpu": [(now, 5.0)]}
+    finally:
+        srv.stop()
