@@ -337,6 +337,16 @@ cdef class PathTable:
     def components(self):
         return self._comp_arr[:self._n]
 
+    def reserve(self, Py_ssize_t nodes):
+        cdef Py_ssize_t size = self._slot_mask + 1
+        if nodes > self._cap:
+            self._grow_nodes(nodes)
+        while size < 2 * nodes:
+            size *= 2
+        if size != self._slot_mask + 1:
+            with nogil:
+                self._rehash_nodes(size)
+
     def clear_flags(self, nodes, int bits):
         cdef int32_t node
         for node in nodes:

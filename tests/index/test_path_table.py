@@ -96,6 +96,20 @@ def test_cleared_flags_come_back_when_the_name_is_added_again(impl):
 
 
 @both
+def test_room_reserved_first_changes_nothing_added(impl):
+    names = [f"dc{i % 3}.host{i:04d}.{m}" for i in range(500) for m in ("cpu", "mem")]
+    plain, reserved = impl.PathTable(), impl.PathTable()
+    reserved.reserve(5000)
+    for table in (plain, reserved):
+        table.add(names[:300])
+        table.add_joined("\n".join(names[300:]))
+    assert _columns(plain) == _columns(reserved)
+    assert plain.paths(range(plain.node_count)) == reserved.paths(range(reserved.node_count))
+    reserved.reserve(10)  # never shrinks
+    assert reserved.child(-1, reserved.component_id("dc1")) == plain.child(-1, plain.component_id("dc1"))
+
+
+@both
 def test_refusals_name_the_problem(impl):
     table = impl.PathTable()
     with pytest.raises(PathTableError, match="more than 65535 components"):

@@ -82,6 +82,11 @@ class PathTable:
             self._texts.append(text)
         return comp
 
+    def reserve(self, nodes: int) -> None:
+        """Room for about `nodes` nodes without growing as they are added (a build that knows
+        how many series it reads: the compiled table's columns and hash index would otherwise
+        be copied and rehashed at every doubling). The twin grows as it goes."""
+
     def clear_flags(self, nodes, bits: int) -> None:
         """Clear flag bits of these nodes (a deleted series' leaf, a branch left empty); the
         nodes stay, and adding a name under them again sets the flags again."""

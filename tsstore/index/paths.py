@@ -36,6 +36,9 @@ log = logging.getLogger(__name__)
 MIN_REGROUP = 65_536
 # How many names one catch-up or build step reads from the store.
 CHUNK_NAMES = 200_000
+# Nodes a build makes room for per series the store says it holds (a fleet's tree has about
+# 1.4: the hosts and groups above the leaves); more are added as they come.
+NODES_PER_SERIES = 1.5
 
 
 class _Grouping:
@@ -365,6 +368,9 @@ class StoreTreeIndex(StoreSync):
         names = 0
         if getattr(self._store, "keeps_deletion_log", False):  # before the names: a deletion meanwhile is seen
             self._deleted_cursor = await self._store.deletion_cursor()
+        expected = await self._store.series_count_estimate()
+        if expected:
+            self.index.table.reserve(int(expected * NODES_PER_SERIES))
         loop = asyncio.get_running_loop()
         reading = asyncio.ensure_future(self._store.tree_names_after(self._cursor, CHUNK_NAMES))
         while True:

@@ -311,6 +311,11 @@ class Store(abc.ABC):
         lists_tree_names is True."""
         raise NotImplementedError(f"{type(self).__name__} does not list its names in creation order")
 
+    async def series_count_estimate(self) -> int | None:
+        """About how many series the store holds, when it can say cheaply (None: it cannot):
+        the path index's build makes room for them first."""
+        return None
+
     # True for a store that logs every series tagged or untagged (tagged_names and
     # tag_changes_after): the in-memory tag index (tsstore.index.tag_index) then answers tag
     # queries for it.

@@ -259,6 +259,10 @@ class EmbeddedStore(SegmentStore):
 
         return await self._on_reader(_q)
 
+    async def series_count_estimate(self) -> int:
+        """The largest series id: the series created, deleted ones included (one index seek)."""
+        return await self._on_reader(lambda: self._conn().execute("SELECT coalesce(max(id), 0) FROM series").fetchone()[0])
+
     keeps_tag_log = True
 
     async def tagged_names(self) -> tuple[list[str], int]:
