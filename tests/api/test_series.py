@@ -1,4 +1,5 @@
-"""/tsstore/series/count: the series under each node a glob matches, most first."""
+"""/tsstore/series/*: counts per subtree, and the lifecycle requests (stale, delete, rename, the deletion log) with their refusals."""
+import pytest
 from tests.api.store_data import NAMES
 
 
@@ -71,3 +72,22 @@ async def test_bad_lifecycle_requests_name_the_problem(writer):
     assert "one is inside the other" in await error("post", "/tsstore/series/rename", **{"from": "servers",
                                                                                          "to": "servers.x"})
     assert "plain dotted path" in await error("post", "/tsstore/series/rename", **{"from": "servers.*", "to": "x"})
+
+
+async def test_a_selection_past_the_limit_is_refused_by_name(tmp_path):
+    from tsstore.config import Settings
+    from tsstore.lifecycle.selection import Selection, SelectionError, select
+    from tests.api.store_data import open_client
+    from tests.helpers.served_store import queried_as_served
+
+    client, store = await open_client(tmp_path, Settings())
+    try:
+        queried = await queried_as_served(store)
+        assert len((await select(queried, Selection(("servers",)), 0, limit=4)).names) == 4
+        with pytest.raises(SelectionError, match="more than 3 series selected; one request acts on at most 3"):
+            await select(queried, Selection(("servers",)), 0, limit=3)
+        with pytest.raises(SelectionError, match="more than 1 series selected"):
+            await select(queried, Selection(("servers.web01",), ("dc=~dc.*",)), 0, limit=1)
+    finally:
+        await client.aclose()
+        await store.close()

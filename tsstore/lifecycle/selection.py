@@ -66,6 +66,9 @@ async def select(store, selection: Selection, slack: int, limit: int = MAX_SERIE
     selection.check()
     names: set[str] = set()
     for pattern in selection.globs:
+        counted = await store.count_series(pattern) if hasattr(store, "count_series") else None
+        if counted is not None:  # the path index's counts: refused before a path is made
+            _check_limit(len(names) + sum(n for _, n in counted), limit)
         names.update(await series_under(store, pattern))
         _check_limit(len(names), limit)
     if selection.tagged:
