@@ -408,15 +408,12 @@ class StoreTreeIndex(StoreSync):
         store has them again (created anew since: the log and the names are read apart)."""
         while True:
             cursor = self._deleted_cursor
-            rows, new_cursor = await self._store.deletions_after(cursor, CHUNK_NAMES)
-            names = list(dict.fromkeys(name for _, name, _ in rows if ";" not in name))
-            if names:
-                again = await self._store.get_series(names)
-                with self._catch_up_lock:
-                    if self._deleted_cursor == cursor:
-                        self.index.remove([n for n in names if n not in again])
-            self._deleted_cursor = new_cursor
-            if not rows or new_cursor == cursor:
+            gone, new_cursor, newer = await self._store.still_deleted_after(cursor, CHUNK_NAMES)
+            with self._catch_up_lock:
+                if gone and self._deleted_cursor == cursor:
+                    self.index.remove(gone)  # tagged names are not in it: nothing to find
+                self._deleted_cursor = new_cursor
+            if not newer:
                 return
 
     async def _add_created(self) -> None:

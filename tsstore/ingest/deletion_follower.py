@@ -30,11 +30,9 @@ class DeletionFollower:
         while True:
             await asyncio.sleep(POLL_SECONDS)
             try:
-                rows, cursor = await self.store.deletions_after(cursor, ROWS_PER_READ)
-                names = list(dict.fromkeys(name for _, name, _ in rows))
-                if names:
-                    again = await self.store.get_series(names)
-                    await self.drop([n for n in names if n not in again])
+                gone, cursor, _ = await self.store.still_deleted_after(cursor, ROWS_PER_READ)
+                if gone:
+                    await self.drop(gone)
             except Exception as exc:  # noqa: BLE001 - the store is down: the next poll reads the same rows
                 log.debug("reading the deletion log failed (%s); next poll in %ss", exc, POLL_SECONDS)
 

@@ -361,6 +361,15 @@ class Store(abc.ABC):
         """The deletion log's rows from `when` on (epoch seconds), oldest first, at most `limit`."""
         raise NotImplementedError(f"{type(self).__name__} keeps no deletion log")
 
+    async def still_deleted_after(self, cursor, limit: int) -> tuple[list[str], object, bool]:
+        """The series the deletion log names after `cursor` that the store does not hold again
+        (created anew since: the log and the series are read apart), each once; the cursor to
+        pass next; and whether the log had anything newer than `cursor`."""
+        rows, after = await self.deletions_after(cursor, limit)
+        names = list(dict.fromkeys(name for _, name, _ in rows))
+        again = await self.get_series(names) if names else {}
+        return [n for n in names if n not in again], after, bool(rows) and after != cursor
+
     # -- points ------------------------------------------------------------------
     @abc.abstractmethod
     async def series_keys(self, names: list[str]) -> np.ndarray:
