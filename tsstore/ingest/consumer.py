@@ -110,6 +110,8 @@ class Consumer:
 
     def _without_forgotten(self, records: list) -> list:
         """The records without the points of series deleted after them (tsstore.ingest.forgotten)."""
+        if not self.forgotten:  # nothing deleted: the records as they are
+            return records
         out = []
         for pos, sids, ts, values in records:
             keep = self.forgotten.keep(pos, sids)

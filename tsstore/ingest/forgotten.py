@@ -68,6 +68,10 @@ class ForgottenSeries:
             if sid >= 0:
                 self._note(sid, at)
 
+    def __bool__(self) -> bool:
+        """Any series deleted that a replay could still meet."""
+        return bool(self._sid_at)
+
     def keep(self, pos: Position, sids: np.ndarray) -> np.ndarray | None:
         """For the points of the WAL record ending at `pos`: which to apply (a mask), or None
         when all of them are (the usual case: nothing deleted since the record)."""

@@ -162,26 +162,29 @@ class IngestPipeline:
             await self._flusher.wait_idle()
             # final: open coarse slots too (a rename copies them); it retries the store itself while it fails
             await self._flusher.flush(self._consumer.pos, final=True)
-            if known:
-                at = self._consumer.pos
-                await asyncio.get_running_loop().run_in_executor(
-                    self._wal_thread, self._forgotten.add, [n for n, _ in known], [s for _, s in known], at)
-                self._series.forget(np.array([s for _, s in known], np.int64))
+            await self._let_go(known)
 
     async def drop_deleted(self, names: list[str]) -> None:
         """Series another process deleted (tsstore.ingest.deletion_follower): what this one
         holds of them is dropped, not written, and a WAL replay skips their points from before
         now; a point sent after this creates the series anew."""
-        sids = [self.registry.get(n.encode("utf-8")) for n in names]
-        held = [(n, s) for n, s in zip(names, sids) if s >= 0 and self._series.configured(np.array([s]))[0]]
+        sids = np.array([self.registry.get(n.encode("utf-8")) for n in names], np.int64)
+        held = [(n, s) for n, s, h in zip(names, sids.tolist(), self._series.configured(sids).tolist()) if h]
         if not held:
             return
         async with self._consumer.applying:
             await self._flusher.wait_idle()  # a flush already under way writes what it drained (a known window)
-            await asyncio.get_running_loop().run_in_executor(
-                self._wal_thread, self._forgotten.add, [n for n, _ in held], [s for _, s in held], self._consumer.pos)
-            self._series.forget(np.array([s for _, s in held], np.int64))
+            await self._let_go(held)
         log.info("dropped %d series another process deleted (first: %s)", len(held), held[0][0])
+
+    async def _let_go(self, series: list[tuple[str, int]]) -> None:
+        """(name, sid)s no longer held from the consumer's position on: noted durably for a
+        replay, then unconfigured (the caller holds the consumer between two runs)."""
+        if not series:
+            return
+        await asyncio.get_running_loop().run_in_executor(
+            self._wal_thread, self._forgotten.add, [n for n, _ in series], [s for _, s in series], self._consumer.pos)
+        self._series.forget(np.array([s for _, s in series], np.int64))
 
     # -- reads -------------------------------------------------------------------------------
     def recent_slots(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
@@ -190,9 +193,10 @@ class IngestPipeline:
         may not have yet (open slots, rows not yet flushed); level_of maps a name to (level,
         step) as for Store.read_many. Series with nothing held are left out."""
         out = {}
-        for name in names:
-            sid = self.registry.get(name.encode("utf-8"))
-            if sid < 0 or not self._series.configured(np.array([sid]))[0]:  # unknown, or deleted since
+        sids = np.array([self.registry.get(name.encode("utf-8")) for name in names], np.int64)
+        held = self._series.configured(sids)  # not unknown, not deleted since
+        for name, sid, is_held in zip(names, sids.tolist(), held.tolist()):
+            if not is_held:
                 continue
             got = self.aggregator.recent(sid, level_of[name][0], start, end)
             if got is not None and len(got[0]):

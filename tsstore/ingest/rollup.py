@@ -83,10 +83,11 @@ class Drained:
         w = series_kept(self.w_sid)
         rederive = series_kept(self.rederive_sid)
         reseed = series_kept(self.reseed_sid)
+        if w.all() and rederive.all() and reseed.all():  # the usual flush: nothing deleted, nothing copied
+            return self
         return Drained(self.w_sid[w], self.w_level[w], self.w_ts[w], self.w_values[w],
                        np.stack([self.rederive_level, self.rederive_sid, self.rederive_ts], axis=1)[rederive],
                        np.stack([self.reseed_sid, self.reseed_level, self.reseed_ts, self.reseed_upto], axis=1)[reseed])
-
 
     def rederiving(self, shared) -> "Drained":
         """This drain with the coarse rows of the series `shared` (a mask function of sids)

@@ -96,9 +96,9 @@ class SeriesRollups:
         self._schema_of[sids[sids < len(self._schema_of)]] = NOT_CONFIGURED
 
     def configured(self, sids: np.ndarray) -> np.ndarray:
-        """A mask: which of these series are configured (not deleted since)."""
+        """A mask: which of these series are configured (not deleted since; -1, unknown: no)."""
         sids = np.asarray(sids, np.int64)
-        inside = sids < len(self._schema_of)
+        inside = (sids >= 0) & (sids < len(self._schema_of))
         out = np.zeros(len(sids), bool)
         out[inside] = self._schema_of[sids[inside]] != NOT_CONFIGURED
         return out
