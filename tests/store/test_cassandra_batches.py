@@ -12,12 +12,52 @@ def test_one_item_partition_is_a_plain_statement():
     assert batches([(("p", 1), STMT, ("a", 1), 10)], 5 * 1024) == [(STMT, ("a", 1))]
 
 
-def test_batches_are_per_partition_and_cut_at_the_byte_limit():
+def _sizes(out):
+    return [len(b) if isinstance(b, BatchStatement) else 1 for b, _ in out]
+
+
+def test_a_large_partition_has_batches_of_its_own_cut_at_the_byte_limit():
     items = [(("p", 1), STMT, ("a", i), 400) for i in range(5)] + [(("p", 2), STMT, ("b", i), 400) for i in range(2)]
     out = batches(items, 1000)
-    assert all(isinstance(b, BatchStatement) and params is None for b, params in out)
-    # partition 1: 5 x 400 bytes under 1000 -> 2 + 2 + 1; partition 2: one batch of 2
-    assert [len(b) for b, _ in out] == [2, 2, 1, 2]
+    # partition 1: 5 x 400 bytes under 1000 -> 2 + 2 + 1 (the last a plain statement); partition 2: one batch of 2
+    assert _sizes(out) == [2, 2, 1, 2]
+    assert [params for _, params in out] == [None, None, ("a", 4), None]
+    assert [b.routing_key for b, _ in out if isinstance(b, BatchStatement)] == [None] * 3  # simple statements: no token
+
+
+def _texts(batch):
+    return [query for _, query, _ in batch._statements_and_parameters]
+
+
+def test_small_partitions_share_batches_of_at_most_ten_partitions():
+    # 25 series rows (a partition each) and a parent's 3 leaves: small, so they share batches
+    items = [(("series", f"s{i}"), STMT, (f"s{i}", i), 60) for i in range(25)]
+    items += [(("node", "a.b"), STMT, ("a.b", leaf), 60) for leaf in range(3)]
+    out = batches(items, 5 * 1024)
+    assert _sizes(out) == [10, 10, 8]  # 26 partitions: 10 + 10 + 6 (the last holding the 3 leaves)
+    assert all("'a.b'" in q for q in _texts(out[2][0])[-3:])
+    # and under the byte limit: 28 rows of 60 bytes in batches of at most 500 bytes
+    assert max(_sizes(batches(items, 500))) == 8
+
+
+class _Template:
+    """Binds like a prepared statement (the batch takes what bind returns)."""
+
+    def __init__(self, query):
+        self.query = query
+
+    def bind(self, params):
+        bound = SimpleStatement(self.query % tuple(map(repr, params)))
+        bound.key = params[0]
+        return bound
+
+
+def test_small_partitions_share_only_with_partitions_of_the_same_replicas():
+    stmt = _Template("INSERT INTO t (k) VALUES (%s)")
+    items = [(("series", f"s{i}"), stmt, (f"s{i}",), 60) for i in range(8)]
+    out = batches(items, 5 * 1024, replicas_of=lambda bound: int(bound.key[1:]) % 2)
+    assert _sizes(out) == [4, 4]
+    assert [[q[-3] for q in _texts(b)] for b, _ in out] == [list("0246"), list("1357")]
 
 
 def test_columns_of_a_level():

@@ -416,7 +416,13 @@ class CassandraStore(SegmentStore):
         return zlib.crc32(name.encode()) % self.shards
 
     def _batches(self, items: list[tuple]) -> list:
-        return batches(items, self.config.batch_bytes)
+        hosts = self.cluster.metadata.all_hosts() if self.cluster is not None else []
+        return batches(items, self.config.batch_bytes, self._replicas_of if len(hosts) > 1 else None)
+
+    def _replicas_of(self, bound) -> tuple:
+        """The hosts holding a statement's partition: small partitions share a batch only with
+        others of the same replicas, so the batch's coordinator holds them all."""
+        return tuple(self.cluster.metadata.get_replicas(self.config.keyspace, bound.routing_key))
 
     def _put(self, shard: int, level: int, window: int, name: str, seq: int, blob: bytes, ttl: int) -> tuple:
         return ((shard, level, window), self.q["put"], (shard, level, window, name, seq, blob, ttl), len(name) + len(blob) + 40)
