@@ -43,7 +43,13 @@ from tsstore.store.errors import StoreUnavailable
 # elsewhere (another node, import-whisper) is in globbed finds within about a second.
 CHILDREN_CACHE_SECONDS = 10.0
 TREE_CHECK_SECONDS = 0.5
-LOG_OVERLAP_S = 5.0  # how far back each read of series_log goes again (see tree_names_after)
+LOG_OVERLAP_S = 5.0  # how late a series_log or tag_log row may become readable (see _log_after)
+
+
+def _log_cursor(began: float) -> tuple:
+    """Where a reader of a log table starts after reading the table it logs (begun at
+    `began`): ("log", newest row read, time before which every row has been read)."""
+    return ("log", began - LOG_OVERLAP_S, began - LOG_OVERLAP_S)
 
 
 def _ttl(expires_at, now: int):
@@ -179,8 +185,7 @@ class CassandraStore(SegmentStore):
         return self._keys_of([m.name for m in metas])
 
     # The path index (tsstore.index.paths) reads the series table once, by token, then the
-    # series_log from a little before that read began: a log row can become readable after
-    # newer ones (in flight, clocks), so each read goes LOG_OVERLAP_S back and repeats rows.
+    # series_log from a little before that read began (see _log_after).
     lists_tree_names = True
     tree_poll_seconds = 0.2  # at most this often per process: each catch-up is a few queries
 
@@ -191,26 +196,34 @@ class CassandraStore(SegmentStore):
             _, began, token = cursor
             rows = await self._run(self.q["series_scan"], (token, limit))
             names = [name for _, name in rows if ";" not in name]
-            after = ("scan", began, rows[-1][0]) if len(rows) == limit else ("log", began - LOG_OVERLAP_S)
+            after = ("scan", began, rows[-1][0]) if len(rows) == limit else _log_cursor(began)
             return "\n".join(names), max(len(rows), 1), after  # 1: the switch to the log is progress too
-        since = cursor[1]
-        now = time.time()
-        if now - since > SERIES_LOG_TTL - 3600:  # the log no longer reaches back: read the table again
+        if time.time() - cursor[2] > SERIES_LOG_TTL - 3600:  # the log no longer reaches back: read the table again
             return await self.tree_names_after(None, limit)
-        rows, newest = await self._log_since(self.q["log_since"], since)
-        return "\n".join(name for name, in rows), len(rows), ("log", newest)
+        rows, after = await self._log_after(self.q["log_since"], cursor)
+        return "\n".join(name for name, in rows), len(rows), after
 
-    async def _log_since(self, stmt, since: float) -> tuple[list[tuple], float]:
-        """The rows of a log table (series_log, tag_log) from LOG_OVERLAP_S before `since`,
-        oldest first, without their time; and the newest time read (at least `since`)."""
+    async def _log_after(self, stmt, cursor: tuple) -> tuple[list[tuple], tuple]:
+        """The rows of a log table (series_log, tag_log) after a _log_cursor, oldest first and
+        without their time, and the cursor after them.
+
+        A row can become readable after newer ones (in flight, coordinators' clocks), up to
+        LOG_OVERLAP_S late. Most reads take the rows after the newest one read; once every
+        LOG_OVERLAP_S a read goes back to the time before which every row has been read, and
+        repeats what it finds again (readers take a repeat as a no-op). Going back on every
+        read re-read a burst of 100k new series at every find, long after the burst."""
+        _, newest, complete = cursor
         now = time.time()
-        buckets = range(int(since - LOG_OVERLAP_S) // 60 - 1, int(now) // 60 + 2)  # writers' minutes, give or take one
-        since_ms = int((since - LOG_OVERLAP_S) * 1000)
+        sweep = now - complete >= 2 * LOG_OVERLAP_S
+        # a sweep from `complete` on; else from the millisecond after the newest row read
+        since_ms = int(complete * 1000) if sweep else round(newest * 1000) + 1
+        buckets = range(since_ms // 60_000 - 1, int(now) // 60 + 2)  # writers' minutes, give or take one
         parts = await self._run_all((stmt, (b, since_ms)) for b in buckets)
         # the time as milliseconds (toUnixTimestamp): a timeuuid object per row cost more than
         # the read while series were created by the 100k; within a millisecond, a partition's order
         rows = sorted(((at_ms, rest) for part in parts for at_ms, *rest in part), key=lambda r: r[0])
-        return [tuple(rest) for _, rest in rows], max([since] + [at_ms / 1000 for at_ms, _ in rows[-1:]])
+        newest = max([newest] + [at_ms / 1000 for at_ms, _ in rows[-1:]])
+        return [tuple(rest) for _, rest in rows], ("log", newest, now - LOG_OVERLAP_S if sweep else complete)
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         out = {n: self._meta_cache[n] for n in names if n in self._meta_cache}
@@ -289,15 +302,14 @@ class CassandraStore(SegmentStore):
     async def tagged_names(self) -> tuple[list[str], object]:
         began = time.time()
         rows = await self._run(self.q["tag_values"], ("name",))
-        return [name for _, name in rows], ("log", began - LOG_OVERLAP_S)
+        return [name for _, name in rows], _log_cursor(began)
 
     async def tag_changes_after(self, cursor, limit: int):
-        since = cursor[1]
-        now = time.time()
-        if now - since > SERIES_LOG_TTL - 3600:
-            raise TagLogTrimmed(f"tag_log keeps {SERIES_LOG_TTL} s; this reader is at {now - since:.0f} s behind")
-        rows, newest = await self._log_since(self.q["tag_log_since"], since)
-        return [(name, tagged) for name, tagged in rows], ("log", newest)
+        behind = time.time() - cursor[2]
+        if behind > SERIES_LOG_TTL - 3600:
+            raise TagLogTrimmed(f"tag_log keeps {SERIES_LOG_TTL} s; this reader is at {behind:.0f} s behind")
+        rows, after = await self._log_after(self.q["tag_log_since"], cursor)
+        return [(name, tagged) for name, tagged in rows], after
 
     # -- lifecycle ------------------------------------------------------------------------
     keeps_deletion_log = True
