@@ -17,7 +17,9 @@ from tsstore.http_protocol import HeadLimitedH11Protocol
 from tsstore.index.paths import StoreTreeIndex
 from tsstore.index.tag_index import StoreTagIndex
 from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
+from tsstore.ingest.self_metrics import instance_name
 from tsstore.memory_channel import MemoryChannelClient, MemoryChannelServer
+from tsstore.store.base import writer_id_of
 from tsstore.store.with_memory import StoreWithMemory
 
 log = logging.getLogger(__name__)
@@ -107,6 +109,10 @@ class Server:
         self.store = open_store(self.settings)
         await self.store.open()
         if self.run_ingest:
+            # the id that decides, between writers, a finest slot they wrote different values into
+            instance = instance_name(self.settings)
+            self.store.set_writer(writer := writer_id_of(instance))
+            log.info("writer id %d (of instance %s)", writer, instance)
             self.pipeline = IngestPipeline(self.settings, self.store, resolver)
             t0 = time.monotonic()
             await self.pipeline.start()

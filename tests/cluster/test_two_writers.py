@@ -2,7 +2,10 @@
 one with its clock 5 s behind the other's (libfaketime), as a relay failover or a rebalance
 makes them: the slots of every series alternate between the writers, and every third slot
 reaches both (a relay sending to both). Afterwards a third process reads every finest point
-back, and every coarse slot equal to the sum of the finest points in it."""
+back, and every coarse slot equal to the sum of the finest points in it. Other series get
+different values from the two writers for the same slots: the writer with the higher writer
+id wins every one of them, the one whose clock is behind (the id is the instance's, not a
+clock's)."""
 from __future__ import annotations
 
 import time
@@ -12,12 +15,14 @@ import httpx
 import pytest
 
 from tests.helpers.servers import ServerProcess, send_tcp, wait_until
+from tsstore.store.base import writer_id_of
 
 pytestmark = [pytest.mark.cassandra, pytest.mark.cluster, pytest.mark.slow]
 
 SCHEMAS = "[default]\npattern = .*\nretentions = 1s:1h,10s:1d\n"
 AGGREGATION = "[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = sum\n"
 SERIES = 40
+CONFLICTED = 10  # series two.c*: every slot reaches both writers, with a different value from each
 ROUNDS = 300  # one finest slot (1 s) each
 ROUNDS_PER_SEND = 10  # sent every SEND_EVERY seconds: the writers flush and compact in between
 SEND_EVERY = 1.0
@@ -53,9 +58,13 @@ def test_two_writers_of_the_same_series_one_clock_behind(cassandra_cluster, tmp_
     url = cassandra_cluster.url("two_writers", "rf=3&consistency=LOCAL_QUORUM")
     conf = ["--store", url, "--schemas-file", str(tmp_path / "schemas.conf"), "--aggregation-file",
             str(tmp_path / "aggregation.conf"), "--flush-interval", "0.5", "--self-metrics-interval", "0"]
-    ahead = ServerProcess(tmp_path / "ahead", *conf).start(timeout=90)
+    # the writer whose clock is behind has the higher writer id: by the clocks it would lose
+    names = sorted(("writer-a", "writer-b"), key=writer_id_of)
+    assert writer_id_of(names[0]) < writer_id_of(names[1])
+    ahead = ServerProcess(tmp_path / "ahead", *conf, "--self-metrics-instance", names[0]).start(timeout=90)
     # libfaketime preloaded into tsstore itself (the faketime command would fork, and keep SIGTERM from it)
-    behind = ServerProcess(tmp_path / "behind", *conf, wrapper=("env", f"LD_PRELOAD={FAKETIME}", "FAKETIME=-5s")).start(timeout=90)
+    behind = ServerProcess(tmp_path / "behind", *conf, "--self-metrics-instance", names[1],
+                           wrapper=("env", f"LD_PRELOAD={FAKETIME}", "FAKETIME=-5s")).start(timeout=90)
     writers = (ahead, behind)
     base = (int(time.time()) - 3 * ROUNDS) // 10 * 10
     try:
@@ -63,6 +72,8 @@ def test_two_writers_of_the_same_series_one_clock_behind(cassandra_cluster, tmp_
             for w, srv in enumerate(writers):
                 lines = "".join(f"two.s{s:02d} {value(s, r)} {base + r}\n" for r in range(first, first + ROUNDS_PER_SEND)
                                 if w in writers_of(r) for s in range(SERIES))
+                lines += "".join(f"two.c{s:02d} {value(s, r) + 1 + w} {base + r}\n"
+                                 for r in range(first, first + ROUNDS_PER_SEND) for s in range(CONFLICTED))
                 send_tcp(srv.carbon_port, lines.encode())
             time.sleep(SEND_EVERY)
         for srv in writers:
@@ -80,11 +91,18 @@ def test_two_writers_of_the_same_series_one_clock_behind(cassandra_cluster, tmp_
         missing = sorted(set(want) - set(finest))
         assert not missing, f"{len(missing)} of {len(want)} finest points missing, e.g. {missing[:5]}"
         assert {k: finest[k] for k in want} == want
+        # two values for every slot of two.c*: the higher writer id's (behind's, w=1) wins each
+        want_conflicted = {(f"two.c{s:02d}", base + r): value(s, r) + 2 for s in range(CONFLICTED) for r in range(ROUNDS)}
+        wrong = {k: (finest.get(k), v) for k, v in want_conflicted.items() if finest.get(k) != v}
+        assert not wrong, f"{len(wrong)} of {len(want_conflicted)} conflicted slots not the higher writer id's (got, want), " \
+                          f"e.g. {sorted(wrong.items())[:5]}"
         # from further back than the finest level keeps (1 h): the 10 s level, for the whole range
         coarse = _render(reader, int(time.time()) - 2 * 3600, int(time.time()))
         slots = range(base, base + ROUNDS, 10)
         want_coarse = {(f"two.s{s:02d}", t): sum(value(s, r) for r in range(t - base, t - base + 10))
                        for s in range(SERIES) for t in slots}
+        want_coarse.update({(f"two.c{s:02d}", t): sum(value(s, r) + 2 for r in range(t - base, t - base + 10))
+                            for s in range(CONFLICTED) for t in slots})
         wrong = {k: (coarse.get(k), v) for k, v in want_coarse.items() if coarse.get(k) != v}
         assert not wrong, f"{len(wrong)} of {len(want_coarse)} coarse slots differ from the sum of their finest " \
                           f"points (got, want), e.g. {sorted(wrong.items())[:5]}"

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
-from tsstore.store.base import COMPACT_AFTER, WINDOW_SLOTS
+from tsstore.store.base import COMPACT_AFTER, WINDOW_SLOTS, WRITER_BITS
 from tsstore.store.cassandra.store import CassandraStore
 
 pytestmark = pytest.mark.cassandra
@@ -19,19 +19,21 @@ WINDOW = int(time.time()) // (STEP * WINDOW_SLOTS) * (STEP * WINDOW_SLOTS)
 
 
 class ClockBehind:
-    """A store's segment sequence numbers from a clock `seconds` behind."""
+    """A store's segment sequence numbers from a clock `seconds` behind, for writer `writer`."""
 
-    def __init__(self, seconds: float):
-        self.offset, self.last = int(seconds * 1e9), 0
+    def __init__(self, seconds: float, writer: int):
+        self.offset, self.writer, self.last = int(seconds * 1e9), writer, 0
 
     def take(self, n: int) -> np.ndarray:
-        first = max(time.time_ns() - self.offset, self.last + 1)
-        self.last = first + n - 1
-        return np.arange(first, first + n, dtype=np.int64)
+        unit = 1 << WRITER_BITS
+        first = max(((time.time_ns() - self.offset) >> WRITER_BITS) << WRITER_BITS | self.writer, self.last + unit)
+        self.last = first + (n - 1) * unit
+        return first + np.arange(n, dtype=np.int64) * unit
 
 
-def _one_point(i: int) -> WriteRequest:
-    return WriteRequest(NAME, 0, STEP, Slots(np.array([WINDOW + i * STEP]), np.array([[float(i)]])), 86400 * 30)
+def _one_point(i: int, value: float | None = None) -> WriteRequest:
+    return WriteRequest(NAME, 0, STEP, Slots(np.array([WINDOW + i * STEP]), np.array([[float(i) if value is None else value]])),
+                        86400 * 30)
 
 
 async def test_a_segment_written_during_a_compaction_is_kept(cassandra_url):
@@ -39,7 +41,7 @@ async def test_a_segment_written_during_a_compaction_is_kept(cassandra_url):
     await ahead.open()
     await behind.open()
     try:
-        behind._seq = ClockBehind(5.0)
+        behind._seq = ClockBehind(5.0, writer=ahead._seq.writer ^ 1)
         await ahead.create_series([SeriesMeta(NAME, (Rollup(STEP, 86400 * 30 // STEP),))])
         run_all = ahead._run_all
         injected = []
@@ -62,3 +64,51 @@ async def test_a_segment_written_during_a_compaction_is_kept(cassandra_url):
     finally:
         await ahead.close()
         await behind.close()
+
+
+LOW, HIGH = 5, 3000  # writer ids
+
+
+@pytest.mark.parametrize("behind_writer", [LOW, HIGH])
+@pytest.mark.parametrize("first_writer", [LOW, HIGH])
+async def test_two_writers_values_for_one_slot_the_higher_writer_wins_whatever_the_clocks(cassandra_url, behind_writer,
+                                                                                       first_writer):
+    """Two writers put different values into one finest slot: every read, before and after
+    either compacts, gives the higher writer id's value, whichever wrote first and whichever
+    clock is 5 s behind; a writer's later write of a slot only it wrote still wins over its own
+    earlier one, merged or not."""
+    stores = {w: CassandraStore(cassandra_url) for w in (LOW, HIGH)}
+    reader = CassandraStore(cassandra_url)
+    for store in (*stores.values(), reader):
+        await store.open()
+    try:
+        for w, store in stores.items():
+            store._seq = ClockBehind(5.0 if w == behind_writer else 0.0, w)
+        await reader.create_series([SeriesMeta(NAME, (Rollup(STEP, 86400 * 30 // STEP),))])
+        order = [first_writer, LOW + HIGH - first_writer]
+        for w in order:
+            await stores[w].write([_one_point(0, value=float(w))])  # the conflict: slot 0
+
+        async def slot_values():
+            got = await reader.read(NAME, 0, STEP, WINDOW, WINDOW + WINDOW_SLOTS * STEP)
+            return dict(zip(((got.ts - WINDOW) // STEP).tolist(), got.values[:, 0].tolist()))
+
+        assert (await slot_values())[0] == HIGH
+        # each writes slots of its own until it compacts the window (and sees the other writer):
+        # its COMPACT_AFTER-th segment of the window
+        own = {LOW: range(100, 99 + COMPACT_AFTER), HIGH: range(200, 199 + COMPACT_AFTER)}
+        for w in order:
+            for i in own[w]:
+                await stores[w].write([_one_point(i)])
+        values = await slot_values()
+        assert values[0] == HIGH
+        assert all(values[i] == i for w in own for i in own[w])
+        rows = reader.session.execute(f"SELECT seq FROM {reader.config.keyspace}.segments_by_shard WHERE shard=%s AND level=0 AND window=%s AND name=%s",
+                                      (reader.shard_of(NAME), WINDOW, NAME))
+        assert len(list(rows)) == 2, "each writer's rows were not merged into one"
+        await stores[LOW].write([_one_point(100, value=-1.0)])  # LOW corrects a slot only it wrote
+        values = await slot_values()
+        assert values[0] == HIGH and values[100] == -1.0
+    finally:
+        for store in (*stores.values(), reader):
+            await store.close()

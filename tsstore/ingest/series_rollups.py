@@ -11,6 +11,9 @@ WriteBatch. The steps and retentions of many series are looked up in one numpy s
 """
 from __future__ import annotations
 
+import collections
+import time
+
 import numpy as np
 
 from tsstore.ingest.carbon_parser import SeriesRegistry
@@ -21,6 +24,9 @@ from tsstore.model import Rollup, SeriesMeta
 from tsstore.store.base import Store
 
 NOT_CONFIGURED = -1
+# A shared span is re-derived when noted and again this much later, by when the other writer
+# has flushed what it held of the span (its flush interval, 10 s by default, and retries).
+SHARED_SPAN_AGAIN_S = 60.0
 
 
 class SeriesRollups:
@@ -37,6 +43,7 @@ class SeriesRollups:
         self._sums = np.zeros(0, bool)  # per schema: aggregates by sum
         self._shared: set[int] = set()  # series another process writes too (note_shared)
         self._shared_spans: list[tuple[int, int, int]] = []  # (sid, start, end) to re-derive
+        self._spans_again: collections.deque = collections.deque()  # (due, sid, start, end), due in order
 
     def meta(self, sid: int) -> SeriesMeta:
         """The metadata of a series configure() has seen."""
@@ -72,12 +79,16 @@ class SeriesRollups:
     def note_shared(self, spans: list[tuple[str, int, int]]) -> None:
         """The store saw another process write these series' finest slots in [start, end)
         (Cassandra compaction): from now on their coarse slots are re-derived from the store,
-        and those of the span now (take_shared_spans)."""
+        and those of the span now and again SHARED_SPAN_AGAIN_S later (take_shared_spans): the
+        other writer may not have flushed all its points of the span yet, and a re-derivation
+        without them would stand (it counts no fewer finest slots than the shares)."""
+        again = time.monotonic() + SHARED_SPAN_AGAIN_S
         for name, start, end in spans:
             sid = self.registry.get(name.encode("utf-8"))
             if 0 <= sid < len(self._schema_of) and self._schema_of[sid] != NOT_CONFIGURED:
                 self._shared.add(sid)
                 self._shared_spans.append((sid, start, end))
+                self._spans_again.append((again, sid, start, end))
 
     def shared(self, sids: np.ndarray) -> np.ndarray:
         """A mask: which of these series another process writes too."""
@@ -86,7 +97,12 @@ class SeriesRollups:
         return np.isin(np.asarray(sids, np.int64), np.fromiter(self._shared, np.int64, len(self._shared)))
 
     def take_shared_spans(self) -> list[tuple[int, int, int]]:
+        """The (sid, start, end) spans due for re-derivation: those noted since the last call,
+        and those noted SHARED_SPAN_AGAIN_S ago."""
         spans, self._shared_spans = self._shared_spans, []
+        now = time.monotonic()
+        while self._spans_again and self._spans_again[0][0] <= now:
+            spans.append(self._spans_again.popleft()[1:])
         return spans
 
     def forget(self, sids: np.ndarray) -> None:

@@ -19,8 +19,9 @@ from __future__ import annotations
 import abc
 import asyncio
 import functools
+import hashlib
 import json
-import secrets
+import socket
 import threading
 import time
 from collections import defaultdict
@@ -117,8 +118,11 @@ class Segments:
         return len(self.blocks)
 
 
-# The low bits of a segment's sequence number name the process that wrote it (a random id per
-# store object): compaction on Cassandra sees when more than one process wrote a window.
+# The low bits of a segment's sequence number name the writer: compaction on Cassandra sees
+# when more than one process wrote a window, and where two writers wrote different values
+# into one slot, the higher writer id wins (write_order; at a coarse level, among writes
+# counting as many finest slots): every reader and every compaction order then give the same
+# answer, whatever the writers' clocks.
 WRITER_BITS = 12
 
 
@@ -126,13 +130,28 @@ def writer_of(seqs) -> np.ndarray:
     return np.asarray(seqs, np.int64) & ((1 << WRITER_BITS) - 1)
 
 
+def writer_id_of(instance: str) -> int:
+    """A writer id that stays with an instance name (a server's self_metrics_instance, else
+    <host>_<carbon port>) across restarts: a writer correcting its own earlier points must not
+    turn into another writer that loses to them."""
+    return int.from_bytes(hashlib.blake2b(instance.encode(), digest_size=8).digest(), "little") % (1 << WRITER_BITS)
+
+
+def write_order(seq: int) -> tuple[int, int]:
+    """Sort key of the segments of a store several processes write, the last winning a slot
+    (merge_last_wins): by writer id, then each writer's own order (its clock orders only its
+    own writes)."""
+    return seq & ((1 << WRITER_BITS) - 1), seq
+
+
 class _SeqClock:
-    """Monotonic segment sequence numbers: ns since epoch (to 4 us) with this process's writer
-    id in the low WRITER_BITS, strictly increasing."""
+    """Monotonic segment sequence numbers: ns since epoch (to 4 us) with the writer id in the
+    low WRITER_BITS, strictly increasing. The id is the host's until the server sets its own
+    (SegmentStore.set_writer): a tool run again (an import) keeps the id of its earlier runs."""
 
     def __init__(self):
         self._last = 0
-        self.writer = secrets.randbelow(1 << WRITER_BITS)
+        self.writer = writer_id_of(socket.gethostname())
         self._lock = threading.Lock()  # batches are encoded on worker threads
 
     def take(self, n: int) -> np.ndarray:
@@ -237,6 +256,9 @@ class Store(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         pass
+
+    def set_writer(self, writer: int) -> None:  # noqa: B027 - optional hook
+        """See SegmentStore.set_writer."""
 
     def on_shared_writes(self, callback) -> None:  # noqa: B027 - optional hook
         """See SegmentStore.on_shared_writes; a store only one process writes never calls it."""
@@ -419,6 +441,15 @@ class SegmentStore(Store):
         self._segment_counts = SegmentCounts()
         self._activity = ActivityTracker()
         self._shared_writes = None  # on_shared_writes' callback
+
+    def set_writer(self, writer: int) -> None:
+        """The writer id in this store's segment sequence numbers from now on (writer_id_of)."""
+        if not 0 <= writer < 1 << WRITER_BITS:
+            raise ValueError(f"writer id {writer} outside 0..{(1 << WRITER_BITS) - 1}")
+        clock = self._seq
+        with clock._lock:  # the next number after the last, in the new writer's name
+            clock.writer = writer
+            clock._last = (clock._last >> WRITER_BITS) << WRITER_BITS | writer
 
     def on_shared_writes(self, callback) -> None:
         """Have callback([(name, start, end)]) called when the store sees that more than one

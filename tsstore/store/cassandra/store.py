@@ -31,7 +31,7 @@ from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
-from tsstore.store.base import WINDOW_SLOTS, SegmentStore, writer_of, rollups_of_text, rollups_text, tree_rows_of
+from tsstore.store.base import WINDOW_SLOTS, SegmentStore, write_order, rollups_of_text, rollups_text, tree_rows_of, writer_of
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import ROOT, SERIES_LOG_TTL, create_schema, prepare_statements
@@ -490,8 +490,9 @@ class CassandraStore(SegmentStore):
         return self._batches(puts), due
 
     async def _compact(self, due: list[tuple[str, int, int, int, int]]) -> None:
-        """Merge the segments of each due (name, level, window, step, expires_at) into one:
-        read them a partition at a time, write the merge under the newest seq read and delete
+        """Merge the segments of each due (name, level, window, step, expires_at) into one per
+        writer: read them a partition at a time, write the merge under
+        the newest seq read and delete
         exactly the other rows read, batched per partition like the writes. Never a range: a
         segment another process wrote meanwhile (its seq from its own clock, maybe behind
         ours) was not merged and must stay. The merge's write and the deletes carry write times
@@ -518,21 +519,36 @@ class CassandraStore(SegmentStore):
                 if len(segs) < 2:
                     continue
                 step, expires_at = by_partition[part][name]
-                window = part[2]
-                segs.sort(key=lambda r: r[0])
-                merged = self.decode_rows([(window, bytes(d)) for _, d, _ in segs], step, columns_of(part[1]))
-                newest, _, newest_written = segs[-1]
-                blob = codec.encode(merged.ts, merged.values, window, step)
-                # over the newest row read, by a write time just after its own (not this clock's)
-                items.append((part, self.q["put_merged"], (*part, name, newest, blob, int(_ttl(expires_at, now)), newest_written + 1),
-                              len(name) + len(blob) + 40))
-                if part[1] == 0 and len(merged) and len(set(writer_of([seq for seq, _, _ in segs]).tolist())) > 1:
-                    shared.append((name, int(merged.ts[0]), int(merged.ts[-1]) + step))
-                # each other row read deleted as of just after its own write
-                items.extend((part, self.q["drop_merged"], (written + 1, *part, name, seq), len(name) + 48)
-                             for seq, _, written in segs[:-1])
+                level, window = part[1], part[2]
+                # rows merge per writer, each writer's under its own newest row: reads order
+                # writers by id (write_order), which a merge across them would lose
+                by_writer: dict[int, list] = defaultdict(list)
+                for row in segs:
+                    by_writer[int(writer_of(row[0]))].append(row)
+                groups = list(by_writer.values())
+                if level == 0 and len(groups) > 1:
+                    ts = np.concatenate([codec.decode(bytes(d), window, step)[0] for _, d, _ in segs])
+                    if len(ts):
+                        shared.append((name, int(ts.min()), int(ts.max()) + step))
+                for group in groups:
+                    if len(group) > 1:
+                        items.extend(self._merged_rows(part, name, sorted(group, key=lambda r: r[0]), step, expires_at, now))
         await self._run_all(self._batches(items))
         self._noted_shared(shared)  # more than one process wrote these finest slots: their coarse slots are partial
+
+    def _merged_rows(self, part: tuple, name: str, segs: list, step: int, expires_at: int, now: int) -> list[tuple]:
+        """The writes that merge segs, (seq, data, writetime) in write order, into the newest of
+        them: over it, by a write time just after its own (not this clock's), and each other
+        row deleted as of just after its own write."""
+        window = part[2]
+        merged = self.decode_rows([(window, bytes(d)) for _, d, _ in segs], step, columns_of(part[1]))
+        newest, _, newest_written = segs[-1]
+        blob = codec.encode(merged.ts, merged.values, window, step)
+        items = [(part, self.q["put_merged"], (*part, name, newest, blob, int(_ttl(expires_at, now)), newest_written + 1),
+                  len(name) + len(blob) + 40)]
+        items.extend((part, self.q["drop_merged"], (written + 1, *part, name, seq), len(name) + 48)
+                     for seq, _, written in segs[:-1])
+        return items
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
         """Many series in few statements: series sharing a (shard, level, window) partition
@@ -556,8 +572,8 @@ class CassandraStore(SegmentStore):
         out = {}
         for n in names:
             columns = columns_of(level_of[n][0])
-            found = sorted(segments.get(n, ()), key=lambda r: (r[0], r[1]))
-            # windows are disjoint: one last-wins merge over (window, seq) order is exact
+            found = sorted(segments.get(n, ()), key=lambda r: (r[0], *write_order(r[1])))
+            # windows are disjoint: one last-wins merge in that order is exact
             out[n] = (self.decode_rows([(w, d) for w, _, d in found], steps[n], columns).between(start, end)
                       if found else Slots.empty(columns))
         return out
