@@ -8,7 +8,8 @@ writer's clock behind (libfaketime), checked point by point.
 
 Burst: --series series x --rounds points each (10 s apart), sent at once over 4 connections
 to one writer, or with each series' slots alternating between two writers and every third
-slot sent to both (a relay sending to both); timed from the first byte until every writer
+slot sent to both (a relay sending to both; in the paced run, for every tenth series, with a
+different value from each writer: the higher writer id's must win); timed from the first byte until every writer
 has written every point it took in. The series are created first on every writer (a point
 each, untimed): the burst is of known series. Paced: --minutes of one round a second over the same
 kind of split, then every finest point read back through a third process and every coarse
@@ -27,6 +28,7 @@ import httpx
 
 from benchmarks.procstats import cpu_seconds
 from tests.helpers.servers import ServerProcess, send_tcp, wait_until
+from tsstore.writer_id import FILE_NAME as WRITER_ID_FILE
 
 FAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
 SCHEMAS = "[default]\npattern = .*\nretentions = 10s:1d,1m:30d\n"
@@ -40,9 +42,24 @@ def _conf(tmp: Path, url: str) -> list[str]:
 
 
 def _writers(tmp: Path, conf: list[str], count: int, skew: float) -> list[ServerProcess]:
+    """count writers, the second's clock `skew` s behind and its writer id the higher (it wins
+    slots they write different values into)."""
+    for i in range(count):
+        (tmp / f"writer{i}").mkdir()
+        (tmp / f"writer{i}" / WRITER_ID_FILE).write_text(f"{100 + 1000 * i}\n")
     out = [ServerProcess(tmp / f"writer{i}", *conf, wrapper=() if i == 0 else
                          ("env", f"LD_PRELOAD={FAKETIME}", f"FAKETIME=-{skew:g}s")).start(timeout=120) for i in range(count)]
     return out
+
+
+def _value(s: int, r: int, writer: int, writers: int) -> float:
+    """The value of series s at round r, as that writer sends it: every tenth series (s % 10 ==
+    9) gets a different value from each of two writers where both get the round."""
+    both = writers == 2 and r % 3 == 2 and s % 10 == 9
+    return s * 100000 + r + (0.25 * (writer + 1) if both else 0.0)
+
+
+HIGHER = 1  # the writer whose values win (the higher writer id: _writers)
 
 
 def _counter(srv: ServerProcess, name: str) -> float:
@@ -53,7 +70,7 @@ def _lines(prefix: str, series: int, rounds: range, base: int, step: int, writer
     """The points of `rounds` a writer gets: with two, round r goes to the first, the second,
     or both (r % 3); value = series * 100000 + round."""
     mine = (lambda r: True) if writers == 1 else (lambda r: writer in ((0,), (1,), (0, 1))[r % 3])
-    return "".join(f"{prefix}.s{s:05d} {s * 100000 + r} {base + r * step}\n"
+    return "".join(f"{prefix}.s{s:05d} {_value(s, r, writer, writers)} {base + r * step}\n"
                    for r in rounds if mine(r) for s in range(series)).encode()
 
 
@@ -118,8 +135,9 @@ def paced(tmp: Path, url: str, series: int, minutes: float, skew: float) -> dict
             return {(s["target"], t): v for s in resp.json() for v, t in s["datapoints"] if v is not None}
 
         finest = render(base - 10, base + rounds * 10)
-        want = {(f"paced.s{s:05d}", base + r * 10): float(s * 100000 + r) for s in range(series) for r in range(rounds)}
+        want = {(f"paced.s{s:05d}", base + r * 10): _value(s, r, HIGHER, 2) for s in range(series) for r in range(rounds)}
         wrong_finest = sum(1 for k, v in want.items() if finest.get(k) != v)
+        conflicted = sum(1 for s in range(series) for r in range(rounds) if _value(s, r, 0, 2) != _value(s, r, 1, 2))
         coarse = render(int(time.time()) - 2 * 86400, int(time.time()))  # past the 10 s level's day: the minutes
         want_coarse: dict = {}
         for (name, t), v in want.items():
@@ -129,7 +147,8 @@ def paced(tmp: Path, url: str, series: int, minutes: float, skew: float) -> dict
         wrong_coarse = sum(1 for k, v in full.items() if coarse.get(k) != v)
     finally:
         reader.stop()
-    return {"rounds": rounds, "finest points": len(want), "finest wrong or missing": wrong_finest,
+    return {"rounds": rounds, "finest points": len(want), "of them, two different values": conflicted,
+            "finest wrong or missing": wrong_finest,
             "coarse slots": len(full), "coarse wrong": wrong_coarse, "re-derived (per writer)": rederived}
 
 

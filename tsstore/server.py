@@ -17,10 +17,9 @@ from tsstore.http_protocol import HeadLimitedH11Protocol
 from tsstore.index.paths import StoreTreeIndex
 from tsstore.index.tag_index import StoreTagIndex
 from tsstore.ingest.schemas import SchemaResolver, load_aggregation_text, load_schemas_text
-from tsstore.ingest.self_metrics import instance_name
 from tsstore.memory_channel import MemoryChannelClient, MemoryChannelServer
-from tsstore.store.base import writer_id_of
 from tsstore.store.with_memory import StoreWithMemory
+from tsstore.writer_id import FILE_NAME as WRITER_ID_FILE, data_dir_writer_id
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +108,9 @@ class Server:
         self.store = open_store(self.settings)
         await self.store.open()
         if self.run_ingest:
-            # the id that decides, between writers, a finest slot they wrote different values into
-            instance = instance_name(self.settings)
-            self.store.set_writer(writer := writer_id_of(instance))
-            log.info("writer id %d (of instance %s)", writer, instance)
+            # the id that decides, between writers, a slot they wrote different values into
+            self.store.set_writer(writer := data_dir_writer_id(self.settings.data_dir))
+            log.info("writer id %d (%s/%s)", writer, self.settings.data_dir, WRITER_ID_FILE)
             self.pipeline = IngestPipeline(self.settings, self.store, resolver)
             t0 = time.monotonic()
             await self.pipeline.start()

@@ -4,7 +4,7 @@ makes them: the slots of every series alternate between the writers, and every t
 reaches both (a relay sending to both). Afterwards a third process reads every finest point
 back, and every coarse slot equal to the sum of the finest points in it. Other series get
 different values from the two writers for the same slots: the writer with the higher writer
-id wins every one of them, the one whose clock is behind (the id is the instance's, not a
+id wins every one of them, the one whose clock is behind (the id is the data dir's, not a
 clock's)."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.helpers.servers import ServerProcess, send_tcp, wait_until
-from tsstore.store.base import writer_id_of
+from tsstore.writer_id import FILE_NAME as WRITER_ID_FILE
 
 pytestmark = [pytest.mark.cassandra, pytest.mark.cluster, pytest.mark.slow]
 
@@ -58,13 +58,14 @@ def test_two_writers_of_the_same_series_one_clock_behind(cassandra_cluster, tmp_
     url = cassandra_cluster.url("two_writers", "rf=3&consistency=LOCAL_QUORUM")
     conf = ["--store", url, "--schemas-file", str(tmp_path / "schemas.conf"), "--aggregation-file",
             str(tmp_path / "aggregation.conf"), "--flush-interval", "0.5", "--self-metrics-interval", "0"]
-    # the writer whose clock is behind has the higher writer id: by the clocks it would lose
-    names = sorted(("writer-a", "writer-b"), key=writer_id_of)
-    assert writer_id_of(names[0]) < writer_id_of(names[1])
-    ahead = ServerProcess(tmp_path / "ahead", *conf, "--self-metrics-instance", names[0]).start(timeout=90)
+    # the writer whose clock is behind has the higher writer id (chosen in its data dir): by the
+    # clocks it would lose
+    for name, writer in (("ahead", 100), ("behind", 3000)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / WRITER_ID_FILE).write_text(f"{writer}\n")
+    ahead = ServerProcess(tmp_path / "ahead", *conf).start(timeout=90)
     # libfaketime preloaded into tsstore itself (the faketime command would fork, and keep SIGTERM from it)
-    behind = ServerProcess(tmp_path / "behind", *conf, "--self-metrics-instance", names[1],
-                           wrapper=("env", f"LD_PRELOAD={FAKETIME}", "FAKETIME=-5s")).start(timeout=90)
+    behind = ServerProcess(tmp_path / "behind", *conf, wrapper=("env", f"LD_PRELOAD={FAKETIME}", "FAKETIME=-5s")).start(timeout=90)
     writers = (ahead, behind)
     base = (int(time.time()) - 3 * ROUNDS) // 10 * 10
     try:

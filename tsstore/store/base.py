@@ -130,11 +130,11 @@ def writer_of(seqs) -> np.ndarray:
     return np.asarray(seqs, np.int64) & ((1 << WRITER_BITS) - 1)
 
 
-def writer_id_of(instance: str) -> int:
-    """A writer id that stays with an instance name (a server's self_metrics_instance, else
-    <host>_<carbon port>) across restarts: a writer correcting its own earlier points must not
-    turn into another writer that loses to them."""
-    return int.from_bytes(hashlib.blake2b(instance.encode(), digest_size=8).digest(), "little") % (1 << WRITER_BITS)
+def writer_id_of(name: str) -> int:
+    """A writer id from a name that stays the same across runs (a tool's host: an import run
+    again must not turn into another writer that loses to its earlier run). Servers keep theirs
+    in the data dir (tsstore.writer_id)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little") % (1 << WRITER_BITS)
 
 
 def write_order(seq: int) -> tuple[int, int]:
@@ -146,8 +146,8 @@ def write_order(seq: int) -> tuple[int, int]:
 
 class _SeqClock:
     """Monotonic segment sequence numbers: ns since epoch (to 4 us) with the writer id in the
-    low WRITER_BITS, strictly increasing. The id is the host's until the server sets its own
-    (SegmentStore.set_writer): a tool run again (an import) keeps the id of its earlier runs."""
+    low WRITER_BITS, strictly increasing. The id is the host's (writer_id_of) until the server
+    sets its data dir's (SegmentStore.set_writer)."""
 
     def __init__(self):
         self._last = 0
