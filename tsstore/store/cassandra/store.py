@@ -510,7 +510,7 @@ class CassandraStore(SegmentStore):
                 keys.append(part)
         results = await self._run_all(queries)
         now = int(time.time())
-        items, shared = [], []
+        merges, drops, shared = [], [], []
         for part, rows in zip(keys, results):
             segments: dict[str, list] = defaultdict(list)
             for name, seq, data, written in rows:
@@ -532,23 +532,27 @@ class CassandraStore(SegmentStore):
                         shared.append((name, int(ts.min()), int(ts.max()) + step))
                 for group in groups:
                     if len(group) > 1:
-                        items.extend(self._merged_rows(part, name, sorted(group, key=lambda r: r[0]), step, expires_at, now))
-        await self._run_all(self._batches(items))
+                        merge, drop = self._merged_rows(part, name, sorted(group, key=lambda r: r[0]), step, expires_at, now)
+                        merges.append(merge)
+                        drops.extend(drop)
+        # the merges written before any row they hold is deleted: another process compacting
+        # the window between the two then reads the merge or the rows, never neither
+        await self._run_all(self._batches(merges))
+        await self._run_all(self._batches(drops))
         self._noted_shared(shared)  # more than one process wrote these finest slots: their coarse slots are partial
 
-    def _merged_rows(self, part: tuple, name: str, segs: list, step: int, expires_at: int, now: int) -> list[tuple]:
+    def _merged_rows(self, part: tuple, name: str, segs: list, step: int, expires_at: int, now: int) -> tuple[tuple, list]:
         """The writes that merge segs, (seq, data, writetime) in write order, into the newest of
-        them: over it, by a write time just after its own (not this clock's), and each other
-        row deleted as of just after its own write."""
+        them: (the merge, over that row by a write time just after its own, not this clock's;
+        the deletes of the others, each as of just after its own write)."""
         window = part[2]
         merged = self.decode_rows([(window, bytes(d)) for _, d, _ in segs], step, columns_of(part[1]))
         newest, _, newest_written = segs[-1]
         blob = codec.encode(merged.ts, merged.values, window, step)
-        items = [(part, self.q["put_merged"], (*part, name, newest, blob, int(_ttl(expires_at, now)), newest_written + 1),
-                  len(name) + len(blob) + 40)]
-        items.extend((part, self.q["drop_merged"], (written + 1, *part, name, seq), len(name) + 48)
-                     for seq, _, written in segs[:-1])
-        return items
+        merge = (part, self.q["put_merged"], (*part, name, newest, blob, int(_ttl(expires_at, now)), newest_written + 1),
+                 len(name) + len(blob) + 40)
+        return merge, [(part, self.q["drop_merged"], (written + 1, *part, name, seq), len(name) + 48)
+                       for seq, _, written in segs[:-1]]
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
         """Many series in few statements: series sharing a (shard, level, window) partition
