@@ -443,7 +443,8 @@ class SegmentStore(Store):
         self._shared_writes = None  # on_shared_writes' callback
 
     def set_writer(self, writer: int) -> None:
-        """The writer id in this store's segment sequence numbers from now on (writer_id_of)."""
+        """The writer id in this store's segment sequence numbers from now on (a server's: its data
+        dir's, tsstore.writer_id). Only a store several processes write orders by it."""
         if not 0 <= writer < 1 << WRITER_BITS:
             raise ValueError(f"writer id {writer} outside 0..{(1 << WRITER_BITS) - 1}")
         clock = self._seq

@@ -491,9 +491,8 @@ class CassandraStore(SegmentStore):
 
     async def _compact(self, due: list[tuple[str, int, int, int, int]]) -> None:
         """Merge the segments of each due (name, level, window, step, expires_at) into one per
-        writer: read them a partition at a time, write the merge under
-        the newest seq read and delete
-        exactly the other rows read, batched per partition like the writes. Never a range: a
+        writer: read them a partition at a time, write the merge under the newest seq read and
+        delete exactly the other rows read, batched per partition like the writes. Never a range: a
         segment another process wrote meanwhile (its seq from its own clock, maybe behind
         ours) was not merged and must stay. The merge's write and the deletes carry write times
         just after those of the rows read, not this process's clock: a compacting process whose
