@@ -13,7 +13,7 @@ import os
 import secrets
 from pathlib import Path
 
-from tsstore.store.base import WRITER_BITS
+from tsstore.store.base import WRITER_BITS, WRITER_MASK
 
 FILE_NAME = "writer-id"
 
@@ -42,7 +42,7 @@ def data_dir_writer_id(data_dir: str | Path) -> int:
         writer = int(text.strip())
     except ValueError:
         writer = -1
-    if not 0 <= writer < 1 << WRITER_BITS:
-        raise WriterIdError(f"{path} holds {text.strip()[:40]!r}, not a writer id 0..{(1 << WRITER_BITS) - 1}: "
+    if not 0 <= writer <= WRITER_MASK:
+        raise WriterIdError(f"{path} holds {text.strip()[:40]!r}, not a writer id 0..{WRITER_MASK}: "
                          "write one there, or remove the file to draw a new one (a new writer)")
     return writer

@@ -124,10 +124,11 @@ class Segments:
 # counting as many finest slots): every reader and every compaction order then give the same
 # answer, whatever the writers' clocks.
 WRITER_BITS = 12
+WRITER_MASK = (1 << WRITER_BITS) - 1
 
 
 def writer_of(seqs) -> np.ndarray:
-    return np.asarray(seqs, np.int64) & ((1 << WRITER_BITS) - 1)
+    return np.asarray(seqs, np.int64) & WRITER_MASK
 
 
 def writer_id_of(name: str) -> int:
@@ -141,7 +142,7 @@ def write_order(seq: int) -> tuple[int, int]:
     """Sort key of the segments of a store several processes write, the last winning a slot
     (merge_last_wins): by writer id, then each writer's own order (its clock orders only its
     own writes)."""
-    return seq & ((1 << WRITER_BITS) - 1), seq
+    return seq & WRITER_MASK, seq
 
 
 class _SeqClock:
@@ -153,6 +154,14 @@ class _SeqClock:
         self._last = 0
         self.writer = writer_id_of(socket.gethostname())
         self._lock = threading.Lock()  # batches are encoded on worker threads
+
+    def set_writer(self, writer: int) -> None:
+        """Hand out numbers in `writer`'s name from now on, still after every earlier one."""
+        if not 0 <= writer <= WRITER_MASK:
+            raise ValueError(f"writer id {writer} outside 0..{WRITER_MASK}")
+        with self._lock:
+            self.writer = writer
+            self._last = (self._last >> WRITER_BITS) << WRITER_BITS | writer
 
     def take(self, n: int) -> np.ndarray:
         """n sequence numbers, all after every one handed out before, all this writer's."""
@@ -445,12 +454,7 @@ class SegmentStore(Store):
     def set_writer(self, writer: int) -> None:
         """The writer id in this store's segment sequence numbers from now on (a server's: its data
         dir's, tsstore.writer_id). Only a store several processes write orders by it."""
-        if not 0 <= writer < 1 << WRITER_BITS:
-            raise ValueError(f"writer id {writer} outside 0..{(1 << WRITER_BITS) - 1}")
-        clock = self._seq
-        with clock._lock:  # the next number after the last, in the new writer's name
-            clock.writer = writer
-            clock._last = (clock._last >> WRITER_BITS) << WRITER_BITS | writer
+        self._seq.set_writer(writer)
 
     def on_shared_writes(self, callback) -> None:
         """Have callback([(name, start, end)]) called when the store sees that more than one

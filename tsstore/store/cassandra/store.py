@@ -31,7 +31,7 @@ from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
-from tsstore.store.base import WINDOW_SLOTS, SegmentStore, write_order, rollups_of_text, rollups_text, tree_rows_of, writer_of
+from tsstore.store.base import WINDOW_SLOTS, WRITER_MASK, SegmentStore, rollups_of_text, rollups_text, tree_rows_of, write_order
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import ROOT, SERIES_LOG_TTL, create_schema, prepare_statements
@@ -222,7 +222,8 @@ class CassandraStore(SegmentStore):
         # the time as milliseconds (toUnixTimestamp): a timeuuid object per row cost more than
         # the read while series were created by the 100k; within a millisecond, a partition's order
         rows = sorted(((at_ms, rest) for part in parts for at_ms, *rest in part), key=lambda r: r[0])
-        newest = max([newest] + [at_ms / 1000 for at_ms, _ in rows[-1:]])
+        if rows:
+            newest = max(newest, rows[-1][0] / 1000)
         return [tuple(rest) for _, rest in rows], ("log", newest, now - LOG_OVERLAP_S if sweep else complete)
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
@@ -523,7 +524,7 @@ class CassandraStore(SegmentStore):
                 # writers by id (write_order), which a merge across them would lose
                 by_writer: dict[int, list] = defaultdict(list)
                 for row in segs:
-                    by_writer[int(writer_of(row[0]))].append(row)
+                    by_writer[row[0] & WRITER_MASK].append(row)
                 groups = list(by_writer.values())
                 if level == 0 and len(groups) > 1:
                     ts = np.concatenate([codec.decode(bytes(d), window, step)[0] for _, d, _ in segs])
