@@ -248,6 +248,42 @@ async def test_find_globs_at_several_depths(store):
     assert await store.find("nothing.here") == []
 
 
+def reference_children(names: list[str]) -> dict[str, list[tuple[str, bool, bool]]]:
+    """Every branch's children, (path, leaf, branch), worked out from the untagged names."""
+    kinds: dict[str, dict[str, list[bool]]] = {}
+    for name in names:
+        if ";" in name:
+            continue
+        parts = name.split(".")
+        for depth in range(1, len(parts) + 1):
+            child = kinds.setdefault(".".join(parts[: depth - 1]), {}).setdefault(".".join(parts[:depth]), [False, False])
+            child[0 if depth == len(parts) else 1] = True
+    return {parent: [(path, leaf, branch) for path, (leaf, branch) in sorted(children.items())]
+            for parent, children in kinds.items()}
+
+
+async def assert_tree_is(store, names: list[str]) -> None:
+    expected = reference_children(names)
+    for parent in set(expected) | {"nothing", "a.b-x", "a.b.c"}:
+        got = [(n.path, n.is_leaf, n.is_branch) for n in await store.children(parent)]
+        assert got == expected.get(parent, []), parent
+
+
+async def test_the_tree_is_the_untagged_names_prefixes_and_follows_deletions(store):
+    """Children next to each other in name order but not in child order ('a.b-x' sorts
+    between 'a.b' and 'a.b.c'), tagged series whose path runs through a branch or shares a
+    leaf's path, a node that is leaf and branch, and more leaves than one run of the scan."""
+    names = ["a.b", "a.b-x", "a.b.c", "a.b.c;t=1", "a.b;t=2", "a.b.d.e", "a.b,y.z", "a.c;t=1", "a.c.d;t=2",
+             "a.ba", "a.b0", "z", "cpu;dc=1", "\u00e9t\u00e9.x", "a.b.c.x;k=v"]
+    names += [f"wide.leaf{i:04d}" for i in range(600)] + [f"wide.leaf{i:04d}.sub" for i in range(0, 600, 7)]
+    await store.create_series([SeriesMeta(n, (Rollup(60, 100),)) for n in names])
+    await assert_tree_is(store, names)
+    assert [n.path for n in await store.find("a.*")] == ["a.b", "a.b,y", "a.b-x", "a.b0", "a.ba"]
+    gone = ["a.b", "a.b.d.e", "a.b,y.z", "wide.leaf0007.sub", "z"] + [f"wide.leaf{i:04d}" for i in range(300)]
+    await store.delete_series(gone, "test")
+    await assert_tree_is(store, [n for n in names if n not in gone])
+
+
 @pytest.mark.parametrize("first", ["servers.web01", "servers.web01.cpu"])
 async def test_a_node_created_as_leaf_or_branch_becomes_both_in_a_later_batch(store, first):
     second = "servers.web01.cpu" if first == "servers.web01" else "servers.web01"

@@ -1,6 +1,6 @@
 """The embedded store: SQLite in WAL mode (stdlib), one file under the data directory.
 
-Tables: series (id, name, schema), nodes (the path tree, one row per parent/child),
+Tables: series (id, name, schema; the path tree is read from its name index, not kept),
 segments (key, level, window, seq -> encoded slots), tags (tag, value -> name) and
 events (Grafana annotations). A segments key >= 0 is one series' row (its id); a key < 0,
 -1 - group, is a group row: the pieces a write gave GROUP_SIZE neighbouring series, packed
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tsstore.store.base import WINDOW_SLOTS, SegmentStore, rollups_of_text, rollups_text, tree_rows_of
+from tsstore.store.base import WINDOW_SLOTS, SegmentStore, rollups_of_text, rollups_text
 from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import COUNT, Node, SeriesMeta, Slots, WriteBatch, columns_of
@@ -44,13 +44,7 @@ CREATE TABLE IF NOT EXISTS series (
     aggregation TEXT NOT NULL,
     xff REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS nodes (
-    parent TEXT NOT NULL,
-    name TEXT NOT NULL,
-    is_leaf INTEGER NOT NULL DEFAULT 0,
-    is_branch INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (parent, name)
-) WITHOUT ROWID;
+DROP TABLE IF EXISTS nodes;
 CREATE TABLE IF NOT EXISTS segments (
     sid INTEGER NOT NULL,
     level INTEGER NOT NULL,
@@ -103,6 +97,7 @@ CREATE INDEX IF NOT EXISTS events_at ON events (at);
 """
 
 TAG_LOG_KEEP = 1_000_000  # rows of the tag log expire() keeps
+CHILDREN_RUN = 256  # names read per query of a children() skip scan
 
 
 class EmbeddedStore(SegmentStore):
@@ -193,17 +188,6 @@ class EmbeddedStore(SegmentStore):
                     "INSERT OR IGNORE INTO tags (tag, value, name) VALUES (?, ?, ?)",
                     [(tag, value, m.name) for m in metas for tag, value in tag_rows(m.name)],
                 )
-                conn.executemany(
-                    # a row that already has the flags is left alone: batches of a big tree repeat
-                    # its branches, and rewriting them dirtied a page each
-                    "INSERT INTO nodes (parent, name, is_leaf, is_branch) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (parent, name) DO UPDATE SET "
-                    "is_leaf = max(is_leaf, excluded.is_leaf), is_branch = max(is_branch, excluded.is_branch) "
-                    "WHERE excluded.is_leaf > nodes.is_leaf OR excluded.is_branch > nodes.is_branch",
-                    # in name order, near enough to key order for few B-tree pages per insert
-                    [(parent, child, int(leaf), int(not leaf))
-                     for parent, child, leaf in tree_rows_of(names[i] for i in order if ";" not in names[i])],
-                )
                 if all_new:
                     keys = np.empty(len(metas), np.int64)
                     keys[order] = np.arange(first, first + len(metas), dtype=np.int64)
@@ -237,9 +221,40 @@ class EmbeddedStore(SegmentStore):
         return await self._on_reader(_get)
 
     def _children_sync(self, parent: str) -> list[Node]:
-        rows = self._conn().execute("SELECT name, is_leaf, is_branch FROM nodes WHERE parent = ? ORDER BY name", (parent,))
+        """The children of a branch, read from the series names: the tree is the untagged
+        names' prefixes, so creating a series writes no tree rows (a million series under a
+        bushy tree were 1.7M rows) and a deletion leaves nothing to prune. A skip scan over the
+        name index: the names under a child branch (parent.child. up to parent.child/, '/'
+        following '.') are stepped over in one query, and so are a tagged path's names
+        (path; up to path<, '<' following ';'); leaves are read in sorted runs."""
+        conn = self._conn()
         prefix = parent + "." if parent else ""
-        return [Node(prefix + name, bool(leaf), bool(branch)) for name, leaf, branch in rows]
+        bound = " AND name < ?" if parent else ""
+        after = (parent + "/",) if parent else ()
+        found: dict[str, list[bool]] = {}  # child -> [is leaf, is branch]
+        low, op = prefix, ">="
+        while True:
+            rows = conn.execute(f"SELECT name FROM series WHERE name {op} ?{bound} ORDER BY name LIMIT {CHILDREN_RUN}",
+                                (low, *after)).fetchall()
+            skip = None
+            for (name,) in rows:
+                rest = name[len(prefix):]
+                tagged, dot = rest.find(";"), rest.find(".")
+                if tagged >= 0:  # tagged series stay out of the tree
+                    skip = prefix + rest[:tagged] + "<"
+                    break
+                if dot >= 0:
+                    found.setdefault(rest[:dot], [False, False])[1] = True
+                    skip = prefix + rest[:dot] + "/"
+                    break
+                found.setdefault(rest, [False, False])[0] = True
+            if skip is not None:
+                low, op = skip, ">="
+            elif len(rows) == CHILDREN_RUN:
+                low, op = rows[-1][0], ">"
+            else:
+                break
+        return [Node(prefix + child, leaf, branch) for child, (leaf, branch) in sorted(found.items())]
 
     async def children(self, parent: str) -> list[Node]:
         return await self._on_reader(self._children_sync, parent)
@@ -363,7 +378,6 @@ class EmbeddedStore(SegmentStore):
                 gone = list(ids)
                 conn.executemany("DELETE FROM tags WHERE tag = ? AND value = ? AND name = ?",
                                  [(tag, value, name) for name in gone if ";" in name for tag, value in tag_rows(name)])
-                self._prune_tree(conn, [n for n in gone if ";" not in n])
                 now = time.time()
                 conn.executemany("INSERT INTO deletions (at, name, request) VALUES (?, ?, ?)",
                                  [(now, name, request) for name in gone])
@@ -395,31 +409,6 @@ class EmbeddedStore(SegmentStore):
                 kept = [p for p, k in zip(pieces, keep.tolist()) if k]
                 conn.execute("UPDATE segments SET blob = ? WHERE sid = ? AND level = ? AND window = ? AND seq = ?",
                              (groups.pack(members[keep], kept), *key))
-
-    @staticmethod
-    def _prune_tree(conn, names: list[str]) -> None:
-        """The leaves of these paths stop being leaves; a node neither leaf nor branch goes,
-        and so does each branch left without children, up to the root."""
-        emptied: set[str] = set()
-        for name in names:
-            parent, _, child = name.rpartition(".")
-            conn.execute("UPDATE nodes SET is_leaf = 0 WHERE parent = ? AND name = ?", (parent, child))
-            conn.execute("DELETE FROM nodes WHERE parent = ? AND name = ? AND is_leaf = 0 AND is_branch = 0", (parent, child))
-            if parent:
-                emptied.add(parent)
-        while emptied:  # deepest first: a branch emptied here may empty its own parent
-            deepest = max(p.count(".") for p in emptied)
-            level = {p for p in emptied if p.count(".") == deepest}
-            emptied -= level
-            for branch in level:
-                if conn.execute("SELECT 1 FROM nodes WHERE parent = ? LIMIT 1", (branch,)).fetchone():
-                    continue
-                parent, _, child = branch.rpartition(".")
-                conn.execute("UPDATE nodes SET is_branch = 0 WHERE parent = ? AND name = ?", (parent, child))
-                conn.execute("DELETE FROM nodes WHERE parent = ? AND name = ? AND is_leaf = 0 AND is_branch = 0",
-                             (parent, child))
-                if parent:
-                    emptied.add(parent)
 
     async def deletion_cursor(self) -> int:
         return await self._on_reader(lambda: self._conn().execute("SELECT coalesce(max(seq), 0) FROM deletions").fetchone()[0])
