@@ -1,5 +1,6 @@
 """End to end on the embedded store: carbon senders in, Graphite HTTP API out, one server."""
 import socket
+import threading
 import time
 
 import httpx
@@ -7,6 +8,7 @@ import pytest
 
 from tests.helpers.servers import free_port, pickle_frame, send_tcp, send_udp, wait_for
 from tsstore.config import Settings
+from tsstore.ingest import flusher
 from tsstore.server import Server
 from tsstore.store.embedded import EmbeddedStore
 
@@ -312,3 +314,37 @@ async def test_many_pickle_frames_in_one_burst_are_decoded_in_order(server):
         return flushed and got and points(got[0])
 
     assert await wait_for(settled, what="the slot after the last flush") == {ts: 59.0}
+
+
+async def test_a_flush_started_mid_burst_does_not_hold_the_consumer_back(tmp_path, monkeypatch):
+    """The consumer applies a run of records without yielding. When one of them makes the
+    flusher full, the flush it starts must take the applied rows at once: the next records
+    are applied (and readable) while the store is still writing, and the consumer waits only
+    once as many points again were applied (it waited for the whole flush at the next record)."""
+    monkeypatch.setattr(flusher, "FLUSH_POINTS", 300)
+    monkeypatch.setattr(flusher, "FLUSH_POINTS_PER_SERIES", 0)
+    srv = Server(_settings(tmp_path, flush_interval=600, rollup_provisional_interval=600))
+    await srv.start()
+    store_busy = threading.Event()
+    try:
+        ts, names = _base(), [f"burst.flush.s{i}" for i in range(10)]
+        send_tcp(srv.ports["carbon"], b"".join(b"%s 0 %d\n" % (n.encode(), ts) for n in names))
+        await wait_points(srv, "burst.flush.*", 10)  # the series exist: configuring needs no store
+        consumer, committer = srv.pipeline._consumer, srv.pipeline._committer
+        srv.store._writer.submit(store_busy.wait)  # a flush started now cannot end
+        async with consumer.applying:  # the records queue up, to be applied as one run
+            for batch in range(5):  # 500 points in 5 records: the third makes the flusher full
+                send_tcp(srv.ports["carbon"], b"".join(
+                    b"%s %d %d\n" % (n.encode(), batch * 10 + k, ts + 10 * (batch * 10 + k + 1))
+                    for n in names for k in range(10)))
+                await wait_for(lambda: _committed(committer, consumer, 100 * (batch + 1)), what="the records")
+        got = await wait_points(srv, "burst.flush.*", 10 + 500, **{"from": str(ts - 10), "until": str(ts + 600)})
+        assert sorted(len(points(s)) for s in got) == [51] * 10
+        assert srv.pipeline._flusher.running  # the flush is still held up by the store
+    finally:
+        store_busy.set()
+        await srv.stop()
+
+
+async def _committed(committer, consumer, count: int) -> bool:
+    return committer.pending_points == 0 and consumer.live.points >= count
