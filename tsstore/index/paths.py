@@ -358,6 +358,17 @@ class StoreTreeIndex(StoreSync):
         super().__init__(store)
         self.index = PathIndex()
         self._deleted_cursor = None  # the store's deletion log position (Store.deletions_after)
+        if getattr(store, "tree_poll_seconds", 0):
+            store.on_created(self._created_here)
+
+    def _created_here(self, names: list[str]) -> None:
+        """Series this process just created go into the index at once: the next catch-up may
+        be a whole poll interval away, and a new series' first point would not be found until
+        then. The catch-up adds them again (no change)."""
+        joined = "\n".join(name for name in names if ";" not in name)
+        if self.ready and joined:  # while building, the build's catch-up reads them
+            with self._catch_up_lock:
+                self.index.add_joined(joined)
 
     @classmethod
     def for_store(cls, store) -> "StoreTreeIndex | None":

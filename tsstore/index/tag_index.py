@@ -288,6 +288,16 @@ class StoreTagIndex(StoreSync):
     def __init__(self, store):
         super().__init__(store)
         self.index = TagIndex()
+        if getattr(store, "tree_poll_seconds", 0):
+            store.on_created(self._created_here)
+
+    def _created_here(self, names: list[str]) -> None:
+        """Tagged series this process just created go into the index at once, not at the
+        next poll of the store's tag log (which applies them again: no change)."""
+        tagged = [name for name in names if ";" in name]
+        if self.ready and tagged:  # while building, the build's catch-up reads them
+            with self._catch_up_lock:
+                self.index.add(tagged)
 
     @classmethod
     def for_store(cls, store) -> "StoreTagIndex | None":

@@ -277,6 +277,12 @@ class Store(abc.ABC):
         again after failing (a Cassandra node back up), so retries need not wait out a backoff.
         Stores that have no such moment never call it."""
 
+    def on_created(self, callback) -> None:  # noqa: B027 - optional hook
+        """Have `callback(names)` called, on the event loop, with the series this store object
+        has just created, for indexes that otherwise learn of new series only at their next
+        poll of the store (tree_poll_seconds). Stores whose indexes ask them before every
+        find never call it."""
+
     # -- series and the path tree -------------------------------------------------
     @abc.abstractmethod
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:

@@ -96,6 +96,7 @@ class CassandraStore(SegmentStore):
         self._tree_checked = 0.0
         self._meta_cache: dict[str, SeriesMeta] = {}  # read back by renders; at most META_CACHE_MAX
         self._reconnect_callbacks: list = []
+        self._created_callbacks: list = []  # on_created
 
     # -- connection and schema ----------------------------------------------------
     async def open(self) -> None:
@@ -144,6 +145,9 @@ class CassandraStore(SegmentStore):
     def on_reconnect(self, callback) -> None:
         self._reconnect_callbacks.append(callback)
 
+    def on_created(self, callback) -> None:
+        self._created_callbacks.append(callback)
+
     async def close(self) -> None:
         if self.cluster is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.cluster.shutdown)
@@ -182,7 +186,10 @@ class CassandraStore(SegmentStore):
         await self._run_all(await asyncio.get_running_loop().run_in_executor(None, self._batches, items))
         if added_nodes:  # after the nodes: a process that sees the mark finds them
             await self._run(self.q["tree_changed_put"], (f"{time.time_ns()}",))
-        return self._keys_of([m.name for m in metas])
+        names = [m.name for m in metas]
+        for callback in self._created_callbacks:
+            callback(names)
+        return self._keys_of(names)
 
     # The path index (tsstore.index.paths) reads the series table once, by token, then the
     # series_log from a little before that read began (see _log_after).
