@@ -12,9 +12,11 @@ distinct name among the candidates, not once per node.
 
 Nodes added since the last grouping (the tail) are scanned with numpy until they are many
 enough to regroup. The store stays the source of truth: the index is built from it and
-catches up on every find with the names the store created since (tsstore.store.base
-Store.tree_names_after), so a series created by the ingest process is found at once here
-and in every other HTTP process.
+catches up with the names the store created since (tsstore.store.base
+Store.tree_names_after): before every find on the embedded store, so a series created by
+the ingest process is found at once in every HTTP process; on Cassandra beside the finds,
+at most every tree_poll_seconds (StoreSync.fresh), with an exact path not found looked for
+again once caught up, and the creating process's own new series added as it creates them.
 """
 from __future__ import annotations
 
@@ -446,15 +448,21 @@ class StoreTreeIndex(StoreSync):
                 "text_bytes": self.index.table.text_bytes(), "build_seconds": self.build_seconds}
 
     async def find(self, pattern: str) -> list[Node] | None:
-        """The index's answer, or None while it is being built."""
+        """The index's answer, or None while it is being built. An exact path it lacks is
+        looked for again once caught up: another process may have just created it, and a
+        missing single-series panel is worse than a wait."""
         if not self.ready:
             return None
-        await self.catch_up()
-        return self.index.find(pattern)
+        await self.fresh()
+        nodes = self.index.find(pattern)
+        if not nodes and getattr(self._store, "tree_poll_seconds", 0) and not globs.has_magic(pattern):
+            await self.caught_up_now()
+            nodes = self.index.find(pattern)
+        return nodes
 
     async def find_names(self, pattern: str, leaves_only: bool) -> list[Node] | None:
         """PathIndex.find_names, or None while the index is being built."""
         if not self.ready:
             return None
-        await self.catch_up()
+        await self.fresh()
         return self.index.find_names(pattern, leaves_only)

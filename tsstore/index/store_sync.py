@@ -26,6 +26,7 @@ class StoreSync:
         self.build_seconds: float | None = None
         self._caught_up = 0.0  # monotonic time of the last catch-up
         self._catch_up_lock = threading.Lock()  # two requests catching up at once apply a change once
+        self._beside: asyncio.Task | None = None  # a catch-up run beside the answers (fresh())
 
     async def build(self) -> None:
         """Read everything the store holds, then serve from memory; a store error is logged
@@ -39,6 +40,35 @@ class StoreSync:
 
     async def _build(self) -> None:
         raise NotImplementedError
+
+    async def catch_up(self, now: bool = False) -> None:
+        raise NotImplementedError
+
+    async def fresh(self) -> None:
+        """Before an answer from the index. A store whose catch-up is one indexed query
+        (tree_poll_seconds 0: the embedded store) is caught up first. One that asks to be
+        polled (Cassandra: a few queries) is caught up beside the answer, which is then at
+        most a poll older, as it was between polls anyway: a read of a store busy with a
+        flush waited for those queries in line with the flush's writes, and then again for
+        its own (renders of 300-500 ms). This process's own new series are in already
+        (on_created)."""
+        if not getattr(self._store, "tree_poll_seconds", 0):
+            await self.catch_up()
+        elif (self._beside is None or self._beside.done()) and self._catch_up_due():
+            self._beside = asyncio.create_task(self._catch_up_beside())
+
+    async def caught_up_now(self) -> None:
+        """Caught up with the store before going on (the catch-up under way, if one is)."""
+        if self._beside is not None and not self._beside.done():
+            await asyncio.shield(self._beside)
+        else:
+            await self.catch_up(now=True)
+
+    async def _catch_up_beside(self) -> None:
+        try:
+            await self.catch_up(now=True)
+        except Exception as exc:  # noqa: BLE001 - the next answer tries again
+            log.warning("%s: catching up with the store failed (%s); answers may miss its latest changes", self.what, exc)
 
     def _catch_up_due(self) -> bool:
         """True (and the time noted) when the store's poll interval has passed since the last catch-up."""

@@ -349,7 +349,7 @@ class StoreTagIndex(StoreSync):
         """One of TagIndex's queries, or None while the index is being built."""
         if not self.ready:
             return None
-        await self.catch_up()
+        await self.fresh()
         return getattr(self.index, method)(*args)
 
 
