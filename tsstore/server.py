@@ -6,6 +6,7 @@ import errno
 import logging
 import signal
 import socket
+import sys
 import time
 
 import uvicorn
@@ -238,11 +239,19 @@ async def run(settings: Settings, ingest: bool = True, api: bool = True) -> None
                     "written at the next start")
 
 
+GIL_SWITCH_SECONDS = 0.001
+
+
 def run_process(settings: Settings, ingest: bool = True, api: bool = True, log_tag: str = "") -> None:
     """This process as a tsstore server until SIGTERM or SIGINT: logging (names tagged with
     `log_tag`), uvloop when it is installed, then run()."""
     logging.basicConfig(level=settings.log_level.upper(),
                         format=f"%(asctime)s %(levelname)s %(name)s{log_tag}: %(message)s")
+    # A request hands over between threads (the main loop, a request thread, the store's
+    # driver) several times, and each time waits for the GIL up to this interval while a
+    # flush's thread holds it: 1 ms, not Python's 5, took renders during a 100k-series
+    # Cassandra flush from p99 224-262 to 197-210 ms (two runs each).
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)
     try:
         import uvloop
 

@@ -1,5 +1,8 @@
 """Unlogged batches stay inside one partition and under the byte limit; a lone statement
 is sent as itself."""
+import uuid
+
+import pytest
 from cassandra.query import BatchStatement, SimpleStatement
 
 from tsstore.model import AGG_COLUMNS, RAW_COLUMNS, columns_of
@@ -63,3 +66,39 @@ def test_small_partitions_share_only_with_partitions_of_the_same_replicas():
 def test_columns_of_a_level():
     assert columns_of(0) == RAW_COLUMNS == 1
     assert columns_of(2) == AGG_COLUMNS == 5
+
+
+@pytest.mark.cassandra
+def test_rows_serialized_for_a_batch_are_what_the_driver_would_bind(cassandra_address):
+    """A batch's rows after the first are serialized by requests._statement, not bound by the
+    driver's add(): every value, of each type the store writes, must come out byte for byte
+    as add() makes it, and the batch must route and run as the driver's own."""
+    from cassandra.cluster import Cluster
+    from cassandra.query import BatchType
+
+    host, port = cassandra_address.rsplit(":", 1)
+    cluster = Cluster([host], port=int(port), protocol_version=5)
+    keyspace = f"t_{uuid.uuid4().hex[:12]}"
+    try:
+        session = cluster.connect()
+        session.execute(f"CREATE KEYSPACE {keyspace} WITH replication = {{'class': 'SimpleStrategy', 'replication_factor': 1}}")
+        session.execute(f"CREATE TABLE {keyspace}.t (shard int, level tinyint, window bigint, name text, seq bigint, "
+                        "blob blob, xff double, flag boolean, PRIMARY KEY ((shard, level, window), name, seq))")
+        put = session.prepare(f"INSERT INTO {keyspace}.t (shard, level, window, name, seq, blob, xff, flag) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?) USING TTL ?")
+        rows = [(7, 2, 1_796_000_000 + i, f"dc1.h\u00e9st{i}.cpu", -(2**62) + i, bytes([i, 0, 255]), 0.1 * i,
+                 i % 2 == 0, 86_400 + i) for i in range(12)]
+        rows[3] = rows[3][:5] + (None,) + rows[3][6:]  # a null is bound as a null
+        items = [(("p", 7), put, row, 100) for row in rows]
+        (built, params), = batches(items, 10**6)
+        by_driver = BatchStatement(batch_type=BatchType.UNLOGGED)
+        for row in rows:
+            by_driver.add(put, row)
+        assert params is None and built._statements_and_parameters == by_driver._statements_and_parameters
+        assert built.routing_key == by_driver.routing_key and built.keyspace == keyspace
+        session.execute(built)
+        assert session.execute(f"SELECT count(*) FROM {keyspace}.t").one()[0] == 12
+        assert session.execute(f"SELECT name, blob FROM {keyspace}.t WHERE shard = 7 AND level = 2 AND window = "
+                               f"{1_796_000_005}").one() == ("dc1.h\u00e9st5.cpu", bytes([5, 0, 255]))
+    finally:
+        cluster.shutdown()
