@@ -32,21 +32,16 @@ def wait_status(srv, key: str, at_least: float, timeout: float) -> float:
     deadline = time.monotonic() + timeout
     value = 0
     while time.monotonic() < deadline:
-        value = _HTTP.get(srv.url + "/tsstore/status", timeout=10).json()["counters"].get(key, 0)
+        value = httpx.get(srv.url + "/tsstore/status", timeout=10).json()["counters"].get(key, 0)
         if value >= at_least:
             return value
         time.sleep(0.05)
     raise SystemExit(f"timed out: {key} reached {value}, wanted {at_least}")
 
 
-# One client for every poll: httpx.get() builds a client (and its TLS context) per call, which
-# added about 22 ms to every freshness figure and every readability poll, whatever the server.
-_HTTP = httpx.Client(timeout=60)
-
-
 def readable(srv, target, params: dict) -> list:
     """/render as JSON; `srv` is anything with a .url (tsstore, graphite-web, carbonapi)."""
-    return _HTTP.get(srv.url + "/render", params={"target": target, "format": "json", **params}).json()
+    return httpx.get(srv.url + "/render", params={"target": target, "format": "json", **params}, timeout=60).json()
 
 
 def sent_values(chunks: list[bytes], sample: set[str]) -> dict[str, dict[int, float]]:
@@ -63,9 +58,8 @@ def sent_values(chunks: list[bytes], sample: set[str]) -> dict[str, dict[int, fl
 
 
 def wait_readable(reader, marker: str | None, marker_value: float, want: dict[str, dict[int, float]], rng: dict,
-                  timeout: float, poll: float = 0.05) -> None:
-    """Until the marker point and every sampled point read back exactly (one /render per poll,
-    every `poll` s: a pass of a second was timed up to a quarter second late at 0.25 s).
+                  timeout: float, poll: float = 0.25) -> None:
+    """Until the marker point and every sampled point read back exactly (one /render per poll).
 
     For tsstore the WAL keeps order, so the marker alone proves every earlier point was
     flushed; other stores write in their own order, hence the value-by-value sample.
