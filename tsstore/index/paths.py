@@ -360,8 +360,6 @@ class StoreTreeIndex(StoreSync):
         super().__init__(store)
         self.index = PathIndex()
         self._deleted_cursor = None  # the store's deletion log position (Store.deletions_after)
-        if getattr(store, "tree_poll_seconds", 0):
-            store.on_created(self._created_here)
 
     def _created_here(self, names: list[str]) -> None:
         """Series this process just created go into the index at once: the next catch-up may
@@ -455,7 +453,7 @@ class StoreTreeIndex(StoreSync):
             return None
         await self.fresh()
         nodes = self.index.find(pattern)
-        if not nodes and getattr(self._store, "tree_poll_seconds", 0) and not globs.has_magic(pattern):
+        if not nodes and self.polled and not globs.has_magic(pattern):
             await self.caught_up_now()
             nodes = self.index.find(pattern)
         return nodes

@@ -27,6 +27,11 @@ class StoreSync:
         self._caught_up = 0.0  # monotonic time of the last catch-up
         self._catch_up_lock = threading.Lock()  # two requests catching up at once apply a change once
         self._beside: asyncio.Task | None = None  # a catch-up run beside the answers (fresh())
+        # a store that asks to be polled (Cassandra) is caught up beside the answers, and tells
+        # this process's indexes of the series it creates at once (on_created)
+        self.polled = bool(getattr(store, "tree_poll_seconds", 0))
+        if self.polled:
+            store.on_created(self._created_here)
 
     async def build(self) -> None:
         """Read everything the store holds, then serve from memory; a store error is logged
@@ -44,6 +49,10 @@ class StoreSync:
     async def catch_up(self, now: bool = False) -> None:
         raise NotImplementedError
 
+    def _created_here(self, names: list[str]) -> None:
+        """Series this process just created, into the index at once (a polled store only)."""
+        raise NotImplementedError
+
     async def fresh(self) -> None:
         """Before an answer from the index. A store whose catch-up is one indexed query
         (tree_poll_seconds 0: the embedded store) is caught up first. One that asks to be
@@ -52,7 +61,7 @@ class StoreSync:
         flush waited for those queries in line with the flush's writes, and then again for
         its own (renders of 300-500 ms). This process's own new series are in already
         (on_created)."""
-        if not getattr(self._store, "tree_poll_seconds", 0):
+        if not self.polled:
             await self.catch_up()
         elif (self._beside is None or self._beside.done()) and self._catch_up_due():
             self._beside = asyncio.create_task(self._catch_up_beside())

@@ -288,8 +288,6 @@ class StoreTagIndex(StoreSync):
     def __init__(self, store):
         super().__init__(store)
         self.index = TagIndex()
-        if getattr(store, "tree_poll_seconds", 0):
-            store.on_created(self._created_here)
 
     def _created_here(self, names: list[str]) -> None:
         """Tagged series this process just created go into the index at once, not at the

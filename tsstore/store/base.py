@@ -127,10 +127,6 @@ WRITER_BITS = 12
 WRITER_MASK = (1 << WRITER_BITS) - 1
 
 
-def writer_of(seqs) -> np.ndarray:
-    return np.asarray(seqs, np.int64) & WRITER_MASK
-
-
 def writer_id_of(name: str) -> int:
     """A writer id from a name that stays the same across runs (a tool's host: an import run
     again must not turn into another writer that loses to its earlier run). Servers keep theirs

@@ -192,8 +192,8 @@ class EmbeddedStore(SegmentStore):
                     keys = np.empty(len(metas), np.int64)
                     keys[order] = np.arange(first, first + len(metas), dtype=np.int64)
                 else:
-                    ids = self._ids_of(conn, [m.name for m in metas])
-                    keys = np.array([ids[m.name] for m in metas], np.int64)
+                    ids = self._ids_of(conn, names)
+                    keys = np.array([ids[n] for n in names], np.int64)
                 conn.execute("COMMIT")
                 return keys
             except BaseException:
