@@ -3,8 +3,9 @@
 
 State lives in flat C arrays indexed by series id (and level), so add() runs without
 Python objects per point. Rows go to growable C buffers, each row linked to the series'
-previous one (head per series, prev per row), so recent() walks only its series' rows; they
-stay until release_flushed(). Every public method runs under one lock (see the twin).
+previous one (head per series, prev per row), so recent() walks only its series' rows, and
+drain_series() takes a series' rows without a scan of the others; they stay, marked TAKEN,
+until release_flushed(). Every public method runs under one lock (see the twin).
 
 A row held for reads costs 29 bytes: series (int32), level, slot, LAST, the link (int32) and
 the index of its SUM, COUNT, MIN and MAX in a side buffer, -1 for a finest slot's row, whose
@@ -17,7 +18,7 @@ import time
 import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport int32_t, int64_t, uint8_t, INT32_MAX
-from libc.stdlib cimport free, realloc
+from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memmove
 from libc.math cimport INFINITY, NAN
 
@@ -28,6 +29,9 @@ from tsstore.ingest.rollup import NONE as _NONE
 
 cdef int64_t NONE = _NONE  # no open slot
 DEF NCOL = 5
+DEF TAKEN = 0x80  # a row's level byte: drained, kept for reads until release_flushed()
+DEF LEVEL_BITS = 0x7F
+DEF MIN_ROWS = 4096
 
 
 cdef inline int64_t _floor(int64_t ts, int64_t step) nogil:
@@ -60,16 +64,15 @@ cdef class RollupAggregator:
     cdef double* acc  # x NCOL
     # output rows
     cdef int32_t* w_sid
-    cdef uint8_t* w_level
+    cdef uint8_t* w_level  # its level, with TAKEN once a drain returned it
     cdef int64_t* w_ts
     cdef double* w_last
     cdef int32_t* w_prev  # the same series' previous row, -1: none
     cdef int32_t* w_agg  # its SUM, COUNT, MIN, MAX at agg + 4 * w_agg; -1: a finest slot's (v, 1, v, v, v)
     cdef Py_ssize_t w_n, w_cap
-    cdef Py_ssize_t w_mark  # rows before it were returned by drain()
+    cdef Py_ssize_t w_taken  # rows marked TAKEN
     cdef double* agg
     cdef Py_ssize_t agg_n, agg_cap
-    cdef Py_ssize_t agg_mark  # side entries of the rows before w_mark
     cdef object _lock
     cdef int64_t* rd  # level, sid, ts
     cdef Py_ssize_t rd_n, rd_cap
@@ -77,6 +80,8 @@ cdef class RollupAggregator:
     cdef public int64_t stored_before
 
     def __cinit__(self, int max_levels=8, stored_before=None):
+        if not 1 <= max_levels <= LEVEL_BITS:
+            raise ValueError(f"rollup aggregator: max_levels {max_levels}, 1 to {LEVEL_BITS} supported")
         self.max_levels = max_levels
         self.cap = 0
 
@@ -221,7 +226,6 @@ cdef class RollupAggregator:
         out[4] = v0
 
     cdef int _write(self, int64_t sid, int64_t level, int64_t ts, double s, double c, double lo, double hi, double last) except -1:
-        cdef Py_ssize_t cap
         cdef double* a
         if sid > INT32_MAX:
             raise OverflowError(f"rollup aggregator: series id {sid} past the 2**31 series it holds rows of")
@@ -229,14 +233,7 @@ cdef class RollupAggregator:
             if self.w_cap >= INT32_MAX // 2:
                 raise MemoryError(f"rollup aggregator: {self.w_n} rows held for reads; "
                                   "the flush cannot keep up: see the store's errors")
-            cap = self.w_cap * 2 if self.w_cap else 4096
-            self.w_sid = <int32_t*>self._re(self.w_sid, cap * sizeof(int32_t))
-            self.w_level = <uint8_t*>self._re(self.w_level, cap)
-            self.w_ts = <int64_t*>self._re(self.w_ts, cap * sizeof(int64_t))
-            self.w_last = <double*>self._re(self.w_last, cap * sizeof(double))
-            self.w_prev = <int32_t*>self._re(self.w_prev, cap * sizeof(int32_t))
-            self.w_agg = <int32_t*>self._re(self.w_agg, cap * sizeof(int32_t))
-            self.w_cap = cap
+            self._resize_rows(self.w_cap * 2 if self.w_cap else MIN_ROWS)
         cdef Py_ssize_t r = self.w_n
         self.w_sid[r] = <int32_t>sid
         self.w_level[r] = <uint8_t>level
@@ -258,6 +255,16 @@ cdef class RollupAggregator:
         self.w_prev[r] = <int32_t>self.head[sid]
         self.head[sid] = r
         self.w_n += 1
+        return 0
+
+    cdef int _resize_rows(self, Py_ssize_t cap) except -1:
+        self.w_sid = <int32_t*>self._re(self.w_sid, cap * sizeof(int32_t))
+        self.w_level = <uint8_t*>self._re(self.w_level, cap)
+        self.w_ts = <int64_t*>self._re(self.w_ts, cap * sizeof(int64_t))
+        self.w_last = <double*>self._re(self.w_last, cap * sizeof(double))
+        self.w_prev = <int32_t*>self._re(self.w_prev, cap * sizeof(int32_t))
+        self.w_agg = <int32_t*>self._re(self.w_agg, cap * sizeof(int32_t))
+        self.w_cap = cap
         return 0
 
     cdef int _rederive(self, int64_t level, int64_t sid, int64_t ts) except -1:
@@ -402,45 +409,94 @@ cdef class RollupAggregator:
             self.reseed[i] = 0
             self.dirty[i] = 1
 
-    def drain(self, bint coarse_provisional=True):
-        with self._lock:
-            return self._drain(coarse_provisional)
+    @property
+    def rows_held(self):
+        """Rows kept for reads (taken or not)."""
+        return self.w_n
 
-    cdef _drain(self, bint coarse_provisional):
-        cdef int64_t sid, base, i, o0, ok
+    @property
+    def rows_taken(self):
+        """Of them, the rows drained since the last release_flushed()."""
+        return self.w_taken
+
+    def drain(self, bint coarse_provisional=True):
+        """Every series' rows (drain_series over all of them, in id order)."""
+        with self._lock:
+            return self._drain_series(np.arange(self.cap, dtype=np.int64), coarse_provisional)
+
+    def drain_series(self, sids, bint coarse_provisional=True):
+        """See the twin."""
+        with self._lock:
+            return self._drain_series(np.ascontiguousarray(sids, np.int64), coarse_provisional)
+
+    cdef _drain_series(self, const int64_t[::1] S, bint coarse_provisional):
+        cdef int64_t sid, base, i, o0, ok, r
         cdef int k
         cdef bint changed0
         cdef double v0
         cdef double merged[NCOL]
+        cdef Py_ssize_t j, m, first, count = 0, cap = 0
+        cdef int32_t* rows = NULL  # the rows taken, each series' oldest first
+        cdef int32_t swap
+        cdef uint8_t* in_part = <uint8_t*>calloc(self.cap if self.cap else 1, 1)
+        if in_part == NULL:
+            raise MemoryError()
         reseed_rows = []
-        for sid in range(self.cap):
-            if self.nlev[sid] == 0:
-                continue
-            base = self.lbase[sid]
-            o0 = self.open_[base]
-            if o0 == NONE:
-                continue
-            v0 = self.val0[sid]
-            changed0 = self.dirty[base]
-            if changed0:
-                self._write(sid, 0, o0, v0, 1.0, v0, v0, v0)
-                self.dirty[base] = 0
-            for k in range(1, self.nlev[sid]):
-                i = base + k
-                ok = self.open_[i]
-                if ok == NONE:
+        try:
+            for j in range(S.shape[0]):
+                sid = S[j]
+                if sid < 0 or sid >= self.cap or self.nlev[sid] == 0:
                     continue
-                if not coarse_provisional or self.derive[i]:
+                in_part[sid] = 1
+                base = self.lbase[sid]
+                o0 = self.open_[base]
+                if o0 != NONE:
+                    v0 = self.val0[sid]
+                    changed0 = self.dirty[base]
                     if changed0:
-                        self.dirty[i] = 1
-                elif self.dirty[i] or changed0:
-                    # the open finest slot always lies in the open coarse slots
-                    self._with_open(i, v0, merged)
-                    self._write(sid, k, ok, merged[0], merged[1], merged[2], merged[3], merged[4])
-                    self.dirty[i] = 0
-                if self.reseed[i] and not self.derive[i]:
-                    reseed_rows.append((sid, k, ok, o0))
-        cdef Py_ssize_t n = self.w_n - self.w_mark, j, r
+                        self._write(sid, 0, o0, v0, 1.0, v0, v0, v0)
+                        self.dirty[base] = 0
+                    for k in range(1, self.nlev[sid]):
+                        i = base + k
+                        ok = self.open_[i]
+                        if ok == NONE:
+                            continue
+                        if not coarse_provisional or self.derive[i]:
+                            if changed0:
+                                self.dirty[i] = 1
+                        elif self.dirty[i] or changed0:
+                            # the open finest slot always lies in the open coarse slots
+                            self._with_open(i, v0, merged)
+                            self._write(sid, k, ok, merged[0], merged[1], merged[2], merged[3], merged[4])
+                            self.dirty[i] = 0
+                        if self.reseed[i] and not self.derive[i]:
+                            reseed_rows.append((sid, k, ok, o0))
+                # its rows not taken yet: the newest ones (a drain takes all of a series' rows)
+                first = count
+                r = self.head[sid]
+                while r >= 0 and not (self.w_level[r] & TAKEN):
+                    if count == cap:
+                        cap = cap * 2 if cap else 4096
+                        rows = <int32_t*>self._re(rows, cap * sizeof(int32_t))
+                    rows[count] = <int32_t>r
+                    count += 1
+                    self.w_level[r] |= TAKEN
+                    self.w_taken += 1
+                    r = self.w_prev[r]
+                m = count - 1
+                while first < m:  # oldest first: where rows repeat a slot, the later one wins
+                    swap = rows[first]
+                    rows[first] = rows[m]
+                    rows[m] = swap
+                    first += 1
+                    m -= 1
+            return Drained(*self._row_columns(rows, count), self._take_rederive(in_part), reseed_rows)
+        finally:
+            free(rows)
+            free(in_part)
+
+    cdef tuple _row_columns(self, const int32_t* rows, Py_ssize_t n):
+        """sid, level, ts and the 5 value columns of the rows at `rows`."""
         cdef cnp.ndarray out_sid = np.empty(n, np.int64)
         cdef cnp.ndarray out_level = np.empty(n, np.int64)
         cdef cnp.ndarray out_ts = np.empty(n, np.int64)
@@ -449,20 +505,35 @@ cdef class RollupAggregator:
         cdef int64_t* level_p = <int64_t*>out_level.data
         cdef int64_t* ts_p = <int64_t*>out_ts.data
         cdef double* val_p = <double*>vals.data
-        for j in range(n):
-            r = self.w_mark + j
-            sid_p[j] = self.w_sid[r]
-            level_p[j] = self.w_level[r]
-            ts_p[j] = self.w_ts[r]
-            self._columns(r, val_p + j * NCOL)
-        cdef cnp.ndarray rd = np.empty((self.rd_n, 3), np.int64)
-        if self.rd_n:
-            rd[:] = np.asarray(<int64_t[:self.rd_n, :3]>self.rd)
-            rd = np.unique(rd, axis=0)  # sorted by (level, sid, ts), as the twin
-        self.w_mark = self.w_n
-        self.agg_mark = self.agg_n
-        self.rd_n = 0
-        return Drained(out_sid, out_level, out_ts, vals, rd, reseed_rows)
+        cdef Py_ssize_t j, r
+        with nogil:
+            for j in range(n):
+                r = rows[j]
+                sid_p[j] = self.w_sid[r]
+                level_p[j] = self.w_level[r] & LEVEL_BITS
+                ts_p[j] = self.w_ts[r]
+                self._columns(r, val_p + j * NCOL)
+        return out_sid, out_level, out_ts, vals
+
+    cdef _take_rederive(self, const uint8_t* in_part):
+        """The pending re-derivations of the series marked in_part, sorted by (level, sid, ts);
+        the others stay."""
+        cdef Py_ssize_t j, kept = 0, n = 0
+        cdef int64_t* row
+        cdef cnp.ndarray out = np.empty((self.rd_n, 3), np.int64)
+        cdef int64_t* out_p = <int64_t*>out.data
+        for j in range(self.rd_n):
+            row = self.rd + 3 * j
+            if in_part[row[1]]:
+                out_p[3 * n] = row[0]
+                out_p[3 * n + 1] = row[1]
+                out_p[3 * n + 2] = row[2]
+                n += 1
+            else:
+                memmove(self.rd + 3 * kept, row, 3 * sizeof(int64_t))
+                kept += 1
+        self.rd_n = kept
+        return np.unique(out[:n], axis=0) if n else out[:0]  # sorted by (level, sid, ts), as the twin
 
     cdef inline void _columns(self, Py_ssize_t r, double* out) noexcept nogil:
         """Row r's SUM, COUNT, MIN, MAX, LAST."""
@@ -482,29 +553,39 @@ cdef class RollupAggregator:
         out[4] = v
 
     def release_flushed(self):
-        """The store holds every row drained so far: drop them, relink the rest."""
-        cdef Py_ssize_t i, j, keep
+        """The store holds every row drained so far: drop them, relink the rest, and give
+        back the buffers' memory when they are mostly empty (a burst's rows need not stay
+        resident after its flush)."""
+        cdef Py_ssize_t i, j, keep = 0, agg_keep = 0
         cdef int64_t sid
         with self._lock:
-            keep = self.w_n - self.w_mark
-            memmove(self.w_sid, self.w_sid + self.w_mark, keep * sizeof(int32_t))
-            memmove(self.w_level, self.w_level + self.w_mark, keep)
-            memmove(self.w_ts, self.w_ts + self.w_mark, keep * sizeof(int64_t))
-            memmove(self.w_last, self.w_last + self.w_mark, keep * sizeof(double))
-            memmove(self.w_agg, self.w_agg + self.w_mark, keep * sizeof(int32_t))
-            memmove(self.agg, self.agg + 4 * self.agg_mark, (self.agg_n - self.agg_mark) * 4 * sizeof(double))
             for i in range(self.cap):
                 self.head[i] = -1
-            for j in range(keep):
-                if self.w_agg[j] >= 0:
-                    self.w_agg[j] -= <int32_t>self.agg_mark
+            for j in range(self.w_n):
+                if self.w_level[j] & TAKEN:
+                    continue
                 sid = self.w_sid[j]
-                self.w_prev[j] = <int32_t>self.head[sid]
-                self.head[sid] = j
+                self.w_sid[keep] = <int32_t>sid
+                self.w_level[keep] = self.w_level[j]
+                self.w_ts[keep] = self.w_ts[j]
+                self.w_last[keep] = self.w_last[j]
+                if self.w_agg[j] >= 0:  # side entries follow their rows' order: moved down in place
+                    memmove(self.agg + 4 * agg_keep, self.agg + 4 * <Py_ssize_t>self.w_agg[j], 4 * sizeof(double))
+                    self.w_agg[keep] = <int32_t>agg_keep
+                    agg_keep += 1
+                else:
+                    self.w_agg[keep] = -1
+                self.w_prev[keep] = <int32_t>self.head[sid]
+                self.head[sid] = keep
+                keep += 1
             self.w_n = keep
-            self.w_mark = 0
-            self.agg_n -= self.agg_mark
-            self.agg_mark = 0
+            self.w_taken = 0
+            self.agg_n = agg_keep
+            if self.w_cap > MIN_ROWS and self.w_n < self.w_cap // 4:
+                self._resize_rows(max(MIN_ROWS, 2 * self.w_n))
+            if self.agg_cap > MIN_ROWS and self.agg_n < self.agg_cap // 4:
+                self.agg_cap = max(MIN_ROWS, 2 * self.agg_n)
+                self.agg = <double*>self._re(self.agg, self.agg_cap * 4 * sizeof(double))
 
     def recent(self, int64_t sid, int level, int64_t start, int64_t end):
         """See the twin."""
@@ -519,7 +600,7 @@ cdef class RollupAggregator:
             i = self.lbase[sid] + level
             r = self.head[sid]
             while r >= 0:
-                if self.w_level[r] == level:
+                if (self.w_level[r] & LEVEL_BITS) == level:
                     n += 1
                 r = self.w_prev[r]
             out_ts = np.empty(n + 1, np.int64)
@@ -541,7 +622,7 @@ cdef class RollupAggregator:
             r = self.head[sid]
             while r >= 0:
                 ts = self.w_ts[r]
-                if self.w_level[r] == level and start <= ts < end:
+                if (self.w_level[r] & LEVEL_BITS) == level and start <= ts < end:
                     T[n] = ts
                     if level == 0:
                         V[n, 0] = self.w_last[r]

@@ -348,3 +348,48 @@ async def test_a_flush_started_mid_burst_does_not_hold_the_consumer_back(tmp_pat
 
 async def _committed(committer, consumer, count: int) -> bool:
     return committer.pending_points == 0 and consumer.live.points >= count
+
+
+async def test_a_flush_in_parts_writes_every_series_and_keeps_what_arrives_meanwhile(tmp_path, monkeypatch):
+    """A flush takes its series a few at a time (parts of FLUSH_PART_ROWS rows). Points that
+    arrive while it writes are applied and readable at once; those of series whose part was
+    already taken go to the next flush, the others into their part; the store ends up with
+    every point and exact coarse slots."""
+    monkeypatch.setattr(flusher, "FLUSH_PART_ROWS", 8)  # about one series a part
+    monkeypatch.setattr(flusher, "FLUSH_POINTS", 150)
+    monkeypatch.setattr(flusher, "FLUSH_POINTS_PER_SERIES", 0)
+    settings = _settings(tmp_path, flush_interval=3600, rollup_provisional_interval=0)
+    srv = Server(settings)
+    await srv.start()
+    store_busy = threading.Event()
+    ts, names = _base(), [f"parts.flush.s{i:02d}" for i in range(30)]
+    try:
+        send_tcp(srv.ports["carbon"], b"".join(b"%s 1 %d\n" % (n.encode(), ts) for n in names))
+        await wait_points(srv, "parts.flush.*", 30)  # the series exist
+        srv.store._writer.submit(store_busy.wait)  # the flush about to start holds at its first write
+        send_tcp(srv.ports["carbon"], b"".join(b"%s %d %d\n" % (n.encode(), k, ts + 10 * k)
+                                               for k in range(1, 6) for n in names))  # 150: a flush starts
+        async def flushing():
+            return srv.pipeline._flusher.running
+
+        await wait_for(flushing, what="the flush")
+        send_tcp(srv.ports["carbon"], b"".join(b"%s %d %d\n" % (n.encode(), k, ts + 10 * k)
+                                               for k in range(6, 9) for n in names))
+        got = await wait_points(srv, "parts.flush.*", 30 * 9, **{"from": str(ts - 10), "until": str(ts + 120)})
+        assert all(points(s) == {ts + 10 * k: float(k) for k in range(9)} | {ts: 1.0} for s in got)
+        assert srv.pipeline._flusher.running
+    finally:
+        store_busy.set()
+        await srv.stop()
+    store = EmbeddedStore(settings.data_dir)
+    await store.open()
+    try:
+        for name in names:
+            fine = await store.read(name, 0, 10, ts, ts + 120)
+            assert dict(zip(fine.ts.tolist(), fine.values[:, 0].tolist())) == {ts: 1.0} | {
+                ts + 10 * k: float(k) for k in range(1, 9)}, name
+            minute = await store.read(name, 1, 60, ts, ts + 120)  # SUM, COUNT, MIN, MAX, LAST of its finest slots
+            assert minute.ts.tolist() == [ts, ts + 60], name
+            assert minute.values.tolist() == [[16.0, 6.0, 1.0, 5.0, 5.0], [21.0, 3.0, 6.0, 8.0, 8.0]], name
+    finally:
+        await store.close()

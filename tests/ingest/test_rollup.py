@@ -50,7 +50,8 @@ class SimulatedStore:
             return (sum(xs), float(len(xs)), min(xs), max(xs), xs[-1])
         return (sum(v[0] for v in vals), sum(v[1] for v in vals), min(v[2] for v in vals), max(v[3] for v in vals), vals[-1][4])
 
-    def apply(self, d):
+    def apply(self, d, sids=None):
+        """d's work; `sids`: the series of a drain_series() part, drained again after a reseed."""
         levels = set(d.w_level.tolist()) | set(d.rederive_level.tolist()) | {0}
         for level in range(max(levels) + 1):
             for sid, lev, ts, vals in zip(d.w_sid.tolist(), d.w_level.tolist(), d.w_ts.tolist(), d.w_values.tolist()):
@@ -66,7 +67,13 @@ class SimulatedStore:
             for sid, lev, ts, upto in zip(d.reseed_sid.tolist(), d.reseed_level.tolist(), d.reseed_ts.tolist(), d.reseed_upto.tolist()):
                 agg = self._merge(self._range(sid, 0, ts, upto), raw=True) or (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
                 self.agg.seed(sid, lev, ts, *agg)
-            self.apply(self.agg.drain())
+            self.apply(self.agg.drain() if sids is None else self.agg.drain_series(sids), sids)
+
+    def apply_in_parts(self, agg, coarse):
+        """A flush as the flusher runs it: a series at a time, in an order other than their
+        ids (the flusher's is the store keys')."""
+        for sid in sorted(self.steps_of, reverse=True):
+            self.apply(agg.drain_series([sid], coarse), [sid])
 
 
 def reference(points, steps):
@@ -87,7 +94,8 @@ def reference(points, steps):
 
 
 def run_stream(module, batches, steps, drains, is_new=True, store=None, final_coarse=True):
-    """drains[i % len]: 0 no drain after batch i, 1 a full drain, 2 a drain without coarse provisionals."""
+    """drains[i % len]: 0 no drain after batch i, 1 a full drain, 2 a drain without coarse
+    provisionals, 3 a drain in parts (drain_series)."""
     agg = module.RollupAggregator()
     for sid, st_ in steps.items():
         agg.set_series(sid, st_, [s * 100_000 for s in st_], is_new)
@@ -98,7 +106,9 @@ def run_stream(module, batches, steps, drains, is_new=True, store=None, final_co
             sids, ts, vals = zip(*batch)
             agg.add(np.array(sids, np.int64), np.array(ts, np.int64), np.array(vals, np.float64), NOW)
         mode = drains[i % len(drains)]
-        if mode:
+        if mode == 3:
+            store.apply_in_parts(agg, True)
+        elif mode:
             store.apply(agg.drain(mode == 1))
     store.apply(agg.drain(final_coarse))
     return agg, store
@@ -127,7 +137,7 @@ def streams(draw):
     for c in cuts + [len(pts)]:
         batches.append(pts[prev:c])
         prev = c
-    drains = draw(st.lists(st.sampled_from([0, 1, 2]), min_size=1, max_size=5))
+    drains = draw(st.lists(st.sampled_from([0, 1, 2, 3]), min_size=1, max_size=5))
     return steps, batches, drains, pts
 
 
@@ -159,10 +169,18 @@ def test_compiled_and_twin_drain_identical_rows(stream):
             if batch:
                 sids, ts, vals = zip(*batch)
                 agg.add(np.array(sids), np.array(ts), np.array(vals), NOW)
-            d = agg.drain(bool(batch) and len(batch) % 2 == 0)
-            rows.append([getattr(d, f).tolist() for f in (
-                "w_sid", "w_level", "w_ts", "w_values", "rederive_sid", "rederive_level", "rederive_ts",
-                "reseed_sid", "reseed_level", "reseed_ts", "reseed_upto")])
+            coarse = bool(batch) and len(batch) % 2 == 0
+            if len(batch) % 3 == 0:
+                parts = [agg.drain(coarse)]
+            else:  # in parts, the highest ids first
+                order = sorted(steps, reverse=True)
+                parts = [agg.drain_series(order[:1], coarse), agg.drain_series(order[1:], coarse)]
+            for d in parts:
+                rows.append([getattr(d, f).tolist() for f in (
+                    "w_sid", "w_level", "w_ts", "w_values", "rederive_sid", "rederive_level", "rederive_ts",
+                    "reseed_sid", "reseed_level", "reseed_ts", "reseed_upto")])
+            if len(batch) % 2:
+                agg.release_flushed()
         outputs.append((rows, dict(agg.stats)))
     assert all(o == outputs[0] for o in outputs)
 
@@ -231,7 +249,10 @@ def test_reads_see_every_point_before_and_after_flushes(stream, releases):
                 sent += batch
             mode = drains[i % len(drains)]
             if mode:
-                store.apply(agg.drain(mode == 1))
+                if mode == 3:
+                    store.apply_in_parts(agg, True)
+                else:
+                    store.apply(agg.drain(mode == 1))
                 if releases[i % len(releases)]:
                     agg.release_flushed()
             want = reference(sent, steps)
@@ -242,6 +263,27 @@ def test_reads_see_every_point_before_and_after_flushes(stream, releases):
                     assert got.keys() == expect.keys(), f"{module.__name__} sid {sid} level {level} batch {i}"
                     for key, v in expect.items():
                         assert got[key] == pytest.approx(v), f"{module.__name__} sid {sid} level {level} slot {key}"
+
+
+def test_points_applied_between_parts_wait_for_the_next_flush_and_stay_readable(impl):
+    """A flush drains its series in parts while points go on being applied: a series whose
+    part was taken keeps its newer rows (readable, not released) for the next drain; a
+    series whose part comes later has them in its part."""
+    agg = impl.RollupAggregator()
+    for sid in (0, 1):
+        agg.set_series(sid, (10,), (100_000,), True)
+    agg.add(np.array([0, 0, 1, 1]), np.array([B, B + 10, B, B + 10]), np.array([1.0, 2.0, 3.0, 4.0]), NOW)
+    first = agg.drain_series([0], True)
+    assert first.w_sid.tolist() == [0, 0] and first.w_ts.tolist() == [B, B + 10]
+    agg.add(np.array([0, 1]), np.array([B + 20, B + 20]), np.array([5.0, 6.0]), NOW)
+    second = agg.drain_series([1], True)
+    assert second.w_ts.tolist() == [B, B + 10, B + 20] and second.w_values[:, 4].tolist() == [3.0, 4.0, 6.0]
+    agg.release_flushed()
+    ts, values = agg.recent(0, 0, 0, NOW)
+    assert ts.tolist() == [B + 10, B + 20] and values.tolist() == [[2.0], [5.0]]  # not drained yet, and the open slot
+    assert agg.recent(1, 0, 0, NOW)[0].tolist() == [B + 20]  # drained and released: only the open slot
+    nxt = agg.drain()
+    assert (nxt.w_sid.tolist(), nxt.w_ts.tolist()) == ([0, 0], [B + 10, B + 20])
 
 
 def test_recent_answers_a_range_and_unknown_series(impl):

@@ -5,9 +5,12 @@ series) were applied since the last one (the consumer asks). It runs beside the 
 (start()): points go on being applied, and readable, while the store takes the last flush;
 when as many more were applied before it ended, the consumer waits for it, so memory holds
 at most about two flushes' rows and a store outage stops the consumer (the WAL keeps what
-arrives). It drains the aggregator and writes level by level, finer first, each level's
+arrives). It takes the series in parts of about FLUSH_PART_ROWS rows, in store key order
+(drain_series), and writes each part level by level, finer first, each level's
 re-derivations after its writes (they read the finer level just written); reseeded
-accumulators are drained and written again at once. Open coarse slots are written
+accumulators are drained and written again at once. Points applied meanwhile to a series
+whose part was taken wait for the next flush; the rows of parts written are released once
+they are half of what the aggregator holds. Open coarse slots are written
 (provisionally) only every rollup_provisional_interval, and by the final flush: they can be
 rebuilt from level 0 after a crash, so the WAL may be trimmed without them. Once the store
 has everything, the aggregator drops the rows it kept for reads, WAL files wholly before the
@@ -38,6 +41,11 @@ from tsstore.store.base import Store
 # the store's writes held the consumer (and then the senders) back.
 FLUSH_POINTS = 2_000_000
 FLUSH_POINTS_PER_SERIES = 5
+# A flush takes its series in parts of about this many rows (drain_series): what it copies
+# out of the aggregator at once, the event loop's wait for that copy, and the store's
+# batches stay bounded whatever the series count (a whole drain at a million series copied
+# 5-10M rows, 550 bytes per series at the peak, and held reads for 250 ms).
+FLUSH_PART_ROWS = 250_000
 
 
 class Flusher:
@@ -76,11 +84,11 @@ class Flusher:
         if self.running and not wait:
             return
         await self.wait_idle()
-        # drained here, before the caller goes on: the consumer applies records without
-        # yielding, and while the rows were not drained it still found the flusher full and
-        # waited for this whole flush (a 3 s stall at a million series)
-        drained, coarse = self._drain()
-        self._task = asyncio.create_task(self._write(drained, coarse, pos), name="flush")
+        # begun here, before the caller goes on: the consumer applies records without
+        # yielding, and until the applied points were counted as this flush's it still found
+        # the flusher full and waited for this whole flush (a 3 s stall at a million series)
+        coarse = self._begin()
+        self._task = asyncio.create_task(self._write(coarse, pos), name="flush")
 
     async def wait_idle(self) -> None:
         """Until the flush running beside the consumer ended (its failure is raised here)."""
@@ -91,34 +99,54 @@ class Flusher:
     async def flush(self, pos: Position, final: bool = False) -> None:
         """Write what the aggregator holds; then trim the WAL files before `pos` (the
         consumer's position: everything before it is in the aggregator)."""
-        await self._write(*self._drain(final), pos)
+        await self._write(self._begin(final), pos)
 
-    def _drain(self, final: bool = False) -> tuple[Drained, bool]:
-        """Take the aggregator's rows to write (open coarse slots too when they are due)."""
+    def _begin(self, final: bool = False) -> bool:
+        """A flush begins: whether it writes open coarse slots (when they are due)."""
         self.wal.request_rotate()
         coarse = final or time.monotonic() - self._last_coarse >= self.settings.rollup_provisional_interval
         if coarse:
             self._last_coarse = time.monotonic()
-        drained = self.aggregator.drain(coarse).only(self.series.configured).rederiving(self.series.shared)
         self.in_flight_points, self.applied_points = self.applied_points, 0
         self._last_flush = time.monotonic()
-        return drained, coarse
+        return coarse
 
-    async def _write(self, drained: Drained, coarse: bool, pos: Position) -> None:
-        await self._write_drained(drained, coarse)
+    async def _write(self, coarse: bool, pos: Position) -> None:
+        loop = asyncio.get_running_loop()
+        for part in await loop.run_in_executor(None, self._parts):
+            await self._write_drained(self._kept(self.aggregator.drain_series(part, coarse)), coarse, part)
+            if self.aggregator.rows_taken * 2 >= self.aggregator.rows_held:
+                self.aggregator.release_flushed()  # reads find these rows in the store now
         spans = self.series.take_shared_spans()  # noted by the store while it took this flush
         if spans:
             await self.rederiver.rederive_spans(spans)
-        self.aggregator.release_flushed()  # reads find these rows in the store now
+        self.aggregator.release_flushed()
         self.in_flight_points = 0
-        removed = await asyncio.get_running_loop().run_in_executor(self.wal_thread, self.wal.trim_before, pos.file_no)
+        removed = await loop.run_in_executor(self.wal_thread, self.wal.trim_before, pos.file_no)
         self.counters.add("wal.files_trimmed", removed)
         self.counters.set("wal.bytes", self.wal.size_bytes)
         self.flushed.set()
         self.flushed = asyncio.Event()
 
-    async def _write_drained(self, d: Drained, coarse: bool) -> None:
-        # Sorting and cutting millions of rows is numpy work: off the event loop.
+    def _parts(self) -> list[np.ndarray]:
+        """Every series, in parts of about FLUSH_PART_ROWS rows: consecutive runs of store
+        keys (the embedded store packs neighbouring keys into one row, so a part writes whole
+        rows), each in id order (the aggregator's arrays are by id: keys are given in name
+        order, ids in arrival order, and a part taken in key order read them at random, 8x
+        slower)."""
+        order = self.series.in_store_key_order()
+        # rows to write: those held, and about one provisional row per series and level
+        rows = self.aggregator.rows_held - self.aggregator.rows_taken + 3 * len(order)
+        size = max(1, FLUSH_PART_ROWS * len(order) // max(rows, 1))
+        return [np.sort(order[i : i + size]) for i in range(0, len(order), size)]
+
+    def _kept(self, d: Drained) -> Drained:
+        """Without deleted series' rows; shared series' coarse rows as re-derivations."""
+        return d.only(self.series.configured).rederiving(self.series.shared)
+
+    async def _write_drained(self, d: Drained, coarse: bool, sids: np.ndarray) -> None:
+        """One part's rows (of the series `sids`), level by level."""
+        # Sorting and cutting the rows is numpy work: off the event loop.
         batches = await asyncio.get_running_loop().run_in_executor(None, self._batches, d)
         max_level = max(batches, default=0)
         if len(d.rederive_level):
@@ -134,8 +162,7 @@ class Flusher:
         if len(d.reseed_sid):
             await self.rederiver.reseed(d)
             # Seeding changed open slots: write their corrected provisional values now.
-            await self._write_drained(self.aggregator.drain(coarse).only(self.series.configured)
-                                      .rederiving(self.series.shared), coarse)
+            await self._write_drained(self._kept(self.aggregator.drain_series(sids, coarse)), coarse, sids)
 
     def _batches(self, d: Drained) -> dict[int, WriteBatch]:
         """The drained rows as one WriteBatch per level: a block per series, in store key

@@ -6,8 +6,9 @@ One open slot per (series, level). Level 0 (finest) keeps the open slot's value,
 wins. Coarser levels keep an accumulator (SUM, COUNT, MIN, MAX, LAST) of the *closed*
 finest slots merged into their open slot, so a resent point never counts twice.
 
-add() emits rows as slots close; drain() returns them plus provisional rows for every open
-slot that changed, and two kinds of work the pipeline does against the store:
+add() emits rows as slots close; drain_series() returns those of some series plus provisional
+rows for their open slots that changed, and two kinds of work the pipeline does against the
+store:
 * rederive: a closed coarse slot to recompute from the next finer level (a late point
   landed in it, or it closed while its accumulator was known to be incomplete);
 * reseed: an open coarse slot whose accumulator must be rebuilt from level-0 slots in
@@ -35,6 +36,7 @@ from tsstore import _ext
 from tsstore.model import AGG_COLUMNS, LAST, written_slots
 
 NONE = np.iinfo(np.int64).min
+MAX_LEVELS = 127  # the compiled twin keeps a row's level in 7 bits
 EMPTY = (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
 
 
@@ -123,11 +125,13 @@ class RollupAggregator:
     def __init__(self, max_levels: int = 8, stored_before: int | None = None):
         """stored_before: coarse slots of known series starting before this time may hold
         finer slots an earlier process stored (default: now, when this process starts)."""
+        if not 1 <= max_levels <= MAX_LEVELS:
+            raise ValueError(f"rollup aggregator: max_levels {max_levels}, 1 to {MAX_LEVELS} supported")
         self.max_levels = max_levels
         self.stored_before = int(time.time()) if stored_before is None else int(stored_before)
         self._series: dict[int, _Series] = {}
         self._rows: list = []  # (sid, level, ts, 5 values) emitted since the store last took a flush
-        self._drained = 0  # rows before this one were returned by drain()
+        self._taken: set[int] = set()  # the rows drain_series() returned
         self._rows_of: dict[int, list[int]] = {}  # sid -> its rows, oldest first
         self._lock = threading.RLock()
         self._rederive: set = set()
@@ -236,34 +240,58 @@ class RollupAggregator:
             s.reseed[level] = False
             s.dirty[level] = True
 
-    @_locked
+    @property
+    def rows_held(self) -> int:
+        """Rows kept for reads (taken or not)."""
+        return len(self._rows)
+
+    @property
+    def rows_taken(self) -> int:
+        """Of them, the rows drained since the last release_flushed()."""
+        return len(self._taken)
+
     def drain(self, coarse_provisional: bool = True) -> Drained:
-        """Rows since the last drain; coarse_provisional=False keeps open coarse slots
-        pending (marked changed) instead of writing them: the store is written less often
-        and nothing is lost, since a restart reseeds open coarse slots from level 0."""
-        reseed = []
-        for sid in sorted(self._series):
-            s = self._series[sid]
-            if s.open[0] == NONE:
+        """Every series' rows (drain_series over all of them, in id order)."""
+        with self._lock:
+            return self.drain_series(sorted(self._series), coarse_provisional)
+
+    @_locked
+    def drain_series(self, sids, coarse_provisional: bool = True) -> Drained:
+        """The rows of the series `sids` (in that order) not drained since the store last
+        took a flush (release_flushed), with provisional rows for their open slots that
+        changed, and their pending re-derivations: a flush takes its series in parts this
+        way. A series' rows come oldest first (where they repeat a slot, the later one wins).
+        coarse_provisional=False keeps open coarse slots pending (marked changed) instead of
+        writing them: the store is written less often and nothing is lost, since a restart
+        reseeds open coarse slots from level 0."""
+        reseed, taken_rows, part = [], [], set()
+        for sid in np.asarray(sids, np.int64).tolist():
+            s = self._series.get(sid)
+            if s is None:
                 continue
-            changed0 = s.dirty[0]
-            if changed0:
-                self._emit(sid, 0, s.open[0], _point(s.val0))
-                s.dirty[0] = False
-            for k in range(1, len(s.steps)):
-                if s.open[k] == NONE:
-                    continue
-                if not coarse_provisional or s.derive[k]:
-                    s.dirty[k] = s.dirty[k] or changed0
-                elif s.dirty[k] or changed0:
-                    # the open finest slot always lies in the open coarse slots
-                    self._emit(sid, k, s.open[k], _merge(s.acc[k], s.val0))
-                    s.dirty[k] = False
-                if s.reseed[k] and not s.derive[k]:
-                    reseed.append((sid, k, s.open[k], s.open[0]))
-        writes, self._drained = self._rows[self._drained:], len(self._rows)
-        rederive = sorted(self._rederive)
-        self._rederive = set()
+            part.add(sid)
+            if s.open[0] != NONE:
+                changed0 = s.dirty[0]
+                if changed0:
+                    self._emit(sid, 0, s.open[0], _point(s.val0))
+                    s.dirty[0] = False
+                for k in range(1, len(s.steps)):
+                    if s.open[k] == NONE:
+                        continue
+                    if not coarse_provisional or s.derive[k]:
+                        s.dirty[k] = s.dirty[k] or changed0
+                    elif s.dirty[k] or changed0:
+                        # the open finest slot always lies in the open coarse slots
+                        self._emit(sid, k, s.open[k], _merge(s.acc[k], s.val0))
+                        s.dirty[k] = False
+                    if s.reseed[k] and not s.derive[k]:
+                        reseed.append((sid, k, s.open[k], s.open[0]))
+            mine = [i for i in self._rows_of.get(sid, ()) if i not in self._taken]
+            self._taken.update(mine)
+            taken_rows += mine
+        writes = [self._rows[i] for i in taken_rows]
+        rederive = sorted(r for r in self._rederive if r[1] in part)
+        self._rederive.difference_update(rederive)
         return Drained(np.array([w[0] for w in writes], np.int64), np.array([w[1] for w in writes], np.int64),
                        np.array([w[2] for w in writes], np.int64),
                        np.array([w[3] for w in writes], np.float64).reshape(len(writes), AGG_COLUMNS), rederive, reseed)
@@ -271,8 +299,8 @@ class RollupAggregator:
     @_locked
     def release_flushed(self) -> None:
         """The store holds every row drained so far: reads no longer need them."""
-        keep = self._rows[self._drained:]
-        self._rows, self._drained, self._rows_of = [], 0, {}
+        keep = [row for i, row in enumerate(self._rows) if i not in self._taken]
+        self._rows, self._taken, self._rows_of = [], set(), {}
         for row in keep:
             self._emit(*row)
 

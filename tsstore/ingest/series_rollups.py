@@ -53,6 +53,14 @@ class SeriesRollups:
     def store_keys(self, sids: np.ndarray) -> np.ndarray:
         return self._store_key[sids]
 
+    def in_store_key_order(self) -> np.ndarray:
+        """Every series id this process gave the aggregator (deleted ones too: their rows are
+        drained and dropped), in store key order, the order a flush takes them in: the
+        embedded store packs neighbouring keys into one row, so a part of a flush writes
+        whole rows."""
+        sids = np.arange(len(self._store_key), dtype=np.int64)
+        return sids[np.argsort(self._store_key, kind="stable")]
+
     def steps(self, sids: np.ndarray, level: int) -> np.ndarray:
         return self._steps[self._schema_of[sids], level]
 
