@@ -24,7 +24,7 @@ from libc.stdint cimport int64_t, uint32_t, uint64_t
 from libc.stdlib cimport free, malloc, realloc, calloc
 from libc.string cimport memchr, memcmp, memcpy
 from cpython.bytes cimport PyBytes_FromStringAndSize
-from cpython.unicode cimport PyUnicode_DecodeASCII
+from cpython.unicode cimport PyUnicode_DecodeUTF8
 
 cnp.import_array()
 
@@ -62,12 +62,17 @@ cdef class SeriesRegistry:
 
     One C hash table holds two kinds of keys (flags): registered names (id_of/get) and wire
     spellings, the first field of a line that resolved to a name (a tagged name with tags in
-    any order, say). Keys live in an arena of large blocks, freed with the registry.
+    any order, say). Keys live in an arena of large blocks, freed with the registry. A name
+    is decoded from the arena when asked for (name_of), not kept as a str: 12 bytes per id
+    instead of about 90.
     """
     cdef Entry* table
     cdef Py_ssize_t cap, used
     cdef uint64_t version      # bumped by every insert: lets a parser trust an earlier probe
-    cdef list _names
+    # per id: its name's bytes in the arena (no str per series: decoded when asked for)
+    cdef const unsigned char** name_at
+    cdef uint32_t* name_len
+    cdef Py_ssize_t n_names, names_cap
     cdef unsigned char** blocks  # arena blocks holding the keys, freed in __dealloc__
     cdef Py_ssize_t n_blocks, blocks_cap
     cdef unsigned char* arena
@@ -80,7 +85,9 @@ cdef class SeriesRegistry:
         self.table = <Entry*>calloc(self.cap, sizeof(Entry))
         if self.table == NULL:
             raise MemoryError()
-        self._names = []
+        self.name_at = NULL
+        self.name_len = NULL
+        self.n_names = self.names_cap = 0
         self.blocks = NULL
         self.n_blocks = self.blocks_cap = 0
         self.arena = NULL
@@ -89,12 +96,14 @@ cdef class SeriesRegistry:
     def __dealloc__(self):
         cdef Py_ssize_t i
         free(self.table)
+        free(self.name_at)
+        free(self.name_len)
         for i in range(self.n_blocks):
             free(self.blocks[i])
         free(self.blocks)
 
     def __len__(self):
-        return len(self._names)
+        return self.n_names
 
     cdef inline int64_t lookup(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int want) noexcept nogil:
         cdef Py_ssize_t mask = self.cap - 1
@@ -155,8 +164,29 @@ cdef class SeriesRegistry:
         free(old)
         return 0
 
-    cdef int insert(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int64_t sid, int flag) except -1:
-        """Map key -> sid under `flag`; an entry with the same key and sid just gains the flag."""
+    cdef int64_t add_name(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int flags) except -1:
+        """A new name (not registered yet, valid UTF-8): its id, the next one."""
+        cdef Py_ssize_t cap
+        cdef int64_t sid = self.n_names
+        if self.n_names == self.names_cap:
+            cap = self.names_cap * 2 if self.names_cap else 4096
+            self.name_at = <const unsigned char**>self._grown(self.name_at, cap * sizeof(unsigned char*))
+            self.name_len = <uint32_t*>self._grown(self.name_len, cap * sizeof(uint32_t))
+            self.names_cap = cap
+        self.name_at[sid] = self.insert(p, n, h, sid, flags)
+        self.name_len[sid] = <uint32_t>n
+        self.n_names += 1
+        return sid
+
+    cdef void* _grown(self, void* p, size_t size) except NULL:
+        cdef void* q = realloc(p, size)
+        if q == NULL:
+            raise MemoryError()
+        return q
+
+    cdef const unsigned char* insert(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int64_t sid, int flag) except NULL:
+        """Map key -> sid under `flag`; an entry with the same key and sid just gains the flag.
+        Returns where the key is kept."""
         cdef Py_ssize_t mask, i
         cdef Entry* e
         if n > MAX_KEY:
@@ -170,7 +200,7 @@ cdef class SeriesRegistry:
             if e.hash == h and e.klen == n and e.sid == sid and memcmp(e.key, p, n) == 0:
                 e.flags |= flag
                 self.version += 1
-                return 0
+                return e.key
             i = (i + 1) & mask
         e = &self.table[i]
         e.key = self._store_key(p, n)
@@ -180,7 +210,7 @@ cdef class SeriesRegistry:
         e.flags = flag
         self.used += 1
         self.version += 1
-        return 0
+        return e.key
 
     def get(self, name):
         cdef const unsigned char[::1] mv = _byte_view(name)
@@ -199,18 +229,16 @@ cdef class SeriesRegistry:
         if n > MAX_KEY:
             raise ValueError(f"series name of {n} bytes is too long")
         text = PyBytes_FromStringAndSize(<const char*>p, n).decode("utf-8")  # raises on bad UTF-8
-        sid = len(self._names)
-        self.insert(p, n, h, sid, FLAG_NAME | (FLAG_WIRE if resolves_to_itself(text) else 0))
-        self._names.append(text)
-        return sid
+        return self.add_name(p, n, h, FLAG_NAME | (FLAG_WIRE if resolves_to_itself(text) else 0))
 
     def name_of(self, Py_ssize_t sid):
-        if not 0 <= sid < len(self._names):
+        if not 0 <= sid < self.n_names:
             raise IndexError(f"no series with id {sid}")
-        return self._names[sid]
+        return PyUnicode_DecodeUTF8(<const char*>self.name_at[sid], self.name_len[sid], NULL)
 
     def names_since(self, Py_ssize_t first_sid):
-        return self._names[max(first_sid, 0):]
+        return [PyUnicode_DecodeUTF8(<const char*>self.name_at[i], self.name_len[i], NULL)
+                for i in range(max(first_sid, 0), self.n_names)]
 
     def wire_id(self, str field):
         """Id of a line's first field (already split and decoded); -1 when its tags are invalid."""
@@ -232,14 +260,10 @@ cdef class SeriesRegistry:
     cdef int64_t new_plain_wire(self, const unsigned char* p, Py_ssize_t n, uint64_t h) except -2:
         """wire_id for an ASCII first field without whitespace, ';' or '{': its own name."""
         cdef int64_t sid = self.lookup(p, n, h, FLAG_NAME)
-        cdef str text
         if sid >= 0:
             self.insert(p, n, h, sid, FLAG_WIRE)
         else:
-            text = PyUnicode_DecodeASCII(<const char*>p, n, NULL)
-            sid = len(self._names)
-            self.insert(p, n, h, sid, FLAG_NAME | FLAG_WIRE)
-            self._names.append(text)
+            sid = self.add_name(p, n, h, FLAG_NAME | FLAG_WIRE)
         return sid
 
 
