@@ -11,7 +11,7 @@ import time
 
 import uvicorn
 
-from tsstore import http_workers
+from tsstore import http_workers, malloc_tuning
 from tsstore.config import Settings
 from tsstore.data_dir import DataDirLock
 from tsstore.http_protocol import HeadLimitedH11Protocol
@@ -252,6 +252,7 @@ def run_process(settings: Settings, ingest: bool = True, api: bool = True, log_t
     # flush's thread holds it: 1 ms, not Python's 5, took renders during a 100k-series
     # Cassandra flush from p99 224-262 to 197-210 ms (two runs each).
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
+    malloc_tuning.tune_for_server()
     try:
         import uvloop
 

@@ -26,6 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from tsstore import malloc_tuning
 from tsstore.ingest.counters import Counters
 from tsstore.ingest.rollup import Drained, RollupAggregator
 from tsstore.ingest.rederive import Rederiver
@@ -121,6 +122,7 @@ class Flusher:
         if spans:
             await self.rederiver.rederive_spans(spans)
         self.aggregator.release_flushed()
+        malloc_tuning.give_back()  # what the flush's parts freed
         self.in_flight_points = 0
         removed = await loop.run_in_executor(self.wal_thread, self.wal.trim_before, pos.file_no)
         self.counters.add("wal.files_trimmed", removed)
