@@ -45,18 +45,25 @@ cdef class RollupAggregator:
     cdef public int max_levels
     cdef public dict stats
     cdef Py_ssize_t cap  # series slots allocated
-    cdef Py_ssize_t lv_n, lv_cap  # (series, level) rows used and allocated
-    # per series
-    cdef int64_t* nlev
-    cdef int64_t* lbase  # the series' first row in the per-level arrays
-    cdef int64_t* maxret
+    cdef Py_ssize_t lv_n, lv_cap  # (series, coarse level) rows used and allocated
+    # rollup schemas (steps and retentions of each level), a handful shared by every series:
+    # sch_steps/sch_rets[schema * max_levels + level]
+    cdef int64_t* sch_steps
+    cdef int64_t* sch_rets
+    cdef int64_t* sch_maxret
+    cdef Py_ssize_t n_sch, sch_cap, last_sch
+    cdef dict _schema_ids  # (steps, retentions) bytes -> schema
+    # per series (36 bytes), the finest level's open slot included
+    cdef uint8_t* nlev
+    cdef int32_t* schema
+    cdef int64_t* lbase  # its coarse level k is row lbase + k of the per-level arrays
+    cdef int64_t* open0
+    cdef uint8_t* dirty0
     cdef uint8_t* is_new
     cdef uint8_t* sums  # aggregates by sum (see written_slots in tsstore.model)
     cdef double* val0
-    cdef int64_t* head  # the series' newest row in the buffers, -1: none
-    # per (series, level): the rows lbase[sid] .. lbase[sid] + nlev[sid] - 1
-    cdef int64_t* steps
-    cdef int64_t* rets
+    cdef int32_t* head  # the series' newest row in the buffers, -1: none
+    # per (series, coarse level): the rows lbase[sid] + 1 .. lbase[sid] + nlev[sid] - 1 (51 bytes)
     cdef int64_t* open_
     cdef uint8_t* dirty
     cdef uint8_t* reseed
@@ -89,11 +96,13 @@ cdef class RollupAggregator:
         self.stored_before = int(time.time()) if stored_before is None else int(stored_before)
         self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
         self._lock = threading.RLock()
+        self._schema_ids = {}
 
     def __dealloc__(self):
         free(self.head); free(self.w_prev); free(self.lbase); free(self.w_sid); free(self.w_level); free(self.w_ts)
         free(self.w_last); free(self.w_agg); free(self.agg)
-        free(self.nlev); free(self.maxret); free(self.is_new); free(self.sums); free(self.val0); free(self.steps); free(self.rets)
+        free(self.nlev); free(self.schema); free(self.open0); free(self.dirty0); free(self.is_new); free(self.sums); free(self.val0)
+        free(self.sch_steps); free(self.sch_rets); free(self.sch_maxret)
         free(self.open_); free(self.dirty); free(self.reseed); free(self.derive); free(self.acc)
         free(self.rd)
 
@@ -109,13 +118,15 @@ cdef class RollupAggregator:
         cdef Py_ssize_t i
         while new_cap <= need:
             new_cap *= 2
-        self.nlev = <int64_t*>self._re(self.nlev, new_cap * sizeof(int64_t))
+        self.nlev = <uint8_t*>self._re(self.nlev, new_cap)
+        self.schema = <int32_t*>self._re(self.schema, new_cap * sizeof(int32_t))
         self.lbase = <int64_t*>self._re(self.lbase, new_cap * sizeof(int64_t))
-        self.maxret = <int64_t*>self._re(self.maxret, new_cap * sizeof(int64_t))
+        self.open0 = <int64_t*>self._re(self.open0, new_cap * sizeof(int64_t))
+        self.dirty0 = <uint8_t*>self._re(self.dirty0, new_cap)
         self.is_new = <uint8_t*>self._re(self.is_new, new_cap)
         self.sums = <uint8_t*>self._re(self.sums, new_cap)
         self.val0 = <double*>self._re(self.val0, new_cap * sizeof(double))
-        self.head = <int64_t*>self._re(self.head, new_cap * sizeof(int64_t))
+        self.head = <int32_t*>self._re(self.head, new_cap * sizeof(int32_t))
         for i in range(self.cap, new_cap):
             self.nlev[i] = 0
             self.head[i] = -1
@@ -123,14 +134,12 @@ cdef class RollupAggregator:
         return 0
 
     cdef int _grow_levels(self, Py_ssize_t more) except -1:
-        """Room for `more` (series, level) rows: each series has as many as it has levels."""
+        """Room for `more` (series, level) rows: each series has as many as it has coarse levels."""
         cdef Py_ssize_t new_cap = self.lv_cap if self.lv_cap else 4096
         if self.lv_n + more <= self.lv_cap:
             return 0
         while new_cap < self.lv_n + more:
             new_cap *= 2
-        self.steps = <int64_t*>self._re(self.steps, new_cap * sizeof(int64_t))
-        self.rets = <int64_t*>self._re(self.rets, new_cap * sizeof(int64_t))
         self.open_ = <int64_t*>self._re(self.open_, new_cap * sizeof(int64_t))
         self.dirty = <uint8_t*>self._re(self.dirty, new_cap)
         self.reseed = <uint8_t*>self._re(self.reseed, new_cap)
@@ -169,33 +178,69 @@ cdef class RollupAggregator:
             raise ValueError(f"series {sid}: 0 rollup levels, 1 to {self.max_levels} supported")
         self._set_levels(sid, &step_v[0], &ret_v[0], len(step_v), is_new, sums)
 
+    cdef int32_t _schema_id(self, const int64_t* steps, const int64_t* retentions, int n) except -1:
+        """The schema with these levels (added when new); the last one given is checked first:
+        series come in runs of one schema."""
+        cdef int k
+        cdef Py_ssize_t m = self.max_levels, last = self.last_sch
+        cdef bint same = last < self.n_sch
+        if same:
+            for k in range(m):
+                if (self.sch_steps[last * m + k] != (steps[k] if k < n else 0)
+                        or self.sch_rets[last * m + k] != (retentions[k] if k < n else 0)):
+                    same = False
+                    break
+        if same:
+            return <int32_t>last
+        key = (<const char*>steps)[:n * sizeof(int64_t)] + (<const char*>retentions)[:n * sizeof(int64_t)]
+        found = self._schema_ids.get(key)
+        if found is not None:
+            self.last_sch = found
+            return <int32_t>found
+        if self.n_sch == INT32_MAX:
+            raise ValueError("rollup aggregator: too many distinct rollup schemas")
+        if self.n_sch == self.sch_cap:
+            self.sch_cap = self.sch_cap * 2 if self.sch_cap else 8
+            self.sch_steps = <int64_t*>self._re(self.sch_steps, self.sch_cap * m * sizeof(int64_t))
+            self.sch_rets = <int64_t*>self._re(self.sch_rets, self.sch_cap * m * sizeof(int64_t))
+            self.sch_maxret = <int64_t*>self._re(self.sch_maxret, self.sch_cap * sizeof(int64_t))
+        cdef Py_ssize_t i = self.n_sch
+        self.sch_maxret[i] = 0
+        for k in range(m):
+            self.sch_steps[i * m + k] = steps[k] if k < n else 0
+            self.sch_rets[i * m + k] = retentions[k] if k < n else 0
+            if k < n and retentions[k] > self.sch_maxret[i]:
+                self.sch_maxret[i] = retentions[k]
+        self._schema_ids[key] = i
+        self.n_sch += 1
+        self.last_sch = i
+        return <int32_t>i
+
     cdef int _set_levels(self, int64_t sid, const int64_t* steps, const int64_t* retentions, int n,
                          bint is_new, bint sums) except -1:
         cdef int k
-        cdef int64_t maxret = 0
         if not 1 <= n <= self.max_levels:
             raise ValueError(f"series {sid}: {n} rollup levels, 1 to {self.max_levels} supported")
         if sid >= self.cap:
             self._grow(sid)
         if n > self.nlev[sid]:  # a new series (or more levels than before): rows of its own
-            self._grow_levels(n)
-            self.lbase[sid] = self.lv_n
-            self.lv_n += n
+            self._grow_levels(n - 1)
+            self.lbase[sid] = self.lv_n - 1
+            self.lv_n += n - 1
         cdef int64_t base = self.lbase[sid]
-        self.nlev[sid] = n
+        self.schema[sid] = self._schema_id(steps, retentions, n)
+        self.nlev[sid] = <uint8_t>n
         self.is_new[sid] = is_new
         self.sums[sid] = sums
         self.val0[sid] = 0.0
-        for k in range(n):
-            maxret = max(maxret, retentions[k])
-            self.steps[base + k] = steps[k]
-            self.rets[base + k] = retentions[k]
+        self.open0[sid] = NONE
+        self.dirty0[sid] = 0
+        for k in range(1, n):
             self.open_[base + k] = NONE
             self.dirty[base + k] = 0
             self.reseed[base + k] = 0
             self.derive[base + k] = 0
             self._empty(base + k)
-        self.maxret[sid] = maxret
         return 0
 
     cdef inline void _empty(self, int64_t i) nogil:
@@ -300,7 +345,7 @@ cdef class RollupAggregator:
         cdef int64_t base = self.lbase[sid]
         cdef double v = self.val0[sid]
         cdef int k
-        self._write(sid, 0, self.open_[base], v, 1.0, v, v, v)
+        self._write(sid, 0, self.open0[sid], v, 1.0, v, v, v)
         for k in range(1, self.nlev[sid]):
             self._merge(base + k, v)
             self.dirty[base + k] = 1
@@ -309,10 +354,11 @@ cdef class RollupAggregator:
     cdef int _open_finest(self, int64_t sid, int64_t s0) except -1:
         """Open a finest slot, and the coarse slots holding it (closing the ones it left)."""
         cdef int64_t base = self.lbase[sid], ck
+        cdef const int64_t* steps = self.sch_steps + self.schema[sid] * self.max_levels
         cdef int k
-        self.open_[base] = s0
+        self.open0[sid] = s0
         for k in range(1, self.nlev[sid]):
-            ck = _floor(s0, self.steps[base + k])
+            ck = _floor(s0, steps[k])
             if self.open_[base + k] != ck:
                 if self.open_[base + k] != NONE:
                     self._close_coarse(sid, k, base + k)
@@ -332,6 +378,8 @@ cdef class RollupAggregator:
         cdef double v
         cdef int k, j, nl
         cdef double n_fin
+        cdef const int64_t* steps
+        cdef const int64_t* rets
         for i in range(n):
             sid = S[i]
             ts = T[i]
@@ -340,40 +388,42 @@ cdef class RollupAggregator:
                 raise KeyError(f"series id {sid} was never configured with set_series()")
             nl = <int>self.nlev[sid]
             base = self.lbase[sid]
+            steps = self.sch_steps + self.schema[sid] * self.max_levels
+            rets = self.sch_rets + self.schema[sid] * self.max_levels
             self.c_points += 1
-            if ts < now - self.maxret[sid]:
+            if ts < now - self.sch_maxret[self.schema[sid]]:
                 self.c_too_old += 1
                 continue
-            if ts < now - self.rets[base]:
+            if ts < now - rets[0]:
                 j = 1
-                while j < nl and ts < now - self.rets[base + j]:
+                while j < nl and ts < now - rets[j]:
                     j += 1
                 # a full slot, shown as written (the twin's written_slots)
-                n_fin = <double>(self.steps[base + j] // self.steps[base])
-                self._write(sid, j, _floor(ts, self.steps[base + j]), v if self.sums[sid] else v * n_fin, n_fin, v, v, v)
+                n_fin = <double>(steps[j] // steps[0])
+                self._write(sid, j, _floor(ts, steps[j]), v if self.sums[sid] else v * n_fin, n_fin, v, v, v)
                 for k in range(j + 1, nl):
-                    sk = _floor(ts, self.steps[base + k])
+                    sk = _floor(ts, steps[k])
                     self._rederive(k, sid, sk)
                     if sk == self.open_[base + k]:  # its accumulator misses that point (see the twin)
                         self.derive[base + k] = 1
                 self.c_old += 1
                 continue
-            step0 = self.steps[base]
+            step0 = steps[0]
             s0 = _floor(ts, step0)
-            if self.open_[base] == NONE or s0 > self.open_[base]:
-                if self.open_[base] != NONE:
+            if self.open0[sid] == NONE or s0 > self.open0[sid]:
+                if self.open0[sid] != NONE:
                     self._close_finest(sid)
                 self._open_finest(sid, s0)
                 self.val0[sid] = v
-                self.dirty[base] = 1
-            elif s0 == self.open_[base]:
+                self.dirty0[sid] = 1
+            elif s0 == self.open0[sid]:
                 self.val0[sid] = v
-                self.dirty[base] = 1
+                self.dirty0[sid] = 1
             else:
                 self.c_late += 1
                 self._write(sid, 0, s0, v, 1.0, v, v, v)
                 for k in range(1, nl):
-                    sk = _floor(s0, self.steps[base + k])
+                    sk = _floor(s0, steps[k])
                     if sk == self.open_[base + k]:  # its accumulator may hold an older value of that slot
                         self.reseed[base + k] = 1
                         self.dirty[base + k] = 1
@@ -397,6 +447,10 @@ cdef class RollupAggregator:
         cdef int64_t i
         cdef double* a
         if not (0 <= sid < self.cap and 0 <= level < self.nlev[sid]):
+            return
+        if level == 0:  # the finest slot has no accumulator: only marked changed, as the twin does
+            if self.open0[sid] == slot:
+                self.dirty0[sid] = 1
             return
         i = self.lbase[sid] + level
         if self.open_[i] == slot:
@@ -449,13 +503,13 @@ cdef class RollupAggregator:
                     continue
                 in_part[sid] = 1
                 base = self.lbase[sid]
-                o0 = self.open_[base]
+                o0 = self.open0[sid]
                 if o0 != NONE:
                     v0 = self.val0[sid]
-                    changed0 = self.dirty[base]
+                    changed0 = self.dirty0[sid]
                     if changed0:
                         self._write(sid, 0, o0, v0, 1.0, v0, v0, v0)
-                        self.dirty[base] = 0
+                        self.dirty0[sid] = 0
                     for k in range(1, self.nlev[sid]):
                         i = base + k
                         ok = self.open_[i]
@@ -608,7 +662,7 @@ cdef class RollupAggregator:
             T = out_ts
             V = out_vals
             n = 0
-            slot = self.open_[i]
+            slot = self.open0[sid] if level == 0 else self.open_[i]
             if slot != NONE and start <= slot < end:  # newest first: the open slot
                 v0 = self.val0[sid]
                 if level == 0:
