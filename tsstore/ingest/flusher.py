@@ -116,7 +116,7 @@ class Flusher:
         loop = asyncio.get_running_loop()
         for part in await loop.run_in_executor(None, self._parts):
             await self._write_drained(self._kept(self.aggregator.drain_series(part, coarse)), coarse, part)
-            if self.aggregator.rows_taken * 2 >= self.aggregator.rows_held:
+            if self.aggregator.rows_taken and self.aggregator.rows_taken * 2 >= self.aggregator.rows_held:
                 self.aggregator.release_flushed()  # reads find these rows in the store now
         spans = self.series.take_shared_spans()  # noted by the store while it took this flush
         if spans:
@@ -137,7 +137,8 @@ class Flusher:
         order, ids in arrival order, and a part taken in key order read them at random, 8x
         slower)."""
         order = self.series.in_store_key_order()
-        # rows to write: those held, and about one provisional row per series and level
+        # rows to write: those held, and about three provisional ones per series (its open
+        # finest slot and two coarse ones, the usual schema)
         rows = self.aggregator.rows_held - self.aggregator.rows_taken + 3 * len(order)
         size = max(1, FLUSH_PART_ROWS * len(order) // max(rows, 1))
         return [np.sort(order[i : i + size]) for i in range(0, len(order), size)]

@@ -58,8 +58,8 @@ class SeriesRollups:
         drained and dropped), in store key order, the order a flush takes them in: the
         embedded store packs neighbouring keys into one row, so a part of a flush writes
         whole rows."""
-        sids = np.arange(len(self._store_key), dtype=np.int64)
-        return sids[np.argsort(self._store_key, kind="stable")]
+        keys = self._store_key  # read once: configure() may replace it meanwhile (this runs off the event loop)
+        return np.argsort(keys, kind="stable")
 
     def steps(self, sids: np.ndarray, level: int) -> np.ndarray:
         return self._steps[self._schema_of[sids], level]
