@@ -1,5 +1,6 @@
 """The real local Cassandra for tests: TSSTORE_CASSANDRA=host:port if set (scripts/test sets
-it), else started here with scripts/cassandra-local and stopped at the end of the session."""
+it), else the one scripts/cassandra-local already runs, else started here with it and stopped
+at the end of the session (one the user started stays up)."""
 import os
 import subprocess
 import uuid
@@ -14,6 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def cassandra_address():
     address = os.environ.get("TSSTORE_CASSANDRA")
     started = False
+    if not address:
+        running = subprocess.run([str(ROOT / "scripts" / "cassandra-local"), "status"], capture_output=True, text=True,
+                                 timeout=120)
+        if running.returncode == 0 and running.stdout.strip():
+            address = running.stdout.strip().splitlines()[-1]
     if not address:
         proc = subprocess.run([str(ROOT / "scripts" / "cassandra-local"), "start"], capture_output=True, text=True, timeout=600)
         assert proc.returncode == 0, f"could not start the local Cassandra:\n{proc.stderr[-3000:]}"
