@@ -410,3 +410,29 @@ def test_rows_of_special_values_drain_and_read_the_same_in_both_twins():
         answers.append([np.asarray(x).view(np.uint64).tolist() if np.asarray(x).dtype == np.float64 else np.asarray(x).tolist()
                         for x in (d.w_sid, d.w_level, d.w_ts, d.w_values, *held, *after_drain, *kept)])
     assert all(a == answers[0] for a in answers)
+
+
+def test_many_distinct_schemas_keep_their_own_steps_and_retentions():
+    """The compiled aggregator keeps steps and retentions once per distinct schema (a table
+    that grows, looked up by the last one given first): 40 series with 20 schemas, in runs
+    that share steps but not retentions and revisit earlier schemas, cut points older than
+    their own retentions and roll up by their own steps, as the twin does."""
+    schemas = [((10, 60 * (1 + i % 5)), (3_000 + 250 * i, 8_000 + 300 * i)) for i in range(20)]
+    # runs of four with one step set and four retentions, then the next; 40 series revisit them
+    series = [schemas[(5 * sid + sid // 4) % len(schemas)] for sid in range(40)]
+    pts = [(sid, NOW - 13_000 + 97 * j + sid, float(j)) for j in range(140) for sid in range(40)]
+    outputs = []
+    for module in IMPLS:
+        agg = module.RollupAggregator()
+        for sid, (steps, rets) in enumerate(series):
+            agg.set_series(sid, steps, rets, True)
+        sids, ts, vals = zip(*pts)
+        agg.add(np.array(sids), np.array(ts), np.array(vals), NOW)
+        d = agg.drain(True)
+        outputs.append(([getattr(d, f).tolist() for f in ("w_sid", "w_level", "w_ts", "w_values", "rederive_sid")],
+                        dict(agg.stats)))
+    assert all(o == outputs[0] for o in outputs)
+    rows, stats = outputs[0]
+    assert stats["too_old"] > 0 and stats["old_rollup"] > 0  # each series' own retentions cut them
+    for sid, level, ts in zip(rows[0], rows[1], rows[2]):
+        assert ts % series[sid][0][level] == 0, f"series {sid} level {level}: slot {ts} off its step"
