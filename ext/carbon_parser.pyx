@@ -49,6 +49,14 @@ cdef enum:
     MAX_KEY = 0x7FFFFFFF
 
 
+cdef void* _grown(void* p, size_t size) except NULL:
+    """realloc, raising MemoryError where it fails (p is then still valid)."""
+    cdef void* q = realloc(p, size)
+    if q == NULL:
+        raise MemoryError()
+    return q
+
+
 cdef struct Entry:  # 32 bytes: two per cache line
     uint64_t hash
     const unsigned char* key
@@ -120,13 +128,9 @@ cdef class SeriesRegistry:
     cdef const unsigned char* _store_key(self, const unsigned char* p, Py_ssize_t n) except NULL:
         cdef unsigned char* block
         cdef Py_ssize_t size
-        cdef void* grown
         if n + 1 > self.arena_left:
             if self.n_blocks == self.blocks_cap:
-                grown = realloc(self.blocks, (self.blocks_cap * 2 + 16) * sizeof(unsigned char*))
-                if grown == NULL:
-                    raise MemoryError()
-                self.blocks = <unsigned char**>grown
+                self.blocks = <unsigned char**>_grown(self.blocks, (self.blocks_cap * 2 + 16) * sizeof(unsigned char*))
                 self.blocks_cap = self.blocks_cap * 2 + 16
             size = ARENA_BLOCK if n + 1 <= ARENA_BLOCK // 16 else n + 1
             block = <unsigned char*>malloc(size)
@@ -170,19 +174,13 @@ cdef class SeriesRegistry:
         cdef int64_t sid = self.n_names
         if self.n_names == self.names_cap:
             cap = self.names_cap * 2 if self.names_cap else 4096
-            self.name_at = <const unsigned char**>self._grown(self.name_at, cap * sizeof(unsigned char*))
-            self.name_len = <uint32_t*>self._grown(self.name_len, cap * sizeof(uint32_t))
+            self.name_at = <const unsigned char**>_grown(self.name_at, cap * sizeof(unsigned char*))
+            self.name_len = <uint32_t*>_grown(self.name_len, cap * sizeof(uint32_t))
             self.names_cap = cap
         self.name_at[sid] = self.insert(p, n, h, sid, flags)
         self.name_len[sid] = <uint32_t>n
         self.n_names += 1
         return sid
-
-    cdef void* _grown(self, void* p, size_t size) except NULL:
-        cdef void* q = realloc(p, size)
-        if q == NULL:
-            raise MemoryError()
-        return q
 
     cdef const unsigned char* insert(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int64_t sid, int flag) except NULL:
         """Map key -> sid under `flag`; an entry with the same key and sid just gains the flag.
@@ -388,18 +386,9 @@ cdef class CarbonLineParser:
 
     cdef int _grow_out(self) except -1:
         cdef Py_ssize_t cap = self.out_cap * 2 if self.out_cap else 4096
-        cdef void* a = realloc(self.out_sid, cap * sizeof(int64_t))
-        if a == NULL:
-            raise MemoryError()
-        self.out_sid = <int64_t*>a
-        a = realloc(self.out_ts, cap * sizeof(int64_t))
-        if a == NULL:
-            raise MemoryError()
-        self.out_ts = <int64_t*>a
-        a = realloc(self.out_val, cap * sizeof(double))
-        if a == NULL:
-            raise MemoryError()
-        self.out_val = <double*>a
+        self.out_sid = <int64_t*>_grown(self.out_sid, cap * sizeof(int64_t))
+        self.out_ts = <int64_t*>_grown(self.out_ts, cap * sizeof(int64_t))
+        self.out_val = <double*>_grown(self.out_val, cap * sizeof(double))
         self.out_cap = cap
         return 0
 
@@ -569,17 +558,13 @@ cdef class CarbonLineParser:
     cdef int _keep_partial(self, const unsigned char* p, Py_ssize_t n) except -1:
         cdef Py_ssize_t need = self.partial_len + n
         cdef Py_ssize_t cap
-        cdef void* a
         if need > self.partial_cap:
             cap = self.partial_cap * 2 if self.partial_cap else 256
             if cap < need:
                 cap = need
             if cap > self.max_line_length:
                 cap = self.max_line_length
-            a = realloc(self.partial, cap)
-            if a == NULL:
-                raise MemoryError()
-            self.partial = <unsigned char*>a
+            self.partial = <unsigned char*>_grown(self.partial, cap)
             self.partial_cap = cap
         memcpy(self.partial + self.partial_len, p, n)
         self.partial_len = need

@@ -250,10 +250,10 @@ class RollupAggregator:
         """Of them, the rows drained since the last release_flushed()."""
         return len(self._taken)
 
+    @_locked
     def drain(self, coarse_provisional: bool = True) -> Drained:
         """Every series' rows (drain_series over all of them, in id order)."""
-        with self._lock:
-            return self.drain_series(sorted(self._series), coarse_provisional)
+        return self.drain_series(sorted(self._series), coarse_provisional)
 
     @_locked
     def drain_series(self, sids, coarse_provisional: bool = True) -> Drained:
