@@ -384,6 +384,13 @@ def test_unconfigured_series_is_an_error(impl):
         agg.add(np.array([3]), np.array([NOW]), np.array([1.0]), NOW)
 
 
+@pytest.mark.parametrize("max_levels", [0, rollup.MAX_LEVELS + 1])
+def test_an_aggregator_of_unsupported_level_count_is_refused(impl, max_levels):
+    with pytest.raises(ValueError, match=f"max_levels {max_levels}, 1 to {rollup.MAX_LEVELS} supported"):
+        impl.RollupAggregator(max_levels=max_levels)
+    assert impl.RollupAggregator(max_levels=rollup.MAX_LEVELS).max_levels == rollup.MAX_LEVELS
+
+
 def test_too_many_levels_is_refused(impl):
     agg = impl.RollupAggregator(max_levels=2)
     with pytest.raises(ValueError, match="rollup levels"):
