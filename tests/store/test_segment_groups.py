@@ -160,3 +160,21 @@ async def test_compaction_drops_points_of_an_id_the_series_table_lacks_and_keeps
         assert store._conn().execute("SELECT count(*) FROM segments WHERE sid < 0").fetchone()[0] == 0
     finally:
         await store.close()
+
+
+def test_named_pack_and_read_give_back_each_members_name_step_expiry_and_piece():
+    names = ["a.b", "ünïcode.séries", "x" * 300, "q"]
+    pieces = [b"abc", b"", b"xyz" * 100, b"q"]
+    blob = groups.pack_named(names, np.array([10, 60, 600, 10]), np.array([1, 2**40, -5, 7]), pieces)
+    group = groups.NamedGroup(blob)
+    assert group.names == names and [group.piece(i) for i in range(len(group))] == pieces
+    assert group.steps.tolist() == [10, 60, 600, 10] and group.expires_at.tolist() == [1, 2**40, -5, 7]
+    assert len(groups.NamedGroup(groups.pack_named([], np.array([]), np.array([]), []))) == 0
+
+
+@pytest.mark.parametrize("cut", [0, 3, 9, 30, -2, -1])
+def test_a_torn_or_foreign_named_blob_is_a_named_error(cut):
+    blob = groups.pack_named(["a.b", "c"], np.array([10, 10]), np.array([1, 1]), [b"abc", b"defg"])
+    bad = {-1: b"\x01" + blob[1:], -2: blob + b"extra"}.get(cut, blob[:cut])
+    with pytest.raises(groups.GroupFormatError):
+        groups.NamedGroup(bad)

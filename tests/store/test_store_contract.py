@@ -165,9 +165,13 @@ async def _segments_of(store, name: str, level: int, window: int) -> int:
         packed = conn.execute("SELECT blob FROM segments WHERE sid=? AND level=? AND window=?", (-1 - group, level, window))
         member = segment_groups.member_of(np.array([sid]))
         return own + sum(1 for (blob,) in packed if segment_groups.pieces_of(blob, member))
-    rows = store.session.execute(f"SELECT seq FROM {store.config.keyspace}.segments_by_shard WHERE shard=%s AND level=%s "
-                                 "AND window=%s AND name=%s", (store.shard_of(name), level, window, name))
-    return len(list(rows))
+    shard, bucket = store.group_of(name)
+    ks = store.config.keyspace
+    own = store.session.execute(f"SELECT seq FROM {ks}.segments_by_shard WHERE shard=%s AND level=%s AND window=%s AND name=%s",
+                                (shard, level, window, name))
+    packed = store.session.execute(f"SELECT data FROM {ks}.segment_groups WHERE shard=%s AND level=%s AND window=%s AND bucket=%s",
+                                   (shard, level, window, bucket))
+    return len(list(own)) + sum(1 for (data,) in packed if name in segment_groups.NamedGroup(data).names)
 
 
 @pytest.mark.cassandra

@@ -10,6 +10,13 @@ later moves a group's pieces into one row per series and window (tsstore.store.e
 A packed blob: FORMAT (1 byte), n (uint32), the n members' offsets in the group (uint16,
 ascending, distinct), the end of each member's piece in the payload (uint32), then the
 payload: each member's piece, an ordinary segment_codec blob, one after another.
+
+The Cassandra store has no integer series ids shared by its writers, so its group rows name
+their members (NAMED_FORMAT): FORMAT (1 byte), n (uint32), each member's name length in bytes
+(uint16), the step of its level (uint32) and the time its piece expires (int64, epoch
+seconds: compaction moves a piece into the series' own row with that row's TTL), the end of
+each member's piece in the payload (uint32), then the names (UTF-8, one after another), then
+the payload.
 """
 from __future__ import annotations
 
@@ -20,7 +27,9 @@ import numpy as np
 GROUP_BITS = 8
 GROUP_SIZE = 1 << GROUP_BITS
 FORMAT = 1
+NAMED_FORMAT = 2
 _HEAD = struct.Struct("<BI")
+_NAMED_MEMBER_BYTES = 2 + 4 + 8 + 4  # name length, step, expiry, piece end
 
 
 class GroupFormatError(ValueError):
@@ -86,9 +95,64 @@ def split(blob) -> tuple[np.ndarray, list[bytes]]:
     return members, [bytes(blob[b[i] : b[i + 1]]) for i in range(n)]
 
 
-def rows_of(keys: np.ndarray, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def pack_named(names: list[str], steps: np.ndarray, expires_at: np.ndarray, pieces: list[bytes]) -> bytes:
+    """One NAMED_FORMAT blob of pieces[i] for series names[i] (distinct), whose level has
+    steps[i] and whose piece expires at expires_at[i]."""
+    n = len(pieces)
+    if not n == len(names) == len(steps) == len(expires_at):
+        raise ValueError(f"pack_named: {len(names)} names, {len(steps)} steps, {len(expires_at)} expiries for {n} pieces")
+    encoded = [name.encode("utf-8") for name in names]
+    lengths = np.fromiter(map(len, encoded), np.int64, n)
+    if n and lengths.max() >= 2**16:
+        raise ValueError("pack_named: a series name over 64 KiB")
+    ends = np.cumsum(np.fromiter(map(len, pieces), np.int64, n), dtype=np.int64)
+    if n and ends[-1] >= 2**32:
+        raise ValueError("pack_named: a group blob over 4 GiB")
+    return b"".join([_HEAD.pack(NAMED_FORMAT, n), lengths.astype("<u2").tobytes(), np.asarray(steps, "<u4").tobytes(),
+                     np.asarray(expires_at, "<i8").tobytes(), ends.astype("<u4").tobytes(), *encoded, *pieces])
+
+
+class NamedGroup:
+    """A NAMED_FORMAT blob read back: names, steps, expiries, and each member's piece."""
+
+    def __init__(self, blob):
+        if len(blob) < _HEAD.size:
+            raise GroupFormatError("group segment too short")
+        fmt, n = _HEAD.unpack_from(blob)
+        if fmt != NAMED_FORMAT:
+            raise GroupFormatError(f"group segment of unknown format {fmt}")
+        head_end = _HEAD.size + _NAMED_MEMBER_BYTES * n
+        if len(blob) < head_end:
+            raise GroupFormatError("group segment header cut short")
+        at = _HEAD.size
+        lengths = np.frombuffer(blob, "<u2", n, at).astype(np.int64)
+        self.steps = np.frombuffer(blob, "<u4", n, at + 2 * n).astype(np.int64)
+        self.expires_at = np.frombuffer(blob, "<i8", n, at + 6 * n)
+        piece_ends = np.frombuffer(blob, "<u4", n, at + 14 * n).astype(np.int64)
+        names_end = head_end + int(lengths.sum())
+        if n and (names_end + piece_ends[-1] != len(blob) or np.any(np.diff(piece_ends) < 0)):
+            raise GroupFormatError("group segment payload does not match its header")
+        if not n and len(blob) != head_end:
+            raise GroupFormatError("group segment payload does not match its header")
+        name_bounds = (head_end + np.concatenate([[0], np.cumsum(lengths)])).tolist()
+        try:
+            self.names = [bytes(blob[a:b]).decode("utf-8") for a, b in zip(name_bounds[:-1], name_bounds[1:])]
+        except UnicodeDecodeError as exc:
+            raise GroupFormatError(f"group segment names are not UTF-8: {exc}") from None
+        self._bounds = (names_end + np.concatenate([[0], piece_ends])).tolist()
+        self._blob = blob
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def piece(self, i: int) -> bytes:
+        return bytes(self._blob[self._bounds[i] : self._bounds[i + 1]])
+
+
+def rows_of(keys: np.ndarray, windows: np.ndarray, group_keys: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """How segments (keys[i], windows[i]) are packed: returns the order to take them in and
-    the start of each row in that order (len = rows + 1). A row is one group and one window;
+    the start of each row in that order (len = rows + 1). A row is one group (group_keys[i];
+    by default the group of keys[i]) and one window;
     a series with two segments for one window (two blocks of one batch) has them in two rows,
     in batch order, so the later piece gets the later row (and seq)."""
     n = len(keys)
@@ -104,7 +168,7 @@ def rows_of(keys: np.ndarray, windows: np.ndarray) -> tuple[np.ndarray, np.ndarr
     rank_sorted = np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
     rank = np.empty(n, np.int64)
     rank[by_series] = rank_sorted
-    groups = keys >> GROUP_BITS
+    groups = keys >> GROUP_BITS if group_keys is None else np.asarray(group_keys, np.int64)
     order = np.lexsort((keys, rank, windows, groups))
     g, w, r = groups[order], windows[order], rank[order]
     cut = np.ones(n, bool)

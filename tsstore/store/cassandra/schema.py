@@ -3,7 +3,11 @@
 Tables:
   segments_by_shard (shard, level, window) -> name -> seq -> data
                  TTL = the rollup's retention, TWCS; shard = crc32(name) % shards
-  store_meta     key -> value                      (the shard count, fixed at creation; tree_changed,
+  segment_groups (shard, level, window) -> bucket -> seq -> data
+                 the pieces one write gave the series of a bucket of the shard, packed
+                 (segment_groups.NAMED_FORMAT); bucket = crc32(name) // shards % buckets;
+                 compaction moves them into segments_by_shard
+  store_meta     key -> value                      (the shard and bucket counts, fixed at creation; tree_changed,
                                                     rewritten whenever a process adds nodes)
   series         name -> rollups, aggregation, xff
   nodes          parent -> name -> leaf, branch    (flags are only ever written true;
@@ -23,12 +27,14 @@ from tsstore.store.cassandra.options import CassandraConfig
 
 log = logging.getLogger(__name__)
 
+GROUP_BUCKETS = 16  # group rows per shard partition and write, for new keyspaces (store_meta keeps the real count)
 ROOT = "."  # the root's partition key in nodes (Cassandra refuses an empty key)
 SERIES_LOG_TTL = 86400  # seconds a series_log row is kept: a process further behind reads the series table again
 
 
-def create_schema(session, config: CassandraConfig) -> int:
-    """Create the keyspace and the tables it lacks; returns the keyspace's shard count.
+def create_schema(session, config: CassandraConfig) -> tuple[int, int]:
+    """Create the keyspace and the tables it lacks; returns the keyspace's shard and group
+    bucket counts.
 
     What exists is read from system_schema (each node's own copy), so a start against an
     existing keyspace runs no DDL; the shard count is read at the configured consistency and
@@ -47,27 +53,28 @@ def create_schema(session, config: CassandraConfig) -> int:
     for table, cql in _tables(ks):
         if table not in existing:
             session.execute(cql, timeout=60)
-    shards = _shard_count(session, config)
+    shards = _fixed_count(session, ks, "shards", config.shards)
     if shards != config.shards:
         log.warning("keyspace %s was created with %d shards; using them (shards=%d asked for)", ks, shards, config.shards)
+    buckets = _fixed_count(session, ks, "group_buckets", GROUP_BUCKETS)
     if "segments" in existing:
         log.warning("keyspace %s has a 'segments' table from an earlier tsstore layout: it is not read; "
                     "re-send that data or keep the old version to read it", ks)
-    return shards
+    return shards, buckets
 
 
-def _shard_count(session, config: CassandraConfig) -> int:
-    """The shard count in store_meta; a new keyspace gets config.shards. It is part of where
-    every segment lives, so the first store to write it fixes it for every later one."""
-    ks = config.keyspace
-    row = session.execute(f"SELECT value FROM {ks}.store_meta WHERE key='shards'", timeout=60).one()
+def _fixed_count(session, ks: str, key: str, wanted: int) -> int:
+    """A count in store_meta (the shards, the group buckets); a keyspace without one gets
+    `wanted`. It is part of where every segment lives, so the first store to write it fixes
+    it for every later one."""
+    row = session.execute(f"SELECT value FROM {ks}.store_meta WHERE key=%s", (key,), timeout=60).one()
     if row is not None:
         return int(row[0])
     # Two stores may create the keyspace at once: the transaction makes one count win, and
     # its answer carries the winner's value when it was not ours.
-    answer = session.execute(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('shards', %s) IF NOT EXISTS",
-                             (str(config.shards),), timeout=60).one()
-    return config.shards if answer[0] else int(answer[-1])
+    answer = session.execute(f"INSERT INTO {ks}.store_meta (key, value) VALUES (%s, %s) IF NOT EXISTS",
+                             (key, str(wanted)), timeout=60).one()
+    return wanted if answer[0] else int(answer[-1])
 
 
 def replication_cql(config: CassandraConfig) -> str:
@@ -98,6 +105,12 @@ def _tables(ks: str) -> list[tuple[str, str]]:
         ("segments_by_shard",
          f"""CREATE TABLE IF NOT EXISTS {ks}.segments_by_shard (shard int, level tinyint, window bigint, name text, seq bigint,
             data blob, PRIMARY KEY ((shard, level, window), name, seq))
+            WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
+                                'compaction_window_size': 1}}
+            AND gc_grace_seconds = 3600"""),
+        ("segment_groups",
+         f"""CREATE TABLE IF NOT EXISTS {ks}.segment_groups (shard int, level tinyint, window bigint, bucket int, seq bigint,
+            data blob, PRIMARY KEY ((shard, level, window), bucket, seq))
             WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
                                 'compaction_window_size': 1}}
             AND gc_grace_seconds = 3600"""),
@@ -136,7 +149,6 @@ def prepare_statements(session, ks: str) -> dict:
     """Every statement the store runs, prepared once, by name."""
     p = session.prepare
     return {
-        "put": p(f"INSERT INTO {ks}.segments_by_shard (shard, level, window, name, seq, data) VALUES (?, ?, ?, ?, ?, ?) USING TTL ?"),
         "get_names": p(f"SELECT name, seq, data FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name IN ?"),
         # compaction: the rows with their write times, so the merge overwrites and deletes exactly
         # the versions it read, whatever the clock of the process compacting
@@ -146,6 +158,16 @@ def prepare_statements(session, ks: str) -> dict:
                         "USING TTL ? AND TIMESTAMP ?"),
         "drop_merged": p(f"DELETE FROM {ks}.segments_by_shard USING TIMESTAMP ? WHERE shard=? AND level=? AND window=? "
                          "AND name=? AND seq=?"),
+        "group_put": p(f"INSERT INTO {ks}.segment_groups (shard, level, window, bucket, seq, data) VALUES (?, ?, ?, ?, ?, ?) "
+                       "USING TTL ?"),
+        "group_get": p(f"SELECT bucket, seq, data FROM {ks}.segment_groups WHERE shard=? AND level=? AND window=? AND bucket IN ?"),
+        # compaction and deletion: the rows with their write times, to overwrite or delete exactly the versions read
+        "group_get_to_merge": p(f"SELECT seq, data, writetime(data) FROM {ks}.segment_groups "
+                                "WHERE shard=? AND level=? AND window=? AND bucket=?"),
+        "group_rewrite": p(f"INSERT INTO {ks}.segment_groups (shard, level, window, bucket, seq, data) VALUES (?, ?, ?, ?, ?, ?) "
+                           "USING TTL ? AND TIMESTAMP ?"),
+        "group_drop": p(f"DELETE FROM {ks}.segment_groups USING TIMESTAMP ? WHERE shard=? AND level=? AND window=? "
+                        "AND bucket=? AND seq=?"),
         "series_put": p(f"INSERT INTO {ks}.series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)"),
         "series_get_many": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series WHERE name IN ?"),
         "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),

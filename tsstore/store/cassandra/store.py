@@ -1,20 +1,24 @@
 """The Cassandra store (cassandra-driver): the Store protocol over the keyspace of
 tsstore.store.cassandra.schema, configured by a cassandra:// URL (options).
 
-Why shards: a flush writes one small segment per series. As one statement each, the Python
-driver and Cassandra manage a few thousand per second; many series share a shard partition
-(shard = crc32(name) % shards), so a flush becomes unlogged batches that each stay inside one
-partition: an order of magnitude more segments per second. Every statement is prepared;
-requests go out concurrently with a bounded number in flight (requests). Every segment
-carries its rollup's retention as TTL, so Cassandra expires the data itself. A (series,
-window) that collects COMPACT_AFTER segments is merged into one (read, write the merge under
-the newest seq read, delete the other rows read: only those).
+Why groups: a flush writes a small segment for every series it holds. As a row each, even
+batched per partition, a flush of 100k series was 300k rows, and the rows' Python work in the
+driver, and the node's, held up the reads that met it. Series share a shard partition
+(shard = crc32(name) % shards) and, inside it, a bucket; one write packs the pieces of every
+series of a (shard, bucket) and window into one segment_groups row (segment_groups.
+NAMED_FORMAT): 4,096 groups by default, so a flush is a few thousand rows whatever the series
+count. Reads take the series' own rows and its bucket's group rows. A (shard, bucket, level,
+window) whose group rows reach COMPACT_AFTER is compacted: each series' pieces merged with its
+own row into one row per writer in segments_by_shard, then exactly the rows read deleted.
+Every statement is prepared; requests go out concurrently with a bounded number in flight
+(requests). Every row carries its retention as TTL, so Cassandra expires the data itself.
 """
 from __future__ import annotations
 
 import asyncio
 import hashlib
 import itertools
+import logging
 import ssl
 import time
 import zlib
@@ -31,6 +35,7 @@ from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import Node, SeriesMeta, Slots, WriteBatch, columns_of
 from tsstore.store import segment_codec as codec
+from tsstore.store import segment_groups
 from tsstore.store.base import WINDOW_SLOTS, WRITER_MASK, SegmentStore, rollups_of_text, rollups_text, tree_rows_of, write_order
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
@@ -44,6 +49,9 @@ from tsstore.store.errors import StoreUnavailable
 CHILDREN_CACHE_SECONDS = 10.0
 TREE_CHECK_SECONDS = 0.5
 LOG_OVERLAP_S = 5.0  # how late a series_log or tag_log row may become readable (see _log_after)
+KEY_GROUP_BITS = 23  # of a series key, above its 40 hash bits: the group (shard, bucket) it is packed into
+
+log = logging.getLogger(__name__)
 
 
 def _log_cursor(began: float) -> tuple:
@@ -134,7 +142,7 @@ class CassandraStore(SegmentStore):
         except Exception as exc:
             raise StoreUnavailable(f"cannot connect to Cassandra at {','.join(c.hosts)}:{c.port}: {exc}") from exc
         try:
-            self.shards = create_schema(self.session, c)
+            self.shards, self.buckets = create_schema(self.session, c)
         except Exception as exc:  # e.g. too few replicas up for the configured consistency
             self.cluster.shutdown()
             raise StoreUnavailable(
@@ -338,17 +346,20 @@ class CassandraStore(SegmentStore):
         lasts = await self.last_writes(gone)
         now = int(time.time())
         items = []
+        in_groups: dict[tuple, set[str]] = defaultdict(set)  # (shard, level, window, bucket) -> names
         for name in gone:
-            shard = self.shard_of(name)
+            shard, bucket = self.group_of(name)
             for level, rollup in enumerate(metas[name].rollups):
                 span = rollup.step * WINDOW_SLOTS
                 # every window retention can still hold, and the next (a clock ahead of ours)
                 for window in self.windows_between(rollup.step, now - rollup.retention - span, now + 2 * span):
                     items.append(((shard, level, window), self.q["segments_del"], (shard, level, window, name), len(name) + 40))
+                    in_groups[(shard, level, window, bucket)].add(name)
             items.append((("series", name), self.q["series_del"], (name,), len(name) + 20))
             if name in lasts:  # newer than the row's own timestamp (its slot time), older than any later write
                 items.append((("activity", shard), self.q["activity_del"], (lasts[name] * 1_000_000 + 1, shard, name),
                               len(name) + 30))
+        await self._drop_group_pieces(in_groups, now)
         await self._run_all(await asyncio.get_running_loop().run_in_executor(None, self._batches, items))
         await self.forget_tagged([n for n in gone if ";" in n])
         await self._prune_tree([n for n in gone if ";" not in n])
@@ -357,6 +368,31 @@ class CassandraStore(SegmentStore):
         day = now // 86400
         await self._run_all((self.q["deletion_put"], (day, name, request)) for name in gone)
         return len(gone)
+
+    async def _drop_group_pieces(self, in_groups: dict[tuple, set[str]], now: int) -> None:
+        """Take deleted series' pieces out of the group rows of their buckets: each row holding
+        one is written again without them (or deleted, when nothing else is left), as of just
+        after its own write. A compaction that read the row first writes the deleted series' merge
+        as of then too, under the tombstones delete_series writes now."""
+        keys = list(in_groups)
+        writes = []
+        for (shard, level, window, bucket), rows in zip(keys, await self._run_all(
+                (self.q["group_get_to_merge"], key) for key in keys)):
+            gone = in_groups[(shard, level, window, bucket)]
+            part = (shard, level, window)
+            for seq, data, written in rows:
+                group = self._readable_group(data, part, bucket, seq)
+                if group is None or gone.isdisjoint(group.names):
+                    continue
+                kept = [i for i, name in enumerate(group.names) if name not in gone]
+                if not kept:
+                    writes.append((part, self.q["group_drop"], (written + 1, *part, bucket, seq), 60))
+                    continue
+                blob = segment_groups.pack_named([group.names[i] for i in kept], group.steps[kept], group.expires_at[kept],
+                                                 [group.piece(i) for i in kept])
+                writes.append((part, self.q["group_rewrite"], (*part, bucket, seq, blob, int(_ttl(group.expires_at[kept].max(), now)),
+                                                              written + 1), len(blob) + 40))
+        await self._run_all(self._batches(writes))
 
     async def _prune_tree(self, names: list[str]) -> None:
         """As the embedded store's: leaves unmarked, nodes left neither leaf nor branch
@@ -437,6 +473,11 @@ class CassandraStore(SegmentStore):
     def shard_of(self, name: str) -> int:
         return zlib.crc32(name.encode()) % self.shards
 
+    def group_of(self, name: str) -> tuple[int, int]:
+        """(shard, bucket) of a series: the segment_groups row its pieces are packed into."""
+        crc = zlib.crc32(name.encode())
+        return crc % self.shards, crc // self.shards % self.buckets
+
     def _batches(self, items: list[tuple]) -> list:
         hosts = self.cluster.metadata.all_hosts() if self.cluster is not None else []
         return batches(items, self.config.batch_bytes, self._replicas_of if len(hosts) > 1 else None)
@@ -446,15 +487,17 @@ class CassandraStore(SegmentStore):
         others of the same replicas, so the batch's coordinator holds them all."""
         return tuple(self.cluster.metadata.get_replicas(self.config.keyspace, bound.routing_key))
 
-    def _put(self, shard: int, level: int, window: int, name: str, seq: int, blob: bytes, ttl: int) -> tuple:
-        return ((shard, level, window), self.q["put"], (shard, level, window, name, seq, blob, ttl), len(name) + len(blob) + 40)
-
-    @staticmethod
-    def _keys_of(names: list[str]) -> np.ndarray:
-        """A 59-bit hash of each name: it only keys the compaction counts (a collision would
-        share a counter, never data), and needs no round trip."""
-        return np.array([int.from_bytes(hashlib.blake2b(n.encode(), digest_size=8).digest(), "little") >> 5
-                         for n in names], np.int64)
+    def _keys_of(self, names: list[str]) -> np.ndarray:
+        """Each name's group (shard, bucket) in the high bits and a 40-bit hash below: keys
+        only order a flush (its parts then cover whole groups) and identify series within a
+        batch (a collision puts two series' pieces into two rows, never mixes data), and
+        need no round trip."""
+        out = np.empty(len(names), np.int64)
+        for i, name in enumerate(names):
+            shard, bucket = self.group_of(name)
+            low = int.from_bytes(hashlib.blake2b(name.encode(), digest_size=5).digest(), "little")
+            out[i] = ((shard * self.buckets + bucket) % (1 << KEY_GROUP_BITS)) << 40 | low
+        return out
 
     async def series_keys(self, names: list[str]) -> np.ndarray:
         return self._keys_of(names)
@@ -470,116 +513,155 @@ class CassandraStore(SegmentStore):
             await self._compact(due)
 
     def _prepare_batch(self, batch: WriteBatch) -> tuple[list, list]:
+        """The batch's segments packed into segment_groups rows, one per (shard, bucket,
+        window) whatever the number of series in it (a series with two segments for one window
+        in the batch: a row each, the later with the later seq), its activity rows, and the
+        (shard, bucket, level, window)s whose rows reached COMPACT_AFTER."""
         now = int(time.time())
         seg = self.encode(batch)
         live = np.flatnonzero(seg.expires_at - now > 0)  # the rest is already outside retention
-        ttl = _ttl(seg.expires_at, now)
-        level, put, puts = batch.level, self.q["put"], []
-        names: dict[int, str] = {}
-        for i in live.tolist():
-            g = int(seg.blocks[i])
-            name = names.get(g)
-            if name is None:
-                name = names[g] = batch.name_of(g)
-            shard, window = self.shard_of(name), int(seg.windows[i])
-            puts.append(((shard, level, window), put, (shard, level, window, name, int(seg.seqs[i]), seg.blobs[i], int(ttl[i])),
-                         len(name) + len(seg.blobs[i]) + 40))
+        level = batch.level
+        blocks, inverse = np.unique(seg.blocks[live], return_inverse=True)
+        names = [batch.name_of(g) for g in blocks.tolist()]
+        groups_of_block = np.array([shard * self.buckets + bucket for shard, bucket in map(self.group_of, names)], np.int64)
+        windows = seg.windows[live]
+        order, row_starts = segment_groups.rows_of(batch.keys[seg.blocks[live]], windows, groups_of_block[inverse])
+        first = order[row_starts[:-1]]
+        row_groups, row_windows = groups_of_block[inverse[first]], windows[first]
+        seqs = self._seq.take(len(first)).tolist()
+        steps, expires_at, blobs = batch.steps[seg.blocks[live]], seg.expires_at[live], seg.blobs
+        put, puts = self.q["group_put"], []
+        for r, (a, b) in enumerate(zip(row_starts[:-1].tolist(), row_starts[1:].tolist())):
+            taken = order[a:b]
+            blob = segment_groups.pack_named([names[i] for i in inverse[taken].tolist()], steps[taken], expires_at[taken],
+                                             [blobs[i] for i in live[taken].tolist()])
+            shard, bucket = divmod(int(row_groups[r]), self.buckets)
+            window = int(row_windows[r])
+            puts.append(((shard, level, window), put,
+                         (shard, level, window, bucket, seqs[r], blob, int(_ttl(expires_at[taken].max(), now))), len(blob) + 40))
         activity = self.q["activity_put"]
-        _, newest_of, blocks = self.activity_due(batch)
-        for block, newest in zip(blocks.tolist(), newest_of.tolist()):
-            name = names.get(block) or batch.name_of(block)
+        _, newest_of, active = self.activity_due(batch)
+        name_of_block = dict(zip(blocks.tolist(), names))
+        for block, newest in zip(active.tolist(), newest_of.tolist()):
+            name = name_of_block.get(block) or batch.name_of(block)
             # written with the slot time as its timestamp: the newest slot wins, whoever writes last
             shard = self.shard_of(name)
             puts.append((("activity", shard), activity, (shard, name, newest, newest * 1_000_000), len(name) + 30))
-        due = []
-        for i in live[self._segment_counts.add(batch.keys[seg.blocks[live]], level, seg.windows[live])].tolist():
-            g = int(seg.blocks[i])
-            due.append((names[g], level, int(seg.windows[i]), int(batch.steps[g]), int(seg.expires_at[i])))
+        due = [(*divmod(int(row_groups[i]), self.buckets), level, int(row_windows[i]))
+               for i in self._segment_counts.add(row_groups, level, row_windows).tolist()]
         return self._batches(puts), due
 
-    async def _compact(self, due: list[tuple[str, int, int, int, int]]) -> None:
-        """Merge the segments of each due (name, level, window, step, expires_at) into one per
-        writer: read them a partition at a time, write the merge under the newest seq read and
-        delete exactly the other rows read, batched per partition like the writes. Never a range: a
-        segment another process wrote meanwhile (its seq from its own clock, maybe behind
-        ours) was not merged and must stay. The merge's write and the deletes carry write times
-        just after those of the rows read, not this process's clock: a compacting process whose
+    async def _compact(self, due: list[tuple[int, int, int, int]]) -> None:
+        """Move the pieces of each due (shard, bucket, level, window)'s group rows into the
+        series' own rows (segments_by_shard): each series' own rows and pieces are merged per
+        writer under that writer's newest seq, then exactly the rows read are deleted. Never a
+        range: a row another process wrote meanwhile (its seq from its own clock, maybe behind
+        ours) was not merged and must stay. The merges and the deletes carry write times just
+        after those of the rows read, not this process's clock: a compacting process whose
         clock is behind the writer of the newest row would otherwise lose its merge to that row
         and still delete the others."""
-        by_partition: dict[tuple, dict] = defaultdict(dict)
-        for name, level, window, step, expires_at in due:
-            by_partition[(self.shard_of(name), level, window)][name] = (step, expires_at)
+        results = await self._run_all((self.q["group_get_to_merge"], (shard, level, window, bucket))
+                                      for shard, bucket, level, window in due)
+        pieces: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))  # part -> name -> pieces
+        group_drops = []
+        for (shard, bucket, level, window), rows in zip(due, results):
+            part = (shard, level, window)
+            for seq, data, written in rows:
+                group = self._readable_group(data, part, bucket, seq)
+                if group is None:
+                    continue  # left as it is, named in the log
+                for i, name in enumerate(group.names):
+                    pieces[part][name].append((seq, group.piece(i), written, int(group.steps[i]), int(group.expires_at[i])))
+                group_drops.append((part, self.q["group_drop"], (written + 1, *part, bucket, seq), 60))
         queries, keys = [], []
-        for part, members in by_partition.items():
+        for part, members in pieces.items():
             names = list(members)
             for i in range(0, len(names), 100):
                 queries.append((self.q["get_to_merge"], (*part, names[i : i + 100])))
                 keys.append(part)
-        results = await self._run_all(queries)
+        own: dict[tuple, list] = defaultdict(list)  # (part, name) -> the series' own rows
+        for part, rows in zip(keys, await self._run_all(queries)):
+            for name, seq, data, written in rows:
+                own[(part, name)].append((seq, bytes(data), written, False))
         now = int(time.time())
         merges, drops, shared = [], [], []
-        for part, rows in zip(keys, results):
-            segments: dict[str, list] = defaultdict(list)
-            for name, seq, data, written in rows:
-                segments[name].append((seq, data, written))
-            for name, segs in segments.items():
-                if len(segs) < 2:
-                    continue
-                step, expires_at = by_partition[part][name]
-                level, window = part[1], part[2]
+        for part, members in pieces.items():
+            level, window = part[1], part[2]
+            for name, moved in members.items():
+                step, expires_at = moved[0][3], max(p[4] for p in moved)
                 # rows merge per writer, each writer's under its own newest row: reads order
                 # writers by id (write_order), which a merge across them would lose
                 by_writer: dict[int, list] = defaultdict(list)
-                for row in segs:
+                for row in own.get((part, name), []) + [(seq, piece, written, True) for seq, piece, written, _, _ in moved]:
                     by_writer[row[0] & WRITER_MASK].append(row)
-                groups = list(by_writer.values())
-                if level == 0 and len(groups) > 1:
-                    ts = np.concatenate([codec.decode(bytes(d), window, step)[0] for _, d, _ in segs])
+                if level == 0 and len(by_writer) > 1:
+                    ts = np.concatenate([codec.decode(row[1], window, step)[0] for rows in by_writer.values() for row in rows])
                     if len(ts):
                         shared.append((name, int(ts.min()), int(ts.max()) + step))
-                for group in groups:
-                    if len(group) > 1:
-                        merge, drop = self._merged_rows(part, name, sorted(group, key=lambda r: r[0]), step, expires_at, now)
-                        merges.append(merge)
-                        drops.extend(drop)
+                for rows in by_writer.values():
+                    if len(rows) == 1 and not rows[0][3]:
+                        continue  # a writer's one own row: nothing to move or merge
+                    merge, drop = self._merged_rows(part, name, sorted(rows, key=lambda r: r[0]), step, expires_at, now)
+                    merges.append(merge)
+                    drops.extend(drop)
         # the merges written before any row they hold is deleted: another process compacting
-        # the window between the two then reads the merge or the rows, never neither
+        # or reading the window between the two then reads the merge or the rows, never neither
         await self._run_all(self._batches(merges))
-        await self._run_all(self._batches(drops))
+        await self._run_all(self._batches(drops + group_drops))
         self._noted_shared(shared)  # more than one process wrote these finest slots: their coarse slots are partial
 
-    def _merged_rows(self, part: tuple, name: str, segs: list, step: int, expires_at: int, now: int) -> tuple[tuple, list]:
-        """The writes that merge segs, (seq, data, writetime) in write order, into the newest of
-        them: (the merge, over that row by a write time just after its own, not this clock's;
-        the deletes of the others, each as of just after its own write)."""
+    def _readable_group(self, data, part: tuple, bucket: int, seq: int):
+        """A segment_groups row's NamedGroup, or None (logged) when it cannot be read."""
+        try:
+            return segment_groups.NamedGroup(bytes(data))
+        except segment_groups.GroupFormatError as exc:
+            log.warning("keyspace %s: segment_groups row (shard, level, window) %s bucket %d seq %d cannot be read and is "
+                        "skipped: %s", self.config.keyspace, part, bucket, seq, exc)
+            return None
+
+    def _merged_rows(self, part: tuple, name: str, rows: list, step: int, expires_at: int, now: int) -> tuple[tuple, list]:
+        """The writes that merge one writer's rows of a series, (seq, data, write time, is a
+        piece of a group row) in seq order: (the merge, under the newest seq, by a write time
+        just after every row's, not this clock's; the deletes of the series' own rows under
+        other seqs, each as of just after its own write). Group rows are deleted whole."""
         window = part[2]
-        merged = self.decode_rows([(window, bytes(d)) for _, d, _ in segs], step, columns_of(part[1]))
-        newest, _, newest_written = segs[-1]
+        merged = self.decode_rows([(window, d) for _, d, _, _ in rows], step, columns_of(part[1]))
+        newest = rows[-1][0]
         blob = codec.encode(merged.ts, merged.values, window, step)
-        merge = (part, self.q["put_merged"], (*part, name, newest, blob, int(_ttl(expires_at, now)), newest_written + 1),
-                 len(name) + len(blob) + 40)
+        merge = (part, self.q["put_merged"], (*part, name, newest, blob, int(_ttl(expires_at, now)),
+                                              max(written for _, _, written, _ in rows) + 1), len(name) + len(blob) + 40)
         return merge, [(part, self.q["drop_merged"], (written + 1, *part, name, seq), len(name) + 48)
-                       for seq, _, written in segs[:-1]]
+                       for seq, _, written, piece in rows if not piece and seq != newest]
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
         """Many series in few statements: series sharing a (shard, level, window) partition
-        are read together (`name IN`, 100 at a time), all partitions in parallel."""
+        are read together, their own rows (`name IN`, 100 at a time) and their buckets' group
+        rows (`bucket IN`), all partitions in parallel."""
         names = list(dict.fromkeys(names))
-        queries, steps = [], {}
+        steps = {}
         by_partition: dict[tuple, list[str]] = defaultdict(list)
         for n in names:
             level, step = level_of[n]
             steps[n] = step
+            shard = self.shard_of(n)
             for w in self.windows_between(step, start, end):
-                by_partition[(self.shard_of(n), level, w)].append(n)
-        for part, members in by_partition.items():
-            for i in range(0, len(members), 100):
-                queries.append((part, members[i : i + 100]))
-        results = await self._run_all((self.q["get_names"], (*part, members)) for part, members in queries)
+                by_partition[(shard, level, w)].append(n)
+        own_queries = [(part, members[i : i + 100]) for part, members in by_partition.items()
+                       for i in range(0, len(members), 100)]
+        group_queries = [(part, sorted({self.group_of(n)[1] for n in members})) for part, members in by_partition.items()]
+        results = await self._run_all([(self.q["get_names"], (*part, members)) for part, members in own_queries]
+                                      + [(self.q["group_get"], (*part, buckets)) for part, buckets in group_queries])
         segments: dict[str, list] = defaultdict(list)  # name -> [(window, seq, data)]
-        for (part, _), rows in zip(queries, results):
+        for (part, _), rows in zip(own_queries, results):
             for name, seq, data in rows:
                 segments[name].append((part[2], seq, bytes(data)))
+        for (part, _), rows in zip(group_queries, results[len(own_queries):]):
+            wanted = set(by_partition[part])
+            for bucket, seq, data in rows:
+                group = self._readable_group(data, part, bucket, seq)
+                for i, name in enumerate(group.names if group is not None else ()):
+                    if name in wanted:
+                        segments[name].append((part[2], seq, group.piece(i)))
         out = {}
         for n in names:
             columns = columns_of(level_of[n][0])
