@@ -11,7 +11,7 @@ import time
 
 import uvicorn
 
-from tsstore import http_workers, malloc_tuning
+from tsstore import gc_tuning, http_workers, malloc_tuning
 from tsstore.config import Settings
 from tsstore.data_dir import DataDirLock
 from tsstore.http_protocol import HeadLimitedH11Protocol
@@ -253,6 +253,7 @@ def run_process(settings: Settings, ingest: bool = True, api: bool = True, log_t
     # Cassandra flush from p99 224-262 to 197-210 ms (two runs each).
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
     malloc_tuning.tune_for_server()
+    gc_tuning.tune_for_server()
     try:
         import uvloop
 
