@@ -50,3 +50,50 @@ async def test_a_late_row_is_delivered_and_a_burst_is_read_once(cassandra_url, m
         assert "burst.s000" not in joined.split("\n")
     finally:
         await store.close()
+
+
+def test_log_rows_name_every_series_once_in_order_in_rows_of_about_log_row_bytes():
+    names = [f"a.b{i}." + "x" * (i % 50) for i in range(3000)]
+    rows = cassandra_store._log_rows(names)
+    assert [n for first, more in rows for n in [first, *(more.split("\n") if more else [])]] == names
+    assert all(len(first) + len(more or "") < cassandra_store.LOG_ROW_BYTES + 60 for first, more in rows)
+    assert len(rows) <= sum(len(n) + 1 for n in names) // cassandra_store.LOG_ROW_BYTES + 1
+    assert cassandra_store._log_rows(["one"]) == [("one", None)] and cassandra_store._log_rows([]) == []
+
+
+async def test_a_batch_of_new_series_is_a_few_log_rows_and_every_name_is_read_back(cassandra_url):
+    store = CassandraStore(cassandra_url)
+    await store.open()
+    try:
+        _, _, cursor = await store.tree_names_after(None, 1000)
+        names = [f"many.host{i // 20:03d}.metric{i % 20}" for i in range(3000)]
+        await store.create_series([SeriesMeta(n, (Rollup(60, 86400),)) for n in names])
+        rows = store.session.execute(f"SELECT count(*) FROM {store.config.keyspace}.series_log").one()[0]
+        assert rows < 30, f"{rows} series_log rows for 3,000 series"
+        joined, count, cursor = await store.tree_names_after(cursor, 10_000)
+        assert sorted(joined.split("\n")) == sorted(names) and count == len(names)
+    finally:
+        await store.close()
+
+
+async def test_a_keyspace_of_an_earlier_version_gets_the_log_column_and_its_rows_still_read(cassandra_url):
+    """series_log rows of one name each (tsstore before the `more` column) read as before."""
+    first = CassandraStore(cassandra_url)
+    await first.open()
+    ks = first.config.keyspace
+    first.session.execute(f"DROP TABLE {ks}.series_log", timeout=60)
+    first.session.execute(f"CREATE TABLE {ks}.series_log (bucket bigint, at timeuuid, name text, PRIMARY KEY ((bucket), at, name))",
+                          timeout=60)
+    _, _, cursor = await first.tree_names_after(None, 1000)
+    old_at = time.time()
+    first.session.execute(f"INSERT INTO {ks}.series_log (bucket, at, name) VALUES (%s, %s, %s)",
+                          (int(old_at) // 60, uuid_from_time(old_at), "old.style.row"))
+    await first.close()
+    store = CassandraStore(cassandra_url)
+    await store.open()  # adds the column
+    try:
+        await store.create_series([SeriesMeta(n, (Rollup(60, 86400),)) for n in ("new.a", "new.b")])
+        joined, _, _ = await store.tree_names_after(cursor, 1000)
+        assert sorted(joined.split("\n")) == ["new.a", "new.b", "old.style.row"]
+    finally:
+        await store.close()

@@ -13,7 +13,8 @@ Tables:
   nodes          parent -> name -> leaf, branch    (flags are only ever written true;
                                                     the root's parent is ROOT)
   tags           tag -> value -> name
-  series_log     minute -> time -> name               (series created, for the other processes' path indexes)
+  series_log     minute -> time -> name, more         (series created, for the other processes' path indexes;
+                                                    a row names `name` and the '\n'-separated names in `more`)
   tag_log        minute -> time -> name, tagged       (series tagged or untagged, for their tag indexes)
   series_activity shard -> name -> last             (the last write, tsstore.store.activity)
   deletions      day -> time -> name, request          (series deleted, tsstore.lifecycle)
@@ -53,6 +54,10 @@ def create_schema(session, config: CassandraConfig) -> tuple[int, int]:
     for table, cql in _tables(ks):
         if table not in existing:
             session.execute(cql, timeout=60)
+    if "series_log" in existing and not session.execute(
+            "SELECT column_name FROM system_schema.columns WHERE keyspace_name=%s AND table_name='series_log' "
+            "AND column_name='more'", (ks,), timeout=60).one():
+        session.execute(f"ALTER TABLE {ks}.series_log ADD more text", timeout=60)  # a keyspace of an earlier version
     shards = _fixed_count(session, ks, "shards", config.shards)
     if shards != config.shards:
         log.warning("keyspace %s was created with %d shards; using them (shards=%d asked for)", ks, shards, config.shards)
@@ -120,7 +125,8 @@ def _tables(ks: str) -> list[tuple[str, str]]:
         # Series as created, by minute of the creating process's clock, ordered by the
         # coordinator's time: every process's path index reads what the others created.
         ("series_log",
-         f"""CREATE TABLE IF NOT EXISTS {ks}.series_log (bucket bigint, at timeuuid, name text, PRIMARY KEY ((bucket), at, name))
+         f"""CREATE TABLE IF NOT EXISTS {ks}.series_log (bucket bigint, at timeuuid, name text, more text,
+            PRIMARY KEY ((bucket), at, name))
             WITH default_time_to_live = {SERIES_LOG_TTL}"""),
         # Series tagged or untagged (delSeries), the same way: every process's tag index reads it.
         ("tag_log",
@@ -174,8 +180,8 @@ def prepare_statements(session, ks: str) -> dict:
         "branch": p(f"INSERT INTO {ks}.nodes (parent, name, branch) VALUES (?, ?, true)"),
         "children": p(f"SELECT name, leaf, branch FROM {ks}.nodes WHERE parent=?"),
         "series_scan": p(f"SELECT token(name), name FROM {ks}.series WHERE token(name) > ? LIMIT ?"),
-        "log_put": p(f"INSERT INTO {ks}.series_log (bucket, at, name) VALUES (?, now(), ?)"),
-        "log_since": p(f"SELECT toUnixTimestamp(at), name FROM {ks}.series_log WHERE bucket=? AND at > minTimeuuid(?)"),
+        "log_put": p(f"INSERT INTO {ks}.series_log (bucket, at, name, more) VALUES (?, now(), ?, ?)"),
+        "log_since": p(f"SELECT toUnixTimestamp(at), name, more FROM {ks}.series_log WHERE bucket=? AND at > minTimeuuid(?)"),
         "tag_log_put": p(f"INSERT INTO {ks}.tag_log (bucket, at, name, tagged) VALUES (?, now(), ?, ?)"),
         "tag_log_since": p(f"SELECT toUnixTimestamp(at), name, tagged FROM {ks}.tag_log WHERE bucket=? AND at > minTimeuuid(?)"),
         "tree_changed_put": p(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('tree_changed', ?)"),
