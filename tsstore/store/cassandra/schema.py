@@ -9,7 +9,8 @@ Tables:
                  compaction moves them into segments_by_shard
   store_meta     key -> value                      (the shard and bucket counts, fixed at creation; tree_changed,
                                                     rewritten whenever a process adds nodes)
-  series         name -> rollups, aggregation, xff
+  series_by_shard shard -> name -> rollups, aggregation, xff
+                                                    (an earlier version's `series`, name -> ..., is copied in once)
   nodes          parent -> name -> leaf, branch    (flags are only ever written true;
                                                     the root's parent is ROOT)
   tags           tag -> value -> name
@@ -23,12 +24,15 @@ Tables:
 from __future__ import annotations
 
 import logging
+import time
+import zlib
 
 from tsstore.store.cassandra.options import CassandraConfig
 
 log = logging.getLogger(__name__)
 
 GROUP_BUCKETS = 16  # group rows per shard partition and write, for new keyspaces (store_meta keeps the real count)
+COPY_BATCH_ROWS = 40  # series rows per batch when copying an earlier version's table (one partition each batch)
 ROOT = "."  # the root's partition key in nodes (Cassandra refuses an empty key)
 SERIES_LOG_TTL = 86400  # seconds a series_log row is kept: a process further behind reads the series table again
 
@@ -62,10 +66,49 @@ def create_schema(session, config: CassandraConfig) -> tuple[int, int]:
     if shards != config.shards:
         log.warning("keyspace %s was created with %d shards; using them (shards=%d asked for)", ks, shards, config.shards)
     buckets = _fixed_count(session, ks, "group_buckets", GROUP_BUCKETS)
+    if "series" in existing:
+        copy_series_table(session, ks, shards)
     if "segments" in existing:
         log.warning("keyspace %s has a 'segments' table from an earlier tsstore layout: it is not read; "
                     "re-send that data or keep the old version to read it", ks)
     return shards, buckets
+
+
+def copy_series_table(session, ks: str, shards: int) -> None:
+    """An earlier version's `series` table (one partition per name) copied into
+    series_by_shard, once per keyspace (store_meta 'series_copied'), with progress in the log.
+    The old table is left as it was. A process of an earlier version still running on the
+    keyspace writes new series to the old table only: upgrade them all together."""
+    if session.execute(f"SELECT value FROM {ks}.store_meta WHERE key='series_copied'", timeout=60).one() is not None:
+        return
+    from cassandra.query import BatchStatement, BatchType, SimpleStatement
+
+    put = session.prepare(f"INSERT INTO {ks}.series_by_shard (shard, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)")
+    log.info("keyspace %s: copying the series table of an earlier version into series_by_shard (once)", ks)
+    copied, started = 0, time.monotonic()
+    by_shard: dict[int, list] = {}
+    for name, rollups, aggregation, xff in session.execute(
+            SimpleStatement(f"SELECT name, rollups, aggregation, xff FROM {ks}.series", fetch_size=5000), timeout=120):
+        shard = zlib.crc32(name.encode()) % shards
+        rows = by_shard.setdefault(shard, [])
+        rows.append((shard, name, rollups, aggregation, xff))
+        if len(rows) == COPY_BATCH_ROWS:
+            _copy_batch(session, put, by_shard.pop(shard), BatchStatement, BatchType)
+        copied += 1
+        if copied % 100_000 == 0:
+            log.info("keyspace %s: %d series copied (%.0f s)", ks, copied, time.monotonic() - started)
+    for rows in by_shard.values():
+        _copy_batch(session, put, rows, BatchStatement, BatchType)
+    session.execute(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('series_copied', %s)", (str(copied),), timeout=60)
+    log.info("keyspace %s: %d series copied into series_by_shard in %.0f s; the old table `series` is no longer read "
+             "(DROP TABLE %s.series frees its space)", ks, copied, time.monotonic() - started, ks)
+
+
+def _copy_batch(session, put, rows: list, BatchStatement, BatchType) -> None:
+    batch = BatchStatement(batch_type=BatchType.UNLOGGED)
+    for row in rows:
+        batch.add(put, row)
+    session.execute(batch, timeout=60)
 
 
 def _fixed_count(session, ks: str, key: str, wanted: int) -> int:
@@ -119,7 +162,10 @@ def _tables(ks: str) -> list[tuple[str, str]]:
             WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
                                 'compaction_window_size': 1}}
             AND gc_grace_seconds = 3600"""),
-        ("series", f"CREATE TABLE IF NOT EXISTS {ks}.series (name text PRIMARY KEY, rollups text, aggregation text, xff double)"),
+        # series by shard: creating 100k series is a few thousand batches of one partition each,
+        # not 100k partitions, and get_series reads one partition per 100 names
+        ("series_by_shard", f"""CREATE TABLE IF NOT EXISTS {ks}.series_by_shard (shard int, name text, rollups text,
+            aggregation text, xff double, PRIMARY KEY ((shard), name))"""),
         ("nodes", f"CREATE TABLE IF NOT EXISTS {ks}.nodes (parent text, name text, leaf boolean, branch boolean, PRIMARY KEY (parent, name))"),
         ("tags", f"CREATE TABLE IF NOT EXISTS {ks}.tags (tag text, value text, name text, PRIMARY KEY ((tag), value, name))"),
         # Series as created, by minute of the creating process's clock, ordered by the
@@ -174,12 +220,12 @@ def prepare_statements(session, ks: str) -> dict:
                            "USING TTL ? AND TIMESTAMP ?"),
         "group_drop": p(f"DELETE FROM {ks}.segment_groups USING TIMESTAMP ? WHERE shard=? AND level=? AND window=? "
                         "AND bucket=? AND seq=?"),
-        "series_put": p(f"INSERT INTO {ks}.series (name, rollups, aggregation, xff) VALUES (?, ?, ?, ?)"),
-        "series_get_many": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series WHERE name IN ?"),
+        "series_put": p(f"INSERT INTO {ks}.series_by_shard (shard, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)"),
+        "series_get_many": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series_by_shard WHERE shard=? AND name IN ?"),
         "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),
         "branch": p(f"INSERT INTO {ks}.nodes (parent, name, branch) VALUES (?, ?, true)"),
         "children": p(f"SELECT name, leaf, branch FROM {ks}.nodes WHERE parent=?"),
-        "series_scan": p(f"SELECT token(name), name FROM {ks}.series WHERE token(name) > ? LIMIT ?"),
+        "series_scan": p(f"SELECT name FROM {ks}.series_by_shard WHERE shard=? AND name > ? LIMIT ?"),
         "log_put": p(f"INSERT INTO {ks}.series_log (bucket, at, name, more) VALUES (?, now(), ?, ?)"),
         "log_since": p(f"SELECT toUnixTimestamp(at), name, more FROM {ks}.series_log WHERE bucket=? AND at > minTimeuuid(?)"),
         "tag_log_put": p(f"INSERT INTO {ks}.tag_log (bucket, at, name, tagged) VALUES (?, now(), ?, ?)"),
@@ -189,7 +235,7 @@ def prepare_statements(session, ks: str) -> dict:
         "activity_put": p(f"INSERT INTO {ks}.series_activity (shard, name, last) VALUES (?, ?, ?) USING TIMESTAMP ?"),
         "activity_get_many": p(f"SELECT name, last FROM {ks}.series_activity WHERE shard = ? AND name IN ?"),
         "activity_del": p(f"DELETE FROM {ks}.series_activity USING TIMESTAMP ? WHERE shard = ? AND name = ?"),
-        "series_del": p(f"DELETE FROM {ks}.series WHERE name = ?"),
+        "series_del": p(f"DELETE FROM {ks}.series_by_shard WHERE shard=? AND name=?"),
         "segments_del": p(f"DELETE FROM {ks}.segments_by_shard WHERE shard=? AND level=? AND window=? AND name=?"),
         "node_get": p(f"SELECT leaf, branch FROM {ks}.nodes WHERE parent=? AND name=?"),
         "node_del": p(f"DELETE FROM {ks}.nodes WHERE parent=? AND name=?"),

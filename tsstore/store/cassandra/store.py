@@ -184,11 +184,13 @@ class CassandraStore(SegmentStore):
 
     # -- series, tree, tags ------------------------------------------------------------
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
-        # Tree and tag rows of many series share partitions (a parent, a tag): batched per
-        # partition like segments; series rows are one partition each.
+        # Series, tree and tag rows of many series share partitions (a shard, a parent, a
+        # tag): batched per partition like segments.
         items = []
         for m in metas:
-            items.append((("series", m.name), self.q["series_put"], (m.name, rollups_text(m.rollups), m.aggregation, m.xff), 100))
+            shard = self.shard_of(m.name)
+            items.append((("series", shard), self.q["series_put"], (shard, m.name, rollups_text(m.rollups), m.aggregation, m.xff),
+                          len(m.name) + 60))
             if ";" in m.name:
                 items.extend((("tag", tag), self.q["tag_put"], (tag, value, m.name), len(m.name) + 60) for tag, value in tag_rows(m.name))
         bucket = int(time.time()) // 60
@@ -214,20 +216,23 @@ class CassandraStore(SegmentStore):
             callback(names)
         return self._keys_of(names)
 
-    # The path index (tsstore.index.paths) reads the series table once, by token, then the
-    # series_log from a little before that read began (see _log_after).
+    # The path index (tsstore.index.paths) reads the series table once, a shard after the
+    # other, then the series_log from a little before that read began (see _log_after).
     lists_tree_names = True
     tree_poll_seconds = 0.2  # at most this often per process: each catch-up is a few queries
 
     async def tree_names_after(self, cursor, limit: int):
-        if not cursor:  # the first read: the series table from the lowest token
-            cursor = ("scan", time.time(), -(2**63))
+        if not cursor:  # the first read: the series table from its first shard
+            cursor = ("scan", time.time(), 0, "")
         if cursor[0] == "scan":
-            _, began, token = cursor
-            rows = await self._run(self.q["series_scan"], (token, limit))
-            names = [name for _, name in rows if ";" not in name]
-            after = ("scan", began, rows[-1][0]) if len(rows) == limit else _log_cursor(began)
-            return "\n".join(names), max(len(rows), 1), after  # 1: the switch to the log is progress too
+            _, began, shard, last = cursor
+            rows = await self._run(self.q["series_scan"], (shard, last, limit))
+            names = [name for name, in rows if ";" not in name]
+            if len(rows) == limit:
+                after = ("scan", began, shard, rows[-1][0])
+            else:
+                after = ("scan", began, shard + 1, "") if shard + 1 < self.shards else _log_cursor(began)
+            return "\n".join(names), max(len(rows), 1), after  # 1: the next shard, or the switch to the log, is progress too
         if time.time() - cursor[2] > SERIES_LOG_TTL - 3600:  # the log no longer reaches back: read the table again
             return await self.tree_names_after(None, limit)
         rows, after = await self._log_after(self.q["log_since"], cursor)
@@ -259,9 +264,13 @@ class CassandraStore(SegmentStore):
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         out = {n: self._meta_cache[n] for n in names if n in self._meta_cache}
-        missing = [n for n in names if n not in out]
-        # 50 names a statement: one request each was the cost of taking in 100k new series
-        results = await self._run_all((self.q["series_get_many"], (missing[i : i + 50],)) for i in range(0, len(missing), 50))
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for n in names:
+            if n not in out:
+                by_shard[self.shard_of(n)].append(n)
+        # 100 names of one shard a statement: one request each was the cost of taking in 100k new series
+        results = await self._run_all((self.q["series_get_many"], (shard, members[i : i + 100]))
+                                      for shard, members in by_shard.items() for i in range(0, len(members), 100))
         for rows in results:
             for name, rollups, aggregation, xff in rows:
                 meta = SeriesMeta(name, rollups_of_text(rollups), aggregation, xff)
@@ -371,7 +380,7 @@ class CassandraStore(SegmentStore):
                 for window in self.windows_between(rollup.step, now - rollup.retention - span, now + 2 * span):
                     items.append(((shard, level, window), self.q["segments_del"], (shard, level, window, name), len(name) + 40))
                     in_groups[(shard, level, window, bucket)].add(name)
-            items.append((("series", name), self.q["series_del"], (name,), len(name) + 20))
+            items.append((("series", shard), self.q["series_del"], (shard, name), len(name) + 20))
             if name in lasts:  # newer than the row's own timestamp (its slot time), older than any later write
                 items.append((("activity", shard), self.q["activity_del"], (lasts[name] * 1_000_000 + 1, shard, name),
                               len(name) + 30))
