@@ -351,7 +351,7 @@ class StoreTreeIndex(StoreSync):
     """A PathIndex kept equal to a store's tree: built from the store in the background
     (finds go to the store's own tree walk until it is ready), then caught up before each
     find with what the store (any process) created since. For stores that list their names
-    (Store.tree_names_after: the embedded store by id, Cassandra by token then from its
+    (Store.tree_names_after: the embedded store by id, Cassandra by shard then from its
     series_log); None from for_store() for the others."""
 
     what, reads = "path index", "the store's names"

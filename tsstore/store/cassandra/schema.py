@@ -74,6 +74,12 @@ def create_schema(session, config: CassandraConfig) -> tuple[int, int]:
     return shards, buckets
 
 
+def shard_of(name: str, shards: int) -> int:
+    """The shard of a series: its partition in series_by_shard, segments_by_shard,
+    segment_groups and series_activity."""
+    return zlib.crc32(name.encode()) % shards
+
+
 def copy_series_table(session, ks: str, shards: int) -> None:
     """An earlier version's `series` table (one partition per name) copied into
     series_by_shard, once per keyspace (store_meta 'series_copied'), with progress in the log.
@@ -89,7 +95,7 @@ def copy_series_table(session, ks: str, shards: int) -> None:
     by_shard: dict[int, list] = {}
     for name, rollups, aggregation, xff in session.execute(
             SimpleStatement(f"SELECT name, rollups, aggregation, xff FROM {ks}.series", fetch_size=5000), timeout=120):
-        shard = zlib.crc32(name.encode()) % shards
+        shard = shard_of(name, shards)
         rows = by_shard.setdefault(shard, [])
         rows.append((shard, name, rollups, aggregation, xff))
         if len(rows) == COPY_BATCH_ROWS:

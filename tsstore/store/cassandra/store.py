@@ -39,7 +39,7 @@ from tsstore.store import segment_groups
 from tsstore.store.base import WINDOW_SLOTS, WRITER_MASK, SegmentStore, rollups_of_text, rollups_text, tree_rows_of, write_order
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
-from tsstore.store.cassandra.schema import ROOT, SERIES_LOG_TTL, create_schema, prepare_statements
+from tsstore.store.cassandra.schema import ROOT, SERIES_LOG_TTL, create_schema, prepare_statements, shard_of
 from tsstore.store.errors import StoreUnavailable
 
 # How long children() answers from its cache (other processes add nodes meanwhile), and how
@@ -496,7 +496,7 @@ class CassandraStore(SegmentStore):
 
     # -- points ------------------------------------------------------------------------
     def shard_of(self, name: str) -> int:
-        return zlib.crc32(name.encode()) % self.shards
+        return shard_of(name, self.shards)
 
     def group_of(self, name: str) -> tuple[int, int]:
         """(shard, bucket) of a series: the segment_groups row its pieces are packed into."""
