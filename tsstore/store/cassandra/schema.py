@@ -152,22 +152,21 @@ def warn_if_replication_differs(ks: str, replication: dict, config: CassandraCon
                     "node (README: Running several nodes)", ks, has, asked, ks, replication_cql(config), ks)
 
 
+# Segment rows expire by TTL, a day's rows together: whole SSTables drop once all expired.
+_SEGMENT_TABLE_OPTIONS = """WITH compaction = {'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
+    'compaction_window_size': 1} AND gc_grace_seconds = 3600"""
+
+
 def _tables(ks: str) -> list[tuple[str, str]]:
     """(name, CREATE TABLE) of every table of the keyspace."""
     return [
         ("store_meta", f"CREATE TABLE IF NOT EXISTS {ks}.store_meta (key text PRIMARY KEY, value text)"),
         ("segments_by_shard",
          f"""CREATE TABLE IF NOT EXISTS {ks}.segments_by_shard (shard int, level tinyint, window bigint, name text, seq bigint,
-            data blob, PRIMARY KEY ((shard, level, window), name, seq))
-            WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
-                                'compaction_window_size': 1}}
-            AND gc_grace_seconds = 3600"""),
+            data blob, PRIMARY KEY ((shard, level, window), name, seq)) {_SEGMENT_TABLE_OPTIONS}"""),
         ("segment_groups",
          f"""CREATE TABLE IF NOT EXISTS {ks}.segment_groups (shard int, level tinyint, window bigint, bucket int, seq bigint,
-            data blob, PRIMARY KEY ((shard, level, window), bucket, seq))
-            WITH compaction = {{'class': 'TimeWindowCompactionStrategy', 'compaction_window_unit': 'DAYS',
-                                'compaction_window_size': 1}}
-            AND gc_grace_seconds = 3600"""),
+            data blob, PRIMARY KEY ((shard, level, window), bucket, seq)) {_SEGMENT_TABLE_OPTIONS}"""),
         # series by shard: creating 100k series is a few thousand batches of one partition each,
         # not 100k partitions, and get_series reads one partition per 100 names
         ("series_by_shard", f"""CREATE TABLE IF NOT EXISTS {ks}.series_by_shard (shard int, name text, rollups text,
