@@ -1,5 +1,5 @@
 """Group rows on Cassandra: a write packs the pieces of every series of a (shard, bucket) and
-window into one segment_groups row; reads take them beside the series' own rows; compaction
+window into one group row (segments_by_shard, under a name no series has); reads take them beside the series' own rows; compaction
 moves them into those; a deletion takes a series' pieces out of the rows it shares."""
 import time
 
@@ -9,6 +9,7 @@ import pytest
 from tsstore.model import Rollup, SeriesMeta, WriteBatch
 from tsstore.store import segment_groups
 from tsstore.store.base import COMPACT_AFTER, WINDOW_SLOTS
+from tsstore.store.cassandra.schema import GROUP_ROW_PREFIX, group_row_name
 from tsstore.store.cassandra.store import CassandraStore
 
 pytestmark = pytest.mark.cassandra
@@ -33,8 +34,11 @@ def _batch(keys: np.ndarray, names: list[str], slots_of, value_of) -> WriteBatch
                       np.concatenate(ts), values, lambda g: names[g])
 
 
-def _rows(store: CassandraStore, table: str) -> int:
-    return store.session.execute(f"SELECT count(*) FROM {store.config.keyspace}.{table}").one()[0]
+def _rows(store: CassandraStore, kind: str) -> int:
+    """How many group rows ('group') or series' own rows ('own') the keyspace holds."""
+    names = [name for (name,) in store.session.execute(f"SELECT name FROM {store.config.keyspace}.segments_by_shard")]
+    groups = sum(name.startswith(GROUP_ROW_PREFIX) for name in names)
+    return groups if kind == "group" else len(names) - groups
 
 
 @pytest.fixture
@@ -55,10 +59,10 @@ async def test_a_write_over_many_series_is_a_row_per_group_and_compaction_moves_
     for flush in range(COMPACT_AFTER + 3):
         await store.write_batch(_batch(keys, names, lambda i, f=flush: [T0 + f * STEP], lambda i, t: i * 1000 + t % 997))
         if flush == 0:
-            assert _rows(store, "segment_groups") == n_groups and _rows(store, "segments_by_shard") == 0
+            assert _rows(store, "group") == n_groups and _rows(store, "own") == 0
     # every group compacted once (its COMPACT_AFTER-th row), the 3 writes since are group rows
-    assert _rows(store, "segment_groups") == 3 * n_groups
-    assert _rows(store, "segments_by_shard") == len(names)
+    assert _rows(store, "group") == 3 * n_groups
+    assert _rows(store, "own") == len(names)
     got = await store.read_many(names, {n: (0, STEP) for n in names}, T0, T0 + 10**5)
     want = [T0 + f * STEP for f in range(COMPACT_AFTER + 3)]
     for i, name in enumerate(names):
@@ -88,7 +92,7 @@ async def test_random_rewrites_across_compactions_read_as_last_write_wins(store)
             for name in names:
                 assert dict(zip(got[name].ts.tolist(), got[name].values[:, 0].tolist())) == want[name], f"after write {flush}"
     # each compaction merged a series' earlier own row with its pieces: one row each, however many compactions
-    assert _rows(store, "segments_by_shard") <= len(names)
+    assert _rows(store, "own") <= len(names)
 
 
 async def test_a_deleted_series_leaves_the_group_rows_it_shared_and_its_neighbours_keep_theirs(store):
@@ -105,12 +109,30 @@ async def test_a_deleted_series_leaves_the_group_rows_it_shared_and_its_neighbou
     got = await store.read_many(names[1:], {n: (0, STEP) for n in names[1:]}, T0, T0 + 1000)
     assert [got[n].values[:, 0].tolist() for n in names[1:]] == [[2.0] * 3, [3.0] * 3]
     ks, (shard, bucket) = store.config.keyspace, store.group_of(names[0])
-    rows = store.session.execute(f"SELECT data FROM {ks}.segment_groups WHERE shard=%s AND level=0 AND window=%s AND bucket=%s",
-                                 (shard, T0, bucket))
+    rows = store.session.execute(f"SELECT data FROM {ks}.segments_by_shard WHERE shard=%s AND level=0 AND window=%s AND name=%s",
+                                 (shard, T0, group_row_name(bucket)))
     members = [segment_groups.NamedGroup(data).names for (data,) in rows]
     assert members == [names[1:]] * 3
     # created again, the name starts empty; all three deleted, the rows go
     (key,) = (await store.create_series([shared[0]])).tolist()
     assert len((await store.read(names[0], 0, STEP, T0, T0 + 1000))) == 0
     assert await store.delete_series(names, "{}") == 3
-    assert _rows(store, "segment_groups") == 0
+    assert _rows(store, "group") == 0
+
+
+async def test_a_write_of_bulky_pieces_is_moved_into_own_rows_at_once(store):
+    """A backfill or an import writes days of slots for each series: left in group rows, every
+    read of one series would read all of its group's; they are compacted at once, while a
+    flush's few slots per series stay packed."""
+    metas = _metas(40)
+    names = [m.name for m in metas]
+    keys = await store.create_series(metas)
+    measured = np.random.default_rng(3).random((len(names), 300))  # measurements do not compress away
+    await store.write_batch(_batch(keys, names, lambda i: [T0 + s * STEP for s in range(2, 300)],
+                                   lambda i, t: float(measured[i, (t - T0) // STEP])))
+    assert _rows(store, "group") == 0 and _rows(store, "own") == len(names)
+    await store.write_batch(_batch(keys, names, lambda i: [T0 + STEP], lambda i, t: -1.0))  # a flush's one slot each
+    assert _rows(store, "group") == len({store.group_of(n) for n in names})
+    got = await store.read_many(names, {n: (0, STEP) for n in names}, T0, T0 + 300 * STEP)
+    for i, name in enumerate(names):
+        assert got[name].values[:, 0].tolist() == [-1.0] + measured[i, 2:300].tolist()

@@ -10,6 +10,7 @@ from tsstore.events import Event
 from tsstore.store.base import WINDOW_SLOTS
 from tsstore.model import Rollup, SeriesMeta, Slots, WriteRequest
 from tsstore.store import segment_groups
+from tsstore.store.cassandra.schema import group_row_name
 from tsstore.store.embedded import EmbeddedStore
 
 STEP = 10
@@ -169,8 +170,8 @@ async def _segments_of(store, name: str, level: int, window: int) -> int:
     ks = store.config.keyspace
     own = store.session.execute(f"SELECT seq FROM {ks}.segments_by_shard WHERE shard=%s AND level=%s AND window=%s AND name=%s",
                                 (shard, level, window, name))
-    packed = store.session.execute(f"SELECT data FROM {ks}.segment_groups WHERE shard=%s AND level=%s AND window=%s AND bucket=%s",
-                                   (shard, level, window, bucket))
+    packed = store.session.execute(f"SELECT data FROM {ks}.segments_by_shard WHERE shard=%s AND level=%s AND window=%s AND name=%s",
+                                   (shard, level, window, group_row_name(bucket)))
     return len(list(own)) + sum(1 for (data,) in packed if name in segment_groups.NamedGroup(data).names)
 
 

@@ -2,11 +2,11 @@
 
 Tables:
   segments_by_shard (shard, level, window) -> name -> seq -> data
-                 TTL = the rollup's retention, TWCS; shard = crc32(name) % shards
-  segment_groups (shard, level, window) -> bucket -> seq -> data
-                 the pieces one write gave the series of a bucket of the shard, packed
-                 (segment_groups.NAMED_FORMAT); bucket = crc32(name) // shards % buckets;
-                 compaction moves them into segments_by_shard
+                 TTL = the rollup's retention, TWCS; shard = crc32(name) % shards. Besides each
+                 series' own rows, group rows: name = group_row_name(bucket), a name no series
+                 can have; data = the pieces one write gave the series of that bucket of the
+                 shard, packed (segment_groups.NAMED_FORMAT); bucket = crc32(name) // shards %
+                 buckets. Compaction moves their pieces into the series' own rows.
   store_meta     key -> value                      (the shard and bucket counts, fixed at creation; tree_changed,
                                                     rewritten whenever a process adds nodes)
   series_by_shard shard -> name -> rollups, aggregation, xff
@@ -75,9 +75,18 @@ def create_schema(session, config: CassandraConfig) -> tuple[int, int]:
 
 
 def shard_of(name: str, shards: int) -> int:
-    """The shard of a series: its partition in series_by_shard, segments_by_shard,
-    segment_groups and series_activity."""
+    """The shard of a series: its partition in series_by_shard, segments_by_shard and
+    series_activity."""
     return zlib.crc32(name.encode()) % shards
+
+
+GROUP_ROW_PREFIX = " group "  # series names have no whitespace (carbon plaintext cannot carry it; pickle's are refused)
+
+
+def group_row_name(bucket: int) -> str:
+    """The clustering name of a bucket's group rows in segments_by_shard: read in the same
+    `name IN` as the series' own rows, so a read is one query per partition."""
+    return f"{GROUP_ROW_PREFIX}{bucket}"
 
 
 def copy_series_table(session, ks: str, shards: int) -> None:
@@ -164,9 +173,6 @@ def _tables(ks: str) -> list[tuple[str, str]]:
         ("segments_by_shard",
          f"""CREATE TABLE IF NOT EXISTS {ks}.segments_by_shard (shard int, level tinyint, window bigint, name text, seq bigint,
             data blob, PRIMARY KEY ((shard, level, window), name, seq)) {_SEGMENT_TABLE_OPTIONS}"""),
-        ("segment_groups",
-         f"""CREATE TABLE IF NOT EXISTS {ks}.segment_groups (shard int, level tinyint, window bigint, bucket int, seq bigint,
-            data blob, PRIMARY KEY ((shard, level, window), bucket, seq)) {_SEGMENT_TABLE_OPTIONS}"""),
         # series by shard: creating 100k series is a few thousand batches of one partition each,
         # not 100k partitions, and get_series reads one partition per 100 names
         ("series_by_shard", f"""CREATE TABLE IF NOT EXISTS {ks}.series_by_shard (shard int, name text, rollups text,
@@ -215,16 +221,11 @@ def prepare_statements(session, ks: str) -> dict:
                         "USING TTL ? AND TIMESTAMP ?"),
         "drop_merged": p(f"DELETE FROM {ks}.segments_by_shard USING TIMESTAMP ? WHERE shard=? AND level=? AND window=? "
                          "AND name=? AND seq=?"),
-        "group_put": p(f"INSERT INTO {ks}.segment_groups (shard, level, window, bucket, seq, data) VALUES (?, ?, ?, ?, ?, ?) "
+        # group rows (group_row_name): a write's, and compaction's and deletion's read of one bucket's
+        "group_put": p(f"INSERT INTO {ks}.segments_by_shard (shard, level, window, name, seq, data) VALUES (?, ?, ?, ?, ?, ?) "
                        "USING TTL ?"),
-        "group_get": p(f"SELECT bucket, seq, data FROM {ks}.segment_groups WHERE shard=? AND level=? AND window=? AND bucket IN ?"),
-        # compaction and deletion: the rows with their write times, to overwrite or delete exactly the versions read
-        "group_get_to_merge": p(f"SELECT seq, data, writetime(data) FROM {ks}.segment_groups "
-                                "WHERE shard=? AND level=? AND window=? AND bucket=?"),
-        "group_rewrite": p(f"INSERT INTO {ks}.segment_groups (shard, level, window, bucket, seq, data) VALUES (?, ?, ?, ?, ?, ?) "
-                           "USING TTL ? AND TIMESTAMP ?"),
-        "group_drop": p(f"DELETE FROM {ks}.segment_groups USING TIMESTAMP ? WHERE shard=? AND level=? AND window=? "
-                        "AND bucket=? AND seq=?"),
+        "group_get_to_merge": p(f"SELECT seq, data, writetime(data) FROM {ks}.segments_by_shard "
+                                "WHERE shard=? AND level=? AND window=? AND name=?"),
         "series_put": p(f"INSERT INTO {ks}.series_by_shard (shard, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)"),
         "series_get_many": p(f"SELECT name, rollups, aggregation, xff FROM {ks}.series_by_shard WHERE shard=? AND name IN ?"),
         "leaf": p(f"INSERT INTO {ks}.nodes (parent, name, leaf) VALUES (?, ?, true)"),

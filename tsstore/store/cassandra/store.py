@@ -5,11 +5,12 @@ Why groups: a flush writes a small segment for every series it holds. As a row e
 batched per partition, a flush of 100k series was 300k rows, and the rows' Python work in the
 driver, and the node's, held up the reads that met it. Series share a shard partition
 (shard = crc32(name) % shards) and, inside it, a bucket; one write packs the pieces of every
-series of a (shard, bucket) and window into one segment_groups row (segment_groups.
-NAMED_FORMAT): 4,096 groups by default, so a flush is a few thousand rows whatever the series
-count. Reads take the series' own rows and its bucket's group rows. A (shard, bucket, level,
-window) whose group rows reach COMPACT_AFTER is compacted: each series' pieces merged with its
-own row into one row per writer in segments_by_shard, then exactly the rows read deleted.
+series of a (shard, bucket) and window into one group row (segment_groups.NAMED_FORMAT, in
+segments_by_shard under schema.group_row_name): 4,096 groups by default, so a flush is a few
+thousand rows whatever the series count. A read asks for the series' own rows and its
+bucket's group rows in one `name IN`. A (shard, bucket, level, window) whose group rows reach
+COMPACT_AFTER, or whose pieces are bulky, is compacted: each series' pieces merged with its own
+row into one row per writer, then exactly the rows read deleted.
 Every statement is prepared; requests go out concurrently with a bounded number in flight
 (requests). Every row carries its retention as TTL, so Cassandra expires the data itself.
 """
@@ -39,7 +40,8 @@ from tsstore.store import segment_groups
 from tsstore.store.base import WINDOW_SLOTS, WRITER_MASK, SegmentStore, rollups_of_text, rollups_text, tree_rows_of, write_order
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
-from tsstore.store.cassandra.schema import ROOT, SERIES_LOG_TTL, create_schema, prepare_statements, shard_of
+from tsstore.store.cassandra.schema import (GROUP_ROW_PREFIX, ROOT, SERIES_LOG_TTL, create_schema, group_row_name,
+                                            prepare_statements, shard_of)
 from tsstore.store.errors import StoreUnavailable
 
 # How long children() answers from its cache (other processes add nodes meanwhile), and how
@@ -50,6 +52,10 @@ CHILDREN_CACHE_SECONDS = 10.0
 TREE_CHECK_SECONDS = 0.5
 LOG_OVERLAP_S = 5.0  # how late a series_log or tag_log row may become readable (see _log_after)
 LOG_ROW_BYTES = 4000  # of names per series_log row: under the batch size Cassandra warns about
+# A group row whose pieces average more than this is compacted at once: every read of one of
+# its series reads the whole row, which a flush keeps small (a few slots a series) but a
+# backfill or an import fills with days of slots for each of its series.
+BULKY_PIECE_BYTES = 256
 KEY_GROUP_BITS = 23  # of a series key, above its 40 hash bits: the group (shard, bucket) it is packed into
 
 log = logging.getLogger(__name__)
@@ -402,7 +408,7 @@ class CassandraStore(SegmentStore):
         keys = list(in_groups)
         writes = []
         for (shard, level, window, bucket), rows in zip(keys, await self._run_all(
-                (self.q["group_get_to_merge"], key) for key in keys)):
+                (self.q["group_get_to_merge"], (shard, level, window, group_row_name(bucket))) for shard, level, window, bucket in keys)):
             gone = in_groups[(shard, level, window, bucket)]
             part = (shard, level, window)
             for seq, data, written in rows:
@@ -411,12 +417,12 @@ class CassandraStore(SegmentStore):
                     continue
                 kept = [i for i, name in enumerate(group.names) if name not in gone]
                 if not kept:
-                    writes.append((part, self.q["group_drop"], (written + 1, *part, bucket, seq), 60))
+                    writes.append((part, self.q["drop_merged"], (written + 1, *part, group_row_name(bucket), seq), 60))
                     continue
                 blob = segment_groups.pack_named([group.names[i] for i in kept], group.steps[kept], group.expires_at[kept],
                                                  [group.piece(i) for i in kept])
-                writes.append((part, self.q["group_rewrite"], (*part, bucket, seq, blob, int(_ttl(group.expires_at[kept].max(), now)),
-                                                              written + 1), len(blob) + 40))
+                writes.append((part, self.q["put_merged"], (*part, group_row_name(bucket), seq, blob,
+                                                           int(_ttl(group.expires_at[kept].max(), now)), written + 1), len(blob) + 40))
         await self._run_all(self._batches(writes))
 
     async def _prune_tree(self, names: list[str]) -> None:
@@ -499,7 +505,7 @@ class CassandraStore(SegmentStore):
         return shard_of(name, self.shards)
 
     def group_of(self, name: str) -> tuple[int, int]:
-        """(shard, bucket) of a series: the segment_groups row its pieces are packed into."""
+        """(shard, bucket) of a series: the group rows its pieces are packed into."""
         crc = zlib.crc32(name.encode())
         return crc % self.shards, crc // self.shards % self.buckets
 
@@ -538,7 +544,7 @@ class CassandraStore(SegmentStore):
             await self._compact(due)
 
     def _prepare_batch(self, batch: WriteBatch) -> tuple[list, list]:
-        """The batch's segments packed into segment_groups rows, one per (shard, bucket,
+        """The batch's segments packed into group rows, one per (shard, bucket,
         window) whatever the number of series in it (a series with two segments for one window
         in the batch: a row each, the later with the later seq), its activity rows, and the
         (shard, bucket, level, window)s whose rows reached COMPACT_AFTER."""
@@ -555,15 +561,17 @@ class CassandraStore(SegmentStore):
         row_groups, row_windows = groups_of_block[inverse[first]], windows[first]
         seqs = self._seq.take(len(first)).tolist()
         steps, expires_at, blobs = batch.steps[seg.blocks[live]], seg.expires_at[live], seg.blobs
-        put, puts = self.q["group_put"], []
+        put, puts, bulky = self.q["group_put"], [], []
         for r, (a, b) in enumerate(zip(row_starts[:-1].tolist(), row_starts[1:].tolist())):
             taken = order[a:b]
-            blob = segment_groups.pack_named([names[i] for i in inverse[taken].tolist()], steps[taken], expires_at[taken],
-                                             [blobs[i] for i in live[taken].tolist()])
+            pieces = [blobs[i] for i in live[taken].tolist()]
+            blob = segment_groups.pack_named([names[i] for i in inverse[taken].tolist()], steps[taken], expires_at[taken], pieces)
+            if len(blob) > BULKY_PIECE_BYTES * len(pieces):
+                bulky.append(r)
             shard, bucket = divmod(int(row_groups[r]), self.buckets)
             window = int(row_windows[r])
-            puts.append(((shard, level, window), put,
-                         (shard, level, window, bucket, seqs[r], blob, int(_ttl(expires_at[taken].max(), now))), len(blob) + 40))
+            puts.append(((shard, level, window), put, (shard, level, window, group_row_name(bucket), seqs[r], blob,
+                                                       int(_ttl(expires_at[taken].max(), now))), len(blob) + 40))
         activity = self.q["activity_put"]
         _, newest_of, active = self.activity_due(batch)
         name_of_block = dict(zip(blocks.tolist(), names))
@@ -572,8 +580,9 @@ class CassandraStore(SegmentStore):
             # written with the slot time as its timestamp: the newest slot wins, whoever writes last
             shard = self.shard_of(name)
             puts.append((("activity", shard), activity, (shard, name, newest, newest * 1_000_000), len(name) + 30))
-        due = [(*divmod(int(row_groups[i]), self.buckets), level, int(row_windows[i]))
-               for i in self._segment_counts.add(row_groups, level, row_windows).tolist()]
+        # compacted now: rows of bulky pieces (a backfill, an import), or rows that reached COMPACT_AFTER
+        due_rows = np.union1d(self._segment_counts.add(row_groups, level, row_windows), np.array(bulky, np.int64))
+        due = list(dict.fromkeys((*divmod(int(row_groups[i]), self.buckets), level, int(row_windows[i])) for i in due_rows.tolist()))
         return self._batches(puts), due
 
     async def _compact(self, due: list[tuple[int, int, int, int]]) -> None:
@@ -585,7 +594,7 @@ class CassandraStore(SegmentStore):
         after those of the rows read, not this process's clock: a compacting process whose
         clock is behind the writer of the newest row would otherwise lose its merge to that row
         and still delete the others."""
-        results = await self._run_all((self.q["group_get_to_merge"], (shard, level, window, bucket))
+        results = await self._run_all((self.q["group_get_to_merge"], (shard, level, window, group_row_name(bucket)))
                                       for shard, bucket, level, window in due)
         pieces: dict[tuple, dict[str, list]] = defaultdict(lambda: defaultdict(list))  # part -> name -> pieces
         group_drops = []
@@ -597,7 +606,7 @@ class CassandraStore(SegmentStore):
                     continue  # left as it is, named in the log
                 for i, name in enumerate(group.names):
                     pieces[part][name].append((seq, group.piece(i), written, int(group.steps[i]), int(group.expires_at[i])))
-                group_drops.append((part, self.q["group_drop"], (written + 1, *part, bucket, seq), 60))
+                group_drops.append((part, self.q["drop_merged"], (written + 1, *part, group_row_name(bucket), seq), 60))
         queries, keys = [], []
         for part, members in pieces.items():
             names = list(members)
@@ -636,11 +645,11 @@ class CassandraStore(SegmentStore):
         self._noted_shared(shared)  # more than one process wrote these finest slots: their coarse slots are partial
 
     def _readable_group(self, data, part: tuple, bucket: int, seq: int):
-        """A segment_groups row's NamedGroup, or None (logged) when it cannot be read."""
+        """A group row's NamedGroup, or None (logged) when it cannot be read."""
         try:
             return segment_groups.NamedGroup(bytes(data))
         except segment_groups.GroupFormatError as exc:
-            log.warning("keyspace %s: segment_groups row (shard, level, window) %s bucket %d seq %d cannot be read and is "
+            log.warning("keyspace %s: group row (shard, level, window) %s bucket %d seq %d cannot be read and is "
                         "skipped: %s", self.config.keyspace, part, bucket, seq, exc)
             return None
 
@@ -660,8 +669,8 @@ class CassandraStore(SegmentStore):
 
     async def read_many(self, names, level_of, start, end) -> dict[str, Slots]:
         """Many series in few statements: series sharing a (shard, level, window) partition
-        are read together, their own rows (`name IN`, 100 at a time) and their buckets' group
-        rows (`bucket IN`), all partitions in parallel."""
+        are read together, their own rows and their buckets' group rows in one `name IN` (100
+        series at a time), all partitions in parallel."""
         names = list(dict.fromkeys(names))
         steps = {}
         by_partition: dict[tuple, list[str]] = defaultdict(list)
@@ -671,22 +680,22 @@ class CassandraStore(SegmentStore):
             shard = self.shard_of(n)
             for w in self.windows_between(step, start, end):
                 by_partition[(shard, level, w)].append(n)
-        own_queries = [(part, members[i : i + 100]) for part, members in by_partition.items()
-                       for i in range(0, len(members), 100)]
-        group_queries = [(part, sorted({self.group_of(n)[1] for n in members})) for part, members in by_partition.items()]
-        results = await self._run_all([(self.q["get_names"], (*part, members)) for part, members in own_queries]
-                                      + [(self.q["group_get"], (*part, buckets)) for part, buckets in group_queries])
+        queries = []
+        for part, members in by_partition.items():
+            for i in range(0, len(members), 100):
+                chunk = members[i : i + 100]
+                queries.append((part, set(chunk), chunk + [group_row_name(b) for b in sorted({self.group_of(n)[1] for n in chunk})]))
+        results = await self._run_all((self.q["get_names"], (*part, asked)) for part, _, asked in queries)
         segments: dict[str, list] = defaultdict(list)  # name -> [(window, seq, data)]
-        for (part, _), rows in zip(own_queries, results):
+        for (part, wanted, _), rows in zip(queries, results):
             for name, seq, data in rows:
-                segments[name].append((part[2], seq, bytes(data)))
-        for (part, _), rows in zip(group_queries, results[len(own_queries):]):
-            wanted = set(by_partition[part])
-            for bucket, seq, data in rows:
-                group = self._readable_group(data, part, bucket, seq)
-                for i, name in enumerate(group.names if group is not None else ()):
-                    if name in wanted:
-                        segments[name].append((part[2], seq, group.piece(i)))
+                if not name.startswith(GROUP_ROW_PREFIX):
+                    segments[name].append((part[2], seq, bytes(data)))
+                    continue
+                group = self._readable_group(data, part, int(name[len(GROUP_ROW_PREFIX):]), seq)
+                for k, member in enumerate(group.names if group is not None else ()):
+                    if member in wanted:
+                        segments[member].append((part[2], seq, group.piece(k)))
         out = {}
         for n in names:
             columns = columns_of(level_of[n][0])
