@@ -31,6 +31,8 @@ def test_prefix_and_refused_paths(tmp_path):
         convert.metric_name(root, f"{root}/_tagged/1ab/2cd/{'f' * 64}.wsp")
     with pytest.raises(convert.NotAMetricPath, match="_tagged/xxx/yyy"):
         convert.metric_name(root, f"{root}/_tagged/a;b=c.wsp")
+    with pytest.raises(convert.NotAMetricPath, match="whitespace"):
+        convert.metric_name(root, f"{root}/web 01/cpu.wsp")
 
 
 def _wsp(tmp_path, archives, points, xff, method):

@@ -45,7 +45,11 @@ def metric_name(root: str, path: str, prefix: str = "") -> str:
             raise NotAMetricPath(f"{path}: tagged name {name!r}: {exc}") from None
     if any(not p for p in parts):
         raise NotAMetricPath(f"{path}: an empty path component")
-    return prefix + ".".join(parts)
+    name = prefix + ".".join(parts)
+    if any(c.isspace() for c in name):  # as the carbon listeners refuse them (a line's fields are split at whitespace)
+        raise NotAMetricPath(f"{path}: whitespace in the metric name {name!r}; no carbon sender could write to it, "
+                             "rename the file (or use --prefix) to import it")
+    return name
 
 
 def meta_from_header(name: str, wsp: WhisperFile) -> SeriesMeta:
