@@ -547,7 +547,8 @@ class CassandraStore(SegmentStore):
         """The batch's segments packed into group rows, one per (shard, bucket,
         window) whatever the number of series in it (a series with two segments for one window
         in the batch: a row each, the later with the later seq), its activity rows, and the
-        (shard, bucket, level, window)s whose rows reached COMPACT_AFTER."""
+        (shard, bucket, level, window)s to compact now: their rows reached COMPACT_AFTER, or a
+        row of bulky pieces was just written."""
         now = int(time.time())
         seg = self.encode(batch)
         live = np.flatnonzero(seg.expires_at - now > 0)  # the rest is already outside retention
