@@ -28,11 +28,12 @@ import time
 import zlib
 
 from tsstore.store.cassandra.options import CassandraConfig
+from tsstore.store.cassandra.requests import batches
 
 log = logging.getLogger(__name__)
 
 GROUP_BUCKETS = 16  # group rows per shard partition and write, for new keyspaces (store_meta keeps the real count)
-COPY_BATCH_ROWS = 40  # series rows per batch when copying an earlier version's table (one partition each batch)
+COPY_PAGE_ROWS = 5000  # rows of an earlier version's series table read, and written in batches, at a time
 ROOT = "."  # the root's partition key in nodes (Cassandra refuses an empty key)
 SERIES_LOG_TTL = 86400  # seconds a series_log row is kept: a process further behind reads the series table again
 
@@ -67,7 +68,7 @@ def create_schema(session, config: CassandraConfig) -> tuple[int, int]:
         log.warning("keyspace %s was created with %d shards; using them (shards=%d asked for)", ks, shards, config.shards)
     buckets = _fixed_count(session, ks, "group_buckets", GROUP_BUCKETS)
     if "series" in existing:
-        copy_series_table(session, ks, shards)
+        copy_series_table(session, ks, shards, config.batch_bytes)
     if "segments" in existing:
         log.warning("keyspace %s has a 'segments' table from an earlier tsstore layout: it is not read; "
                     "re-send that data or keep the old version to read it", ks)
@@ -89,41 +90,38 @@ def group_row_name(bucket: int) -> str:
     return f"{GROUP_ROW_PREFIX}{bucket}"
 
 
-def copy_series_table(session, ks: str, shards: int) -> None:
+def copy_series_table(session, ks: str, shards: int, batch_bytes: int) -> None:
     """An earlier version's `series` table (one partition per name) copied into
     series_by_shard, once per keyspace (store_meta 'series_copied'), with progress in the log.
     The old table is left as it was. A process of an earlier version still running on the
     keyspace writes new series to the old table only: upgrade them all together."""
     if session.execute(f"SELECT value FROM {ks}.store_meta WHERE key='series_copied'", timeout=60).one() is not None:
         return
-    from cassandra.query import BatchStatement, BatchType, SimpleStatement
+    from cassandra.query import SimpleStatement
 
     put = session.prepare(f"INSERT INTO {ks}.series_by_shard (shard, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)")
     log.info("keyspace %s: copying the series table of an earlier version into series_by_shard (once)", ks)
-    copied, started = 0, time.monotonic()
-    by_shard: dict[int, list] = {}
+    copied, started, page = 0, time.monotonic(), []
+
+    def write_page():
+        # batched per shard partition, as the store batches its writes
+        for stmt, params in batches(page, batch_bytes):
+            session.execute(stmt, params, timeout=60)
+        page.clear()
+
     for name, rollups, aggregation, xff in session.execute(
-            SimpleStatement(f"SELECT name, rollups, aggregation, xff FROM {ks}.series", fetch_size=5000), timeout=120):
+            SimpleStatement(f"SELECT name, rollups, aggregation, xff FROM {ks}.series", fetch_size=COPY_PAGE_ROWS), timeout=120):
         shard = shard_of(name, shards)
-        rows = by_shard.setdefault(shard, [])
-        rows.append((shard, name, rollups, aggregation, xff))
-        if len(rows) == COPY_BATCH_ROWS:
-            _copy_batch(session, put, by_shard.pop(shard), BatchStatement, BatchType)
+        page.append(((shard,), put, (shard, name, rollups, aggregation, xff), len(name) + 60))
         copied += 1
+        if len(page) == COPY_PAGE_ROWS:
+            write_page()
         if copied % 100_000 == 0:
             log.info("keyspace %s: %d series copied (%.0f s)", ks, copied, time.monotonic() - started)
-    for rows in by_shard.values():
-        _copy_batch(session, put, rows, BatchStatement, BatchType)
+    write_page()
     session.execute(f"INSERT INTO {ks}.store_meta (key, value) VALUES ('series_copied', %s)", (str(copied),), timeout=60)
     log.info("keyspace %s: %d series copied into series_by_shard in %.0f s; the old table `series` is no longer read "
              "(DROP TABLE %s.series frees its space)", ks, copied, time.monotonic() - started, ks)
-
-
-def _copy_batch(session, put, rows: list, BatchStatement, BatchType) -> None:
-    batch = BatchStatement(batch_type=BatchType.UNLOGGED)
-    for row in rows:
-        batch.add(put, row)
-    session.execute(batch, timeout=60)
 
 
 def _fixed_count(session, ks: str, key: str, wanted: int) -> int:
