@@ -46,3 +46,13 @@ def cassandra_url(cassandra_address):
         pass
     finally:
         cluster.shutdown()
+
+
+async def read_series_table(store, limit: int = 1000) -> tuple[list[str], tuple]:
+    """What a path index's first read of a Cassandra store gets: every name the series table's
+    scan gives (in pieces of `limit`), and the cursor after it, from which series_log is read."""
+    names, cursor = [], None
+    while cursor is None or cursor[0] == "scan":
+        joined, _, cursor = await store.tree_names_after(cursor, limit)
+        names += [n for n in joined.split("\n") if n]
+    return names, cursor

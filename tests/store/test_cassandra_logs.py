@@ -11,18 +11,11 @@ from cassandra.util import uuid_from_time
 from tsstore.model import Rollup, SeriesMeta
 from tsstore.store.cassandra import store as cassandra_store
 from tsstore.store.cassandra.store import CassandraStore
+from tests.helpers.cassandra import read_series_table
 
 pytestmark = pytest.mark.cassandra
 
 OVERLAP = 1.0  # seconds a row may become readable late (LOG_OVERLAP_S, shortened for the test)
-
-
-async def _past_the_table(store) -> tuple:
-    """The cursor after the series table's last shard: what follows comes from series_log."""
-    cursor = None
-    while cursor is None or cursor[0] == "scan":
-        _, _, cursor = await store.tree_names_after(cursor, 1000)
-    return cursor
 
 
 async def test_a_late_row_is_delivered_and_a_burst_is_read_once(cassandra_url, monkeypatch):
@@ -30,7 +23,7 @@ async def test_a_late_row_is_delivered_and_a_burst_is_read_once(cassandra_url, m
     store = CassandraStore(cassandra_url)
     await store.open()
     try:
-        cursor = await _past_the_table(store)
+        _, cursor = await read_series_table(store)
         burst = [f"burst.s{i:03d}" for i in range(300)]
         await store.create_series([SeriesMeta(n, (Rollup(60, 86400),)) for n in burst])
         joined, count, cursor = await store.tree_names_after(cursor, 1000)
@@ -73,7 +66,7 @@ async def test_a_batch_of_new_series_is_a_few_log_rows_and_every_name_is_read_ba
     store = CassandraStore(cassandra_url)
     await store.open()
     try:
-        cursor = await _past_the_table(store)
+        _, cursor = await read_series_table(store)
         names = [f"many.host{i // 20:03d}.metric{i % 20}" for i in range(3000)]
         await store.create_series([SeriesMeta(n, (Rollup(60, 86400),)) for n in names])
         rows = store.session.execute(f"SELECT count(*) FROM {store.config.keyspace}.series_log").one()[0]
@@ -92,7 +85,7 @@ async def test_a_keyspace_of_an_earlier_version_gets_the_log_column_and_its_rows
     first.session.execute(f"DROP TABLE {ks}.series_log", timeout=60)
     first.session.execute(f"CREATE TABLE {ks}.series_log (bucket bigint, at timeuuid, name text, PRIMARY KEY ((bucket), at, name))",
                           timeout=60)
-    cursor = await _past_the_table(first)
+    _, cursor = await read_series_table(first)
     old_at = time.time()
     first.session.execute(f"INSERT INTO {ks}.series_log (bucket, at, name) VALUES (%s, %s, %s)",
                           (int(old_at) // 60, uuid_from_time(old_at), "old.style.row"))
