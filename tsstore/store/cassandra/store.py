@@ -673,19 +673,19 @@ class CassandraStore(SegmentStore):
         are read together, their own rows and their buckets' group rows in one `name IN` (100
         series at a time), all partitions in parallel."""
         names = list(dict.fromkeys(names))
-        steps = {}
+        steps, bucket_of = {}, {}
         by_partition: dict[tuple, list[str]] = defaultdict(list)
         for n in names:
             level, step = level_of[n]
             steps[n] = step
-            shard = self.shard_of(n)
+            shard, bucket_of[n] = self.group_of(n)
             for w in self.windows_between(step, start, end):
                 by_partition[(shard, level, w)].append(n)
         queries = []
         for part, members in by_partition.items():
             for i in range(0, len(members), 100):
                 chunk = members[i : i + 100]
-                queries.append((part, set(chunk), chunk + [group_row_name(b) for b in sorted({self.group_of(n)[1] for n in chunk})]))
+                queries.append((part, set(chunk), chunk + [group_row_name(b) for b in sorted({bucket_of[n] for n in chunk})]))
         results = await self._run_all((self.q["get_names"], (*part, asked)) for part, _, asked in queries)
         segments: dict[str, list] = defaultdict(list)  # name -> [(window, seq, data)]
         for (part, wanted, _), rows in zip(queries, results):
