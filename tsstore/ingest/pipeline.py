@@ -71,6 +71,8 @@ class IngestPipeline:
         ratelog = RateLimitedLog(log)
         self._retry = StoreRetry(self.counters, ratelog)
         store.on_reconnect(self._retry.wake)  # a backlog drains as soon as the store is back
+        if hasattr(store, "create_behind"):  # new series readable before the store has them (tsstore.store.creation_behind)
+            store.create_behind(self._retry)
         self._live = LiveQueue(LIVE_QUEUE_POINTS)
         self._committer = Committer(self.wal, self._wal_thread, self.registry, self.counters, self._live, ratelog,
                                     on_commit=self._maybe_resume)

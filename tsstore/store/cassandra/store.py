@@ -40,6 +40,7 @@ from tsstore.store import segment_groups
 from tsstore.store.base import WINDOW_SLOTS, WRITER_MASK, SegmentStore, rollups_of_text, rollups_text, tree_rows_of, write_order
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
+from tsstore.store.creation_behind import CreationBehind
 from tsstore.store.cassandra.schema import (GROUP_ROW_PREFIX, ROOT, SERIES_LOG_TTL, create_schema, group_row_name,
                                             prepare_statements, shard_of)
 from tsstore.store.errors import StoreUnavailable
@@ -125,6 +126,7 @@ class CassandraStore(SegmentStore):
         self._meta_cache: dict[str, SeriesMeta] = {}  # read back by renders; at most META_CACHE_MAX
         self._reconnect_callbacks: list = []
         self._created_callbacks: list = []  # on_created
+        self._behind: CreationBehind | None = None  # create_behind
 
     # -- connection and schema ----------------------------------------------------
     async def open(self) -> None:
@@ -177,6 +179,8 @@ class CassandraStore(SegmentStore):
         self._created_callbacks.append(callback)
 
     async def close(self) -> None:
+        if self._behind is not None:
+            await self._behind.close()
         if self.cluster is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.cluster.shutdown)
             self.cluster = None
@@ -189,9 +193,40 @@ class CassandraStore(SegmentStore):
         return (await self._run_all([(stmt, params)]))[0]
 
     # -- series, tree, tags ------------------------------------------------------------
+    def create_behind(self, retry) -> None:
+        """From now on create_series answers at once and writes behind (tsstore.store.creation_behind);
+        the ingest process's mode. `retry` retries a failing write (StoreRetry)."""
+        self._behind = CreationBehind(self._create_now, retry)
+
+    async def creations_settled(self) -> None:
+        """Until the series this process created so far are in the store (no-op unless create_behind)."""
+        if self._behind is not None:
+            await self._behind.settled()
+
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
-        # Series, tree and tag rows of many series share partitions (a shard, a parent, a
-        # tag): batched per partition like segments.
+        if self._behind is not None:
+            await self._behind.add(metas)
+        else:
+            await self._create_now(metas)
+        names = [m.name for m in metas]
+        # this process's indexes find them at once (tsstore.index.store_sync)
+        for callback in self._created_callbacks:
+            callback(names)
+        return self._keys_of(names)
+
+    async def _create_now(self, metas: list[SeriesMeta]) -> None:
+        # Building the rows is Python work (0.6 s for 100k series): off the event loop, so the
+        # listeners and the reads go on meanwhile.
+        statements, added_nodes = await asyncio.get_running_loop().run_in_executor(None, self._creation_rows, metas)
+        await self._run_all(statements)
+        if added_nodes:  # after the nodes: a process that sees the mark finds them
+            await self._run(self.q["tree_changed_put"], (f"{time.time_ns()}",))
+
+    def _creation_rows(self, metas: list[SeriesMeta]) -> tuple[list, bool]:
+        """The statements creating these series, and whether they add tree nodes. Series,
+        tree and tag rows of many series share partitions (a shard, a parent, a tag): batched
+        per partition like segments. On a worker thread: two creations at once at worst both
+        write a branch row."""
         items = []
         for m in metas:
             shard = self.shard_of(m.name)
@@ -214,13 +249,7 @@ class CassandraStore(SegmentStore):
             added_nodes = True
             items.append((("node", key[0]), self.q["leaf" if leaf else "branch"], key, len(key[0]) + len(child) + 40))
             self._children_cache.pop(parent, None)
-        await self._run_all(await asyncio.get_running_loop().run_in_executor(None, self._batches, items))
-        if added_nodes:  # after the nodes: a process that sees the mark finds them
-            await self._run(self.q["tree_changed_put"], (f"{time.time_ns()}",))
-        names = [m.name for m in metas]
-        for callback in self._created_callbacks:
-            callback(names)
-        return self._keys_of(names)
+        return self._batches(items), added_nodes
 
     # The path index (tsstore.index.paths) reads the series table once, a shard after the
     # other, then the series_log from a little before that read began (see _log_after).
@@ -269,7 +298,8 @@ class CassandraStore(SegmentStore):
         return [tuple(rest) for _, rest in rows], ("log", newest, now - LOG_OVERLAP_S if sweep else complete)
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
-        out = {n: self._meta_cache[n] for n in names if n in self._meta_cache}
+        out = self._behind.pending_metas(names) if self._behind is not None else {}
+        out.update((n, self._meta_cache[n]) for n in names if n in self._meta_cache)
         by_shard: dict[int, list[str]] = defaultdict(list)
         for n in names:
             if n not in out:
@@ -335,6 +365,7 @@ class CassandraStore(SegmentStore):
         return sorted(r[0] for r in await self._run(self.q["tag_series"], (tag, value)))
 
     async def forget_tagged(self, names: list[str]) -> int:
+        await self.creations_settled()  # a pending tagged series must not come back after
         found = await self._run_all((self.q["tag_one"], ("name", tag_rows(n)[0][1], n)) for n in names if ";" in n)
         deletes = [(self.q["tag_del"], (tag, value, n)) for n in names for tag, value in tag_rows(n)]
         await self._run_all(deletes)
@@ -371,6 +402,7 @@ class CassandraStore(SegmentStore):
         return {name: last for rows in results for name, last in rows if last is not None}
 
     async def delete_series(self, names: list[str], request: str) -> int:
+        await self.creations_settled()  # a pending series must not come back after its deletion
         names = list(dict.fromkeys(names))
         metas = await self.get_series(names)
         gone = [n for n in names if n in metas]
@@ -536,6 +568,9 @@ class CassandraStore(SegmentStore):
     async def write_batch(self, batch: WriteBatch) -> None:
         if not len(batch):
             return
+        # the store holds no points of a series it does not list, and the WAL is trimmed only
+        # after this: a crash before the series are written replays their points
+        await self.creations_settled()
         # Encoding and building statements is Python work: off the event loop so the
         # listeners keep reading.
         prepared, due = await asyncio.get_running_loop().run_in_executor(None, self._prepare_batch, batch)

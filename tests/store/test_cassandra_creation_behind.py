@@ -1,0 +1,100 @@
+"""The ingest process's Cassandra store creates series behind (tsstore.store.creation_behind):
+new series are answered at once, and every call that needs them in the store waits for
+them. A second store on the same keyspace stands for another process (an API node, a
+restart); the background writes are slowed by their retry function, which is the store's
+caller's to give, so that a call that did not wait would be seen."""
+import asyncio
+import time
+
+import numpy as np
+import pytest
+
+from tsstore.model import Rollup, SeriesMeta, WriteBatch
+from tsstore.store.base import WINDOW_SLOTS
+from tsstore.store.cassandra.store import CassandraStore
+
+pytestmark = pytest.mark.cassandra
+
+STEP = 10
+T0 = int(time.time()) // (STEP * WINDOW_SLOTS) * (STEP * WINDOW_SLOTS)
+SLOW_SECONDS = 1.0
+
+
+def _metas(n: int, prefix: str) -> list[SeriesMeta]:
+    return [SeriesMeta(f"{prefix}.host{i % 7}.s{i:04d}", (Rollup(STEP, 86400),), "average", 0.0) for i in range(n)]
+
+
+async def slow_retry(what, call):
+    """A retry that waits before each creation: the background write lands late."""
+    await asyncio.sleep(SLOW_SECONDS)
+    return await call()
+
+
+@pytest.fixture
+async def stores(cassandra_url):
+    """(the ingest process's store, creating behind slowly; another process's store)."""
+    ingest, other = CassandraStore(cassandra_url + "?shards=4"), CassandraStore(cassandra_url + "?shards=4")
+    await ingest.open()
+    await other.open()
+    ingest.create_behind(slow_retry)
+    yield ingest, other
+    await ingest.close()
+    await other.close()
+
+
+async def test_new_series_are_answered_at_once_and_reach_the_store(stores):
+    ingest, other = stores
+    metas = _metas(200, "ahead")
+    names = [m.name for m in metas]
+    told = []
+    ingest.on_created(told.extend)
+    t0 = time.monotonic()
+    keys = await ingest.create_series(metas)
+    assert time.monotonic() - t0 < SLOW_SECONDS  # did not wait for the store
+    assert list(keys) == list(await other.series_keys(names))  # the key every process computes
+    assert told == names  # this process's indexes have them
+    assert (await ingest.get_series(names)) == {m.name: m for m in metas}
+    await ingest.creations_settled()
+    assert set(await other.get_series(names)) == set(names)
+    assert await ingest.find("ahead.host3.*")  # the tree rows too
+
+
+async def test_a_write_waits_until_the_store_has_its_series(stores):
+    ingest, other = stores
+    metas = _metas(300, "written")
+    names = [m.name for m in metas]
+    keys = await ingest.create_series(metas)
+    starts = np.arange(len(names) + 1, dtype=np.int64)
+    values = np.arange(len(names), dtype=np.float64).reshape(-1, 1)
+    batch = WriteBatch(0, keys, np.full(len(names), STEP), np.full(len(names), 86400), starts,
+                       np.full(len(names), T0, np.int64), values, lambda g: names[g])
+    await ingest.write_batch(batch)
+    # the moment the points are in, so are their series: the WAL may be trimmed now
+    assert set(await other.get_series(names)) == set(names)
+    got = await other.read_many(names, {n: (0, STEP) for n in names}, T0, T0 + STEP)
+    assert [float(got[n].values[0][0]) for n in names] == values[:, 0].tolist()
+
+
+async def test_a_deletion_waits_so_the_series_does_not_come_back(stores):
+    ingest, other = stores
+    metas = _metas(20, "deleted")
+    names = [m.name for m in metas]
+    await ingest.create_series(metas)
+    assert await ingest.delete_series(names[:5], "test") == 5
+    await ingest.creations_settled()
+    assert set(await other.get_series(names)) == set(names[5:])
+    assert set(await ingest.get_series(names)) == set(names[5:])
+
+
+async def test_closing_writes_what_is_pending(cassandra_url):
+    ingest, other = CassandraStore(cassandra_url + "?shards=4"), CassandraStore(cassandra_url + "?shards=4")
+    await ingest.open()
+    await other.open()
+    try:
+        ingest.create_behind(slow_retry)
+        metas = _metas(50, "closed")
+        await ingest.create_series(metas)
+        await ingest.close()
+        assert set(await other.get_series([m.name for m in metas])) == {m.name for m in metas}
+    finally:
+        await other.close()

@@ -1,0 +1,100 @@
+"""CreationBehind's queue (tsstore.store.creation_behind): what is pending, when a caller waits,
+and what a failing write does. `persist` here is a list the written batches go into; the
+store's side is tests/store/test_cassandra_creation_behind.py, on a real node."""
+import asyncio
+
+import pytest
+
+from tsstore.model import Rollup, SeriesMeta
+from tsstore.store.creation_behind import CreationBehind
+
+
+def _metas(*names: str) -> list[SeriesMeta]:
+    return [SeriesMeta(n, (Rollup(10, 100),), "average", 0.0) for n in names]
+
+
+class Written:
+    """persist(): batches written after `delay`, failing the first `failures` times."""
+
+    def __init__(self, delay: float = 0.0, failures: int = 0):
+        self.batches: list[list[str]] = []
+        self.delay, self.failures = delay, failures
+
+    async def __call__(self, metas):
+        await asyncio.sleep(self.delay)
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("node down")
+        self.batches.append([m.name for m in metas])
+
+
+async def once(what, call):
+    return await call()
+
+
+async def until_it_works(what, call):
+    while True:
+        try:
+            return await call()
+        except ConnectionError:
+            await asyncio.sleep(0.01)
+
+
+async def test_pending_series_are_answered_until_written_and_queued_once():
+    written = Written(delay=0.05)
+    behind = CreationBehind(written, once)
+    await behind.add(_metas("a", "b"))
+    await behind.add(_metas("b", "c"))  # b is pending already
+    assert set(behind.pending_metas(["a", "b", "c", "d"])) == {"a", "b", "c"}
+    await behind.settled()
+    assert sorted(n for batch in written.batches for n in batch) == ["a", "b", "c"]
+    assert behind.pending_metas(["a", "b", "c"]) == {} and len(behind) == 0
+
+
+async def test_a_failing_write_is_retried_and_settled_waits_for_it():
+    written = Written(failures=3)
+    behind = CreationBehind(written, until_it_works)
+    await behind.add(_metas("a"))
+    await asyncio.wait_for(behind.settled(), 5)
+    assert written.batches == [["a"]]
+
+
+async def test_settled_waits_only_for_what_was_queued_before_it():
+    written = Written(delay=0.1)
+    behind = CreationBehind(written, once)
+    await behind.add(_metas("a"))
+    waiting = asyncio.ensure_future(behind.settled())
+    await asyncio.sleep(0.02)
+    await behind.add(_metas("b"))  # queued while "a" is written: the next batch
+    await asyncio.wait_for(waiting, 5)
+    assert written.batches == [["a"]]
+    assert set(behind.pending_metas(["a", "b"])) == {"b"}
+
+
+async def test_past_the_limit_adding_waits_for_the_store():
+    written = Written(delay=0.1)
+    behind = CreationBehind(written, once, limit=2)
+    await behind.add(_metas("a", "b"))
+    assert written.batches == []  # at the limit: answered at once
+    await behind.add(_metas("c"))
+    assert sorted(n for batch in written.batches for n in batch) == ["a", "b", "c"]
+
+
+async def test_a_write_given_up_is_raised_and_kept_for_the_next_add():
+    written = Written(failures=1)
+    behind = CreationBehind(written, once)  # gives up at the first failure, as a stopping process
+    await behind.add(_metas("a"))
+    with pytest.raises(ConnectionError):
+        await asyncio.wait_for(behind.settled(), 5)
+    assert set(behind.pending_metas(["a"])) == {"a"}
+    await behind.add(_metas("b"))
+    await asyncio.wait_for(behind.settled(), 5)
+    assert written.batches == [["a", "b"]]
+
+
+async def test_close_writes_what_is_pending():
+    written = Written(delay=0.05)
+    behind = CreationBehind(written, once)
+    await behind.add(_metas("a"))
+    await behind.close()
+    assert written.batches == [["a"]]

@@ -1,0 +1,112 @@
+"""Series the ingest process creates answered at once and written to the store behind it.
+
+Creating 100k series on a local Cassandra node takes about 2.7 s (their series, tree and log
+rows), and a burst of new series' first points waited for it before they were readable. In
+this mode a store's create_series returns the keys at once, get_series answers the pending
+series' metadata, and the rows reach the store in the background, one batch after the other.
+
+Nothing acknowledged depends on the background write: the points are in the WAL, and every
+store call that needs the series in the store (a flush's writes, a deletion, closing) waits
+until what was pending when it was called is written (settled()). So the WAL is never trimmed
+past a point whose series the store lacks, and after a crash the replay creates them again.
+
+Only for a store whose keys follow from the names alone (CassandraStore): the key answered
+before the write is the one every writer computes, whether or not another process created
+the series meanwhile.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Awaitable, Callable
+
+from tsstore.model import SeriesMeta
+
+log = logging.getLogger(__name__)
+
+# Series pending at most: past it create_series waits for the store (an outage, a store slower
+# than a burst), as it did before this mode, instead of holding every new name twice.
+PENDING_LIMIT = 500_000
+CLOSE_WAIT_SECONDS = 10.0
+
+
+class CreationBehind:
+    """`persist(metas)` writes series to the store; `retry(what, call)` retries a failing call
+    (tsstore.ingest.store_retry.StoreRetry) and raises once the process is stopping."""
+
+    def __init__(self, persist: Callable[[list[SeriesMeta]], Awaitable[None]], retry, limit: int = PENDING_LIMIT):
+        self._persist, self._retry, self.limit = persist, retry, limit
+        self._pending: dict[str, SeriesMeta] = {}  # name -> meta, until the store has it
+        self._queue: list[SeriesMeta] = []
+        self._added = 0  # series queued so far
+        self._written = 0  # of those, written (in queue order)
+        self._failure: BaseException | None = None  # why the writer stopped (the process is stopping)
+        self._progress = asyncio.Event()  # replaced after each batch: set once for the waits it ends
+        self._writer: asyncio.Task | None = None
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def pending_metas(self, names) -> dict[str, SeriesMeta]:
+        """The metadata of those of `names` not yet in the store."""
+        pending = self._pending
+        if not pending:
+            return {}
+        return {n: pending[n] for n in names if n in pending}
+
+    async def add(self, metas: list[SeriesMeta]) -> None:
+        """Queue series for the store (one pending already is not queued again); waits for the
+        store only when more than `limit` are pending."""
+        new = [m for m in metas if m.name not in self._pending]
+        if new:
+            self._pending.update((m.name, m) for m in new)
+            self._queue.extend(new)
+            self._added += len(new)
+            if self._writer is None or self._writer.done():
+                self._failure = None
+                self._writer = asyncio.create_task(self._write_queued(), name="series-creation")
+        if len(self._pending) > self.limit:
+            await self.settled()
+
+    async def settled(self) -> None:
+        """Until every series queued before this call is in the store; raises what stopped
+        the writer (a failure while the process stops)."""
+        target = self._added
+        while self._written < target:
+            if self._failure is not None:
+                raise self._failure
+            await self._progress.wait()
+
+    async def _write_queued(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue, []
+            try:
+                await self._retry("create series", lambda: self._persist(batch))
+            except BaseException as exc:  # the retry gave up (stopping) or the task was cancelled
+                self._queue = batch + self._queue  # still pending: a close or the next add sees them
+                self._failure = exc if isinstance(exc, Exception) else RuntimeError("series creation stopped")
+                self._wake()
+                raise
+            for m in batch:
+                if self._pending.get(m.name) is m:
+                    del self._pending[m.name]
+            self._written += len(batch)
+            self._wake()
+
+    def _wake(self) -> None:
+        progress, self._progress = self._progress, asyncio.Event()
+        progress.set()
+
+    async def close(self) -> None:
+        """Writes what is pending, for at most CLOSE_WAIT_SECONDS (the WAL's replay creates the
+        rest at the next start), then stops the writer."""
+        if self._writer is None:
+            return
+        try:
+            await asyncio.wait_for(self.settled(), CLOSE_WAIT_SECONDS)
+        except Exception as exc:  # noqa: BLE001 - closing goes on; the WAL keeps the points
+            log.warning("%d new series not yet in the store at close (%s); the WAL's replay creates them at the "
+                        "next start", len(self._pending), exc)
+        self._writer.cancel()
+        await asyncio.gather(self._writer, return_exceptions=True)
+        self._writer = None
