@@ -98,3 +98,20 @@ async def test_closing_writes_what_is_pending(cassandra_url):
         assert set(await other.get_series([m.name for m in metas])) == {m.name for m in metas}
     finally:
         await other.close()
+
+
+async def test_a_series_still_being_created_is_not_read_from_the_store(stores):
+    """Its points are all in the ingest process's memory until then; what another writer
+    wrote of it at the same moment shows once the creation is in."""
+    ingest, other = stores
+    metas = _metas(3, "racing")
+    names = [m.name for m in metas]
+    keys = await other.create_series(metas)  # the other writer was first
+    starts = np.arange(len(names) + 1, dtype=np.int64)
+    await other.write_batch(WriteBatch(0, keys, np.full(len(names), STEP), np.full(len(names), 86400), starts,
+                                       np.full(len(names), T0, np.int64), np.ones((len(names), 1)), lambda g: names[g]))
+    await ingest.create_series(metas)  # this process did not see it yet (its get_series raced)
+    level_of = {n: (0, STEP) for n in names}
+    assert all(len(s) == 0 for s in (await ingest.read_many(names, level_of, T0, T0 + STEP)).values())
+    await ingest.creations_settled()
+    assert all(len(s) == 1 for s in (await ingest.read_many(names, level_of, T0, T0 + STEP)).values())

@@ -708,9 +708,16 @@ class CassandraStore(SegmentStore):
         are read together, their own rows and their buckets' group rows in one `name IN` (100
         series at a time), all partitions in parallel."""
         names = list(dict.fromkeys(names))
+        # A series this process is still creating has nothing here yet (its writes wait for
+        # its creation): its points are all in memory, and a read of a node busy with a burst
+        # of new series took up to seconds. (Another writer creating it at the same moment
+        # may have written some: they show once the creation is in, a few seconds later.)
+        pending = self._behind.pending_metas(names) if self._behind is not None else {}
         steps, bucket_of = {}, {}
         by_partition: dict[tuple, list[str]] = defaultdict(list)
         for n in names:
+            if n in pending:
+                continue
             level, step = level_of[n]
             steps[n] = step
             shard, bucket_of[n] = self.group_of(n)
