@@ -14,6 +14,10 @@ from collections import defaultdict
 from tsstore.store.errors import StoreUnavailable
 
 
+# Statements launched between two turns of the event loop.
+LAUNCHES_PER_TURN = 16
+
+
 async def run_all(session, calls, inflight: int) -> list:
     """Execute many statements with at most `inflight` outstanding; rows of each, in order.
 
@@ -72,8 +76,11 @@ async def run_all(session, calls, inflight: int) -> list:
 
         rf.add_callbacks(ok, failed)
 
-    for _ in range(min(inflight, len(calls))):
+    first = min(inflight, len(calls))
+    for i in range(first):
         launch()
+        if i % LAUNCHES_PER_TURN == LAUNCHES_PER_TURN - 1 and i + 1 < first:
+            await asyncio.sleep(0)  # a flush's first window (256 launches, some 40 ms) held up the reads
     try:
         return await fut
     except Exception as exc:
