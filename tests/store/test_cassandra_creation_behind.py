@@ -1,8 +1,8 @@
 """The ingest process's Cassandra store creates series behind (tsstore.store.creation_behind):
 new series are answered at once, and every call that needs them in the store waits for
 them. A second store on the same keyspace stands for another process (an API node, a
-restart); the background writes are slowed by their retry function, which is the store's
-caller's to give, so that a call that did not wait would be seen."""
+restart). The background writes wait at a gate the test opens (in their retry function,
+which is the store's caller's to give), so what a call did not wait for would be seen."""
 import asyncio
 import time
 
@@ -17,50 +17,63 @@ pytestmark = pytest.mark.cassandra
 
 STEP = 10
 T0 = int(time.time()) // (STEP * WINDOW_SLOTS) * (STEP * WINDOW_SLOTS)
-SLOW_SECONDS = 1.0
 
 
 def _metas(n: int, prefix: str) -> list[SeriesMeta]:
     return [SeriesMeta(f"{prefix}.host{i % 7}.s{i:04d}", (Rollup(STEP, 86400),), "average", 0.0) for i in range(n)]
 
 
-async def slow_retry(what, call):
-    """A retry that waits before each creation: the background write lands late."""
-    await asyncio.sleep(SLOW_SECONDS)
-    return await call()
+class Gate:
+    """A retry function whose writes wait until the gate is opened."""
+
+    def __init__(self):
+        self.opened = asyncio.Event()
+
+    async def __call__(self, what, call):
+        await self.opened.wait()
+        return await call()
+
+    async def open_while(self, awaitable):
+        """Run `awaitable`; check it waits for the gate, open the gate, and return its result."""
+        task = asyncio.ensure_future(awaitable)
+        await asyncio.sleep(0.2)
+        assert not task.done(), "it did not wait for the series to be written"
+        self.opened.set()
+        return await task
 
 
 @pytest.fixture
 async def stores(cassandra_url):
-    """(the ingest process's store, creating behind slowly; another process's store)."""
+    """(the ingest process's store, creating behind at a gate; another process's store; the gate)."""
     ingest, other = CassandraStore(cassandra_url + "?shards=4"), CassandraStore(cassandra_url + "?shards=4")
     await ingest.open()
     await other.open()
-    ingest.create_behind(slow_retry)
-    yield ingest, other
+    gate = Gate()
+    ingest.create_behind(gate)
+    yield ingest, other, gate
+    gate.opened.set()
     await ingest.close()
     await other.close()
 
 
 async def test_new_series_are_answered_at_once_and_reach_the_store(stores):
-    ingest, other = stores
+    ingest, other, gate = stores
     metas = _metas(200, "ahead")
     names = [m.name for m in metas]
     told = []
     ingest.on_created(told.extend)
-    t0 = time.monotonic()
-    keys = await ingest.create_series(metas)
-    assert time.monotonic() - t0 < SLOW_SECONDS  # did not wait for the store
+    keys = await ingest.create_series(metas)  # the gate is shut: answered without the store
+    assert await other.get_series(names) == {}
     assert list(keys) == list(await other.series_keys(names))  # the key every process computes
     assert told == names  # this process's indexes have them
     assert (await ingest.get_series(names)) == {m.name: m for m in metas}
-    await ingest.creations_settled()
+    await gate.open_while(ingest.creations_settled())
     assert set(await other.get_series(names)) == set(names)
     assert await ingest.find("ahead.host3.*")  # the tree rows too
 
 
 async def test_a_write_waits_until_the_store_has_its_series(stores):
-    ingest, other = stores
+    ingest, other, gate = stores
     metas = _metas(300, "written")
     names = [m.name for m in metas]
     keys = await ingest.create_series(metas)
@@ -68,7 +81,7 @@ async def test_a_write_waits_until_the_store_has_its_series(stores):
     values = np.arange(len(names), dtype=np.float64).reshape(-1, 1)
     batch = WriteBatch(0, keys, np.full(len(names), STEP), np.full(len(names), 86400), starts,
                        np.full(len(names), T0, np.int64), values, lambda g: names[g])
-    await ingest.write_batch(batch)
+    await gate.open_while(ingest.write_batch(batch))
     # the moment the points are in, so are their series: the WAL may be trimmed now
     assert set(await other.get_series(names)) == set(names)
     got = await other.read_many(names, {n: (0, STEP) for n in names}, T0, T0 + STEP)
@@ -76,12 +89,11 @@ async def test_a_write_waits_until_the_store_has_its_series(stores):
 
 
 async def test_a_deletion_waits_so_the_series_does_not_come_back(stores):
-    ingest, other = stores
+    ingest, other, gate = stores
     metas = _metas(20, "deleted")
     names = [m.name for m in metas]
     await ingest.create_series(metas)
-    assert await ingest.delete_series(names[:5], "test") == 5
-    await ingest.creations_settled()
+    assert await gate.open_while(ingest.delete_series(names[:5], "test")) == 5
     assert set(await other.get_series(names)) == set(names[5:])
     assert set(await ingest.get_series(names)) == set(names[5:])
 
@@ -91,10 +103,11 @@ async def test_closing_writes_what_is_pending(cassandra_url):
     await ingest.open()
     await other.open()
     try:
-        ingest.create_behind(slow_retry)
+        gate = Gate()
+        ingest.create_behind(gate)
         metas = _metas(50, "closed")
         await ingest.create_series(metas)
-        await ingest.close()
+        await gate.open_while(ingest.close())
         assert set(await other.get_series([m.name for m in metas])) == {m.name for m in metas}
     finally:
         await other.close()
@@ -103,7 +116,7 @@ async def test_closing_writes_what_is_pending(cassandra_url):
 async def test_a_series_still_being_created_is_not_read_from_the_store(stores):
     """Its points are all in the ingest process's memory until then; what another writer
     wrote of it at the same moment shows once the creation is in."""
-    ingest, other = stores
+    ingest, other, gate = stores
     metas = _metas(3, "racing")
     names = [m.name for m in metas]
     keys = await other.create_series(metas)  # the other writer was first
@@ -113,5 +126,5 @@ async def test_a_series_still_being_created_is_not_read_from_the_store(stores):
     await ingest.create_series(metas)  # this process did not see it yet (its get_series raced)
     level_of = {n: (0, STEP) for n in names}
     assert all(len(s) == 0 for s in (await ingest.read_many(names, level_of, T0, T0 + STEP)).values())
-    await ingest.creations_settled()
+    await gate.open_while(ingest.creations_settled())
     assert all(len(s) == 1 for s in (await ingest.read_many(names, level_of, T0, T0 + STEP)).values())
