@@ -40,9 +40,9 @@ from tsstore.store import segment_groups
 from tsstore.store.base import WINDOW_SLOTS, WRITER_MASK, SegmentStore, rollups_of_text, rollups_text, tree_rows_of, write_order
 from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
-from tsstore.store.creation_behind import CreationBehind
 from tsstore.store.cassandra.schema import (GROUP_ROW_PREFIX, ROOT, SERIES_LOG_TTL, create_schema, group_row_name,
                                             prepare_statements, shard_of)
+from tsstore.store.creation_behind import CreationBehind
 from tsstore.store.errors import StoreUnavailable
 
 # How long children() answers from its cache (other processes add nodes meanwhile), and how
