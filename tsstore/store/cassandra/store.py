@@ -300,13 +300,8 @@ class CassandraStore(SegmentStore):
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         out = self._behind.pending_metas(names) if self._behind is not None else {}
         out.update((n, self._meta_cache[n]) for n in names if n in self._meta_cache)
-        by_shard: dict[int, list[str]] = defaultdict(list)
-        for n in names:
-            if n not in out:
-                by_shard[self.shard_of(n)].append(n)
-        # 100 names of one shard a statement: one request each was the cost of taking in 100k new series
-        results = await self._run_all((self.q["series_get_many"], (shard, members[i : i + 100]))
-                                      for shard, members in by_shard.items() for i in range(0, len(members), 100))
+        results = await self._run_all((self.q["series_get_many"], (shard, chunk))
+                                      for shard, chunk in self._by_shard([n for n in names if n not in out]))
         for rows in results:
             for name, rollups, aggregation, xff in rows:
                 meta = SeriesMeta(name, rollups_of_text(rollups), aggregation, xff)
@@ -394,11 +389,7 @@ class CassandraStore(SegmentStore):
     written_by_several = True  # ingest processes follow each other's deletions (tsstore.ingest.deletion_follower)
 
     async def last_writes(self, names: list[str]) -> dict[str, int]:
-        by_shard: dict[int, list[str]] = defaultdict(list)
-        for name in dict.fromkeys(names):
-            by_shard[self.shard_of(name)].append(name)
-        results = await self._run_all((self.q["activity_get_many"], (shard, members[i : i + 100]))
-                                      for shard, members in by_shard.items() for i in range(0, len(members), 100))
+        results = await self._run_all((self.q["activity_get_many"], (shard, chunk)) for shard, chunk in self._by_shard(names))
         return {name: last for rows in results for name, last in rows if last is not None}
 
     async def delete_series(self, names: list[str], request: str) -> int:
@@ -535,6 +526,14 @@ class CassandraStore(SegmentStore):
     # -- points ------------------------------------------------------------------------
     def shard_of(self, name: str) -> int:
         return shard_of(name, self.shards)
+
+    def _by_shard(self, names) -> list[tuple[int, list[str]]]:
+        """(shard, up to 100 of the names in it) for each query reading tables keyed (shard,
+        name) by name: one request per name was the cost of taking in 100k new series."""
+        by_shard: dict[int, list[str]] = defaultdict(list)
+        for name in dict.fromkeys(names):
+            by_shard[self.shard_of(name)].append(name)
+        return [(shard, members[i : i + 100]) for shard, members in by_shard.items() for i in range(0, len(members), 100)]
 
     def group_of(self, name: str) -> tuple[int, int]:
         """(shard, bucket) of a series: the group rows its pieces are packed into."""
