@@ -5,21 +5,25 @@ reaches both (a relay sending to both). Afterwards a third process reads every f
 back, and every coarse slot equal to the sum of the finest points in it. Other series get
 different values from the two writers for the same slots: the writer with the higher writer
 id wins every one of them, the one whose clock is behind (the id is the data dir's, not a
-clock's)."""
+clock's). The sends cross a storage window two sends in: neither writer writes the first window
+COMPACT_AFTER times, so only its compaction when the writes move on shows each the other's
+rows there."""
 from __future__ import annotations
 
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.helpers.servers import ServerProcess, send_tcp, wait_until
+from tsstore.store.base import WINDOW_SLOTS
 from tsstore.writer_id import FILE_NAME as WRITER_ID_FILE
 
 pytestmark = [pytest.mark.cassandra, pytest.mark.cluster, pytest.mark.slow]
 
-SCHEMAS = "[default]\npattern = .*\nretentions = 1s:1h,10s:1d\n"
+SCHEMAS = "[default]\npattern = .*\nretentions = 1s:2h,10s:1d\n"
 AGGREGATION = "[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = sum\n"
 SERIES = 40
 CONFLICTED = 10  # series two.c*: every slot reaches both writers, with a different value from each
@@ -67,7 +71,10 @@ def test_two_writers_of_the_same_series_one_clock_behind(cassandra_cluster, tmp_
     # libfaketime preloaded into tsstore itself (the faketime command would fork, and keep SIGTERM from it)
     behind = ServerProcess(tmp_path / "behind", *conf, wrapper=("env", f"LD_PRELOAD={FAKETIME}", "FAKETIME=-5s")).start(timeout=90)
     writers = (ahead, behind)
-    base = (int(time.time()) - 3 * ROUNDS) // 10 * 10
+    # a window boundary (finest step 1 s) two sends in, the last round a minute or more ago,
+    # the first less than the finest level's 2 h ago
+    boundary = (int(time.time()) - ROUNDS - 60) // WINDOW_SLOTS * WINDOW_SLOTS
+    base = boundary - 2 * ROUNDS_PER_SEND
     try:
         for first in range(0, ROUNDS, ROUNDS_PER_SEND):
             for w, srv in enumerate(writers):
@@ -97,13 +104,16 @@ def test_two_writers_of_the_same_series_one_clock_behind(cassandra_cluster, tmp_
         wrong = {k: (finest.get(k), v) for k, v in want_conflicted.items() if finest.get(k) != v}
         assert not wrong, f"{len(wrong)} of {len(want_conflicted)} conflicted slots not the higher writer id's (got, want), " \
                           f"e.g. {sorted(wrong.items())[:5]}"
-        # from further back than the finest level keeps (1 h): the 10 s level, for the whole range
-        coarse = _render(reader, int(time.time()) - 2 * 3600, int(time.time()))
-        slots = range(base, base + ROUNDS, 10)
-        want_coarse = {(f"two.s{s:02d}", t): sum(value(s, r) for r in range(t - base, t - base + 10))
-                       for s in range(SERIES) for t in slots}
-        want_coarse.update({(f"two.c{s:02d}", t): sum(value(s, r) + 2 for r in range(t - base, t - base + 10))
-                            for s in range(CONFLICTED) for t in slots})
+        # from further back than the finest level keeps (2 h): the 10 s level, for the whole range
+        coarse = _render(reader, int(time.time()) - 3 * 3600, int(time.time()))
+        # each 10 s slot: the sum of the rounds in it (base need not be 10 s aligned)
+        want_coarse: dict[tuple[str, int], float] = defaultdict(float)
+        for r in range(ROUNDS):
+            slot = (base + r) // 10 * 10
+            for s in range(SERIES):
+                want_coarse[(f"two.s{s:02d}", slot)] += value(s, r)
+            for s in range(CONFLICTED):
+                want_coarse[(f"two.c{s:02d}", slot)] += value(s, r) + 2
         wrong = {k: (coarse.get(k), v) for k, v in want_coarse.items() if coarse.get(k) != v}
         assert not wrong, f"{len(wrong)} of {len(want_coarse)} coarse slots differ from the sum of their finest " \
                           f"points (got, want), e.g. {sorted(wrong.items())[:5]}"

@@ -1,5 +1,6 @@
 """SegmentCounts: when a (series, level, window) has collected COMPACT_AFTER segments, it is
-reported once for compaction, whatever the batching, the order of series and levels."""
+reported once for compaction, whatever the batching, the order of series and levels; a window
+the writes move on from is reported once."""
 from collections import defaultdict
 
 import numpy as np
@@ -22,7 +23,7 @@ def _feed(counts: SegmentCounts, writes: list[tuple[int, int, int]], cuts: list[
         chunk = writes[i:j]
         keys = np.array([k for k, _, _ in chunk], np.int64)
         windows = np.array([w for _, _, w in chunk], np.int64)
-        reported += [chunk[x] for x in counts.add(keys, chunk[0][1], windows).tolist()]
+        reported += [chunk[x] for x in counts.add(keys, chunk[0][1], windows)[0].tolist()]
         i = j
     return reported
 
@@ -70,8 +71,51 @@ def test_backfills_into_older_windows_are_compacted_too(steps, cuts):
 def test_a_batch_repeating_a_window_counts_every_segment():
     counts = SegmentCounts()
     keys = np.full(COMPACT_AFTER, 7, np.int64)
-    got = counts.add(keys, 1, np.zeros(COMPACT_AFTER, np.int64))
+    got, _ = counts.add(keys, 1, np.zeros(COMPACT_AFTER, np.int64))
     assert len(got) == 1
     # the compacted window counts as one segment: COMPACT_AFTER - 1 more make it due again
-    assert len(counts.add(keys[: COMPACT_AFTER - 2], 1, np.zeros(COMPACT_AFTER - 2, np.int64))) == 0
-    assert len(counts.add(keys[:1], 1, np.zeros(1, np.int64))) == 1
+    assert len(counts.add(keys[: COMPACT_AFTER - 2], 1, np.zeros(COMPACT_AFTER - 2, np.int64))[0]) == 0
+    assert len(counts.add(keys[:1], 1, np.zeros(1, np.int64))[0]) == 1
+
+
+@given(st.lists(st.tuples(st.integers(0, 5), st.integers(0, 2), st.integers(0, 3)), max_size=500),
+       st.lists(st.integers(0, 500), max_size=20))
+@settings(deadline=None)
+def test_a_window_the_writes_move_on_from_is_reported_once(steps, cuts):
+    """Each series level's windows in order (0: the same window, more: that many windows on),
+    in batches of one level: a window is reported left behind, once, when a later batch has
+    the series level's first segment for a newer window."""
+    counts = SegmentCounts()
+    window, seen = defaultdict(int), set()
+    batch, want, got = [], [], []
+
+    def send():
+        if batch:
+            keys = np.array([k for k, _ in batch], np.int64)
+            got.extend(map(tuple, counts.add(keys, batch[0][0] % 10, np.array([w for _, w in batch], np.int64))[1].tolist()))
+            batch.clear()
+
+    for i, (key, level, advance) in enumerate(steps):
+        if i in cuts or (batch and batch[0][0] % 10 != level) or (advance and any(k == key * 1000 + level for k, _ in batch)):
+            send()  # a batch has one level, and one window per series level here
+        if advance and (key, level) in seen:
+            want.append((key * 1000 + level, window[(key, level)]))
+        window[(key, level)] += advance * SPAN
+        seen.add((key, level))
+        batch.append((key * 1000 + level, window[(key, level)]))
+    send()
+    assert sorted(got) == sorted(want)
+
+
+def test_a_backfill_into_an_older_window_leaves_the_newest_window_unreported():
+    """Writes to a window older than the series' newest one do not move the series on."""
+    counts = SegmentCounts()
+    one = np.array([7], np.int64)
+    for _ in range(3):
+        counts.add(one, 0, np.array([2 * SPAN], np.int64))
+    _, left = counts.add(one, 0, np.array([SPAN], np.int64))
+    assert left.tolist() == []
+    _, left = counts.add(one, 0, np.array([3 * SPAN], np.int64))
+    assert left.tolist() == [[7, 2 * SPAN]]
+    _, left = counts.add(one, 0, np.array([3 * SPAN], np.int64))
+    assert left.tolist() == []

@@ -85,6 +85,29 @@ async def test_a_flush_over_many_series_writes_a_row_per_group_and_compaction_mo
         await store.close()
 
 
+async def test_a_window_the_flushes_move_on_from_is_compacted(tmp_path):
+    """A few flushes into a window, fewer than COMPACT_AFTER, then one into the next window:
+    the window left behind is compacted into a row per series (it gets no more writes that
+    would make it due), and reads give every point."""
+    store = EmbeddedStore(tmp_path / "data")
+    await store.open()
+    try:
+        metas = _metas(groups.GROUP_SIZE + 5)
+        keys = sorted((await store.create_series(metas)).tolist())
+        span = STEP * WINDOW_SLOTS
+        for t in (T0, T0 + STEP, T0 + 2 * STEP, T0 + span):
+            await store.write_batch(_batch(keys, lambda k, t=t: [t], lambda k, t: k + t % 997))
+        conn = store._conn()
+        rows = dict(conn.execute("SELECT window, count(*) FROM segments WHERE sid >= 0 GROUP BY window").fetchall())
+        assert rows == {T0: len(metas)}, "the window left behind was not compacted into one row per series"
+        got = await store.read_many([m.name for m in metas], {m.name: (0, STEP) for m in metas}, T0, T0 + 2 * span)
+        for meta, key in zip(metas, (await store.series_keys([m.name for m in metas])).tolist()):
+            assert got[meta.name].ts.tolist() == [T0, T0 + STEP, T0 + 2 * STEP, T0 + span]
+            assert got[meta.name].values[:, 0].tolist() == [key + t % 997 for t in got[meta.name].ts.tolist()]
+    finally:
+        await store.close()
+
+
 async def test_rows_of_the_per_series_layout_read_back_and_merge_with_new_writes(tmp_path):
     """A data dir from before group rows holds one row per series segment (sid >= 0): it reads
     as it did, later writes win over it, and compaction merges both into one row."""

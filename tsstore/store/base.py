@@ -173,7 +173,13 @@ class SegmentCounts:
     kept without an object per series: a sorted table of (series key, level) -> its newest
     window and that window's count (20 bytes per series level). Writes to an older window (a
     backfill) are counted in a dict, dropped when it passes OLDER_MAX entries, which only
-    delays those windows' compaction."""
+    delays those windows' compaction.
+
+    A window the writes moved on from is reported too (left behind), once: it would otherwise
+    never be compacted, and on Cassandra compaction is where a series that another process
+    writes too is noticed (SegmentStore.on_shared_writes). Its count cannot tell whether it
+    holds a segment since its last compaction (a compaction leaves one), nor another writer's;
+    compacting a window with nothing to merge is one read."""
 
     OLDER_MAX = 100_000
     LEVEL_BITS = 4  # (key << LEVEL_BITS) | level: levels past 15 share a counter, harmlessly
@@ -185,17 +191,18 @@ class SegmentCounts:
         self._older: dict[tuple[int, int], int] = {}
         self._lock = threading.Lock()  # batches are counted on worker threads
 
-    def add(self, keys: np.ndarray, level: int, windows: np.ndarray) -> np.ndarray:
-        """Count one segment for each (keys[i], level, windows[i]); returns the indexes i of
-        the (key, level, window)s that reached COMPACT_AFTER, one each. Their count restarts
-        at 1: a compaction leaves one segment."""
+    def add(self, keys: np.ndarray, level: int, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Count one segment for each (keys[i], level, windows[i]). Returns (the indexes i of
+        the (key, level, window)s that reached COMPACT_AFTER, one each: their count restarts
+        at 1, a compaction leaves one segment; the (key, window) rows, shape (n, 2), of the
+        windows at `level` these writes left behind for a newer one)."""
         with self._lock:
             return self._add(keys, level, windows)
 
-    def _add(self, keys: np.ndarray, level: int, windows: np.ndarray) -> np.ndarray:
+    def _add(self, keys: np.ndarray, level: int, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = len(keys)
         if not n:
-            return np.empty(0, np.int64)
+            return np.empty(0, np.int64), np.empty((0, 2), np.int64)
         ids = (np.asarray(keys, np.int64) << self.LEVEL_BITS) | min(level, 2**self.LEVEL_BITS - 1)
         windows = np.asarray(windows, np.int64)
         order = np.lexsort((windows, ids))
@@ -224,6 +231,7 @@ class SegmentCounts:
         stored = np.where(due, 1, count).astype(np.int32)
         self._counts[clipped[same]] = stored[same]
         replace = newer & known
+        left_behind = np.stack([pid[replace] >> self.LEVEL_BITS, self._windows[clipped[replace]]], axis=1)
         self._windows[clipped[replace]] = pwin[replace]
         self._counts[clipped[replace]] = stored[replace]
         new = newer & ~known
@@ -236,7 +244,7 @@ class SegmentCounts:
                 self._older.clear()
             for i in np.flatnonzero(older).tolist():
                 self._older[(int(pid[i]), int(pwin[i]))] = int(stored[i])
-        return np.sort(order[pair_at[due]])
+        return np.sort(order[pair_at[due]]), left_behind
 
 
 def batch_of_requests(level: int, requests: list[WriteRequest], keys: np.ndarray) -> WriteBatch:

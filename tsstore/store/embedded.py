@@ -516,7 +516,8 @@ class EmbeddedStore(SegmentStore):
     def _insert_segments(self, conn, batch: WriteBatch, seg, keys) -> None:
         """The batch's segments as group rows (tsstore.store.segment_groups): one row per group
         and window, whatever the number of series in it; groups whose window gathered
-        COMPACT_AFTER rows are compacted in the same transaction."""
+        COMPACT_AFTER rows, or whose writes moved on to a newer window (SegmentCounts), are
+        compacted in the same transaction."""
         order, row_starts = groups.rows_of(keys, seg.windows)
         first = order[row_starts[:-1]]
         row_groups, row_windows = groups.group_of(keys[first]), seg.windows[first]
@@ -535,8 +536,9 @@ class EmbeddedStore(SegmentStore):
                 zip((-1 - row_groups).tolist(), repeat(batch.level), row_windows.tolist(),
                     self._seq.take(len(packed)).tolist(), row_expires.tolist(), packed),
             )
-            for i in self._segment_counts.add(row_groups, batch.level, row_windows).tolist():
-                self._compact_group_window(conn, int(row_groups[i]), batch.level, int(row_windows[i]))
+            reached, left_behind = self._segment_counts.add(row_groups, batch.level, row_windows)
+            for group, window in [*zip(row_groups[reached].tolist(), row_windows[reached].tolist()), *left_behind.tolist()]:
+                self._compact_group_window(conn, group, batch.level, window)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why

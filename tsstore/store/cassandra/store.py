@@ -9,8 +9,10 @@ series of a (shard, bucket) and window into one group row (segment_groups.NAMED_
 segments_by_shard under schema.group_row_name): 4,096 groups by default, so a flush is a few
 thousand rows whatever the series count. A read asks for the series' own rows and its
 bucket's group rows in one `name IN`. A (shard, bucket, level, window) whose group rows reach
-COMPACT_AFTER, or whose pieces are bulky, is compacted: each series' pieces merged with its own
-row into one row per writer, then exactly the rows read deleted.
+COMPACT_AFTER, whose pieces are bulky, or whose writes moved on to a newer window, is
+compacted: each series' pieces merged with its own row into one row per writer, then exactly
+the rows read deleted. A compaction that finds another writer's rows of a series reports it
+(on_shared_writes): that series' coarse slots are re-derived from the store.
 Every statement is prepared; requests go out concurrently with a bounded number in flight
 (requests). Every row carries its retention as TTL, so Cassandra expires the data itself.
 """
@@ -581,8 +583,8 @@ class CassandraStore(SegmentStore):
         """The batch's segments packed into group rows, one per (shard, bucket,
         window) whatever the number of series in it (a series with two segments for one window
         in the batch: a row each, the later with the later seq), its activity rows, and the
-        (shard, bucket, level, window)s to compact now: their rows reached COMPACT_AFTER, or a
-        row of bulky pieces was just written."""
+        (shard, bucket, level, window)s to compact now: their rows reached COMPACT_AFTER, a
+        row of bulky pieces was just written, or the writes moved on to a newer window."""
         now = int(time.time())
         seg = self.encode(batch)
         live = np.flatnonzero(seg.expires_at - now > 0)  # the rest is already outside retention
@@ -615,9 +617,12 @@ class CassandraStore(SegmentStore):
             # written with the slot time as its timestamp: the newest slot wins, whoever writes last
             shard = self.shard_of(name)
             puts.append((("activity", shard), activity, (shard, name, newest, newest * 1_000_000), len(name) + 30))
-        # compacted now: rows of bulky pieces (a backfill, an import), or rows that reached COMPACT_AFTER
-        due_rows = np.union1d(self._segment_counts.add(row_groups, level, row_windows), np.array(bulky, np.int64))
-        due = list(dict.fromkeys((*divmod(int(row_groups[i]), self.buckets), level, int(row_windows[i])) for i in due_rows.tolist()))
+        # compacted now: rows of bulky pieces (a backfill, an import), rows that reached
+        # COMPACT_AFTER, and windows these writes moved on from
+        reached, left_behind = self._segment_counts.add(row_groups, level, row_windows)
+        due_rows = np.union1d(reached, np.array(bulky, np.int64))
+        due = list(dict.fromkeys([*((*divmod(int(row_groups[i]), self.buckets), level, int(row_windows[i])) for i in due_rows.tolist()),
+                                  *((*divmod(group, self.buckets), level, window) for group, window in left_behind.tolist())]))
         return self._batches(puts), due
 
     async def _compact(self, due: list[tuple[int, int, int, int]]) -> None:
