@@ -5,15 +5,16 @@ which documents the behaviour; the tests hold the two to the same results).
 Hot path: no Python object per line. Lines are cut with memchr and scanned with pointers.
 C settles a line only when the outcome is certain: three fields separated by ASCII
 whitespace, value and timestamp in a plain decimal form that tss_number converts exactly, and
-a first field found in the wire table (C open addressing, keyed by the raw bytes). A first
+a first field the registry knows as a wire spelling (C open addressing, keyed by the raw bytes). A first
 field never seen before that is plain ASCII and untagged is registered with one small call.
 Every other line (errors, NaN/inf, other number spellings, non-ASCII or tagged names seen
 for the first time) goes through _slow_line, which calls the twin's classify_line, so both
 implementations answer the same by construction. The C helpers are in ext/carbon_parser.h;
 the constants and Python-level helpers come from the twin and tsstore.ingest.points.
 
-Lines are handled BATCH at a time in three passes (scan and hash, probe the table, settle in
-order), with prefetches between the passes so the cache misses of the hash table overlap.
+Lines are handled BATCH at a time in four passes (scan and hash, probe the name slots, fetch
+the name records, settle in order), with prefetches between the passes so the cache misses of
+the registry overlap.
 """
 import os
 from collections import deque
@@ -43,10 +44,10 @@ cdef uint64_t HASH_SEED = int.from_bytes(os.urandom(8), "little")
 cdef double C_TS_LIMIT = TS_LIMIT
 
 cdef enum:
-    FLAG_WIRE = 1   # key is a line's first field that resolves to sid
-    FLAG_NAME = 2   # key is the registered (canonical) name of sid
+    NAME_WIRE = 1   # a name record's flags: the name is also a line's first field that resolves to it
     ARENA_BLOCK = 1 << 20
     MAX_KEY = 0x7FFFFFFF
+    MAX_SIDS = 0xFFFFFFFE  # a name slot holds sid + 1 in 32 bits
 
 
 cdef void* _grown(void* p, size_t size) except NULL:
@@ -57,44 +58,71 @@ cdef void* _grown(void* p, size_t size) except NULL:
     return q
 
 
-cdef struct Entry:  # 32 bytes: two per cache line
+cdef struct Entry:  # a wire spelling that is not itself a name resolving to it (32 bytes)
     uint64_t hash
     const unsigned char* key
     int64_t sid
     uint32_t klen
-    uint32_t flags
+    uint32_t unused
+
+
+cdef inline const unsigned char* _record_key(const unsigned char* rec, Py_ssize_t* n) noexcept nogil:
+    """A name record, [flags byte][length, LEB128][bytes]: where its bytes start, and n."""
+    cdef const unsigned char* p = rec + 1
+    cdef Py_ssize_t length = 0
+    cdef int shift = 0
+    cdef unsigned char byte
+    while True:
+        byte = p[0]
+        p += 1
+        length |= <Py_ssize_t>(byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            break
+    n[0] = length
+    return p
+
+
+cdef inline int64_t _sid_in(uint64_t slot) noexcept nogil:
+    """The id a name slot holds (its low 32 bits are id + 1)."""
+    return <int64_t>(<uint32_t>slot) - 1
 
 
 cdef class SeriesRegistry:
     """Dense integer ids for series names, shared by all connections.
 
-    One C hash table holds two kinds of keys (flags): registered names (id_of/get) and wire
-    spellings, the first field of a line that resolved to a name (a tagged name with tags in
-    any order, say). Keys live in an arena of large blocks, freed with the registry. A name
-    is decoded from the arena when asked for (name_of), not kept as a str: 12 bytes per id
-    instead of about 90.
+    Names: an open-addressing table of 8-byte slots, each the high 32 bits of the name's hash
+    and the id, over a record per id in an arena of large blocks ([flags][length][bytes],
+    freed with the registry), found through one pointer per id. A name is decoded from its
+    record when asked for (name_of), not kept as a str. About 60 bytes per series at 1M
+    names of 32 bytes (bench_series_memory): the record, the pointer, two slots at half load.
+
+    Wire spellings, the first field of a line that resolved to a name: a name that is its own
+    spelling carries NAME_WIRE in its record; any other spelling (a tagged name with its tags
+    out of order, say) is an entry in a second, small table.
     """
-    cdef Entry* table
-    cdef Py_ssize_t cap, used
+    cdef uint64_t* slots       # names: (hash >> 32) << 32 | (sid + 1); 0: empty
+    cdef Py_ssize_t cap        # a power of two, at most half used
+    cdef Entry* wire           # other wire spellings; same probing
+    cdef Py_ssize_t wire_cap, wire_used
     cdef uint64_t version      # bumped by every insert: lets a parser trust an earlier probe
-    # per id: its name's bytes in the arena (no str per series: decoded when asked for)
-    cdef const unsigned char** name_at
-    cdef uint32_t* name_len
+    cdef unsigned char** name_at  # per id: its name record in the arena
     cdef Py_ssize_t n_names, names_cap
-    cdef unsigned char** blocks  # arena blocks holding the keys, freed in __dealloc__
+    cdef unsigned char** blocks  # arena blocks, freed in __dealloc__
     cdef Py_ssize_t n_blocks, blocks_cap
     cdef unsigned char* arena
     cdef Py_ssize_t arena_left
 
     def __cinit__(self):
         self.cap = 1 << 12
-        self.used = 0
-        self.version = 0
-        self.table = <Entry*>calloc(self.cap, sizeof(Entry))
-        if self.table == NULL:
+        self.slots = <uint64_t*>calloc(self.cap, sizeof(uint64_t))
+        self.wire_cap = 1 << 4
+        self.wire = <Entry*>calloc(self.wire_cap, sizeof(Entry))
+        if self.slots == NULL or self.wire == NULL:
             raise MemoryError()
+        self.wire_used = 0
+        self.version = 0
         self.name_at = NULL
-        self.name_len = NULL
         self.n_names = self.names_cap = 0
         self.blocks = NULL
         self.n_blocks = self.blocks_cap = 0
@@ -103,9 +131,9 @@ cdef class SeriesRegistry:
 
     def __dealloc__(self):
         cdef Py_ssize_t i
-        free(self.table)
+        free(self.slots)
+        free(self.wire)
         free(self.name_at)
-        free(self.name_len)
         for i in range(self.n_blocks):
             free(self.blocks[i])
         free(self.blocks)
@@ -113,130 +141,203 @@ cdef class SeriesRegistry:
     def __len__(self):
         return self.n_names
 
-    cdef inline int64_t lookup(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int want) noexcept nogil:
+    cdef inline bint _is_name(self, uint64_t slot, const unsigned char* p, Py_ssize_t n) noexcept nogil:
+        """Whether the id in this slot is the name p[:n]."""
+        cdef Py_ssize_t klen
+        cdef const unsigned char* key = _record_key(self.name_at[_sid_in(slot)], &klen)
+        return klen == n and memcmp(key, p, n) == 0
+
+    cdef inline int64_t lookup_name(self, const unsigned char* p, Py_ssize_t n, uint64_t h) noexcept nogil:
+        """The id of the name p[:n], -1 when it is not registered."""
         cdef Py_ssize_t mask = self.cap - 1
         cdef Py_ssize_t i = <Py_ssize_t>(h & mask)
-        cdef Entry* e
+        cdef uint64_t tag = h >> 32, slot
         while True:
-            e = &self.table[i]
+            slot = self.slots[i]
+            if slot == 0:
+                return -1
+            if (slot >> 32) == tag and self._is_name(slot, p, n):
+                return <int64_t>_sid_in(slot)
+            i = (i + 1) & mask
+
+    cdef inline int64_t lookup_other_wire(self, const unsigned char* p, Py_ssize_t n, uint64_t h) noexcept nogil:
+        """The id a wire spelling that is not its own name resolves to, -1 when unknown."""
+        cdef Py_ssize_t mask = self.wire_cap - 1
+        cdef Py_ssize_t i = <Py_ssize_t>(h & mask)
+        cdef Entry* e
+        if self.wire_used == 0:
+            return -1
+        while True:
+            e = &self.wire[i]
             if e.key == NULL:
                 return -1
-            if e.hash == h and e.klen == n and (e.flags & want) and memcmp(e.key, p, n) == 0:
+            if e.hash == h and e.klen == n and memcmp(e.key, p, n) == 0:
                 return e.sid
             i = (i + 1) & mask
 
-    cdef const unsigned char* _store_key(self, const unsigned char* p, Py_ssize_t n) except NULL:
+    cdef inline int64_t lookup_wire(self, const unsigned char* p, Py_ssize_t n, uint64_t h) noexcept nogil:
+        """The id a line's first field p[:n] resolves to, -1 when not seen before."""
+        cdef int64_t sid = self.lookup_name(p, n, h)
+        if sid >= 0 and (self.name_at[sid][0] & NAME_WIRE):
+            return sid
+        return self.lookup_other_wire(p, n, h)
+
+    cdef unsigned char* _arena_bytes(self, Py_ssize_t n) except NULL:
+        """n bytes in the arena (a block of their own when large; the current block stays in use)."""
         cdef unsigned char* block
         cdef Py_ssize_t size
-        if n + 1 > self.arena_left:
+        if n > self.arena_left:
             if self.n_blocks == self.blocks_cap:
                 self.blocks = <unsigned char**>_grown(self.blocks, (self.blocks_cap * 2 + 16) * sizeof(unsigned char*))
                 self.blocks_cap = self.blocks_cap * 2 + 16
-            size = ARENA_BLOCK if n + 1 <= ARENA_BLOCK // 16 else n + 1
+            size = ARENA_BLOCK if n <= ARENA_BLOCK // 16 else n
             block = <unsigned char*>malloc(size)
             if block == NULL:
                 raise MemoryError()
             self.blocks[self.n_blocks] = block
             self.n_blocks += 1
-            if size == ARENA_BLOCK:
-                self.arena = block
-                self.arena_left = size
-            else:  # a big key gets a block of its own; the current block stays in use
-                memcpy(block, p, n)
+            if size != ARENA_BLOCK:
                 return block
+            self.arena = block
+            self.arena_left = size
         block = self.arena
-        memcpy(block, p, n)
         self.arena += n
         self.arena_left -= n
         return block
 
-    cdef int _grow(self) except -1:
-        cdef Entry* old = self.table
-        cdef Py_ssize_t old_cap = self.cap, i, j, mask
-        cdef Entry* fresh = <Entry*>calloc(old_cap * 2, sizeof(Entry))
+    cdef int _grow_names(self) except -1:
+        """Twice the slots, each name placed again by its hash (recomputed: a slot keeps 32 bits of it)."""
+        cdef Py_ssize_t cap = self.cap * 2, mask = cap - 1, i, j, klen
+        cdef uint64_t* fresh = <uint64_t*>calloc(cap, sizeof(uint64_t))
+        cdef uint64_t h
+        cdef const unsigned char* key
         if fresh == NULL:
             raise MemoryError()
-        mask = old_cap * 2 - 1
-        for i in range(old_cap):
-            if old[i].key != NULL:
-                j = <Py_ssize_t>(old[i].hash & mask)
-                while fresh[j].key != NULL:
-                    j = (j + 1) & mask
-                fresh[j] = old[i]
-        self.table = fresh
-        self.cap = old_cap * 2
-        free(old)
+        for i in range(self.n_names):
+            key = _record_key(self.name_at[i], &klen)
+            h = tss_hash(key, klen, HASH_SEED)
+            j = <Py_ssize_t>(h & mask)
+            while fresh[j] != 0:
+                j = (j + 1) & mask
+            fresh[j] = (h >> 32) << 32 | <uint64_t>(i + 1)
+        free(self.slots)
+        self.slots = fresh
+        self.cap = cap
         return 0
 
-    cdef int64_t add_name(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int flags) except -1:
-        """A new name (not registered yet, valid UTF-8): its id, the next one."""
-        cdef Py_ssize_t cap
+    cdef int64_t add_name(self, const unsigned char* p, Py_ssize_t n, uint64_t h, bint wire) except -1:
+        """A new name (not registered yet, valid UTF-8): its id, the next one. wire: the name is
+        also a line's first field that resolves to it."""
+        cdef Py_ssize_t cap, header = 2, rest = n >> 7, i
         cdef int64_t sid = self.n_names
-        if self.n_names == self.names_cap:
-            cap = self.names_cap * 2 if self.names_cap else 4096
-            self.name_at = <const unsigned char**>_grown(self.name_at, cap * sizeof(unsigned char*))
-            self.name_len = <uint32_t*>_grown(self.name_len, cap * sizeof(uint32_t))
-            self.names_cap = cap
-        self.name_at[sid] = self.insert(p, n, h, sid, flags)
-        self.name_len[sid] = <uint32_t>n
-        self.n_names += 1
-        return sid
-
-    cdef const unsigned char* insert(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int64_t sid, int flag) except NULL:
-        """Map key -> sid under `flag`; an entry with the same key and sid just gains the flag.
-        Returns where the key is kept."""
-        cdef Py_ssize_t mask, i
-        cdef Entry* e
+        cdef unsigned char* rec
         if n > MAX_KEY:
             raise ValueError(f"series name of {n} bytes is too long")
-        if (self.used + 1) * 2 > self.cap:
-            self._grow()
-        mask = self.cap - 1
-        i = <Py_ssize_t>(h & mask)
-        while self.table[i].key != NULL:
-            e = &self.table[i]
-            if e.hash == h and e.klen == n and e.sid == sid and memcmp(e.key, p, n) == 0:
-                e.flags |= flag
-                self.version += 1
-                return e.key
-            i = (i + 1) & mask
-        e = &self.table[i]
-        e.key = self._store_key(p, n)
-        e.klen = <uint32_t>n
-        e.hash = h
-        e.sid = sid
-        e.flags = flag
-        self.used += 1
+        if sid >= MAX_SIDS:
+            raise OverflowError(f"the series registry holds {MAX_SIDS:,} names, its limit")
+        if self.n_names == self.names_cap:
+            cap = self.names_cap * 2 if self.names_cap else 4096
+            self.name_at = <unsigned char**>_grown(self.name_at, cap * sizeof(unsigned char*))
+            self.names_cap = cap
+        if (sid + 1) * 2 > self.cap:
+            self._grow_names()
+        while rest:
+            header += 1
+            rest >>= 7
+        rec = self._arena_bytes(header + n)
+        rec[0] = NAME_WIRE if wire else 0
+        rest = n
+        i = 1
+        while rest >= 0x80:
+            rec[i] = <unsigned char>(rest & 0x7F) | 0x80
+            rest >>= 7
+            i += 1
+        rec[i] = <unsigned char>rest
+        memcpy(rec + header, p, n)
+        self.name_at[sid] = rec
+        i = <Py_ssize_t>(h & (self.cap - 1))
+        while self.slots[i] != 0:
+            i = (i + 1) & (self.cap - 1)
+        self.slots[i] = (h >> 32) << 32 | <uint64_t>(sid + 1)
+        self.n_names += 1
         self.version += 1
-        return e.key
+        return sid
+
+    cdef int add_wire(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int64_t sid) except -1:
+        """The line's first field p[:n] resolves to sid: the name's flag when it is that name,
+        else an entry in the wire table (once)."""
+        cdef Py_ssize_t klen, mask, i
+        cdef const unsigned char* key = _record_key(self.name_at[sid], &klen)
+        cdef Entry* fresh
+        cdef Entry* old
+        cdef unsigned char* rec
+        if klen == n and memcmp(key, p, n) == 0:
+            self.name_at[sid][0] |= NAME_WIRE
+            self.version += 1
+            return 0
+        if self.lookup_other_wire(p, n, h) >= 0:
+            return 0
+        if n > MAX_KEY:
+            raise ValueError(f"series name of {n} bytes is too long")
+        if (self.wire_used + 1) * 2 > self.wire_cap:
+            fresh = <Entry*>calloc(self.wire_cap * 2, sizeof(Entry))
+            if fresh == NULL:
+                raise MemoryError()
+            mask = self.wire_cap * 2 - 1
+            for klen in range(self.wire_cap):
+                if self.wire[klen].key != NULL:
+                    i = <Py_ssize_t>(self.wire[klen].hash & mask)
+                    while fresh[i].key != NULL:
+                        i = (i + 1) & mask
+                    fresh[i] = self.wire[klen]
+            old, self.wire = self.wire, fresh
+            self.wire_cap *= 2
+            free(old)
+        mask = self.wire_cap - 1
+        i = <Py_ssize_t>(h & mask)
+        while self.wire[i].key != NULL:
+            i = (i + 1) & mask
+        rec = self._arena_bytes(n if n else 1)
+        memcpy(rec, p, n)
+        self.wire[i].key = rec
+        self.wire[i].klen = <uint32_t>n
+        self.wire[i].hash = h
+        self.wire[i].sid = sid
+        self.wire_used += 1
+        self.version += 1
+        return 0
 
     def get(self, name):
         cdef const unsigned char[::1] mv = _byte_view(name)
         cdef Py_ssize_t n = mv.shape[0]
         cdef const unsigned char* p = &mv[0] if n else <const unsigned char*>b""
-        return self.lookup(p, n, tss_hash(p, n, HASH_SEED), FLAG_NAME)
+        return self.lookup_name(p, n, tss_hash(p, n, HASH_SEED))
 
     def id_of(self, name):
         cdef const unsigned char[::1] mv = _byte_view(name)
         cdef Py_ssize_t n = mv.shape[0]
         cdef const unsigned char* p = &mv[0] if n else <const unsigned char*>b""
         cdef uint64_t h = tss_hash(p, n, HASH_SEED)
-        cdef int64_t sid = self.lookup(p, n, h, FLAG_NAME)
+        cdef int64_t sid = self.lookup_name(p, n, h)
         if sid >= 0:
             return sid
         if n > MAX_KEY:
             raise ValueError(f"series name of {n} bytes is too long")
         text = PyBytes_FromStringAndSize(<const char*>p, n).decode("utf-8")  # raises on bad UTF-8
-        return self.add_name(p, n, h, FLAG_NAME | (FLAG_WIRE if resolves_to_itself(text) else 0))
+        return self.add_name(p, n, h, resolves_to_itself(text))
+
+    cdef inline str _decoded(self, Py_ssize_t sid):
+        cdef Py_ssize_t n
+        cdef const unsigned char* key = _record_key(self.name_at[sid], &n)
+        return PyUnicode_DecodeUTF8(<const char*>key, n, NULL)
 
     def name_of(self, Py_ssize_t sid):
         if not 0 <= sid < self.n_names:
             raise IndexError(f"no series with id {sid}")
-        return PyUnicode_DecodeUTF8(<const char*>self.name_at[sid], self.name_len[sid], NULL)
+        return self._decoded(sid)
 
     def names_since(self, Py_ssize_t first_sid):
-        return [PyUnicode_DecodeUTF8(<const char*>self.name_at[i], self.name_len[i], NULL)
-                for i in range(max(first_sid, 0), self.n_names)]
+        return [self._decoded(i) for i in range(max(first_sid, 0), self.n_names)]
 
     def wire_id(self, str field):
         """Id of a line's first field (already split and decoded); -1 when its tags are invalid."""
@@ -244,7 +345,7 @@ cdef class SeriesRegistry:
         cdef const unsigned char* p = <const unsigned char*>raw
         cdef Py_ssize_t n = len(raw)
         cdef uint64_t h = tss_hash(p, n, HASH_SEED)
-        cdef int64_t sid = self.lookup(p, n, h, FLAG_WIRE)
+        cdef int64_t sid = self.lookup_wire(p, n, h)
         if sid >= 0:
             return sid
         try:
@@ -252,16 +353,16 @@ cdef class SeriesRegistry:
         except _tags.InvalidTagError:
             return -1
         sid = self.id_of(key.encode("utf-8"))
-        self.insert(p, n, h, sid, FLAG_WIRE)
+        self.add_wire(p, n, h, sid)
         return sid
 
     cdef int64_t new_plain_wire(self, const unsigned char* p, Py_ssize_t n, uint64_t h) except -2:
         """wire_id for an ASCII first field without whitespace, ';' or '{': its own name."""
-        cdef int64_t sid = self.lookup(p, n, h, FLAG_NAME)
+        cdef int64_t sid = self.lookup_name(p, n, h)
         if sid >= 0:
-            self.insert(p, n, h, sid, FLAG_WIRE)
+            self.add_wire(p, n, h, sid)
         else:
-            sid = self.add_name(p, n, h, FLAG_NAME | FLAG_WIRE)
+            sid = self.add_name(p, n, h, True)
         return sid
 
 
@@ -303,7 +404,7 @@ cdef struct Pending:  # one scanned line of a batch
     int kind
     Fields f
     uint64_t h
-    Py_ssize_t slot   # table index of the probable entry, -1 when the name is absent
+    Py_ssize_t slot   # name slot of the probable name, -1 when the name is absent
 
 
 cdef inline int _scan_line(const unsigned char* s, const unsigned char* e, Fields* f) noexcept nogil:
@@ -470,19 +571,21 @@ cdef class CarbonLineParser:
         return self._emit(sid, int(ts), value, now)  # _emit makes -1 now, as points.stamp
 
     cdef inline int _settle(self, Pending* b, int64_t now, bint probed) except -1:
-        """Count and emit one scanned line. `probed`: b.slot was found in the current table."""
+        """Count and emit one scanned line. `probed`: b.slot is the name slot found in the current table."""
         cdef SeriesRegistry reg = self.registry
         cdef int64_t sid = -1
-        cdef Entry* e
+        cdef uint64_t slot
         if b.kind == LINE_FAST:
             if not probed:
-                sid = reg.lookup(b.f.name, b.f.name_len, b.h, FLAG_WIRE)
+                sid = reg.lookup_wire(b.f.name, b.f.name_len, b.h)
             elif b.slot >= 0:
-                e = &reg.table[b.slot]
-                if memcmp(e.key, b.f.name, b.f.name_len) == 0:
-                    sid = e.sid
-                else:  # two names with one 64-bit hash: probe the whole chain
-                    sid = reg.lookup(b.f.name, b.f.name_len, b.h, FLAG_WIRE)
+                slot = reg.slots[b.slot]
+                if reg._is_name(slot, b.f.name, b.f.name_len) and (reg.name_at[_sid_in(slot)][0] & NAME_WIRE):
+                    sid = <int64_t>_sid_in(slot)
+                else:  # two names with one 32-bit tag, or a name that is not its own spelling
+                    sid = reg.lookup_wire(b.f.name, b.f.name_len, b.h)
+            else:  # no such name: a spelling of another one, maybe
+                sid = reg.lookup_other_wire(b.f.name, b.f.name_len, b.h)
             if sid < 0 and _plain_ascii_name(b.f.name, b.f.name_len):
                 sid = reg.new_plain_wire(b.f.name, b.f.name_len, b.h)
             if sid >= 0:
@@ -507,17 +610,17 @@ cdef class CarbonLineParser:
 
     cdef const unsigned char* _batch(self, const unsigned char* q, const unsigned char* end,
                                      int64_t now) except? NULL:
-        """Up to BATCH complete lines from q: scan them and prefetch their table entries, then
-        settle them in order. Returns the start of the next line, NULL when none is complete."""
+        """Up to BATCH complete lines from q: scan them and prefetch their name slots, find each
+        candidate slot and prefetch its record pointer, then the record, then settle the lines
+        in order. Returns the start of the next line, NULL when none is complete."""
         cdef Pending batch[BATCH]
         cdef Pending* b
         cdef const unsigned char* nl
         cdef int count = 0, i
         cdef SeriesRegistry reg = self.registry
-        cdef Entry* table = reg.table
+        cdef uint64_t* slots = reg.slots
         cdef Py_ssize_t mask = reg.cap - 1, j
-        cdef uint64_t version = reg.version
-        cdef Entry* e
+        cdef uint64_t version = reg.version, tag
         while count < BATCH and q < end:
             nl = <const unsigned char*>memchr(q, 10, end - q)
             if nl == NULL:
@@ -531,26 +634,31 @@ cdef class CarbonLineParser:
                 b.kind = _scan_line(q, nl, &b.f)
                 if b.kind == LINE_FAST:
                     b.h = tss_hash(b.f.name, b.f.name_len, HASH_SEED)
-                    TSS_PREFETCH(&table[b.h & mask])
+                    TSS_PREFETCH(&slots[b.h & mask])
             count += 1
             q = nl + 1
         if count == 0:
             return NULL
-        # second pass: the entries have arrived; find the candidate and prefetch its key
+        # second pass: the slots have arrived; the first with the name's tag is the candidate
         for i in range(count):
             b = &batch[i]
             if b.kind != LINE_FAST:
                 continue
             j = <Py_ssize_t>(b.h & mask)
+            tag = b.h >> 32
             b.slot = -1
-            while table[j].key != NULL:
-                e = &table[j]
-                if e.hash == b.h and e.klen == b.f.name_len and (e.flags & FLAG_WIRE):
+            while slots[j] != 0:
+                if (slots[j] >> 32) == tag:
                     b.slot = j
-                    TSS_PREFETCH(e.key)
+                    TSS_PREFETCH(&reg.name_at[_sid_in(slots[j])])
                     break
                 j = (j + 1) & mask
-        # third pass, in line order; a registry change (a new name) voids the early probes
+        # third pass: the record pointers have arrived; fetch the records
+        for i in range(count):
+            b = &batch[i]
+            if b.kind == LINE_FAST and b.slot >= 0:
+                TSS_PREFETCH(reg.name_at[_sid_in(slots[b.slot])])
+        # fourth pass, in line order; a registry change (a new name) voids the early probes
         for i in range(count):
             self._settle(&batch[i], now, reg.version == version)
         return q

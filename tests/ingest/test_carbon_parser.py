@@ -310,6 +310,34 @@ def test_registry_api(mod):
         reg.id_of("text, not bytes")
 
 
+@pytest.mark.parametrize("length", [1, 127, 128, 129, 16383, 16384, 70000])
+def test_names_of_every_length_read_back(mod, length):
+    """The compiled registry keeps a name's length before its bytes in 7-bit groups: names
+    across each group boundary, registered among others, come back whole."""
+    reg = mod.SeriesRegistry()
+    name = (b"n." + b"x" * length)[:length]
+    ids = [reg.id_of(b"before"), reg.id_of(name), reg.id_of(name + b"y"), reg.id_of(b"after")]
+    assert ids == [0, 1, 2, 3]
+    assert reg.name_of(1) == name.decode() and reg.name_of(2) == name.decode() + "y" and reg.name_of(3) == "after"
+    assert reg.get(name) == 1 and reg.get(name[:-1] or b"z") == -1
+    rows, _, _ = run(mod, name + b" 5 5\n", max_line_length=length + 10, registry=reg)
+    assert rows == [(name.decode(), 5, 5.0)]
+
+
+def test_many_spellings_of_tagged_names_resolve_to_one_series_each(mod):
+    """Tags in any order: each spelling seen again resolves to its series without a new one
+    (the compiled registry keeps spellings other than the name in a table of their own, grown
+    as they come)."""
+    reg = mod.SeriesRegistry()
+    first = b"".join(b"m%03d;b=1;a=%d 1 1\n" % (i, i) for i in range(200))
+    again = b"".join(b"m%03d;a=%d;b=1 2 2\n" % (i, i) for i in range(200)) + first
+    rows, _, _ = run(mod, first, again, registry=reg)
+    assert len(reg) == 200
+    names = [f"m{i:03d};a={i};b=1" for i in range(200)]
+    assert rows == [(n, 1, 1.0) for n in names] + [(n, 2, 2.0) for n in names] + [(n, 1, 1.0) for n in names]
+    assert reg.names_since(0) == names
+
+
 def test_names_registered_by_id_of_are_used_by_lines(mod):
     reg = mod.SeriesRegistry()
     assert reg.id_of(b"known.series") == 0 and reg.id_of("a;b=1".encode()) == 1

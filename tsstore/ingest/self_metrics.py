@@ -47,6 +47,7 @@ class SelfMetrics:
         self.counters.set("series.known", len(self.registry))
         for key, value in self.aggregator.stats.items():
             self.counters.set(f"aggregator.{key}", value)
+        self.counters.set("aggregator.rows_held", self.aggregator.rows_held)  # slots kept in memory for reads (29 bytes each)
 
     async def run(self) -> None:
         prefix = f"{self.settings.self_metrics_prefix}.{instance_name(self.settings)}."
