@@ -121,7 +121,9 @@ class EmbeddedStore(SegmentStore):
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(f"PRAGMA synchronous={self._synchronous}")
             conn.execute("PRAGMA busy_timeout=30000")
-            conn.execute("PRAGMA cache_size=-65536")
+            # 16 MiB of pages a connection (3 of them): 64 MiB held 70 MB more RSS at 1M series
+            # for the same ingest rate; the OS page cache keeps the rest
+            conn.execute("PRAGMA cache_size=-16384")
             self._local.conn = conn
         return conn
 
