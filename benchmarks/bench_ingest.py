@@ -180,6 +180,16 @@ def tsstore_acked(srv, p: int):
     return lambda total: wait_status(srv, "points.received", total * (p + 1) + p, 1800)
 
 
+def settled_rss_mib(srv, timeout: float = 120.0) -> float:
+    """The server's RSS once everything received is in the store (the rows a burst holds for
+    reads until then are released) and a second later: what the series cost when no burst
+    is in flight."""
+    received = httpx.get(srv.url + "/tsstore/status", timeout=10).json()["counters"].get("points.received", 0)
+    wait_status(srv, "points.written", received, timeout)
+    time.sleep(1.0)
+    return memory_mib(srv.proc.pid, "VmRSS", children=False)
+
+
 def pass_label(p: int) -> str:
     return f"pass {p + 1}" + (" (creates the series)" if p == 0 else " (known series)")
 
@@ -196,7 +206,8 @@ def run(series: int, points: int, connections: int, store_args: list[str], workd
 
     Pass 1 includes creating every series; later passes are the sustained rate for series
     the store already knows. Each pass also reports the ingest process's peak RSS above its
-    RSS at start (idle), per series.
+    RSS at start (idle), per series, and its RSS above idle once the pass is in the store
+    (settled_rss_mib; the next pass starts after that).
     """
     names = series_names(series)
     step = 10
@@ -212,8 +223,10 @@ def run(series: int, points: int, connections: int, store_args: list[str], workd
                              p + 1, connections,
                              acked=tsstore_acked(srv, p))
             above = memory_mib(srv.proc.pid, "VmHWM", children=False) - idle
+            settled = settled_rss_mib(srv) - idle
             results.append({"label": f"{label} {pass_label(p)}", "idle_rss_mib": idle,
-                            "bytes_per_series": above * 2**20 / series, **r})
+                            "bytes_per_series": above * 2**20 / series, "settled_bytes_per_series": settled * 2**20 / series,
+                            **r})
         fresh = measure_freshness(srv.carbon_port, srv, names, samples=freshness_samples)
     finally:
         srv.stop(timeout=600)
@@ -248,6 +261,8 @@ def main() -> None:
         print(f"  server CPU         {r['cpu_s_per_mpoint']:8.2f} s per million points")
         print(f"  server peak RSS    {r['peak_rss_mib']:8.0f} MiB ({r['bytes_per_series']:,.0f} bytes per series above "
               f"the {r['idle_rss_mib']:.0f} MiB at start)")
+        print(f"  settled RSS        {r['settled_bytes_per_series']:8,.0f} bytes per series above the start "
+              f"(everything in the store, a second later)")
     for kind, f in fresh.items():
         print(f"freshness, {kind} series: {f['seen']} of {f['samples']} points readable; send -> /render "
               f"p50 {ms_text(f['p50_s'])}, p99 {ms_text(f['p99_s'])}, max {ms_text(f['max_s'])}")
