@@ -6,9 +6,10 @@ from the process's RSS (what the issue's bytes-per-series goal counts):
 the name registry (tsstore.ingest.carbon_parser.SeriesRegistry, compiled when built), the
 rollup aggregator's state after set_series_many() with the benchmark schema's 3 levels, one
 point per series applied, what SeriesRollups keeps per series (a schema index and the store
-key: two numpy arrays), and the stores' compaction counts (SegmentCounts) after one segment
-per series and level: the embedded store counts group rows (256 series a group), the
-Cassandra store counts per series. A process has one store, so the total takes the embedded one.
+key: two numpy arrays), the stores' compaction counts (SegmentCounts) after one segment
+per series and level (the embedded store counts group rows, 256 series a group; the
+Cassandra store counts per series; a process has one store, so the total takes the embedded
+one), and the path index every HTTP process keeps (the ingest process too), built and found in.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ import numpy as np
 
 from benchmarks.loadgen import series_names
 from tsstore.ingest.carbon_parser import SeriesRegistry
+from tsstore.index.paths import PathIndex
 from tsstore.ingest.rollup import RollupAggregator
 from tsstore.model import Rollup
 from tsstore.store import segment_groups
@@ -68,6 +70,10 @@ def main() -> None:
     for level, rollup in enumerate(ROLLUPS):
         counts.add(groups, level, np.full(len(groups), now // (rollup.step * WINDOW_SLOTS), np.int64))
     step("SegmentCounts, 3 levels (embedded store: per group)")
+    index = PathIndex()
+    index.add(names)
+    index.find("*.*.*")  # builds the groupings finds use
+    step("path index (tree, hash slots, find groupings)")
     by_series = SegmentCounts()  # the Cassandra store counts segments per series
     for level, rollup in enumerate(ROLLUPS):
         by_series.add(store_key, level, np.full(n, now // (rollup.step * WINDOW_SLOTS), np.int64))
@@ -75,7 +81,7 @@ def main() -> None:
     for what, per, counted in rows:
         print(f"  {what:52s} {per:8.0f} bytes per series{'' if counted else ' (not in the total)'}")
     print(f"  {'total, embedded store':52s} {sum(p for _, p, counted in rows if counted):8.0f} bytes per series")
-    del counts, by_series, schema_of, store_key, agg, registry
+    del counts, by_series, schema_of, store_key, agg, registry, index
 
 
 if __name__ == "__main__":
