@@ -19,8 +19,8 @@ import time
 import numpy as np
 
 from benchmarks.loadgen import series_names
-from tsstore.ingest.carbon_parser import SeriesRegistry
 from tsstore.index.paths import PathIndex
+from tsstore.ingest.carbon_parser import SeriesRegistry
 from tsstore.ingest.rollup import RollupAggregator
 from tsstore.model import Rollup
 from tsstore.store import segment_groups
