@@ -266,7 +266,7 @@ cdef class SeriesRegistry:
     cdef int add_wire(self, const unsigned char* p, Py_ssize_t n, uint64_t h, int64_t sid) except -1:
         """The line's first field p[:n] resolves to sid: the name's flag when it is that name,
         else an entry in the wire table (once)."""
-        cdef Py_ssize_t klen, mask, i
+        cdef Py_ssize_t klen, mask, i, j
         cdef const unsigned char* key = _record_key(self.name_at[sid], &klen)
         cdef Entry* fresh
         cdef Entry* old
@@ -284,12 +284,12 @@ cdef class SeriesRegistry:
             if fresh == NULL:
                 raise MemoryError()
             mask = self.wire_cap * 2 - 1
-            for klen in range(self.wire_cap):
-                if self.wire[klen].key != NULL:
-                    i = <Py_ssize_t>(self.wire[klen].hash & mask)
+            for j in range(self.wire_cap):
+                if self.wire[j].key != NULL:
+                    i = <Py_ssize_t>(self.wire[j].hash & mask)
                     while fresh[i].key != NULL:
                         i = (i + 1) & mask
-                    fresh[i] = self.wire[klen]
+                    fresh[i] = self.wire[j]
             old, self.wire = self.wire, fresh
             self.wire_cap *= 2
             free(old)

@@ -472,6 +472,15 @@ class SegmentStore(Store):
         Cassandra, at compaction)."""
         self._shared_writes = callback
 
+    def windows_to_compact(self, groups: np.ndarray, level: int, windows: np.ndarray,
+                           also: np.ndarray | list = ()) -> list[tuple[int, int]]:
+        """The (group, window)s to compact after writing a row of groups[i] in windows[i] at
+        `level`, each once: those that reached COMPACT_AFTER and those the writes moved on from
+        (SegmentCounts), and the rows at the indexes `also`."""
+        reached, left_behind = self._segment_counts.add(groups, level, windows)
+        rows = np.union1d(reached, np.asarray(also, np.int64))
+        return list(dict.fromkeys([*zip(groups[rows].tolist(), windows[rows].tolist()), *map(tuple, left_behind.tolist())]))
+
     def _noted_shared(self, spans: list[tuple[str, int, int]]) -> None:
         if spans and self._shared_writes is not None:
             self._shared_writes(spans)

@@ -538,8 +538,7 @@ class EmbeddedStore(SegmentStore):
                 zip((-1 - row_groups).tolist(), repeat(batch.level), row_windows.tolist(),
                     self._seq.take(len(packed)).tolist(), row_expires.tolist(), packed),
             )
-            reached, left_behind = self._segment_counts.add(row_groups, batch.level, row_windows)
-            for group, window in [*zip(row_groups[reached].tolist(), row_windows[reached].tolist()), *left_behind.tolist()]:
+            for group, window in self.windows_to_compact(row_groups, batch.level, row_windows):
                 self._compact_group_window(conn, group, batch.level, window)
             conn.execute("COMMIT")
         except BaseException:

@@ -619,10 +619,8 @@ class CassandraStore(SegmentStore):
             puts.append((("activity", shard), activity, (shard, name, newest, newest * 1_000_000), len(name) + 30))
         # compacted now: rows of bulky pieces (a backfill, an import), rows that reached
         # COMPACT_AFTER, and windows these writes moved on from
-        reached, left_behind = self._segment_counts.add(row_groups, level, row_windows)
-        due_rows = np.union1d(reached, np.array(bulky, np.int64))
-        due = list(dict.fromkeys([*((*divmod(int(row_groups[i]), self.buckets), level, int(row_windows[i])) for i in due_rows.tolist()),
-                                  *((*divmod(group, self.buckets), level, window) for group, window in left_behind.tolist())]))
+        due = [(*divmod(group, self.buckets), level, window)
+               for group, window in self.windows_to_compact(row_groups, level, row_windows, also=bulky)]
         return self._batches(puts), due
 
     async def _compact(self, due: list[tuple[int, int, int, int]]) -> None:
