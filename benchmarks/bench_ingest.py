@@ -180,14 +180,27 @@ def tsstore_acked(srv, p: int):
     return lambda total: wait_status(srv, "points.received", total * (p + 1) + p, 1800)
 
 
-def settled_rss_mib(srv, timeout: float = 120.0) -> float:
-    """The server's RSS once everything received is in the store (the rows a burst holds for
-    reads until then are released) and a second later: what the series cost when no burst
-    is in flight."""
+def settled_rss_mib(srv, timeout: float = 120.0) -> tuple[float, dict]:
+    """The server's RSS once everything received is in the store and the rows a burst held for
+    reads until then are released, a second later: what the series cost when no burst is in
+    flight. Also what the largest structures take then (bytes, from /tsstore/status).
+    (points.written alone is no sign: it counts provisional slots written again, so it passes
+    points.received before a known-series pass's flush ends.)"""
     received = httpx.get(srv.url + "/tsstore/status", timeout=10).json()["counters"].get("points.received", 0)
     wait_status(srv, "points.written", received, timeout)
+    deadline = time.monotonic() + timeout
+    while True:
+        status = httpx.get(srv.url + "/tsstore/status", timeout=10).json()
+        if status["counters"].get("aggregator.rows_held", 0) == 0 or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     time.sleep(1.0)
-    return memory_mib(srv.proc.pid, "VmRSS", children=False)
+    status = httpx.get(srv.url + "/tsstore/status", timeout=10).json()
+    c = status["counters"]
+    parts = {"name registry": c.get("memory.registry_bytes", 0), "rollup state": c.get("memory.rollup_state_bytes", 0),
+             "rows held": c.get("memory.rows_held_bytes", 0),
+             "path index": (status.get("path_index") or {}).get("bytes", 0)}
+    return memory_mib(srv.proc.pid, "VmRSS", children=False), parts
 
 
 def pass_label(p: int) -> str:
@@ -223,9 +236,11 @@ def run(series: int, points: int, connections: int, store_args: list[str], workd
                              p + 1, connections,
                              acked=tsstore_acked(srv, p))
             above = memory_mib(srv.proc.pid, "VmHWM", children=False) - idle
-            settled = settled_rss_mib(srv) - idle
+            settled, parts = settled_rss_mib(srv)
+            settled -= idle
             results.append({"label": f"{label} {pass_label(p)}", "idle_rss_mib": idle,
                             "bytes_per_series": above * 2**20 / series, "settled_bytes_per_series": settled * 2**20 / series,
+                            "settled_parts": {k: v / series for k, v in parts.items()},
                             **r})
         fresh = measure_freshness(srv.carbon_port, srv, names, samples=freshness_samples)
     finally:
@@ -263,6 +278,9 @@ def main() -> None:
               f"the {r['idle_rss_mib']:.0f} MiB at start)")
         print(f"  settled RSS        {r['settled_bytes_per_series']:8,.0f} bytes per series above the start "
               f"(everything in the store, a second later)")
+        parts = r["settled_parts"]
+        print("    of which        " + ", ".join(f"{k} {v:,.0f}" for k, v in parts.items())
+              + f"; the rest (SQLite caches, Python objects, free heap) {r['settled_bytes_per_series'] - sum(parts.values()):,.0f}")
     for kind, f in fresh.items():
         print(f"freshness, {kind} series: {f['seen']} of {f['samples']} points readable; send -> /render "
               f"p50 {ms_text(f['p50_s'])}, p99 {ms_text(f['p99_s'])}, max {ms_text(f['max_s'])}")

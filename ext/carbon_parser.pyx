@@ -182,6 +182,12 @@ cdef class SeriesRegistry:
             return sid
         return self.lookup_other_wire(p, n, h)
 
+    def memory_bytes(self):
+        """Bytes this registry allocated: name slots, wire table, record pointers, arena blocks
+        (a record's own block for a very long name counted as a whole block: close enough)."""
+        return (self.cap * sizeof(uint64_t) + self.wire_cap * sizeof(Entry) + self.names_cap * sizeof(unsigned char*)
+                + self.n_blocks * ARENA_BLOCK + self.blocks_cap * sizeof(unsigned char*))
+
     cdef unsigned char* _arena_bytes(self, Py_ssize_t n) except NULL:
         """n bytes in the arena (a block of their own when large; the current block stays in use)."""
         cdef unsigned char* block

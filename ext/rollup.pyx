@@ -463,6 +463,15 @@ cdef class RollupAggregator:
             self.reseed[i] = 0
             self.dirty[i] = 1
 
+    def state_bytes(self):
+        """Bytes of the per-series and per-(series, coarse level) state, as allocated."""
+        return (self.cap * (1 + 4 + 8 + 8 + 1 + 1 + 1 + 8 + 4) + self.lv_cap * (8 + 1 + 1 + 1 + NCOL * 8)
+                + self.n_sch * self.max_levels * 16)
+
+    def rows_bytes(self):
+        """Bytes of the buffers of rows held for reads, as allocated."""
+        return self.w_cap * (4 + 1 + 8 + 8 + 4 + 4) + self.agg_cap * 4 * 8 + self.rd_cap * 3 * 8
+
     @property
     def rows_held(self):
         """Rows kept for reads (taken or not)."""

@@ -34,6 +34,7 @@ one connection.
 """
 from __future__ import annotations
 
+import sys
 from collections import deque
 
 import numpy as np
@@ -106,6 +107,11 @@ class SeriesRegistry:
 
     def get(self, name) -> int:
         return self._ids.get(bytes(memoryview(name)), -1)
+
+    def memory_bytes(self) -> int:
+        """Bytes of the maps and names (the twin's is an estimate: its objects' sizes)."""
+        return (sys.getsizeof(self._ids) + sys.getsizeof(self._wire) + sys.getsizeof(self._names)
+                + sum(sys.getsizeof(k) for k in self._ids) + sum(sys.getsizeof(t) for t in self._names))
 
     def id_of(self, name) -> int:
         name = bytes(memoryview(name))

@@ -27,6 +27,7 @@ while the event loop adds): both twins take one lock per call.
 from __future__ import annotations
 
 import functools
+import sys
 import threading
 import time
 
@@ -239,6 +240,14 @@ class RollupAggregator:
             s.acc[level] = (float(sum_), float(count), float(min_), float(max_), float(last))
             s.reseed[level] = False
             s.dirty[level] = True
+
+    def state_bytes(self) -> int:
+        """Bytes of the per-series state (the twin's is an estimate: its objects' sizes)."""
+        return sys.getsizeof(self._series) + sum(sys.getsizeof(s) + sys.getsizeof(s.open) + sys.getsizeof(s.acc) for s in self._series.values())
+
+    def rows_bytes(self) -> int:
+        """Bytes of the rows held for reads (the twin's is an estimate)."""
+        return sys.getsizeof(self._rows) + sum(sys.getsizeof(row) for row in self._rows) + sys.getsizeof(self._rows_of)
 
     @property
     def rows_held(self) -> int:

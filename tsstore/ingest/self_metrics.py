@@ -11,6 +11,7 @@ write to one store (Cassandra) each keep their own series instead of overwriting
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 import time
 import numpy as np
@@ -33,6 +34,15 @@ def instance_name(settings) -> str:
     return f"{host}_{port}" if port else host
 
 
+def rss_bytes() -> int:
+    """The process's resident memory (Linux; 0 where /proc is not there)."""
+    try:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class SelfMetrics:
     def __init__(self, settings, counters: Counters, registry: SeriesRegistry, committer: Committer, live: LiveQueue,
                  wal: WriteAheadLog, aggregator: RollupAggregator):
@@ -48,6 +58,12 @@ class SelfMetrics:
         for key, value in self.aggregator.stats.items():
             self.counters.set(f"aggregator.{key}", value)
         self.counters.set("aggregator.rows_held", self.aggregator.rows_held)  # slots kept in memory for reads (29 bytes each)
+        # what the largest per-series structures take, beside the process's RSS (the rest:
+        # the path index, in /tsstore/status's path_index.bytes, SQLite's caches, Python)
+        self.counters.set("memory.rss_bytes", rss_bytes())
+        self.counters.set("memory.registry_bytes", self.registry.memory_bytes())
+        self.counters.set("memory.rollup_state_bytes", self.aggregator.state_bytes())
+        self.counters.set("memory.rows_held_bytes", self.aggregator.rows_bytes())
 
     async def run(self) -> None:
         prefix = f"{self.settings.self_metrics_prefix}.{instance_name(self.settings)}."
