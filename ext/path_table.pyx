@@ -14,7 +14,7 @@ readers (tsstore.index.paths holds one lock).
 """
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t, INT32_MAX
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memcmp, memcpy
 
@@ -463,9 +463,11 @@ def group_by(keys, Py_ssize_t key_count):
     cdef cnp.ndarray[int64_t, ndim=1] k = np.ascontiguousarray(keys, np.int64)
     cdef Py_ssize_t n = k.shape[0], i
     cdef int64_t key
-    offsets = np.zeros(key_count + 1, np.int64)
+    if n > INT32_MAX:
+        raise ValueError(f"group_by: {n} keys, past the 2**31 positions it groups")
+    offsets = np.zeros(key_count + 1, np.int32)  # positions are int32 (order): so are their bounds
     order = np.empty(n, np.int32)
-    cdef int64_t[::1] off = offsets
+    cdef int32_t[::1] off = offsets
     cdef int32_t[::1] out = order
     cdef int64_t* fill
     for i in range(n):

@@ -32,6 +32,14 @@ DEF NCOL = 5
 DEF TAKEN = 0x80  # a row's level byte: drained, kept for reads until release_flushed()
 DEF LEVEL_BITS = 0x7F
 DEF MIN_ROWS = 4096
+# a series' flags: its open finest slot changed since drained; created by this process; sums
+DEF S_DIRTY0 = 1
+DEF S_NEW = 2
+DEF S_SUMS = 4
+# a (series, coarse level)'s flags: changed since drained; re-seed from the store; may hold stored data
+DEF L_DIRTY = 1
+DEF L_RESEED = 2
+DEF L_DERIVE = 4
 
 
 cdef inline int64_t _floor(int64_t ts, int64_t step) nogil:
@@ -39,6 +47,10 @@ cdef inline int64_t _floor(int64_t ts, int64_t step) nogil:
     if (ts % step != 0) and ((ts < 0) != (step < 0)):
         q -= 1
     return q * step
+
+
+cdef inline void _set_flag(uint8_t* flags, uint8_t flag, bint on) noexcept nogil:
+    flags[0] = (flags[0] | flag) if on else (flags[0] & ~flag)
 
 
 cdef class RollupAggregator:
@@ -53,21 +65,17 @@ cdef class RollupAggregator:
     cdef int64_t* sch_maxret
     cdef Py_ssize_t n_sch, sch_cap, last_sch
     cdef dict _schema_ids  # (steps, retentions) bytes -> schema
-    # per series (36 bytes), the finest level's open slot included
+    # per series (30 bytes), the finest level's open slot included
     cdef uint8_t* nlev
     cdef int32_t* schema
-    cdef int64_t* lbase  # its coarse level k is row lbase + k of the per-level arrays
+    cdef int32_t* lbase  # its coarse level k is row lbase + k of the per-level arrays
     cdef int64_t* open0
-    cdef uint8_t* dirty0
-    cdef uint8_t* is_new
-    cdef uint8_t* sums  # aggregates by sum (see written_slots in tsstore.model)
+    cdef uint8_t* sflags  # S_DIRTY0, S_NEW, S_SUMS (aggregates by sum: see written_slots in tsstore.model)
     cdef double* val0
     cdef int32_t* head  # the series' newest row in the buffers, -1: none
-    # per (series, coarse level): the rows lbase[sid] + 1 .. lbase[sid] + nlev[sid] - 1 (51 bytes)
-    cdef int64_t* open_
-    cdef uint8_t* dirty
-    cdef uint8_t* reseed
-    cdef uint8_t* derive  # the open coarse slot may hold stored data (see the twin)
+    # per (series, coarse level): the rows lbase[sid] + 1 .. lbase[sid] + nlev[sid] - 1 (41 bytes).
+    # Its open slot is not kept: it is the one holding the open finest slot (_open_at).
+    cdef uint8_t* lflags  # L_DIRTY, L_RESEED, L_DERIVE (the open coarse slot may hold stored data: see the twin)
     cdef double* acc  # x NCOL
     # output rows
     cdef int32_t* w_sid
@@ -101,9 +109,9 @@ cdef class RollupAggregator:
     def __dealloc__(self):
         free(self.head); free(self.w_prev); free(self.lbase); free(self.w_sid); free(self.w_level); free(self.w_ts)
         free(self.w_last); free(self.w_agg); free(self.agg)
-        free(self.nlev); free(self.schema); free(self.open0); free(self.dirty0); free(self.is_new); free(self.sums); free(self.val0)
+        free(self.nlev); free(self.schema); free(self.open0); free(self.sflags); free(self.val0)
         free(self.sch_steps); free(self.sch_rets); free(self.sch_maxret)
-        free(self.open_); free(self.dirty); free(self.reseed); free(self.derive); free(self.acc)
+        free(self.lflags); free(self.acc)
         free(self.rd)
 
     cdef void* _re(self, void* p, size_t size) except NULL:
@@ -120,11 +128,9 @@ cdef class RollupAggregator:
             new_cap *= 2
         self.nlev = <uint8_t*>self._re(self.nlev, new_cap)
         self.schema = <int32_t*>self._re(self.schema, new_cap * sizeof(int32_t))
-        self.lbase = <int64_t*>self._re(self.lbase, new_cap * sizeof(int64_t))
+        self.lbase = <int32_t*>self._re(self.lbase, new_cap * sizeof(int32_t))
         self.open0 = <int64_t*>self._re(self.open0, new_cap * sizeof(int64_t))
-        self.dirty0 = <uint8_t*>self._re(self.dirty0, new_cap)
-        self.is_new = <uint8_t*>self._re(self.is_new, new_cap)
-        self.sums = <uint8_t*>self._re(self.sums, new_cap)
+        self.sflags = <uint8_t*>self._re(self.sflags, new_cap)
         self.val0 = <double*>self._re(self.val0, new_cap * sizeof(double))
         self.head = <int32_t*>self._re(self.head, new_cap * sizeof(int32_t))
         for i in range(self.cap, new_cap):
@@ -140,10 +146,7 @@ cdef class RollupAggregator:
             return 0
         while new_cap < self.lv_n + more:
             new_cap *= 2
-        self.open_ = <int64_t*>self._re(self.open_, new_cap * sizeof(int64_t))
-        self.dirty = <uint8_t*>self._re(self.dirty, new_cap)
-        self.reseed = <uint8_t*>self._re(self.reseed, new_cap)
-        self.derive = <uint8_t*>self._re(self.derive, new_cap)
+        self.lflags = <uint8_t*>self._re(self.lflags, new_cap)
         self.acc = <double*>self._re(self.acc, new_cap * NCOL * sizeof(double))
         self.lv_cap = new_cap
         return 0
@@ -224,22 +227,20 @@ cdef class RollupAggregator:
         if sid >= self.cap:
             self._grow(sid)
         if n > self.nlev[sid]:  # a new series (or more levels than before): rows of its own
+            if self.lv_n + n > INT32_MAX:
+                raise OverflowError(f"rollup aggregator: {self.lv_n} (series, coarse level) rows, "
+                                    f"past the 2**31 it indexes")
             self._grow_levels(n - 1)
-            self.lbase[sid] = self.lv_n - 1
+            self.lbase[sid] = <int32_t>(self.lv_n - 1)
             self.lv_n += n - 1
         cdef int64_t base = self.lbase[sid]
         self.schema[sid] = self._schema_id(steps, retentions, n)
         self.nlev[sid] = <uint8_t>n
-        self.is_new[sid] = is_new
-        self.sums[sid] = sums
+        self.sflags[sid] = (S_NEW if is_new else 0) | (S_SUMS if sums else 0)
         self.val0[sid] = 0.0
         self.open0[sid] = NONE
-        self.dirty0[sid] = 0
         for k in range(1, n):
-            self.open_[base + k] = NONE
-            self.dirty[base + k] = 0
-            self.reseed[base + k] = 0
-            self.derive[base + k] = 0
+            self.lflags[base + k] = 0
             self._empty(base + k)
         return 0
 
@@ -323,21 +324,27 @@ cdef class RollupAggregator:
         self.rd_n += 1
         return 0
 
+    cdef inline int64_t _open_at(self, int64_t sid, int k) noexcept nogil:
+        """Level k's open slot: the one holding the open finest slot (every point that moves
+        the finest slot on moves the coarse ones with it: _open_finest), NONE when none is open."""
+        cdef int64_t o0 = self.open0[sid]
+        if o0 == NONE or k == 0:
+            return o0
+        return _floor(o0, self.sch_steps[self.schema[sid] * self.max_levels + k])
+
     cdef int _open_coarse(self, int64_t sid, int64_t i, int64_t slot) except -1:
-        self.open_[i] = slot
         self._empty(i)
-        self.reseed[i] = 0
-        self.derive[i] = (not self.is_new[sid]) and slot < self.stored_before
+        self.lflags[i] &= ~L_RESEED
+        _set_flag(&self.lflags[i], L_DERIVE, (not (self.sflags[sid] & S_NEW)) and slot < self.stored_before)
         return 0
 
-    cdef int _close_coarse(self, int64_t sid, int k, int64_t i) except -1:
+    cdef int _close_coarse(self, int64_t sid, int k, int64_t i, int64_t slot) except -1:
         cdef double* a = self.acc + i * NCOL
-        if self.reseed[i] or self.derive[i]:
-            self._rederive(k, sid, self.open_[i])
-            self.reseed[i] = 0
-            self.derive[i] = 0
+        if self.lflags[i] & (L_RESEED | L_DERIVE):
+            self._rederive(k, sid, slot)
+            self.lflags[i] &= ~(L_RESEED | L_DERIVE)
         elif a[1] > 0:
-            self._write(sid, k, self.open_[i], a[0], a[1], a[2], a[3], a[4])
+            self._write(sid, k, slot, a[0], a[1], a[2], a[3], a[4])
         return 0
 
     cdef int _close_finest(self, int64_t sid) except -1:
@@ -348,21 +355,22 @@ cdef class RollupAggregator:
         self._write(sid, 0, self.open0[sid], v, 1.0, v, v, v)
         for k in range(1, self.nlev[sid]):
             self._merge(base + k, v)
-            self.dirty[base + k] = 1
+            self.lflags[base + k] |= L_DIRTY
         return 0
 
     cdef int _open_finest(self, int64_t sid, int64_t s0) except -1:
         """Open a finest slot, and the coarse slots holding it (closing the ones it left)."""
-        cdef int64_t base = self.lbase[sid], ck
+        cdef int64_t base = self.lbase[sid], ck, was
         cdef const int64_t* steps = self.sch_steps + self.schema[sid] * self.max_levels
         cdef int k
-        self.open0[sid] = s0
         for k in range(1, self.nlev[sid]):
             ck = _floor(s0, steps[k])
-            if self.open_[base + k] != ck:
-                if self.open_[base + k] != NONE:
-                    self._close_coarse(sid, k, base + k)
+            was = self._open_at(sid, k)
+            if was != ck:
+                if was != NONE:
+                    self._close_coarse(sid, k, base + k, was)
                 self._open_coarse(sid, base + k, ck)
+        self.open0[sid] = s0
         return 0
 
     def add(self, sids, timestamps, values, int64_t now):
@@ -400,12 +408,12 @@ cdef class RollupAggregator:
                     j += 1
                 # a full slot, shown as written (the twin's written_slots)
                 n_fin = <double>(steps[j] // steps[0])
-                self._write(sid, j, _floor(ts, steps[j]), v if self.sums[sid] else v * n_fin, n_fin, v, v, v)
+                self._write(sid, j, _floor(ts, steps[j]), v if (self.sflags[sid] & S_SUMS) else v * n_fin, n_fin, v, v, v)
                 for k in range(j + 1, nl):
                     sk = _floor(ts, steps[k])
                     self._rederive(k, sid, sk)
-                    if sk == self.open_[base + k]:  # its accumulator misses that point (see the twin)
-                        self.derive[base + k] = 1
+                    if sk == self._open_at(sid, k):  # its accumulator misses that point (see the twin)
+                        self.lflags[base + k] |= L_DERIVE
                 self.c_old += 1
                 continue
             step0 = steps[0]
@@ -415,18 +423,17 @@ cdef class RollupAggregator:
                     self._close_finest(sid)
                 self._open_finest(sid, s0)
                 self.val0[sid] = v
-                self.dirty0[sid] = 1
+                self.sflags[sid] |= S_DIRTY0
             elif s0 == self.open0[sid]:
                 self.val0[sid] = v
-                self.dirty0[sid] = 1
+                self.sflags[sid] |= S_DIRTY0
             else:
                 self.c_late += 1
                 self._write(sid, 0, s0, v, 1.0, v, v, v)
                 for k in range(1, nl):
                     sk = _floor(s0, steps[k])
-                    if sk == self.open_[base + k]:  # its accumulator may hold an older value of that slot
-                        self.reseed[base + k] = 1
-                        self.dirty[base + k] = 1
+                    if sk == self._open_at(sid, k):  # its accumulator may hold an older value of that slot
+                        self.lflags[base + k] |= L_RESEED | L_DIRTY
                     else:
                         self._rederive(k, sid, sk)
         self._fold()
@@ -450,22 +457,21 @@ cdef class RollupAggregator:
             return
         if level == 0:  # the finest slot has no accumulator: only marked changed, as the twin does
             if self.open0[sid] == slot:
-                self.dirty0[sid] = 1
+                self.sflags[sid] |= S_DIRTY0
             return
         i = self.lbase[sid] + level
-        if self.open_[i] == slot:
+        if self._open_at(sid, level) == slot:
             a = self.acc + i * NCOL
             a[0] = sum_
             a[1] = count
             a[2] = min_
             a[3] = max_
             a[4] = last
-            self.reseed[i] = 0
-            self.dirty[i] = 1
+            self.lflags[i] = (self.lflags[i] & ~L_RESEED) | L_DIRTY
 
     def state_bytes(self):
         """Bytes of the per-series and per-(series, coarse level) state, as allocated."""
-        return (self.cap * (1 + 4 + 8 + 8 + 1 + 1 + 1 + 8 + 4) + self.lv_cap * (8 + 1 + 1 + 1 + NCOL * 8)
+        return (self.cap * (1 + 4 + 4 + 8 + 1 + 8 + 4) + self.lv_cap * (1 + NCOL * 8)
                 + self.n_sch * self.max_levels * 16)
 
     def rows_bytes(self):
@@ -515,24 +521,24 @@ cdef class RollupAggregator:
                 o0 = self.open0[sid]
                 if o0 != NONE:
                     v0 = self.val0[sid]
-                    changed0 = self.dirty0[sid]
+                    changed0 = (self.sflags[sid] & S_DIRTY0)
                     if changed0:
                         self._write(sid, 0, o0, v0, 1.0, v0, v0, v0)
-                        self.dirty0[sid] = 0
+                        self.sflags[sid] &= ~S_DIRTY0
                     for k in range(1, self.nlev[sid]):
                         i = base + k
-                        ok = self.open_[i]
+                        ok = self._open_at(sid, k)
                         if ok == NONE:
                             continue
-                        if not coarse_provisional or self.derive[i]:
+                        if not coarse_provisional or (self.lflags[i] & L_DERIVE):
                             if changed0:
-                                self.dirty[i] = 1
-                        elif self.dirty[i] or changed0:
+                                self.lflags[i] |= L_DIRTY
+                        elif (self.lflags[i] & L_DIRTY) or changed0:
                             # the open finest slot always lies in the open coarse slots
                             self._with_open(i, v0, merged)
                             self._write(sid, k, ok, merged[0], merged[1], merged[2], merged[3], merged[4])
-                            self.dirty[i] = 0
-                        if self.reseed[i] and not self.derive[i]:
+                            self.lflags[i] &= ~L_DIRTY
+                        if (self.lflags[i] & L_RESEED) and not (self.lflags[i] & L_DERIVE):
                             reseed_rows.append((sid, k, ok, o0))
                 # its rows not taken yet: the newest ones (a drain takes all of a series' rows)
                 first = count
@@ -671,14 +677,14 @@ cdef class RollupAggregator:
             T = out_ts
             V = out_vals
             n = 0
-            slot = self.open0[sid] if level == 0 else self.open_[i]
+            slot = self._open_at(sid, level)
             if slot != NONE and start <= slot < end:  # newest first: the open slot
                 v0 = self.val0[sid]
                 if level == 0:
                     T[0] = slot
                     V[0, 0] = v0
                     n = 1
-                elif not (self.derive[i] or self.reseed[i]):  # else its accumulator saw only part of it
+                elif not (self.lflags[i] & (L_DERIVE | L_RESEED)):  # else its accumulator saw only part of it
                     T[0] = slot
                     self._with_open(i, v0, &V[0, 0])
                     n = 1

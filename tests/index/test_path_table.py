@@ -128,6 +128,7 @@ def test_group_by_twins_agree(keys, key_count):
     results = [impl.group_by(keys, key_count) for impl in IMPLS]
     for order, offsets in results:
         assert len(offsets) == key_count + 1
+        assert order.dtype == offsets.dtype == np.int32  # 4 bytes a node in the path index's groupings
         for k in range(key_count):  # each key's positions, in position order
             assert order[offsets[k]:offsets[k + 1]].tolist() == np.flatnonzero(keys == k).tolist()
     for impl in IMPLS:

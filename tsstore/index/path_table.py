@@ -159,13 +159,16 @@ class PathTable:
 
 def group_by(keys: np.ndarray, key_count: int) -> tuple[np.ndarray, np.ndarray]:
     """(order, offsets): the positions of keys (ints in [0, key_count)) grouped by key, in
-    position order within a key, and where each key's group starts (key_count + 1 entries).
+    position order within a key, and where each key's group starts (key_count + 1 entries;
+    both int32).
     The compiled one is a counting sort."""
     keys = np.asarray(keys)
     if len(keys) and not (0 <= keys.min() and keys.max() < key_count):
         raise ValueError(f"group_by: keys must be in [0, {key_count})")
+    if len(keys) > np.iinfo(np.int32).max:
+        raise ValueError(f"group_by: {len(keys)} keys, past the 2**31 positions it groups")
     order = np.argsort(keys, kind="stable").astype(np.int32)
-    offsets = np.zeros(key_count + 1, np.int64)
+    offsets = np.zeros(key_count + 1, np.int32)  # positions are int32 (order): so are their bounds
     np.cumsum(np.bincount(keys, minlength=key_count), out=offsets[1:])
     return order, offsets
 
