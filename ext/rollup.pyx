@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int32_t, int64_t, uint8_t, INT32_MAX
+from libc.stdint cimport int32_t, int64_t, uint8_t, INT32_MAX, uint32_t, UINT32_MAX
 from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memmove
 from libc.math cimport INFINITY, NAN
@@ -28,7 +28,8 @@ from tsstore.ingest.rollup import Drained, newest_per_slot
 from tsstore.ingest.rollup import NONE as _NONE
 
 cdef int64_t NONE = _NONE  # no open slot
-DEF NCOL = 5
+DEF NCOL = 5  # a coarse slot's columns: SUM, COUNT, MIN, MAX, LAST
+DEF NACC = 4  # an accumulator's doubles: SUM, MIN, MAX, LAST (its COUNT, of finest slots, in cnt)
 DEF TAKEN = 0x80  # a row's level byte: drained, kept for reads until release_flushed()
 DEF LEVEL_BITS = 0x7F
 DEF MIN_ROWS = 4096
@@ -73,10 +74,11 @@ cdef class RollupAggregator:
     cdef uint8_t* sflags  # S_DIRTY0, S_NEW, S_SUMS (aggregates by sum: see written_slots in tsstore.model)
     cdef double* val0
     cdef int32_t* head  # the series' newest row in the buffers, -1: none
-    # per (series, coarse level): the rows lbase[sid] + 1 .. lbase[sid] + nlev[sid] - 1 (41 bytes).
+    # per (series, coarse level): the rows lbase[sid] + 1 .. lbase[sid] + nlev[sid] - 1 (37 bytes).
     # Its open slot is not kept: it is the one holding the open finest slot (_open_at).
     cdef uint8_t* lflags  # L_DIRTY, L_RESEED, L_DERIVE (the open coarse slot may hold stored data: see the twin)
-    cdef double* acc  # x NCOL
+    cdef double* acc  # x NACC
+    cdef uint32_t* cnt
     # output rows
     cdef int32_t* w_sid
     cdef uint8_t* w_level  # its level, with TAKEN once a drain returned it
@@ -111,7 +113,7 @@ cdef class RollupAggregator:
         free(self.w_last); free(self.w_agg); free(self.agg)
         free(self.nlev); free(self.schema); free(self.open0); free(self.sflags); free(self.val0)
         free(self.sch_steps); free(self.sch_rets); free(self.sch_maxret)
-        free(self.lflags); free(self.acc)
+        free(self.lflags); free(self.acc); free(self.cnt)
         free(self.rd)
 
     cdef void* _re(self, void* p, size_t size) except NULL:
@@ -147,7 +149,8 @@ cdef class RollupAggregator:
         while new_cap < self.lv_n + more:
             new_cap *= 2
         self.lflags = <uint8_t*>self._re(self.lflags, new_cap)
-        self.acc = <double*>self._re(self.acc, new_cap * NCOL * sizeof(double))
+        self.acc = <double*>self._re(self.acc, new_cap * NACC * sizeof(double))
+        self.cnt = <uint32_t*>self._re(self.cnt, new_cap * sizeof(uint32_t))
         self.lv_cap = new_cap
         return 0
 
@@ -245,30 +248,31 @@ cdef class RollupAggregator:
         return 0
 
     cdef inline void _empty(self, int64_t i) nogil:
-        cdef double* a = self.acc + i * NCOL
+        cdef double* a = self.acc + i * NACC
         a[0] = 0.0
-        a[1] = 0.0
-        a[2] = INFINITY
-        a[3] = -INFINITY
-        a[4] = NAN
+        a[1] = INFINITY
+        a[2] = -INFINITY
+        a[3] = NAN
+        self.cnt[i] = 0
 
     cdef inline void _merge(self, int64_t i, double v) nogil:
-        cdef double* a = self.acc + i * NCOL
+        cdef double* a = self.acc + i * NACC
         a[0] += v
-        a[1] += 1.0
-        if v < a[2]:
+        if self.cnt[i] != UINT32_MAX:
+            self.cnt[i] += 1
+        if v < a[1]:
+            a[1] = v
+        if v > a[2]:
             a[2] = v
-        if v > a[3]:
-            a[3] = v
-        a[4] = v
+        a[3] = v
 
     cdef inline void _with_open(self, int64_t i, double v0, double* out) nogil:
         """out (NCOL): coarse row i's accumulator with the open finest slot's value v0 merged in."""
-        cdef double* a = self.acc + i * NCOL
+        cdef double* a = self.acc + i * NACC
         out[0] = a[0] + v0
-        out[1] = a[1] + 1.0
-        out[2] = v0 if v0 < a[2] else a[2]
-        out[3] = v0 if v0 > a[3] else a[3]
+        out[1] = <double>self.cnt[i] + 1.0
+        out[2] = v0 if v0 < a[1] else a[1]
+        out[3] = v0 if v0 > a[2] else a[2]
         out[4] = v0
 
     cdef int _write(self, int64_t sid, int64_t level, int64_t ts, double s, double c, double lo, double hi, double last) except -1:
@@ -339,12 +343,12 @@ cdef class RollupAggregator:
         return 0
 
     cdef int _close_coarse(self, int64_t sid, int k, int64_t i, int64_t slot) except -1:
-        cdef double* a = self.acc + i * NCOL
+        cdef double* a = self.acc + i * NACC
         if self.lflags[i] & (L_RESEED | L_DERIVE):
             self._rederive(k, sid, slot)
             self.lflags[i] &= ~(L_RESEED | L_DERIVE)
-        elif a[1] > 0:
-            self._write(sid, k, slot, a[0], a[1], a[2], a[3], a[4])
+        elif self.cnt[i] > 0:
+            self._write(sid, k, slot, a[0], <double>self.cnt[i], a[1], a[2], a[3])
         return 0
 
     cdef int _close_finest(self, int64_t sid) except -1:
@@ -461,17 +465,18 @@ cdef class RollupAggregator:
             return
         i = self.lbase[sid] + level
         if self._open_at(sid, level) == slot:
-            a = self.acc + i * NCOL
+            a = self.acc + i * NACC
             a[0] = sum_
-            a[1] = count
-            a[2] = min_
-            a[3] = max_
-            a[4] = last
+            # a count of finest slots, from the store (whole numbers): kept in 32 bits
+            self.cnt[i] = <uint32_t>(count + 0.5) if 0 < count < UINT32_MAX else (UINT32_MAX if count >= UINT32_MAX else 0)
+            a[1] = min_
+            a[2] = max_
+            a[3] = last
             self.lflags[i] = (self.lflags[i] & ~L_RESEED) | L_DIRTY
 
     def state_bytes(self):
         """Bytes of the per-series and per-(series, coarse level) state, as allocated."""
-        return (self.cap * (1 + 4 + 4 + 8 + 1 + 8 + 4) + self.lv_cap * (1 + NCOL * 8)
+        return (self.cap * (1 + 4 + 4 + 8 + 1 + 8 + 4) + self.lv_cap * (1 + NACC * 8 + 4)
                 + self.n_sch * self.max_levels * 16)
 
     def rows_bytes(self):
