@@ -295,6 +295,24 @@ async def test_status_gauges_are_current_when_read(server):
     assert status["series.known"] >= 7 and "queue.pending_points" in status and status["wal.bytes"] > 0
 
 
+async def test_status_shows_what_the_series_structures_take(server):
+    """memory.*: the process's RSS and what the name registry and the rollup state allocated;
+    they grow with the series received and stay within the RSS."""
+    before = await _status(server)
+    now = int(time.time())
+    send_tcp(server.ports["carbon"], b"".join(b"memory.gauge.s%d 1 %d\n" % (i, now) for i in range(30_000)))
+
+    async def applied():  # the rollup state grows as points are applied
+        return (await _status(server)).get("aggregator.points", 0) >= before.get("aggregator.points", 0) + 30_000
+
+    await wait_for(applied, what="the points to be applied")
+    after = await _status(server)
+    for key in ("memory.registry_bytes", "memory.rollup_state_bytes"):
+        assert after[key] - before[key] >= 30_000 * 20, key  # each series holds at least its name and open slot
+    parts = after["memory.registry_bytes"] + after["memory.rollup_state_bytes"] + after["memory.rows_held_bytes"]
+    assert 0 < parts < after["memory.rss_bytes"]
+
+
 async def test_many_pickle_frames_in_one_burst_are_decoded_in_order(server):
     """Frames are decoded off the loop with the connection paused past a few queued: every
     frame is taken, in the order sent (the last value of a slot wins)."""
