@@ -189,10 +189,9 @@ def settled_rss_mib(srv, timeout: float = 120.0) -> tuple[float, dict]:
     received = httpx.get(srv.url + "/tsstore/status", timeout=10).json()["counters"].get("points.received", 0)
     wait_status(srv, "points.written", received, timeout)
     deadline = time.monotonic() + timeout
-    while True:
-        status = httpx.get(srv.url + "/tsstore/status", timeout=10).json()
-        if status["counters"].get("aggregator.rows_held", 0) == 0 or time.monotonic() > deadline:
-            break
+    while (held := httpx.get(srv.url + "/tsstore/status", timeout=10).json()["counters"].get("aggregator.rows_held", 0)):
+        if time.monotonic() > deadline:  # as wait_status: no figure rather than one taken mid-flush
+            raise SystemExit(f"timed out: aggregator.rows_held still {held} after {timeout:.0f} s")
         time.sleep(0.1)
     time.sleep(1.0)
     status = httpx.get(srv.url + "/tsstore/status", timeout=10).json()

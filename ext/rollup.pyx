@@ -475,13 +475,19 @@ cdef class RollupAggregator:
             self.lflags[i] = (self.lflags[i] & ~L_RESEED) | L_DIRTY
 
     def state_bytes(self):
-        """Bytes of the per-series and per-(series, coarse level) state, as allocated."""
-        return (self.cap * (1 + 4 + 4 + 8 + 1 + 8 + 4) + self.lv_cap * (1 + NACC * 8 + 4)
-                + self.n_sch * self.max_levels * 16)
+        """Bytes of the per-series and per-(series, coarse level) state, as allocated (each
+        array's element size, so the sum follows the declarations above)."""
+        per_series = (sizeof(self.nlev[0]) + sizeof(self.schema[0]) + sizeof(self.lbase[0]) + sizeof(self.open0[0])
+                      + sizeof(self.sflags[0]) + sizeof(self.val0[0]) + sizeof(self.head[0]))
+        per_level = sizeof(self.lflags[0]) + NACC * sizeof(self.acc[0]) + sizeof(self.cnt[0])
+        per_schema = 2 * self.max_levels * sizeof(self.sch_steps[0]) + sizeof(self.sch_maxret[0])
+        return self.cap * per_series + self.lv_cap * per_level + self.sch_cap * per_schema
 
     def rows_bytes(self):
         """Bytes of the buffers of rows held for reads, as allocated."""
-        return self.w_cap * (4 + 1 + 8 + 8 + 4 + 4) + self.agg_cap * 4 * 8 + self.rd_cap * 3 * 8
+        per_row = (sizeof(self.w_sid[0]) + sizeof(self.w_level[0]) + sizeof(self.w_ts[0]) + sizeof(self.w_last[0])
+                   + sizeof(self.w_prev[0]) + sizeof(self.w_agg[0]))
+        return self.w_cap * per_row + self.agg_cap * 4 * sizeof(self.agg[0]) + self.rd_cap * 3 * sizeof(self.rd[0])
 
     @property
     def rows_held(self):
