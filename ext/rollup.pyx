@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 cimport numpy as cnp
-from libc.stdint cimport int32_t, int64_t, uint8_t, INT32_MAX, uint32_t, UINT32_MAX
+from libc.stdint cimport int32_t, int64_t, uint8_t, INT32_MAX, uint32_t, uint64_t, UINT32_MAX
 from libc.stdlib cimport calloc, free, realloc
 from libc.string cimport memmove
 from libc.math cimport INFINITY, NAN
@@ -26,8 +26,11 @@ cnp.import_array()
 
 from tsstore.ingest.rollup import Drained, newest_per_slot
 from tsstore.ingest.rollup import NONE as _NONE
+from tsstore.ingest.rollup import DERIVE_WHEN_QUIET as _DERIVE_WHEN_QUIET, RESEED_MARGIN as _RESEED_MARGIN
 
 cdef int64_t NONE = _NONE  # no open slot
+cdef int64_t RESEED_MARGIN = _RESEED_MARGIN
+cdef int64_t DERIVE_WHEN_QUIET = _DERIVE_WHEN_QUIET
 DEF NCOL = 5  # a coarse slot's columns: SUM, COUNT, MIN, MAX, LAST
 DEF NACC = 4  # an accumulator's doubles: SUM, MIN, MAX, LAST (its COUNT, of finest slots, in cnt)
 DEF TAKEN = 0x80  # a row's level byte: drained, kept for reads until release_flushed()
@@ -37,10 +40,12 @@ DEF MIN_ROWS = 4096
 DEF S_DIRTY0 = 1
 DEF S_NEW = 2
 DEF S_SUMS = 4
-# a (series, coarse level)'s flags: changed since drained; re-seed from the store; may hold stored data
+# a (series, coarse level)'s flags: changed since drained; re-seed from the store; may hold stored
+# data; a reseed is out (the accumulator holds only the finest slots closed since)
 DEF L_DIRTY = 1
 DEF L_RESEED = 2
 DEF L_DERIVE = 4
+DEF L_SEEDING = 8
 
 
 cdef inline int64_t _floor(int64_t ts, int64_t step) nogil:
@@ -95,6 +100,7 @@ cdef class RollupAggregator:
     cdef Py_ssize_t rd_n, rd_cap
     cdef int64_t c_points, c_too_old, c_late, c_old
     cdef public int64_t stored_before
+    cdef int64_t last_now  # add()'s latest `now`: what the drains judge the finest retention by
 
     def __cinit__(self, int max_levels=8, stored_before=None):
         if not 1 <= max_levels <= LEVEL_BITS:
@@ -338,15 +344,15 @@ cdef class RollupAggregator:
 
     cdef int _open_coarse(self, int64_t sid, int64_t i, int64_t slot) except -1:
         self._empty(i)
-        self.lflags[i] &= ~L_RESEED
+        self.lflags[i] &= ~(L_RESEED | L_SEEDING)
         _set_flag(&self.lflags[i], L_DERIVE, (not (self.sflags[sid] & S_NEW)) and slot < self.stored_before)
         return 0
 
     cdef int _close_coarse(self, int64_t sid, int k, int64_t i, int64_t slot) except -1:
         cdef double* a = self.acc + i * NACC
-        if self.lflags[i] & (L_RESEED | L_DERIVE):
+        if self.lflags[i] & (L_RESEED | L_DERIVE | L_SEEDING):
             self._rederive(k, sid, slot)
-            self.lflags[i] &= ~(L_RESEED | L_DERIVE)
+            self.lflags[i] &= ~(L_RESEED | L_DERIVE | L_SEEDING)
         elif self.cnt[i] > 0:
             self._write(sid, k, slot, a[0], <double>self.cnt[i], a[1], a[2], a[3])
         return 0
@@ -392,6 +398,8 @@ cdef class RollupAggregator:
         cdef double n_fin
         cdef const int64_t* steps
         cdef const int64_t* rets
+        if now > self.last_now:
+            self.last_now = now
         for i in range(n):
             sid = S[i]
             ts = T[i]
@@ -463,16 +471,23 @@ cdef class RollupAggregator:
             if self.open0[sid] == slot:
                 self.sflags[sid] |= S_DIRTY0
             return
+        cdef uint64_t stored_count
         i = self.lbase[sid] + level
-        if self._open_at(sid, level) == slot:
+        if self._open_at(sid, level) == slot and (self.lflags[i] & (L_SEEDING | L_RESEED | L_DERIVE)) == L_SEEDING:
+            # the stored part (older) added to what the accumulator gathered since the drain
             a = self.acc + i * NACC
-            a[0] = sum_
-            # a count of finest slots, from the store (whole numbers): kept in 32 bits
-            self.cnt[i] = <uint32_t>(count + 0.5) if 0 < count < UINT32_MAX else (UINT32_MAX if count >= UINT32_MAX else 0)
-            a[1] = min_
-            a[2] = max_
-            a[3] = last
-            self.lflags[i] = (self.lflags[i] & ~L_RESEED) | L_DIRTY
+            if count > 0:
+                # a count of finest slots, from the store (whole numbers): kept in 32 bits
+                stored_count = <uint64_t>(count + 0.5) if count < UINT32_MAX else UINT32_MAX
+                if self.cnt[i] == 0:
+                    a[3] = last
+                a[0] += sum_
+                self.cnt[i] = <uint32_t>min(stored_count + self.cnt[i], <uint64_t>UINT32_MAX)
+                if min_ < a[1]:
+                    a[1] = min_
+                if max_ > a[2]:
+                    a[2] = max_
+            self.lflags[i] = (self.lflags[i] & ~L_SEEDING) | L_DIRTY
 
     def state_bytes(self):
         """Bytes of the per-series and per-(series, coarse level) state, as allocated (each
@@ -499,20 +514,20 @@ cdef class RollupAggregator:
         """Of them, the rows drained since the last release_flushed()."""
         return self.w_taken
 
-    def drain(self, bint coarse_provisional=True):
+    def drain(self, bint coarse_provisional=True, bint final=False):
         """Every series' rows (drain_series over all of them, in id order)."""
         with self._lock:
-            return self._drain_series(np.arange(self.cap, dtype=np.int64), coarse_provisional)
+            return self._drain_series(np.arange(self.cap, dtype=np.int64), coarse_provisional, final)
 
-    def drain_series(self, sids, bint coarse_provisional=True):
+    def drain_series(self, sids, bint coarse_provisional=True, bint final=False):
         """See the twin."""
         with self._lock:
-            return self._drain_series(np.ascontiguousarray(sids, np.int64), coarse_provisional)
+            return self._drain_series(np.ascontiguousarray(sids, np.int64), coarse_provisional, final)
 
-    cdef _drain_series(self, const int64_t[::1] S, bint coarse_provisional):
+    cdef _drain_series(self, const int64_t[::1] S, bint coarse_provisional, bint final):
         cdef int64_t sid, base, i, o0, ok, r
         cdef int k
-        cdef bint changed0
+        cdef bint changed0, rebuild
         cdef double v0
         cdef double merged[NCOL]
         cdef Py_ssize_t j, m, first, count = 0, cap = 0
@@ -541,7 +556,23 @@ cdef class RollupAggregator:
                         ok = self._open_at(sid, k)
                         if ok == NONE:
                             continue
-                        if not coarse_provisional or (self.lflags[i] & L_DERIVE):
+                        if self.lflags[i] & L_DERIVE:
+                            # an earlier process may hold any of its finest slots: derived in the store
+                            # once the series is quiet (see the twin)
+                            if (coarse_provisional and (final or o0 < self.last_now - DERIVE_WHEN_QUIET)
+                                    and ((self.lflags[i] & L_DIRTY) or changed0)):
+                                self._rederive(k, sid, ok)
+                                self.lflags[i] &= ~L_DIRTY
+                            elif changed0:
+                                self.lflags[i] |= L_DIRTY
+                            continue
+                        # seeding here means the last reseed's answer never came: ask again
+                        rebuild = (self.lflags[i] & (L_RESEED | L_SEEDING)) != 0
+                        if rebuild and ok >= self.last_now - self.sch_rets[self.schema[sid] * self.max_levels] + RESEED_MARGIN:
+                            reseed_rows.append((sid, k, ok, o0))
+                            self._empty(i)  # from now on: the finest slots closed after o0
+                            self.lflags[i] = (self.lflags[i] & ~L_RESEED) | L_SEEDING
+                        if not coarse_provisional or rebuild:
                             if changed0:
                                 self.lflags[i] |= L_DIRTY
                         elif (self.lflags[i] & L_DIRTY) or changed0:
@@ -549,8 +580,6 @@ cdef class RollupAggregator:
                             self._with_open(i, v0, merged)
                             self._write(sid, k, ok, merged[0], merged[1], merged[2], merged[3], merged[4])
                             self.lflags[i] &= ~L_DIRTY
-                        if (self.lflags[i] & L_RESEED) and not (self.lflags[i] & L_DERIVE):
-                            reseed_rows.append((sid, k, ok, o0))
                 # its rows not taken yet: the newest ones (a drain takes all of a series' rows)
                 first = count
                 r = self.head[sid]
@@ -695,7 +724,7 @@ cdef class RollupAggregator:
                     T[0] = slot
                     V[0, 0] = v0
                     n = 1
-                elif not (self.lflags[i] & (L_DERIVE | L_RESEED)):  # else its accumulator saw only part of it
+                elif not (self.lflags[i] & (L_DERIVE | L_RESEED | L_SEEDING)):  # else its accumulator saw only part of it
                     T[0] = slot
                     self._with_open(i, v0, &V[0, 0])
                     n = 1

@@ -93,9 +93,10 @@ def reference(points, steps):
     return out
 
 
-def run_stream(module, batches, steps, drains, is_new=True, store=None, final_coarse=True):
+def run_stream(module, batches, steps, drains, is_new=True, store=None, final_coarse=True, now=NOW):
     """drains[i % len]: 0 no drain after batch i, 1 a full drain, 2 a drain without coarse
-    provisionals, 3 a drain in parts (drain_series)."""
+    provisionals, 3 a drain in parts (drain_series). The last drain is a stopping process's
+    (final), or with final_coarse=False one that leaves the open coarse slots unwritten."""
     agg = module.RollupAggregator()
     for sid, st_ in steps.items():
         agg.set_series(sid, st_, [s * 100_000 for s in st_], is_new)
@@ -104,13 +105,13 @@ def run_stream(module, batches, steps, drains, is_new=True, store=None, final_co
     for i, batch in enumerate(batches):
         if batch:
             sids, ts, vals = zip(*batch)
-            agg.add(np.array(sids, np.int64), np.array(ts, np.int64), np.array(vals, np.float64), NOW)
+            agg.add(np.array(sids, np.int64), np.array(ts, np.int64), np.array(vals, np.float64), now)
         mode = drains[i % len(drains)]
         if mode == 3:
             store.apply_in_parts(agg, True)
         elif mode:
             store.apply(agg.drain(mode == 1))
-    store.apply(agg.drain(final_coarse))
+    store.apply(agg.drain(True, final=True) if final_coarse else agg.drain(False))
     return agg, store
 
 
@@ -153,6 +154,29 @@ def test_store_equals_reference_and_twins_agree(stream):
             assert store.slots[key] == pytest.approx(want), f"{module.__name__} slot {key}"
         results.append(store.slots)
     assert all(r == results[0] for r in results)
+
+
+@given(streams(), st.integers(0, 140), st.integers(0, 10), st.booleans())
+@settings(deadline=None)
+def test_a_restart_mid_stream_leaves_the_store_as_one_process_would(stream, cut, resent, live):
+    """A process stops cleanly after part of the stream; a new one, which finds the series
+    known (an earlier process may hold any of their coarse slots), gets the rest, and the
+    last `resent` points of the first part again (a WAL replay overlaps what was stored).
+    Every slot ends as the reference has it, including the coarse slots open at the restart
+    that no later point closes (once left unwritten). live: the stream's newest points are
+    recent (series still sending), else hours old (quiet series)."""
+    steps, batches, drains, pts = stream
+    now = max(ts for _, ts, _ in pts) + 30 if live else NOW
+    cut = min(cut, len(pts))
+    second = pts[max(0, cut - resent):]
+    want = reference(pts[:cut] + second, steps)
+    for module in IMPLS:
+        _, store = run_stream(module, [pts[:cut]], steps, drains, now=now)
+        _, store = run_stream(module, [second[: len(second) // 2], second[len(second) // 2:]], steps, drains,
+                              is_new=False, store=store, now=now)
+        assert store.slots.keys() == want.keys(), module.__name__
+        for key, value in want.items():
+            assert store.slots[key] == pytest.approx(value), f"{module.__name__} slot {key}"
 
 
 @given(streams())
@@ -338,6 +362,78 @@ def test_replay_after_a_restart_reseeds_every_coarse_slot_it_reopens(impl):
     _, store = run_stream(impl, again, steps, [True], is_new=False, store=store)
     for minute in (B, B + 60, B + 120):
         assert store.slots[(0, 1, minute)] == pytest.approx(want[(0, 1, minute)]), minute
+
+
+def test_a_reseed_keeps_the_finest_slots_that_close_while_the_store_is_read(impl):
+    """A reseed's answer comes after the flush's writes and read; the stream goes on meanwhile.
+    The finest slots closed in between must stay in the coarse slot (the store read ends
+    where the drain stood), and none may count twice."""
+    steps = {0: (10, 60)}
+    agg = impl.RollupAggregator()
+    agg.set_series(0, steps[0], (1_000_000, 10_000_000), True)
+    store = SimulatedStore(agg, steps)
+    sent = [(0, B + i * 10, float(i + 1)) for i in range(3)] + [(0, B + 10, 9.0)]  # a late point in the open minute
+    for sid, ts, v in sent:
+        agg.add(np.array([sid]), np.array([ts]), np.array([v]), NOW)
+    d = agg.drain()
+    assert d.reseed_ts.tolist() == [B] and d.reseed_upto.tolist() == [B + 20]
+    for sid, lev, ts, vals in zip(d.w_sid.tolist(), d.w_level.tolist(), d.w_ts.tolist(), d.w_values.tolist()):
+        store.slots[(sid, lev, ts)] = tuple(vals) if lev else (vals[3],)
+    more = [(0, B + 30, 4.0), (0, B + 40, 5.0)]  # closes B+20 and B+30 before the answer comes
+    for sid, ts, v in more:
+        agg.add(np.array([sid]), np.array([ts]), np.array([v]), NOW)
+    stored = store._merge(store._range(0, 0, B, B + 20), raw=True)
+    agg.seed(0, 1, B, *stored)
+    rest = [(0, B + 50, 6.0), (0, B + 60, 7.0)]  # the minute closes
+    for sid, ts, v in rest:
+        agg.add(np.array([sid]), np.array([ts]), np.array([v]), NOW)
+    store.apply(agg.drain())
+    want = reference(sent + more + rest, steps)
+    assert store.slots[(0, 1, B)] == pytest.approx(want[(0, 1, B)])  # (1 + 9 + 3 + 4 + 5 + 6, 6 slots, ...)
+
+
+def test_a_slot_the_finest_retention_no_longer_covers_is_derived_not_reseeded(impl):
+    """A late point in an open coarse slot that starts before the finest level's retention:
+    level 0 cannot rebuild it, so it waits for its close and is derived from the level below."""
+    steps = {0: (10, 60, 3600)}
+    agg = impl.RollupAggregator()
+    agg.set_series(0, steps[0], (1800, 100_000, 1_000_000), True)  # 10 s slots kept for 30 min
+    hour = (NOW - 1000) // 3600 * 3600  # the open hour began more than 30 min ago
+    assert hour < NOW - 1800
+    for ts in (NOW - 60, NOW - 50, NOW - 60):  # the last one is late: it lands in a closed 10 s slot
+        agg.add(np.array([0]), np.array([ts]), np.array([1.0]), NOW)
+    d = agg.drain()
+    assert d.reseed_level.tolist() == [1]  # the minute is rebuilt from level 0; the hour is not
+    assert agg.recent(0, 2, 0, NOW + 3600)[0].tolist() == []  # nor answered from its partial accumulator
+    agg.add(np.array([0]), np.array([hour + 3600]), np.array([1.0]), NOW)  # the hour closes
+    d = agg.drain()
+    derived = set(zip(d.rederive_level.tolist(), d.rederive_sid.tolist(), d.rederive_ts.tolist()))
+    assert (2, 0, hour) in derived
+    assert 2 not in d.w_level[d.w_ts == hour].tolist()  # not written from the accumulator
+
+
+def test_an_open_coarse_slot_an_earlier_process_filled_is_derived_once_its_series_is_quiet(impl):
+    """A restarted process resends one point of a minute the earlier process stored whole. The
+    minute stays open (no later point of that series comes): while the series may still be
+    sending it waits, and once the series is quiet a provisional drain derives it from the
+    store, the resent value replacing the stored one."""
+    steps = {0: (10, 60), 1: (10, 60)}
+    minute = [(0, B + i * 10, float(i)) for i in range(6)]
+    _, store = run_stream(impl, [minute], steps, [True], now=B + 90)
+    agg = impl.RollupAggregator()  # a new process: every series known, every slot before it stored
+    for sid, st_ in steps.items():
+        agg.set_series(sid, st_, [s * 100_000 for s in st_], False)
+    store.agg = agg
+    agg.add(np.array([0]), np.array([B + 10]), np.array([9.0]), B + 90)
+    d = agg.drain()
+    assert d.rederive_sid.tolist() == []  # its series was heard from 80 s ago: it may go on
+    store.apply(d)
+    agg.add(np.array([1]), np.array([B + 200]), np.array([1.0]), B + 200)  # time goes on
+    d = agg.drain()
+    assert (1, 0, B) in set(zip(d.rederive_level.tolist(), d.rederive_sid.tolist(), d.rederive_ts.tolist()))
+    store.apply(d)
+    want = reference(minute + [(0, B + 10, 9.0)], steps)
+    assert store.slots[(0, 1, B)] == pytest.approx(want[(0, 1, B)])
 
 
 def test_resent_points_count_once(impl):

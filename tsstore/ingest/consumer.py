@@ -39,6 +39,7 @@ class Consumer:
         self.forgotten = forgotten
         self.on_progress = on_progress
         self.pos = Position(0, 0)  # the WAL position after the last record applied
+        self._started_up = False  # the WAL found at start-up is applied
         # held while records are applied: a deletion (IngestPipeline.forget) runs between two runs
         self.applying = asyncio.Lock()
 
@@ -99,6 +100,12 @@ class Consumer:
                 self.pos = head  # nothing readable between: torn tail of an earlier run
             self.live.behind = False
             self.on_progress()
+            if not self._started_up:
+                self._started_up = True
+                if self.flusher.applied_points:
+                    # the start-up replay is written at once: coarse slots it reopened are
+                    # derived in the store (tsstore.ingest.rollup), which reads see only then
+                    await self.flusher.start(self.pos, wait=False)
 
     def _read_records(self, pos: Position, limit: int):
         for i, item in enumerate(self.wal.read_from(pos)):

@@ -100,7 +100,7 @@ class Flusher:
     async def flush(self, pos: Position, final: bool = False) -> None:
         """Write what the aggregator holds; then trim the WAL files before `pos` (the
         consumer's position: everything before it is in the aggregator)."""
-        await self._write(self._begin(final), pos)
+        await self._write(self._begin(final), pos, final)
 
     def _begin(self, final: bool = False) -> bool:
         """A flush begins: whether it writes open coarse slots (when they are due)."""
@@ -112,10 +112,10 @@ class Flusher:
         self._last_flush = time.monotonic()
         return coarse
 
-    async def _write(self, coarse: bool, pos: Position) -> None:
+    async def _write(self, coarse: bool, pos: Position, final: bool = False) -> None:
         loop = asyncio.get_running_loop()
         for part in await loop.run_in_executor(None, self._parts):
-            await self._write_drained(self._kept(self.aggregator.drain_series(part, coarse)), coarse, part)
+            await self._write_drained(self._kept(self.aggregator.drain_series(part, coarse, final)), coarse, part, final)
             if self.aggregator.rows_taken and self.aggregator.rows_taken * 2 >= self.aggregator.rows_held:
                 self.aggregator.release_flushed()  # reads find these rows in the store now
         spans = self.series.take_shared_spans()  # noted by the store while it took this flush
@@ -147,7 +147,7 @@ class Flusher:
         """Without deleted series' rows; shared series' coarse rows as re-derivations."""
         return d.only(self.series.configured).rederiving(self.series.shared)
 
-    async def _write_drained(self, d: Drained, coarse: bool, sids: np.ndarray) -> None:
+    async def _write_drained(self, d: Drained, coarse: bool, sids: np.ndarray, final: bool = False) -> None:
         """One part's rows (of the series `sids`), level by level."""
         # Sorting and cutting the rows is numpy work: off the event loop.
         batches = await asyncio.get_running_loop().run_in_executor(None, self._batches, d)
@@ -165,7 +165,7 @@ class Flusher:
         if len(d.reseed_sid):
             await self.rederiver.reseed(d)
             # Seeding changed open slots: write their corrected provisional values now.
-            await self._write_drained(self._kept(self.aggregator.drain_series(sids, coarse)), coarse, sids)
+            await self._write_drained(self._kept(self.aggregator.drain_series(sids, coarse, final)), coarse, sids, final)
 
     def _batches(self, d: Drained) -> dict[int, WriteBatch]:
         """The drained rows as one WriteBatch per level: a block per series, in store key

@@ -9,14 +9,21 @@ finest slots merged into their open slot, so a resent point never counts twice.
 add() emits rows as slots close; drain_series() returns those of some series plus provisional
 rows for their open slots that changed, and two kinds of work the pipeline does against the
 store:
-* rederive: a closed coarse slot to recompute from the next finer level (a late point
-  landed in it, or it closed while its accumulator was known to be incomplete);
+* rederive: a coarse slot to recompute from the next finer level (a late point landed in
+  it, it closed while its accumulator was known to be incomplete, or it is open and may
+  hold an earlier process's points: below);
 * reseed: an open coarse slot whose accumulator must be rebuilt from level-0 slots in
   [slot, upto) (a late point landed inside it); then seed().
+A reseed empties the accumulator when the drain asks for it; it then gathers the finest
+slots closed after `upto`, and seed() adds what the store holds before `upto` (written by
+that same flush). Until then provisional drains and reads skip the slot; if it closes first,
+it is re-derived. A slot the finest level's retention no longer covers is not reseeded from
+it: it waits for its close (RESEED_MARGIN).
 A coarse slot that an earlier process may have filled (a series that existed before this
 process, a slot starting before the process did: WAL replay, resends after a restart) is
-never written from the accumulator, which saw only part of it: it is re-derived from the
-store when it closes, and skipped by provisional drains until then.
+never written from the accumulator, which saw only part of it: it is derived from the store
+when it closes, and by a provisional drain once its series is quiet (DERIVE_WHEN_QUIET), the
+finer slots being written first. Reads skip it in memory and find it in the store.
 
 Reads see what the store has not taken yet: emitted rows stay, indexed by series, until
 release_flushed() says the store holds every row drained so far, and recent() answers one
@@ -39,11 +46,27 @@ from tsstore.model import AGG_COLUMNS, LAST, written_slots
 NONE = np.iinfo(np.int64).min
 MAX_LEVELS = 127  # the compiled twin keeps a row's level in 7 bits
 EMPTY = (0.0, 0.0, float("inf"), float("-inf"), float("nan"))
+# An open coarse slot that may hold an earlier process's points is derived from the store
+# (not written from memory) once its series sent nothing newer for this long, and at a final
+# flush; one still filling waits for its close, which derives it anyway.
+DERIVE_WHEN_QUIET = 120
+# An open coarse slot is reseeded from level 0 only if it starts this long inside the
+# finest level's retention (the reseed reads it right after the drain that asks for it).
+RESEED_MARGIN = 60
 
 
 def _merge(acc, v):
     s, c, lo, hi, _ = acc
     return (s + v, c + 1.0, min(lo, v), max(hi, v), v)
+
+
+def _combined(older, newer):
+    """Two accumulators of disjoint finest slots, `older` before `newer`, as one."""
+    if newer[1] <= 0:
+        return older
+    if older[1] <= 0:
+        return newer
+    return (older[0] + newer[0], older[1] + newer[1], min(older[2], newer[2]), max(older[3], newer[3]), newer[4])
 
 
 def _point(v):
@@ -109,7 +132,8 @@ class Drained:
 
 
 class _Series:
-    __slots__ = ("steps", "rets", "maxret", "is_new", "sums", "open", "val0", "acc", "dirty", "reseed", "derive")
+    __slots__ = ("steps", "rets", "maxret", "is_new", "sums", "open", "val0", "acc", "dirty", "reseed", "derive",
+                 "seeding")
 
     def __init__(self, steps, rets, is_new, sums):
         n = len(steps)
@@ -120,6 +144,7 @@ class _Series:
         self.dirty = [False] * n
         self.reseed = [False] * n
         self.derive = [False] * n  # the open coarse slot may hold stored data: derive it from the store
+        self.seeding = [False] * n  # a reseed is out: the accumulator holds only the slots closed since
 
 
 class RollupAggregator:
@@ -136,6 +161,7 @@ class RollupAggregator:
         self._rows_of: dict[int, list[int]] = {}  # sid -> its rows, oldest first
         self._lock = threading.RLock()
         self._rederive: set = set()
+        self._now = 0  # add()'s latest `now`: what the drains judge the finest retention by
         self.stats = {"points": 0, "too_old": 0, "late": 0, "old_rollup": 0}
 
     def _emit(self, sid: int, level: int, ts: int, values) -> None:
@@ -166,18 +192,19 @@ class RollupAggregator:
     def _open_coarse(self, sid: int, s: _Series, k: int, slot: int) -> None:
         s.open[k] = slot
         s.acc[k] = EMPTY
-        s.reseed[k] = False
+        s.reseed[k] = s.seeding[k] = False
         s.derive[k] = not s.is_new and slot < self.stored_before
 
     def _close_coarse(self, sid: int, s: _Series, k: int) -> None:
-        if s.reseed[k] or s.derive[k]:
+        if s.reseed[k] or s.derive[k] or s.seeding[k]:
             self._rederive.add((k, sid, s.open[k]))  # its accumulator was incomplete
-            s.reseed[k] = s.derive[k] = False
+            s.reseed[k] = s.derive[k] = s.seeding[k] = False
         elif s.acc[k][1] > 0:
             self._emit(sid, k, s.open[k], s.acc[k])
 
     @_locked
     def add(self, sids, timestamps, values, now: int) -> None:
+        self._now = max(self._now, int(now))
         for sid, ts, v in zip(np.asarray(sids).tolist(), np.asarray(timestamps).tolist(), np.asarray(values).tolist()):
             s = self._series[sid]
             self.stats["points"] += 1
@@ -235,10 +262,16 @@ class RollupAggregator:
 
     @_locked
     def seed(self, sid: int, level: int, slot: int, sum_, count, min_, max_, last) -> None:
+        """The stored part of a reseed that a drain asked for: added to what the accumulator
+        gathered since. Dropped when the slot closed or needs another reseed meanwhile."""
         s = self._series[int(sid)]
-        if s.open[level] == slot:
-            s.acc[level] = (float(sum_), float(count), float(min_), float(max_), float(last))
-            s.reseed[level] = False
+        if level == 0:
+            if s.open[0] == slot:
+                s.dirty[0] = True
+        elif s.open[level] == slot and s.seeding[level] and not (s.reseed[level] or s.derive[level]):
+            stored = (float(sum_), float(count), float(min_), float(max_), float(last))
+            s.acc[level] = _combined(stored, s.acc[level])
+            s.seeding[level] = False
             s.dirty[level] = True
 
     def state_bytes(self) -> int:
@@ -260,19 +293,20 @@ class RollupAggregator:
         return len(self._taken)
 
     @_locked
-    def drain(self, coarse_provisional: bool = True) -> Drained:
+    def drain(self, coarse_provisional: bool = True, final: bool = False) -> Drained:
         """Every series' rows (drain_series over all of them, in id order)."""
-        return self.drain_series(sorted(self._series), coarse_provisional)
+        return self.drain_series(sorted(self._series), coarse_provisional, final)
 
     @_locked
-    def drain_series(self, sids, coarse_provisional: bool = True) -> Drained:
+    def drain_series(self, sids, coarse_provisional: bool = True, final: bool = False) -> Drained:
         """The rows of the series `sids` (in that order) not drained since the store last
         took a flush (release_flushed), with provisional rows for their open slots that
         changed, and their pending re-derivations: a flush takes its series in parts this
         way. A series' rows come oldest first (where they repeat a slot, the later one wins).
         coarse_provisional=False keeps open coarse slots pending (marked changed) instead of
-        writing them: the store is written less often and nothing is lost, since a restart
-        reseeds open coarse slots from level 0."""
+        writing them: the store is written less often, and the slots are written when they
+        close or at a later provisional drain. final: the process stops; open slots that may
+        hold an earlier process's points are derived now, quiet or not."""
         reseed, taken_rows, part = [], [], set()
         for sid in np.asarray(sids, np.int64).tolist():
             s = self._series.get(sid)
@@ -287,14 +321,29 @@ class RollupAggregator:
                 for k in range(1, len(s.steps)):
                     if s.open[k] == NONE:
                         continue
-                    if not coarse_provisional or s.derive[k]:
+                    if s.derive[k]:
+                        # an earlier process may hold any of its finest slots: only the store can
+                        # tell, so its provisional value is derived there (again when it closes),
+                        # once the series went quiet (a slot still filling waits for its close)
+                        quiet = final or s.open[0] < self._now - DERIVE_WHEN_QUIET
+                        if coarse_provisional and quiet and (s.dirty[k] or changed0):
+                            self._rederive.add((k, sid, s.open[k]))
+                            s.dirty[k] = False
+                        else:
+                            s.dirty[k] = s.dirty[k] or changed0
+                        continue
+                    # seeding here means the last reseed's answer never came: ask again
+                    rebuild = s.reseed[k] or s.seeding[k]
+                    if rebuild and s.open[k] >= self._now - s.rets[0] + RESEED_MARGIN:
+                        reseed.append((sid, k, s.open[k], s.open[0]))
+                        s.acc[k] = EMPTY  # from now on: the finest slots closed after open[0]
+                        s.reseed[k], s.seeding[k] = False, True
+                    if not coarse_provisional or rebuild:
                         s.dirty[k] = s.dirty[k] or changed0
                     elif s.dirty[k] or changed0:
                         # the open finest slot always lies in the open coarse slots
                         self._emit(sid, k, s.open[k], _merge(s.acc[k], s.val0))
                         s.dirty[k] = False
-                    if s.reseed[k] and not s.derive[k]:
-                        reseed.append((sid, k, s.open[k], s.open[0]))
             mine = [i for i in self._rows_of.get(sid, ()) if i not in self._taken]
             self._taken.update(mine)
             taken_rows += mine
@@ -327,7 +376,7 @@ class RollupAggregator:
         if slot != NONE and start <= slot < end:
             if level == 0:
                 rows.insert(0, (sid, 0, slot, _point(s.val0)))
-            elif not (s.derive[level] or s.reseed[level]):  # else its accumulator saw only part of it
+            elif not (s.derive[level] or s.reseed[level] or s.seeding[level]):  # else its accumulator saw only part of it
                 rows.insert(0, (sid, level, slot, _merge(s.acc[level], s.val0)))
         ts = np.array([r[2] for r in rows], np.int64)
         values = np.array([r[3] for r in rows], np.float64).reshape(len(rows), AGG_COLUMNS)
