@@ -80,6 +80,20 @@ async def test_past_the_limit_adding_waits_for_the_store():
     assert sorted(n for batch in written.batches for n in batch) == ["a", "b", "c"]
 
 
+async def test_writes_go_in_bounded_batches_and_adding_past_the_limit_waits_only_until_back_at_it(monkeypatch):
+    """A burst far past the limit is written a batch at a time (its rows built and held a batch
+    at a time), and the caller that went past the limit goes on once the pending series are
+    back at the limit, not after the whole burst is written (senders once waited minutes)."""
+    monkeypatch.setattr("tsstore.store.creation_behind.WRITE_BATCH", 2)
+    written = Written(delay=0.05)
+    behind = CreationBehind(written, once, limit=3)
+    await behind.add(_metas("a", "b", "c", "d", "e", "f"))
+    assert written.batches == [["a", "b"], ["c", "d"]]  # 6 pending -> 2: back under the limit
+    assert set(behind.pending_metas(list("abcdef"))) == {"e", "f"}
+    await behind.settled()
+    assert written.batches == [["a", "b"], ["c", "d"], ["e", "f"]]
+
+
 async def test_a_write_given_up_is_raised_and_kept_for_the_next_add():
     written = Written(failures=1)
     behind = CreationBehind(written, once)  # gives up at the first failure, as a stopping process
