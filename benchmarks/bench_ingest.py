@@ -39,9 +39,12 @@ def wait_status(srv, key: str, at_least: float, timeout: float) -> float:
     raise SystemExit(f"timed out: {key} reached {value}, wanted {at_least}")
 
 
-def readable(srv, target, params: dict) -> list:
-    """/render as JSON; `srv` is anything with a .url (tsstore, graphite-web, carbonapi)."""
-    return httpx.get(srv.url + "/render", params={"target": target, "format": "json", **params}, timeout=60).json()
+def readable(srv, target, params: dict, client: httpx.Client) -> list:
+    """/render as JSON; `srv` is anything with a .url (tsstore, graphite-web, carbonapi).
+    `client` keeps its connection open between polls, as a dashboard's does: a new httpx
+    client per request cost this process 30 ms (p50; 165 ms max) of its own set-up, which
+    the latencies measured here would count as the server's."""
+    return client.get(srv.url + "/render", params={"target": target, "format": "json", **params}, timeout=60).json()
 
 
 def sent_values(chunks: list[bytes], sample: set[str]) -> dict[str, dict[int, float]]:
@@ -66,20 +69,21 @@ def wait_readable(reader, marker: str | None, marker_value: float, want: dict[st
     """
     deadline = time.monotonic() + timeout
     last = ""
-    while time.monotonic() < deadline:
-        try:
-            got = {s["target"]: {ts: v for v, ts in s["datapoints"] if v is not None}
-                   for s in readable(reader, [marker, *want] if marker else list(want), rng)}
-        except (httpx.HTTPError, ValueError) as exc:
-            got, last = {}, repr(exc)
-        if marker is None or marker_value in got.get(marker, {}).values():
-            missing = [n for n, pts in want.items() if got.get(n) != pts]
-            if not missing:
-                return
-            last = f"{len(missing)} sampled series not (yet) complete, e.g. {missing[0]}: {got.get(missing[0])}"
-        else:
-            last = last or "marker not readable"
-        time.sleep(poll)
+    with httpx.Client() as client:
+        while time.monotonic() < deadline:
+            try:
+                got = {s["target"]: {ts: v for v, ts in s["datapoints"] if v is not None}
+                       for s in readable(reader, [marker, *want] if marker else list(want), rng, client)}
+            except (httpx.HTTPError, ValueError) as exc:
+                got, last = {}, repr(exc)
+            if marker is None or marker_value in got.get(marker, {}).values():
+                missing = [n for n, pts in want.items() if got.get(n) != pts]
+                if not missing:
+                    return
+                last = f"{len(missing)} sampled series not (yet) complete, e.g. {missing[0]}: {got.get(missing[0])}"
+            else:
+                last = last or "marker not readable"
+            time.sleep(poll)
     raise SystemExit(f"points not readable within {timeout:.0f}s: {last}")
 
 
@@ -139,38 +143,39 @@ def measure_freshness(carbon_port: int, reader, known: list[str], samples: int =
     rnd = random.Random(11)
     run = int(time.time())  # new names on every call
     out = {}
-    for kind, names in (("known", rnd.sample(known, min(samples, len(known)))),
-                        ("new", [f"bench.fresh.r{run}.s{i}" for i in range(samples)])):
-        now = int(time.time())
-        sent: dict[str, tuple[float, float]] = {}  # name -> (value, monotonic send time)
-        seen: dict[str, float] = {}
-        deadline = time.monotonic() + timeout
-        pending = list(enumerate(names))
-        next_send = time.monotonic()
-        while (pending or len(seen) < len(sent)) and time.monotonic() < deadline:
-            if pending and time.monotonic() >= next_send:
-                i, name = pending.pop(0)
-                value = 1_000_000.0 + i
-                send_tcp(carbon_port, f"{name} {value} {now}\n".encode())
-                sent[name] = (value, time.monotonic())
-                next_send = time.monotonic() + spacing
-            waiting = [n for n in sent if n not in seen]
-            if waiting:
-                try:
-                    body = readable(reader, waiting, {"from": str(now - 600), "until": str(now + 60)})
-                except (httpx.HTTPError, ValueError):
-                    body = []
-                at = time.monotonic()
-                for series in body:
-                    name = series["target"]
-                    if name in sent and name not in seen and any(v == sent[name][0] for v, _ in series["datapoints"]):
-                        seen[name] = at - sent[name][1]
-            time.sleep(poll)
-        lat = sorted(seen.values())
-        out[kind] = {"samples": len(names), "seen": len(lat),
-                     "p50_s": lat[len(lat) // 2] if lat else None,
-                     "p99_s": lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
-                     "max_s": lat[-1] if lat else None}
+    with httpx.Client() as client:
+        for kind, names in (("known", rnd.sample(known, min(samples, len(known)))),
+                            ("new", [f"bench.fresh.r{run}.s{i}" for i in range(samples)])):
+            now = int(time.time())
+            sent: dict[str, tuple[float, float]] = {}  # name -> (value, monotonic send time)
+            seen: dict[str, float] = {}
+            deadline = time.monotonic() + timeout
+            pending = list(enumerate(names))
+            next_send = time.monotonic()
+            while (pending or len(seen) < len(sent)) and time.monotonic() < deadline:
+                if pending and time.monotonic() >= next_send:
+                    i, name = pending.pop(0)
+                    value = 1_000_000.0 + i
+                    send_tcp(carbon_port, f"{name} {value} {now}\n".encode())
+                    sent[name] = (value, time.monotonic())
+                    next_send = time.monotonic() + spacing
+                waiting = [n for n in sent if n not in seen]
+                if waiting:
+                    try:
+                        body = readable(reader, waiting, {"from": str(now - 600), "until": str(now + 60)}, client)
+                    except (httpx.HTTPError, ValueError):
+                        body = []
+                    at = time.monotonic()
+                    for series in body:
+                        name = series["target"]
+                        if name in sent and name not in seen and any(v == sent[name][0] for v, _ in series["datapoints"]):
+                            seen[name] = at - sent[name][1]
+                time.sleep(poll)
+            lat = sorted(seen.values())
+            out[kind] = {"samples": len(names), "seen": len(lat),
+                         "p50_s": lat[len(lat) // 2] if lat else None,
+                         "p99_s": lat[min(len(lat) - 1, int(len(lat) * 0.99))] if lat else None,
+                         "max_s": lat[-1] if lat else None}
     return out
 
 
