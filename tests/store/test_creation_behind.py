@@ -112,3 +112,31 @@ async def test_close_writes_what_is_pending():
     await behind.add(_metas("a"))
     await behind.close()
     assert written.batches == [["a"]]
+
+
+async def test_writes_wait_while_the_ingest_is_busy_but_not_for_a_waiting_caller_nor_for_long(monkeypatch):
+    """A batch waits while the ingest has points to apply (they become readable first), unless a
+    caller waits for the store (a flush) or it has waited YIELD_AT_MOST_SECONDS."""
+    from tsstore.store import creation_behind
+
+    busy = [True]
+    written = Written()
+    behind = CreationBehind(written, once, busy=lambda: busy[0])
+    await behind.add(_metas("a"))
+    await asyncio.sleep(0.1)
+    assert written.batches == []  # the ingest is busy: not yet
+    busy[0] = False
+    await asyncio.sleep(0.05)
+    assert written.batches == [["a"]]
+
+    busy[0] = True
+    await behind.add(_metas("b"))
+    await asyncio.wait_for(behind.settled(), 1)  # a caller waits: written at once, busy or not
+    assert written.batches[-1] == ["b"]
+
+    monkeypatch.setattr(creation_behind, "YIELD_AT_MOST_SECONDS", 0.2)
+    await behind.add(_metas("c"))
+    await asyncio.sleep(0.1)
+    assert written.batches[-1] == ["b"]
+    await asyncio.sleep(0.3)  # busy all along, but not for longer than the bound
+    assert written.batches[-1] == ["c"]

@@ -71,9 +71,9 @@ class IngestPipeline:
         ratelog = RateLimitedLog(log)
         self._retry = StoreRetry(self.counters, ratelog)
         store.on_reconnect(self._retry.wake)  # a backlog drains as soon as the store is back
-        if hasattr(store, "create_behind"):  # new series readable before the store has them (tsstore.store.creation_behind)
-            store.create_behind(self._retry)
         self._live = LiveQueue(LIVE_QUEUE_POINTS)
+        if hasattr(store, "create_behind"):  # new series readable before the store has them (tsstore.store.creation_behind)
+            store.create_behind(self._retry, busy=lambda: bool(self._live) or self._live.behind)
         self._committer = Committer(self.wal, self._wal_thread, self.registry, self.counters, self._live, ratelog,
                                     on_commit=self._maybe_resume)
         series = SeriesRollups(self.registry, store, resolver, self.aggregator, self.counters, self._retry)

@@ -195,10 +195,11 @@ class CassandraStore(SegmentStore):
         return (await self._run_all([(stmt, params)]))[0]
 
     # -- series, tree, tags ------------------------------------------------------------
-    def create_behind(self, retry) -> None:
+    def create_behind(self, retry, busy=lambda: False) -> None:
         """From now on create_series answers at once and writes behind (tsstore.store.creation_behind);
-        the ingest process's mode. `retry` retries a failing write (StoreRetry)."""
-        self._behind = CreationBehind(self._create_now, retry)
+        the ingest process's mode. `retry` retries a failing write (StoreRetry); `busy()`: the
+        ingest has points to apply."""
+        self._behind = CreationBehind(self._create_now, retry, busy=busy)
 
     async def creations_settled(self) -> None:
         """Until the series this process created so far are in the store (no-op unless create_behind)."""
