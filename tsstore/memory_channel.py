@@ -4,9 +4,16 @@ flushed, so every process answers with every acknowledged point (tsstore.store.w
 merges the answer into reads).
 
 The ingest process listens on <data dir>/memory.sock (mode 0600). Frames:
-tsstore.local_socket. A request {"names": [...], "levels": [[level, step], ...] (one per
-name), "start": s, "end": e} gets {"ok": [[name, ts bytes (int64), values bytes (float64),
-columns], ...]} for the series it holds something of, or {"error": "..."}.
+tsstore.local_socket. Requests, each answered {"ok": ...} or {"error": "..."}:
+- {"names": [...], "levels": [[level, step], ...] (one per name), "start": s, "end": e}:
+  [[name, ts bytes (int64), values bytes (float64), columns], ...] for the series it holds
+  something of;
+- {"pending_after": cursor, "epoch": e}: {"names": newline-joined, "cursor": c, "epoch": e}, the
+  untagged series it created that its store does not have yet (a store that creates behind,
+  tsstore.store.creation_behind), queued after `cursor` (0 when `epoch` is not this
+  process's): the other processes' path indexes find them before the store lists them;
+- {"metas": [...]}: [[name, rollups text, aggregation, xFilesFactor], ...] of those still
+  pending, for their reads.
 
 A process that cannot reach the channel (no ingest process on this data dir: an api node of
 a Cassandra cluster on another host) reads the store alone, tries again at most once a
@@ -23,13 +30,15 @@ from pathlib import Path
 import numpy as np
 
 from tsstore.local_socket import LocalSocketServer, frame, read_frame
-from tsstore.model import Slots
+from tsstore.model import SeriesMeta, Slots
+from tsstore.store.base import rollups_of_text, rollups_text
 
 log = logging.getLogger(__name__)
 
 SOCKET_NAME = "memory.sock"
 NAMES_PER_TURN = 2000  # the server yields to the carbon listeners between as many series
 RECONNECT_SECONDS = 1.0
+PENDING_PER_ANSWER = 100_000  # names of pending series in one answer (a few MB)
 
 
 def socket_path(data_dir: str | os.PathLike) -> Path:
@@ -37,16 +46,23 @@ def socket_path(data_dir: str | os.PathLike) -> Path:
 
 
 class MemoryChannelServer(LocalSocketServer):
-    """Serves `recent_slots` (IngestPipeline.recent_slots) on <data dir>/memory.sock."""
+    """Serves `recent_slots` (IngestPipeline.recent_slots) and `pending` (the store's
+    CreationBehind, None when it creates series at once) on <data dir>/memory.sock."""
 
     name = "memory channel"
     too_long_hint = "the other HTTP processes show points once they are flushed (use a shorter --data-dir)"
 
-    def __init__(self, recent_slots, data_dir: str | os.PathLike):
+    def __init__(self, recent_slots, data_dir: str | os.PathLike, pending=None):
         super().__init__(socket_path(data_dir))
-        self.recent_slots = recent_slots
+        self.recent_slots, self.pending = recent_slots, pending
+        self.epoch = os.urandom(8).hex()  # a cursor from another ingest process counts from 0 here
 
-    async def answer(self, request: dict) -> list:
+    async def answer(self, request: dict):
+        if "pending_after" in request:
+            return self._pending_after(int(request["pending_after"]), request.get("epoch"))
+        if "metas" in request:
+            found = self.pending.pending_metas([str(n) for n in request["metas"]]) if self.pending is not None else {}
+            return [[m.name, rollups_text(m.rollups), m.aggregation, m.xff] for m in found.values()]
         names = [str(n) for n in request["names"]]
         levels = request["levels"]
         if len(levels) != len(names):
@@ -62,6 +78,12 @@ class MemoryChannelServer(LocalSocketServer):
             if lo + NAMES_PER_TURN < len(names):
                 await asyncio.sleep(0)
         return rows
+
+    def _pending_after(self, cursor: int, epoch) -> dict:
+        if self.pending is None:
+            return {"names": "", "cursor": 0, "epoch": self.epoch}
+        metas, cursor = self.pending.pending_after(cursor if epoch == self.epoch else 0, PENDING_PER_ANSWER)
+        return {"names": "\n".join(m.name for m in metas if ";" not in m.name), "cursor": cursor, "epoch": self.epoch}
 
 
 class _Connection:
@@ -79,6 +101,7 @@ class MemoryChannelClient:
         self._connections: dict[int, _Connection] = {}
         self._retry_at = 0.0
         self.reachable: bool | None = None  # None: not tried yet
+        self._pending_cursor, self._pending_epoch = 0, None  # pending_names' position
 
     def _note(self, reachable: bool, detail: str = "") -> None:
         if reachable != self.reachable:
@@ -90,18 +113,41 @@ class MemoryChannelClient:
         self.reachable = reachable
 
     async def __call__(self, names: list[str], level_of: dict, start: int, end: int) -> dict[str, Slots]:
+        reply = await self._ask({"names": names, "levels": [list(level_of[n]) for n in names], "start": int(start),
+                                 "end": int(end)})
+        if reply is None:
+            return {}
+        return {str(name): Slots(np.frombuffer(ts, np.int64), np.frombuffer(vals, np.float64).reshape(-1, int(cols)))
+                for name, ts, vals, cols in reply}
+
+    async def pending_names(self) -> str:
+        """The names (newline-joined) of the series the ingest process created and its store
+        does not have yet, since the last call; for this process's path index (one caller)."""
+        reply = await self._ask({"pending_after": self._pending_cursor, "epoch": self._pending_epoch})
+        if reply is None:
+            return ""
+        self._pending_cursor, self._pending_epoch = int(reply["cursor"]), reply["epoch"]
+        return reply["names"]
+
+    async def pending_metas(self, names: list[str]) -> dict[str, SeriesMeta]:
+        """The metadata of those of `names` the ingest process created and its store does not have yet."""
+        reply = await self._ask({"metas": names})
+        return {name: SeriesMeta(name, rollups_of_text(rollups), aggregation, float(xff))
+                for name, rollups, aggregation, xff in reply or ()}
+
+    async def _ask(self, request: dict):
+        """The answer's "ok" part; None when there is no answer (no ingest process, or it refused)."""
         conn = self._connections.setdefault(id(asyncio.get_running_loop()), _Connection())
         async with conn.lock:
             if conn.writer is None:
                 if time.monotonic() < self._retry_at:
-                    return {}
+                    return None
                 try:
                     conn.reader, conn.writer = await asyncio.open_unix_connection(str(self.path))
                 except OSError as exc:
                     self._retry_at = time.monotonic() + RECONNECT_SECONDS
                     self._note(False, exc.strerror or str(exc))
-                    return {}
-            request = {"names": names, "levels": [list(level_of[n]) for n in names], "start": int(start), "end": int(end)}
+                    return None
             try:
                 conn.writer.write(frame(request))
                 await conn.writer.drain()
@@ -111,10 +157,9 @@ class MemoryChannelClient:
                 conn.reader = conn.writer = None
                 self._retry_at = time.monotonic() + RECONNECT_SECONDS
                 self._note(False, f"the ingest process closed it: {exc}")
-                return {}
+                return None
         if "error" in reply:  # the store's answer still stands
-            log.warning("memory channel %s refused a read: %s", self.path, reply["error"])
-            return {}
+            log.warning("memory channel %s refused a request: %s", self.path, reply["error"])
+            return None
         self._note(True)
-        return {str(name): Slots(np.frombuffer(ts, np.int64), np.frombuffer(vals, np.float64).reshape(-1, int(cols)))
-                for name, ts, vals, cols in reply["ok"]}
+        return reply["ok"]

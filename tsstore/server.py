@@ -121,7 +121,8 @@ class Server:
 
             self._channel = await WriteChannelServer(self.store, self.settings.data_dir, self.pipeline.counters,
                                                      self._lifecycle()).start()
-            self._memory_channel = await MemoryChannelServer(self.pipeline.recent_slots, self.settings.data_dir).start()
+            self._memory_channel = await MemoryChannelServer(self.pipeline.recent_slots, self.settings.data_dir,
+                                                             getattr(self.store, "pending_series", None)).start()
             log.info("ingest ready in %.1fs (WAL replayed): listening on %s %s", time.monotonic() - t0,
                      self.settings.carbon_address, self.ports)
         if self.run_api and self.settings.http_port:
@@ -162,7 +163,10 @@ class Server:
                 self._tag_index = StoreTagIndex.for_store(self.store)
                 self._index_tasks = [asyncio.create_task(index.build()) for index in (self._tree_index, self._tag_index)
                                      if index is not None]
-            self._queried_store = StoreWithMemory(self.store, self._memory_source(), self._tree_index, self._tag_index)
+            memory = self._memory_source()
+            if self._tree_index is not None and isinstance(memory, MemoryChannelClient) and hasattr(self.store, "create_behind"):
+                self._tree_index.also_pending(memory.pending_names)  # the ingest's series not in the store yet
+            self._queried_store = StoreWithMemory(self.store, memory, self._tree_index, self._tag_index)
         return self._queried_store
 
     def _lifecycle(self):

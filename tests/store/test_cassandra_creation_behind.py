@@ -128,3 +128,39 @@ async def test_a_series_still_being_created_is_not_read_from_the_store(stores):
     assert all(len(s) == 0 for s in (await ingest.read_many(names, level_of, T0, T0 + STEP)).values())
     await gate.open_while(ingest.creations_settled())
     assert all(len(s) == 1 for s in (await ingest.read_many(names, level_of, T0, T0 + STEP)).values())
+
+
+async def test_another_http_process_finds_and_reads_series_before_the_store_has_them(stores, tmp_path):
+    """An --http-workers child (the other store, with its own path index) learns of the ingest
+    process's pending series over the memory channel: its finds list them and its renders get
+    their metadata, while the store still lacks them."""
+    from tsstore.index.paths import StoreTreeIndex
+    from tsstore.memory_channel import MemoryChannelClient, MemoryChannelServer
+    from tsstore.store.with_memory import StoreWithMemory
+
+    ingest, other, gate = stores
+    held = {}
+
+    def recent_slots(names, level_of, start, end):
+        return {n: held[n] for n in names if n in held}
+
+    server = await MemoryChannelServer(recent_slots, tmp_path, ingest.pending_series).start()
+    client = MemoryChannelClient(tmp_path)
+    tree = StoreTreeIndex(other)
+    tree.also_pending(client.pending_names)
+    child = StoreWithMemory(other, client, tree)
+    try:
+        await tree.build()
+        metas = _metas(30, "pendingwide")
+        names = [m.name for m in metas]
+        await ingest.create_series(metas)  # the gate is shut: pending in the ingest process only
+        assert await other.get_series(names) == {}
+        assert await child.find(names[0])  # an exact name (a single-series panel) waits for a catch-up
+        # a glob is answered at once, caught up beside (this one after the exact name's catch-up)
+        assert {n.path for n in await child.find("pendingwide.host3.*")} == {n for n in names if ".host3." in n}
+        assert await child.get_series(names) == {m.name: m for m in metas}
+        await gate.open_while(ingest.creations_settled())
+        assert set(await child.get_series(names)) == set(names)  # from the store now
+        assert len(await child.find("pendingwide.*.*")) == len(names)
+    finally:
+        await server.stop()

@@ -140,3 +140,26 @@ async def test_writes_wait_while_the_ingest_is_busy_but_not_for_a_waiting_caller
     assert written.batches[-1] == ["b"]
     await asyncio.sleep(0.3)  # busy all along, but not for longer than the bound
     assert written.batches[-1] == ["c"]
+
+
+async def test_pending_after_a_cursor_gives_the_newest_still_pending_once():
+    opened = asyncio.Event()
+
+    async def shut(what, call):  # nothing is written until the end
+        await opened.wait()
+        return await call()
+
+    written = Written()
+    behind = CreationBehind(written, shut)
+    await behind.add(_metas("a", "b"))
+    got, cursor = behind.pending_after(0, 100)
+    assert [m.name for m in got] == ["a", "b"] and cursor == 2
+    await behind.add(_metas("c", "b", "d"))  # b is pending already: not queued again
+    got, cursor = behind.pending_after(cursor, 100)
+    assert [m.name for m in got] == ["c", "d"] and cursor == 4
+    assert behind.pending_after(cursor, 100) == ([], 4)
+    got, _ = behind.pending_after(0, 3)  # a reader that far behind gets the newest
+    assert [m.name for m in got] == ["b", "c", "d"]
+    opened.set()
+    await behind.settled()
+    assert behind.pending_after(0, 100) == ([], 4)  # written: the store has them now

@@ -19,6 +19,7 @@ the series meanwhile.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from typing import Awaitable, Callable
 
@@ -65,6 +66,18 @@ class CreationBehind:
         if not pending:
             return {}
         return {n: pending[n] for n in names if n in pending}
+
+    def pending_after(self, cursor: int, limit: int) -> tuple[list[SeriesMeta], int]:
+        """The series still pending of those queued after the first `cursor` ever queued
+        (the newest `limit` of them at most), and the cursor after them: how another process
+        learns of this one's new series before the store has them (tsstore.memory_channel).
+        The others it asked for are in the store already, or will be: it reads them there."""
+        unseen = min(self._added - cursor, len(self._pending), limit)
+        if unseen <= 0:
+            return [], self._added
+        newest = list(itertools.islice(reversed(self._pending.values()), unseen))
+        newest.reverse()
+        return newest, self._added
 
     async def add(self, metas: list[SeriesMeta]) -> None:
         """Queue series for the store (one pending already is not queued again); waits for the

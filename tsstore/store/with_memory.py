@@ -116,6 +116,15 @@ class StoreWithMemory:
     def __getattr__(self, name):
         return getattr(self._store, name)
 
+    async def get_series(self, names: list[str]) -> dict:
+        """The store's metadata, and the ingest process's for the series it created that the
+        store does not have yet (a memory source that knows them: the memory channel)."""
+        metas = await self._store.get_series(names)
+        pending_metas = getattr(self._memory, "pending_metas", None)
+        if pending_metas is not None and len(metas) < len(names):
+            metas.update(await pending_metas([n for n in names if n not in metas]))
+        return metas
+
     async def read_many(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
                         end: int) -> dict[str, Slots]:
         held = await self._memory(names, level_of, start, end) if names else {}

@@ -201,6 +201,11 @@ class CassandraStore(SegmentStore):
         ingest has points to apply."""
         self._behind = CreationBehind(self._create_now, retry, busy=busy)
 
+    @property
+    def pending_series(self) -> CreationBehind | None:
+        """The series created and not yet written (with create_behind), else None."""
+        return self._behind
+
     async def creations_settled(self) -> None:
         """Until the series this process created so far are in the store (no-op unless create_behind)."""
         if self._behind is not None:
