@@ -161,7 +161,7 @@ class Server:
             if self.run_api:  # an ingest-only process keeps no index: its rare lifecycle requests walk the store
                 self._tree_index = StoreTreeIndex.for_store(self.store)
                 self._tag_index = StoreTagIndex.for_store(self.store)
-                self._index_tasks = [asyncio.create_task(index.build()) for index in (self._tree_index, self._tag_index)
+                self._index_tasks = [asyncio.create_task(index.serve()) for index in (self._tree_index, self._tag_index)
                                      if index is not None]
             memory = self._memory_source()
             if self._tree_index is not None and isinstance(memory, MemoryChannelClient) and hasattr(self.store, "create_behind"):

@@ -131,3 +131,28 @@ async def test_on_cassandra_a_series_this_process_creates_is_found_before_the_ne
         assert await tags.answer("find", ["dc=dc2"]) == ["net.if;dc=dc2"]
     finally:
         await store.close()
+
+
+async def test_a_served_index_catches_up_with_no_find_asking(store, tmp_path, monkeypatch):
+    """Served, the index adds another process's new series by itself: the first find after a
+    burst does not pay for adding the whole burst (an --http-workers child that answered no
+    find during it)."""
+    monkeypatch.setattr("tsstore.index.store_sync.KEEP_CAUGHT_UP_S", 0.05)
+    tree = StoreTreeIndex.for_store(store)
+    serving = asyncio.ensure_future(tree.serve())
+    try:
+        while not tree.ready:
+            await asyncio.sleep(0.01)
+        other = EmbeddedStore(tmp_path)
+        await other.open()
+        try:
+            await other.create_series(metas([f"burst.s{i}" for i in range(50)]))
+        finally:
+            await other.close()
+        deadline = time.monotonic() + 5
+        while len(tree.index.find("burst.*")) < 50:  # the index itself, not a find (which would catch up)
+            assert time.monotonic() < deadline, "not caught up without a find"
+            await asyncio.sleep(0.02)
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
