@@ -156,3 +156,31 @@ async def test_a_served_index_catches_up_with_no_find_asking(store, tmp_path, mo
     finally:
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)
+
+
+async def test_a_served_index_logs_a_failing_store_once_until_it_works_again(store, monkeypatch, caplog):
+    monkeypatch.setattr("tsstore.index.store_sync.KEEP_CAUGHT_UP_S", 0.02)
+    tree = StoreTreeIndex.for_store(store)
+    real, down = store.tree_names_after, [False]
+
+    async def outage(cursor, limit):
+        if down[0]:
+            raise ConnectionError("store unreachable")
+        return await real(cursor, limit)
+
+    monkeypatch.setattr(store, "tree_names_after", outage)
+    serving = asyncio.ensure_future(tree.serve())
+    try:
+        with caplog.at_level(logging.INFO, logger="tsstore.index.store_sync"):
+            while not tree.ready:
+                await asyncio.sleep(0.01)
+            down[0] = True
+            await asyncio.sleep(0.3)  # some fifteen failed catch-ups
+            down[0] = False
+            await asyncio.sleep(0.1)
+        failed = [r for r in caplog.records if "catching up with the store failed (store unreachable)" in r.message]
+        assert len(failed) == 1
+        assert "path index: caught up with the store again" in caplog.text
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)

@@ -49,11 +49,23 @@ class StoreSync:
 
     async def serve(self) -> None:
         """Build, then catch up every KEEP_CAUGHT_UP_S, so that the store's changes are added
-        beside the answers rather than in one; a failed catch-up is logged and tried again."""
+        beside the answers rather than in one. A failure is logged once until a catch-up
+        works again (a store outage would otherwise log every second)."""
         await self.build()
+        failing = False
         while True:
             await asyncio.sleep(KEEP_CAUGHT_UP_S)
-            await self._catch_up_beside()
+            try:
+                await self.catch_up(now=True)
+            except Exception as exc:  # noqa: BLE001 - tried again in a second; finds catch up too
+                if not failing:
+                    log.warning("%s: catching up with the store failed (%s); trying again every %.0f s",
+                                self.what, exc, KEEP_CAUGHT_UP_S)
+                failing = True
+            else:
+                if failing:
+                    log.info("%s: caught up with the store again", self.what)
+                failing = False
 
     async def _build(self) -> None:
         raise NotImplementedError
