@@ -164,9 +164,12 @@ class Server:
                 self._index_tasks = [asyncio.create_task(index.serve()) for index in (self._tree_index, self._tag_index)
                                      if index is not None]
             memory = self._memory_source()
-            if self._tree_index is not None and isinstance(memory, MemoryChannelClient) and hasattr(self.store, "create_behind"):
-                self._tree_index.also_pending(memory.pending_names)  # the ingest's series not in the store yet
-            self._queried_store = StoreWithMemory(self.store, memory, self._tree_index, self._tag_index)
+            pending_metas = None  # the ingest's series not in the store yet (a store that creates behind)
+            if isinstance(memory, MemoryChannelClient) and hasattr(self.store, "pending_series"):
+                pending_metas = memory.pending_metas
+                if self._tree_index is not None:
+                    self._tree_index.also_pending(memory.pending_names)
+            self._queried_store = StoreWithMemory(self.store, memory, self._tree_index, self._tag_index, pending_metas)
         return self._queried_store
 
     def _lifecycle(self):

@@ -56,7 +56,7 @@ class StoreSync:
         while True:
             await asyncio.sleep(KEEP_CAUGHT_UP_S)
             try:
-                await self.catch_up(now=True)
+                await self.caught_up_now()  # joins a catch-up a find started beside, rather than repeating it
             except Exception as exc:  # noqa: BLE001 - tried again in a second; finds catch up too
                 if not failing:
                     log.warning("%s: catching up with the store failed (%s); trying again every %.0f s",

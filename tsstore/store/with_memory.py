@@ -44,8 +44,11 @@ def names_of(nodes: list[Node], leaves_only: bool) -> list[Node]:
 
 
 class StoreWithMemory:
-    def __init__(self, store, memory: MemorySource, tree_index=None, tag_index=None):
+    def __init__(self, store, memory: MemorySource, tree_index=None, tag_index=None, pending_metas=None):
         self._store, self._memory = store, memory
+        # names -> {name: SeriesMeta} of the series the ingest process created and the store
+        # does not have yet (MemoryChannelClient.pending_metas), when its store creates behind
+        self._pending_metas = pending_metas
         self._last_writes: dict[str, int] = {}  # last_writes' answers since _last_writes_at
         self._last_writes_at = 0.0
         self._tree_index = tree_index  # tsstore.index.paths.StoreTreeIndex, when the store has one
@@ -118,11 +121,10 @@ class StoreWithMemory:
 
     async def get_series(self, names: list[str]) -> dict:
         """The store's metadata, and the ingest process's for the series it created that the
-        store does not have yet (a memory source that knows them: the memory channel)."""
+        store does not have yet (with pending_metas)."""
         metas = await self._store.get_series(names)
-        pending_metas = getattr(self._memory, "pending_metas", None)
-        if pending_metas is not None and len(metas) < len(names):
-            metas.update(await pending_metas([n for n in names if n not in metas]))
+        if self._pending_metas is not None and len(metas) < len(names):
+            metas.update(await self._pending_metas([n for n in names if n not in metas]))
         return metas
 
     async def read_many(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
