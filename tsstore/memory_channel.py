@@ -61,7 +61,8 @@ class MemoryChannelServer(LocalSocketServer):
         if "pending_after" in request:
             return self._pending_after(int(request["pending_after"]), request.get("epoch"))
         if "metas" in request:
-            found = self.pending.pending_metas([str(n) for n in request["metas"]]) if self.pending is not None else {}
+            names = [str(n) for n in request["metas"]]  # read first: garbage is refused whether or not anything is pending
+            found = self.pending.pending_metas(names) if self.pending is not None else {}
             return [[m.name, rollups_text(m.rollups), m.aggregation, m.xff] for m in found.values()]
         names = [str(n) for n in request["names"]]
         levels = request["levels"]

@@ -53,3 +53,25 @@ async def test_no_ingest_process_means_the_store_alone(tmp_path):
     client = MemoryChannelClient(tmp_path / "nowhere")
     assert await client(["a.b"], {"a.b": (0, 10)}, 0, 100) == {}
     assert client.reachable is False
+
+
+async def test_garbage_in_the_pending_series_requests_is_refused_and_the_store_answer_stands(tmp_path):
+    """The requests for pending series (names since a cursor, metadata) with values of the wrong
+    kind get the channel's error answer; the client reads the store alone, and the next good
+    request is answered on the same server."""
+    from tsstore.local_socket import frame, read_frame
+
+    server = await MemoryChannelServer(_recent, tmp_path).start()  # a store that creates at once: nothing pending
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(tmp_path / "memory.sock"))
+        for bad in ({"pending_after": "not a number"}, {"pending_after": None}, {"metas": 5}):
+            writer.write(frame(bad))
+            await writer.drain()
+            reply = await read_frame(reader)
+            assert reply["error"].startswith("bad request"), (bad, reply)
+        writer.close()
+        client = MemoryChannelClient(tmp_path)
+        assert await client.pending_names() == "" and await client.pending_metas(["a.b"]) == {}
+        assert client.reachable
+    finally:
+        await server.stop()
