@@ -184,3 +184,79 @@ async def test_a_served_index_logs_a_failing_store_once_until_it_works_again(sto
     finally:
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)
+
+
+class HeldLogReads:
+    """Wraps a store's tree_names_after so that reads wait until `release` is set, as a
+    catch-up's reads of Cassandra's logs wait behind a flush's writes."""
+
+    def __init__(self, store, monkeypatch):
+        self.release, self.real = asyncio.Event(), store.tree_names_after
+        monkeypatch.setattr(store, "tree_names_after", self)
+
+    async def __call__(self, cursor, limit):
+        await self.release.wait()
+        return await self.real(cursor, limit)
+
+
+@pytest.mark.cassandra
+async def test_on_cassandra_an_exact_path_created_here_is_found_without_waiting_for_the_catch_up(cassandra_url,
+                                                                                               monkeypatch):
+    """A find for an exact path the index lacks waits for a catch-up with the store's logs,
+    which may wait behind a flush; a series this process creates meanwhile (the first point of
+    a new series, just sent) ends the wait at once."""
+    from tsstore.store.cassandra.store import CassandraStore
+
+    store = CassandraStore(cassandra_url)
+    await store.open()
+    try:
+        tree = StoreTreeIndex.for_store(store)
+        await tree.build()
+        held = HeldLogReads(store, monkeypatch)
+        name = f"created.here.t{time.time_ns()}"
+        finding = asyncio.ensure_future(tree.find(name))
+        await asyncio.sleep(0.2)
+        assert not finding.done(), "an exact path it lacks is looked for in the store"
+        await store.create_series(metas([name]))
+        nodes = await asyncio.wait_for(finding, 10)
+        assert [n.path for n in nodes] == [name] and not held.release.is_set()
+        held.release.set()
+        assert await tree.find(f"{name}.nope") == []  # caught up, and still not there
+    finally:
+        await store.close()
+
+
+@pytest.mark.cassandra
+async def test_on_cassandra_finds_on_several_request_threads_share_one_catch_up(cassandra_url, monkeypatch):
+    """The API answers on a few threads, each with its own event loop (api.offload): a find
+    for an exact path the index lacks joins the catch-up another thread's find started.
+    (An asyncio task of one loop awaited from another failed the find: RuntimeError.)"""
+    import threading
+
+    from tsstore.store.cassandra.store import CassandraStore
+
+    store = CassandraStore(cassandra_url)
+    await store.open()
+    loops = [asyncio.new_event_loop() for _ in range(2)]
+    threads = [threading.Thread(target=loop.run_forever, daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
+
+    async def on(loop, coro):
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, loop))
+
+    try:
+        tree = StoreTreeIndex.for_store(store)
+        await tree.build()
+        monkeypatch.setattr(store, "tree_poll_seconds", 0)  # every find starts a catch-up beside it
+        for i in range(20):
+            await on(loops[0], tree.find("servers.*.cpu.user"))  # a catch-up beside, on the first loop
+            assert await on(loops[1], tree.find(f"no.such.series{i}")) == []  # joins it from the second
+        await store.create_series(metas(["servers.web88.cpu.user"]))
+        assert [n.path for n in await on(loops[1], tree.find("servers.web88.cpu.user"))] == ["servers.web88.cpu.user"]
+    finally:
+        for loop in loops:
+            loop.call_soon_threadsafe(loop.stop)
+        for thread in threads:
+            thread.join(5)
+        await store.close()

@@ -164,3 +164,36 @@ async def test_another_http_process_finds_and_reads_series_before_the_store_has_
         assert len(await child.find("pendingwide.*.*")) == len(names)
     finally:
         await server.stop()
+
+
+async def test_another_http_process_finds_a_new_series_while_its_store_reads_wait(stores, tmp_path, monkeypatch):
+    """A child's find for an exact path it lacks waits for a catch-up with Cassandra's logs,
+    which may wait behind a flush's writes. Meanwhile it asks the ingest process, so a series
+    created there (the first point of a new series, just sent) is found before those reads end."""
+    from tsstore.index.paths import StoreTreeIndex
+    from tsstore.memory_channel import MemoryChannelClient, MemoryChannelServer
+
+    ingest, other, gate = stores
+    server = await MemoryChannelServer(lambda *args: {}, tmp_path, ingest.pending_series).start()
+    client = MemoryChannelClient(tmp_path)
+    tree = StoreTreeIndex(other)
+    tree.also_pending(client.pending_names)
+    try:
+        await tree.build()
+        release, real = asyncio.Event(), other.tree_names_after
+
+        async def held_log_reads(cursor, limit):
+            await release.wait()
+            return await real(cursor, limit)
+
+        monkeypatch.setattr(other, "tree_names_after", held_log_reads)
+        (meta,) = _metas(1, f"justsent{time.time_ns()}")
+        finding = asyncio.ensure_future(tree.find(meta.name))
+        await asyncio.sleep(0.2)
+        assert not finding.done()
+        await ingest.create_series([meta])  # the gate is shut: pending in the ingest process only
+        nodes = await asyncio.wait_for(finding, 10)
+        assert [n.path for n in nodes] == [meta.name] and not release.is_set()
+        release.set()
+    finally:
+        await server.stop()

@@ -29,7 +29,7 @@ import numpy as np
 
 from tsstore.index import globs
 from tsstore.index.path_table import BRANCH, LEAF, PathTable, group_by, positions_of_ranges
-from tsstore.index.store_sync import StoreSync
+from tsstore.index.store_sync import StoreSync, on_this_loop
 from tsstore.model import Node
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,9 @@ CHUNK_NAMES = 200_000
 # Nodes a build makes room for per series the store says it holds (a fleet's tree has about
 # 1.4: the hosts and groups above the leaves); more are added as they come.
 NODES_PER_SERIES = 1.5
+# While a find waits for a catch-up for an exact path it lacks, the ingest process is asked this
+# often whether it created the series meanwhile (a local request, answered from memory).
+PENDING_POLL_S = 0.01
 
 
 class _Grouping:
@@ -377,6 +380,7 @@ class StoreTreeIndex(StoreSync):
         if self.ready and joined:  # while building, the build's catch-up reads them
             with self._catch_up_lock:
                 self.index.add_joined(joined)
+            self._note_changed()
 
     @classmethod
     def for_store(cls, store) -> "StoreTreeIndex | None":
@@ -418,12 +422,16 @@ class StoreTreeIndex(StoreSync):
         unless `now` (this process just deleted series)."""
         if not self._catch_up_due() and not now:
             return
+        await self._add_pending()  # first: a local request, where the store's may wait behind a flush
         await self._add_created()
+        if self._deleted_cursor is not None:
+            await self._remove_deleted()
+
+    async def _add_pending(self) -> None:
         if self._pending_names is not None and (joined := await self._pending_names()):
             with self._catch_up_lock:
                 self.index.add_joined(joined)
-        if self._deleted_cursor is not None:
-            await self._remove_deleted()
+            self._note_changed()
 
     async def _remove_deleted(self) -> None:
         """Remove the series the store's deletion log names since the last look, unless the
@@ -458,16 +466,33 @@ class StoreTreeIndex(StoreSync):
 
     async def find(self, pattern: str) -> list[Node] | None:
         """The index's answer, or None while it is being built. An exact path it lacks is
-        looked for again once caught up: another process may have just created it, and a
-        missing single-series panel is worse than a wait."""
+        looked for again (_found_or_caught_up): another process may have just created it, and
+        a missing single-series panel is worse than a wait."""
         if not self.ready:
             return None
         await self.fresh()
         nodes = self.index.find(pattern)
         if not nodes and self.polled and not globs.has_magic(pattern):
-            await self.caught_up_now()
-            nodes = self.index.find(pattern)
+            nodes = await self._found_or_caught_up(pattern)
         return nodes
+
+    async def _found_or_caught_up(self, path: str) -> list[Node]:
+        """`path` once the index has it or once caught up with the store, whichever is first.
+        A catch-up reads the store's logs, which wait behind a flush's writes (220 ms seen);
+        this process's new series are added at once (_created_here), and the ingest
+        process's pending ones are asked for every PENDING_POLL_S meanwhile, so a series
+        whose first point was just sent is found when the ingest creates it."""
+        catching = self._catch_up_beside()
+        while not catching.done():
+            changed = self._changed
+            await self._add_pending()
+            if nodes := self.index.find(path):
+                return nodes
+            timeout = PENDING_POLL_S if self._pending_names is not None else None
+            await asyncio.wait({on_this_loop(catching), on_this_loop(changed)}, timeout=timeout,
+                               return_when=asyncio.FIRST_COMPLETED)
+        catching.result()  # its failure, as from caught_up_now
+        return self.index.find(path)
 
     async def find_names(self, pattern: str, leaves_only: bool) -> list[Node] | None:
         """PathIndex.find_names, or None while the index is being built."""

@@ -6,6 +6,7 @@ queries; the embedded store's one indexed query is free to run before every find
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
 import time
@@ -30,7 +31,15 @@ class StoreSync:
         self.build_seconds: float | None = None
         self._caught_up = 0.0  # monotonic time of the last catch-up
         self._catch_up_lock = threading.Lock()  # two requests catching up at once apply a change once
-        self._beside: asyncio.Task | None = None  # a catch-up run beside the answers (fresh())
+        # The catch-up under way, as a future any event loop can wait for: the API answers on a
+        # few threads, each with its own loop (api.offload), and an asyncio task of one cannot
+        # be awaited from another (a find joining a catch-up another thread started failed).
+        self._under_way: concurrent.futures.Future | None = None
+        self._starting = threading.Lock()  # one catch-up under way at a time
+        self._beside: set[asyncio.Task] = set()  # the tasks running them (kept from the collector)
+        # done (and replaced) when the index may have changed: names added by this process, or
+        # a catch-up ended; so at least every KEEP_CAUGHT_UP_S while served
+        self._changed = concurrent.futures.Future()
         # a store that asks to be polled (Cassandra) is caught up beside the answers, and tells
         # this process's indexes of the series it creates at once (on_created)
         self.polled = bool(getattr(store, "tree_poll_seconds", 0))
@@ -87,21 +96,45 @@ class StoreSync:
         (on_created)."""
         if not self.polled:
             await self.catch_up()
-        elif (self._beside is None or self._beside.done()) and self._catch_up_due():
-            self._beside = asyncio.create_task(self._catch_up_beside())
+        elif (self._under_way is None or self._under_way.done()) and self._catch_up_due():
+            self._catch_up_beside(log_failure=True)  # nobody may wait for it: the next answer tries again
 
     async def caught_up_now(self) -> None:
-        """Caught up with the store before going on (the catch-up under way, if one is)."""
-        if self._beside is not None and not self._beside.done():
-            await asyncio.shield(self._beside)
-        else:
-            await self.catch_up(now=True)
+        """Caught up with the store before going on (joining the catch-up under way, if one
+        is, whichever event loop runs it); its failure is raised."""
+        done = self._catch_up_beside()
+        await on_this_loop(done)
+        done.result()
 
-    async def _catch_up_beside(self) -> None:
-        try:
-            await self.catch_up(now=True)
-        except Exception as exc:  # noqa: BLE001 - the next answer tries again
-            log.warning("%s: catching up with the store failed (%s); answers may miss its latest changes", self.what, exc)
+    def _note_changed(self) -> None:
+        with self._starting:
+            changed, self._changed = self._changed, concurrent.futures.Future()
+        changed.set_result(None)
+
+    def _catch_up_beside(self, log_failure: bool = False) -> concurrent.futures.Future:
+        """The catch-up under way, or one started now on this event loop (its failure logged
+        if `log_failure`; else only raised to those waiting)."""
+        with self._starting:
+            if self._under_way is not None and not self._under_way.done():
+                return self._under_way
+            self._under_way = done = concurrent.futures.Future()
+        task = asyncio.get_running_loop().create_task(self.catch_up(now=True))
+        self._beside.add(task)
+        task.add_done_callback(lambda t: self._caught_up_by(t, done, log_failure))
+        return done
+
+    def _caught_up_by(self, task: asyncio.Task, done: concurrent.futures.Future, log_failure: bool) -> None:
+        self._beside.discard(task)
+        self._note_changed()
+        if task.cancelled():  # its event loop is closing
+            done.set_exception(RuntimeError(f"{self.what}: the catch-up was cancelled"))
+        elif (exc := task.exception()) is not None:
+            done.set_exception(exc)
+            if log_failure:
+                log.warning("%s: catching up with the store failed (%s); answers may miss its latest changes",
+                            self.what, exc)
+        else:
+            done.set_result(None)
 
     def _catch_up_due(self) -> bool:
         """True (and the time noted) when the store's poll interval has passed since the last catch-up."""
@@ -109,3 +142,20 @@ class StoreSync:
             return False
         self._caught_up = time.monotonic()
         return True
+
+
+def on_this_loop(shared: concurrent.futures.Future) -> asyncio.Future:
+    """A future of the running event loop, done (None) once `shared` is: others may wait for
+    `shared` from other loops, and a cancelled wait (a request's time budget) must leave it
+    alone (asyncio.wrap_future cancels its source)."""
+    loop = asyncio.get_running_loop()
+    mine = loop.create_future()
+
+    def copy(_):
+        try:
+            loop.call_soon_threadsafe(lambda: mine.done() or mine.set_result(None))
+        except RuntimeError:  # the waiter's loop is closed: nobody waits
+            pass
+
+    shared.add_done_callback(copy)
+    return mine
