@@ -5,7 +5,8 @@ State lives in flat C arrays indexed by series id (and level), so add() runs wit
 Python objects per point. Rows go to growable C buffers, each row linked to the series'
 previous one (head per series, prev per row), so recent() walks only its series' rows, and
 drain_series() takes a series' rows without a scan of the others; they stay, marked TAKEN,
-until release_flushed(). Every public method runs under one lock (see the twin).
+until release_flushed(). The provisional rows a drain writes for open slots are returned and
+dropped at once (see the twin). Every public method runs under one lock (see the twin).
 
 A row held for reads costs 29 bytes: series (int32), level, slot, LAST, the link (int32) and
 the index of its SUM, COUNT, MIN and MAX in a side buffer, -1 for a finest slot's row, whose
@@ -534,6 +535,8 @@ cdef class RollupAggregator:
         cdef int32_t* rows = NULL  # the rows taken, each series' oldest first
         cdef int32_t swap
         cdef uint8_t* in_part = <uint8_t*>calloc(self.cap if self.cap else 1, 1)
+        # the provisional rows this drain writes go after these: returned, then dropped
+        cdef Py_ssize_t rows_before = self.w_n, agg_before = self.agg_n
         if in_part == NULL:
             raise MemoryError()
         reseed_rows = []
@@ -599,10 +602,30 @@ cdef class RollupAggregator:
                     rows[m] = swap
                     first += 1
                     m -= 1
-            return Drained(*self._row_columns(rows, count), self._take_rederive(in_part), reseed_rows)
+            columns = self._row_columns(rows, count)
+            self._drop_rows_since(S, rows_before, agg_before)
+            return Drained(*columns, self._take_rederive(in_part), reseed_rows)
         finally:
             free(rows)
             free(in_part)
+
+    cdef void _drop_rows_since(self, const int64_t[::1] S, Py_ssize_t rows_before, Py_ssize_t agg_before) noexcept:
+        """Drop the rows written since rows_before: a drain's provisional rows, all of the
+        series S, all taken; each series' newest rows (its chain starts with them)."""
+        cdef Py_ssize_t j
+        cdef int64_t sid, r
+        if self.w_n == rows_before:
+            return
+        for j in range(S.shape[0]):
+            sid = S[j]
+            if 0 <= sid < self.cap:
+                r = self.head[sid]
+                while r >= rows_before:
+                    r = self.w_prev[r]
+                self.head[sid] = r
+        self.w_taken -= self.w_n - rows_before
+        self.w_n = rows_before
+        self.agg_n = agg_before
 
     cdef tuple _row_columns(self, const int32_t* rows, Py_ssize_t n):
         """sid, level, ts and the 5 value columns of the rows at `rows`."""
