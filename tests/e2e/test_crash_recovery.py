@@ -119,3 +119,53 @@ def test_kill9_mid_stream_loses_nothing_acknowledged(tmp_path):
         assert checked > 0
     finally:
         assert again.stop() == 0, again.log()
+
+
+def _counter(srv, name: str) -> float:
+    return httpx.get(srv.url + "/tsstore/status", timeout=5).json()["counters"].get(name, 0)
+
+
+def _until_counter(srv, name: str, at_least: float, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while _counter(srv, name) < at_least:
+        assert time.monotonic() < deadline, f"{name} stayed below {at_least}"
+        time.sleep(0.05)
+
+
+def test_kill9_right_after_a_flush_keeps_the_open_coarse_slot_whole(tmp_path):
+    """Open coarse slots are written only every rollup_provisional_interval; the finest slots
+    at every flush. A kill -9 right after a flush that wrote only the finest slots, of a series
+    that then sends nothing more: after the restart its open minute must still count every
+    point (the WAL kept the points since the coarse slots were last written, and the restart
+    derives the slot from them). It held only what the last coarse write had, for good."""
+    (tmp_path / "schemas.conf").write_text("[default]\npattern = .*\nretentions = 1s:1h,60s:1d\n")
+    (tmp_path / "aggregation.conf").write_text(AGGREGATION)
+    (tmp_path / "tsstore.toml").write_text("rollup_provisional_interval = 3600\n")
+    conf = ["--schemas-file", str(tmp_path / "schemas.conf"), "--aggregation-file", str(tmp_path / "aggregation.conf"),
+            "--config", str(tmp_path / "tsstore.toml"), "--self-metrics-interval", "0", "--flush-interval", "0.3"]
+    data = tmp_path / "data"
+    minute = (int(time.time()) - 600) // 60 * 60  # an old minute: its slot stays open until a later point
+    srv = ServerProcess(data, *conf).start()
+
+    def send(lines: str) -> None:
+        with socket.create_connection(("127.0.0.1", srv.carbon_port), timeout=10) as sock:
+            sock.sendall(lines.encode())
+
+    try:
+        for half in range(2):  # 10 points, flushed; then 10 more, flushed (the finest slots only, at the latest)
+            send("".join(f"gap.series 1 {minute + 10 * half + i}\n" for i in range(10)))
+            _until_counter(srv, "points.written", 10 * (half + 1))
+        for i in range(3):  # other series go on: the WAL moves on to newer files, and the flushes trim it
+            send(f"gap.other 1 {int(time.time())}\n")
+            _until_counter(srv, "points.received", 21 + i)
+            time.sleep(0.7)
+    finally:
+        srv.kill9()
+    for clean_stop in (True, False):  # restarted, stopped cleanly (a final flush), then read
+        again = ServerProcess(data, *conf).start()
+        try:
+            if not clean_stop:
+                body = _readable(again, "gap.series", {"from": "-2h", "until": str(minute + 60)})
+                assert [v for v, ts in body[0]["datapoints"] if ts == minute] == [20.0], body
+        finally:
+            assert again.stop() == 0, again.log()

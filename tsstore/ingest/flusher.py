@@ -12,9 +12,10 @@ accumulators are drained and written again at once. Points applied meanwhile to 
 whose part was taken wait for the next flush; the rows of parts written are released once
 they are half of what the aggregator holds. Open coarse slots are written
 (provisionally) only every rollup_provisional_interval, and by the final flush: they can be
-rebuilt from level 0 after a crash, so the WAL may be trimmed without them. Once the store
-has everything, the aggregator drops the rows it kept for reads, WAL files wholly before the
-consumer's position are deleted, and ``flushed`` is set (then replaced by a fresh event).
+rebuilt from level 0 after a crash from the points since the last flush that wrote them, so
+the WAL keeps those points. Once the store has everything, the aggregator drops the rows it
+kept for reads, WAL files wholly before the consumer's position at the last flush that wrote
+open coarse slots are deleted, and ``flushed`` is set (then replaced by a fresh event).
 Series another process writes too (the store noticed: SeriesRollups.note_shared) have their
 coarse slots re-derived from the store instead of written from this process's part.
 """
@@ -59,6 +60,11 @@ class Flusher:
         self.in_flight_points = 0  # applied before it, and not yet in the store
         self._last_flush = time.monotonic()
         self._last_coarse = 0.0
+        # The consumer's position at the last flush that wrote the open coarse slots: the WAL
+        # is trimmed only before it. Trimmed to each flush's position, a crash right after a
+        # flush lost the points an open coarse slot gathered since its last write, for good
+        # when the series then went quiet (nothing replayed reopened the slot to derive it).
+        self._coarse_pos: Position | None = None
         self.flushed = asyncio.Event()  # set after every completed flush (tests and benchmarks wait on it)
         self._task: asyncio.Task | None = None  # the flush running beside the consumer
 
@@ -124,7 +130,11 @@ class Flusher:
         self.aggregator.release_flushed()
         malloc_tuning.give_back()  # what the flush's parts freed
         self.in_flight_points = 0
-        removed = await loop.run_in_executor(self.wal_thread, self.wal.trim_before, pos.file_no)
+        if coarse:
+            self._coarse_pos = pos
+        removed = 0
+        if self._coarse_pos is not None:
+            removed = await loop.run_in_executor(self.wal_thread, self.wal.trim_before, self._coarse_pos.file_no)
         self.counters.add("wal.files_trimmed", removed)
         self.counters.set("wal.bytes", self.wal.size_bytes)
         self.flushed.set()
