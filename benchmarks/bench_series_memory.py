@@ -10,6 +10,10 @@ key: two numpy arrays), the stores' compaction counts (SegmentCounts) after one 
 per series and level (the embedded store counts group rows, 256 series a group; the
 Cassandra store counts per series; a process has one store, so the total takes the embedded
 one), and the path index every HTTP process keeps (the ingest process too), built and found in.
+
+Then, apart from the total (it comes and goes with each flush): the aggregator's row buffers
+at their largest over a few flushes in a steady state, a point per series per flush, drained
+in parts as tsstore.ingest.flusher does (rows held for reads until the store has them).
 """
 from __future__ import annotations
 
@@ -20,6 +24,7 @@ import numpy as np
 
 from benchmarks.loadgen import series_names
 from tsstore.index.paths import PathIndex
+from tsstore.ingest.flusher import FLUSH_PART_ROWS
 from tsstore.ingest.carbon_parser import SeriesRegistry
 from tsstore.ingest.rollup import RollupAggregator
 from tsstore.model import Rollup
@@ -81,7 +86,30 @@ def main() -> None:
     for what, per, counted in rows:
         print(f"  {what:52s} {per:8.0f} bytes per series{'' if counted else ' (not in the total)'}")
     print(f"  {'total, embedded store':52s} {sum(p for _, p, counted in rows if counted):8.0f} bytes per series")
-    del counts, by_series, schema_of, store_key, agg, registry, index
+    del counts, by_series, schema_of, store_key, registry, index
+    flushes = 6
+    print(f"  {'rows held for reads, steady flushes (largest)':52s} "
+          f"{steady_flush_rows_bytes(agg, sids, now, flushes) / n:8.0f} bytes per series "
+          f"(over {flushes} flushes of a point per series; not in the total)")
+
+
+def steady_flush_rows_bytes(agg: RollupAggregator, sids: np.ndarray, now: int, flushes: int) -> int:
+    """The aggregator's row buffers at their largest while each flush interval brings a point
+    per series (10 s apart) and the flush drains them in parts of about FLUSH_PART_ROWS rows,
+    releasing the rows of parts written once they are half of those held, as the flusher does."""
+    largest = 0
+    for i in range(flushes):
+        at = now + 10 * i
+        agg.add(sids, np.full(len(sids), at - 90, np.int64), np.full(len(sids), float(i)), at)
+        rows = agg.rows_held - agg.rows_taken + 3 * len(sids)
+        size = max(1, FLUSH_PART_ROWS * len(sids) // max(rows, 1))
+        for first in range(0, len(sids), size):
+            agg.drain_series(sids[first:first + size], True)
+            largest = max(largest, agg.rows_bytes())
+            if agg.rows_taken * 2 >= agg.rows_held:
+                agg.release_flushed()
+        agg.release_flushed()
+    return largest
 
 
 if __name__ == "__main__":
