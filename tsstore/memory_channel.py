@@ -59,7 +59,10 @@ class MemoryChannelServer(LocalSocketServer):
 
     async def answer(self, request: dict):
         if "pending_after" in request:
-            return self._pending_after(int(request["pending_after"]), request.get("epoch"))
+            tagged = request.get("tagged", False)
+            if not isinstance(tagged, bool):
+                raise ValueError(f"tagged: {tagged!r} is not true or false")
+            return self._pending_after(int(request["pending_after"]), request.get("epoch"), tagged)
         if "metas" in request:
             names = [str(n) for n in request["metas"]]  # read first: garbage is refused whether or not anything is pending
             found = self.pending.pending_metas(names) if self.pending is not None else {}
@@ -80,11 +83,14 @@ class MemoryChannelServer(LocalSocketServer):
                 await asyncio.sleep(0)
         return rows
 
-    def _pending_after(self, cursor: int, epoch) -> dict:
+    def _pending_after(self, cursor: int, epoch, tagged: bool) -> dict:
+        """The pending series' names after the cursor: the tagged ones (for a tag index) or
+        the others (for a path index)."""
         if self.pending is None:
             return {"names": "", "cursor": 0, "epoch": self.epoch}
         metas, cursor = self.pending.pending_after(cursor if epoch == self.epoch else 0, PENDING_PER_ANSWER)
-        return {"names": "\n".join(m.name for m in metas if ";" not in m.name), "cursor": cursor, "epoch": self.epoch}
+        return {"names": "\n".join(m.name for m in metas if (";" in m.name) == tagged), "cursor": cursor,
+                "epoch": self.epoch}
 
 
 class _Connection:
@@ -102,7 +108,8 @@ class MemoryChannelClient:
         self._connections: dict[int, _Connection] = {}
         self._retry_at = 0.0
         self.reachable: bool | None = None  # None: not tried yet
-        self._pending_cursor, self._pending_epoch = 0, None  # pending_names' position
+        # pending_names' position (cursor, epoch), one per kind of name: tagged or not
+        self._pending_at: dict[bool, tuple[int, str | None]] = {False: (0, None), True: (0, None)}
 
     def _note(self, reachable: bool, detail: str = "") -> None:
         if reachable != self.reachable:
@@ -121,14 +128,20 @@ class MemoryChannelClient:
         return {str(name): Slots(np.frombuffer(ts, np.int64), np.frombuffer(vals, np.float64).reshape(-1, int(cols)))
                 for name, ts, vals, cols in reply}
 
-    async def pending_names(self) -> str:
+    async def pending_names(self, tagged: bool = False) -> str:
         """The names (newline-joined) of the series the ingest process created and its store
-        does not have yet, since the last call; for this process's path index (one caller)."""
-        reply = await self._ask({"pending_after": self._pending_cursor, "epoch": self._pending_epoch})
+        does not have yet, since the last call of the same kind: untagged ones for this
+        process's path index, tagged ones for its tag index (one caller each)."""
+        cursor, epoch = self._pending_at[tagged]
+        reply = await self._ask({"pending_after": cursor, "epoch": epoch, "tagged": tagged})
         if reply is None:
             return ""
-        self._pending_cursor, self._pending_epoch = int(reply["cursor"]), reply["epoch"]
+        self._pending_at[tagged] = (int(reply["cursor"]), reply["epoch"])
         return reply["names"]
+
+    async def pending_tagged_names(self) -> str:
+        """pending_names of tagged series."""
+        return await self.pending_names(tagged=True)
 
     async def pending_metas(self, names: list[str]) -> dict[str, SeriesMeta]:
         """The metadata of those of `names` the ingest process created and its store does not have yet."""

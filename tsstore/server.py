@@ -169,6 +169,8 @@ class Server:
                 pending_metas = memory.pending_metas
                 if self._tree_index is not None:
                     self._tree_index.also_pending(memory.pending_names)
+                if self._tag_index is not None:
+                    self._tag_index.also_pending(memory.pending_tagged_names)
             self._queried_store = StoreWithMemory(self.store, memory, self._tree_index, self._tag_index, pending_metas)
         return self._queried_store
 

@@ -64,7 +64,8 @@ async def test_garbage_in_the_pending_series_requests_is_refused_and_the_store_a
     server = await MemoryChannelServer(_recent, tmp_path).start()  # a store that creates at once: nothing pending
     try:
         reader, writer = await asyncio.open_unix_connection(str(tmp_path / "memory.sock"))
-        for bad in ({"pending_after": "not a number"}, {"pending_after": None}, {"metas": 5}):
+        for bad in ({"pending_after": "not a number"}, {"pending_after": None}, {"metas": 5},
+                    {"pending_after": 0, "tagged": "yes"}):
             writer.write(frame(bad))
             await writer.drain()
             reply = await read_frame(reader)
@@ -72,6 +73,7 @@ async def test_garbage_in_the_pending_series_requests_is_refused_and_the_store_a
         writer.close()
         client = MemoryChannelClient(tmp_path)
         assert await client.pending_names() == "" and await client.pending_metas(["a.b"]) == {}
+        assert await client.pending_tagged_names() == ""
         assert client.reachable
     finally:
         await server.stop()

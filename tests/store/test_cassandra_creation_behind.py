@@ -197,3 +197,38 @@ async def test_another_http_process_finds_a_new_series_while_its_store_reads_wai
         release.set()
     finally:
         await server.stop()
+
+
+async def test_another_http_process_answers_tag_queries_with_pending_tagged_series(stores, tmp_path):
+    """A child's tag index learns of the ingest process's pending tagged series over the
+    memory channel (its path index of the untagged ones), so seriesByTag lists a new tagged
+    series before Cassandra has it."""
+    from tsstore.index.paths import StoreTreeIndex
+    from tsstore.index.tag_index import StoreTagIndex
+    from tsstore.memory_channel import MemoryChannelClient, MemoryChannelServer
+
+    ingest, other, gate = stores
+    server = await MemoryChannelServer(lambda *args: {}, tmp_path, ingest.pending_series).start()
+    client = MemoryChannelClient(tmp_path)
+    tags, tree = StoreTagIndex(other), StoreTreeIndex(other)
+    tags.also_pending(client.pending_tagged_names)
+    tree.also_pending(client.pending_names)
+    try:
+        await tags.build()
+        await tree.build()
+        dc = f"dc{time.time_ns()}"
+        metas = [SeriesMeta(f"net.if;dc={dc};host=h{i}", (Rollup(STEP, 86400),), "average", 0.0) for i in range(3)]
+        plain = _metas(2, f"untagged{time.time_ns()}")
+        await ingest.create_series(metas + plain)  # the gate is shut: pending in the ingest process only
+        assert await other.get_series([m.name for m in metas]) == {}
+        await tags.caught_up_now()
+        await tree.caught_up_now()
+        assert await tags.answer("find", [f"dc={dc}"]) == sorted(m.name for m in metas)
+        assert await tags.answer("tag_values", "host", [f"dc={dc}"]) == {"h0": 1, "h1": 1, "h2": 1}
+        assert [n.path for n in await tree.find(f"{plain[0].name.split('.')[0]}.*.*")] == sorted(m.name for m in plain)
+        assert await tree.find("net*") == []  # a tagged name is not a path
+        await gate.open_while(ingest.creations_settled())
+        await tags.caught_up_now()  # from Cassandra's tag log now: the same answer
+        assert await tags.answer("find", [f"dc={dc}"]) == sorted(m.name for m in metas)
+    finally:
+        await server.stop()

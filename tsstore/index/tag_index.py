@@ -288,6 +288,13 @@ class StoreTagIndex(StoreSync):
     def __init__(self, store):
         super().__init__(store)
         self.index = TagIndex()
+        self._pending_names = None  # see also_pending
+
+    def also_pending(self, pending_names) -> None:
+        """Catch-ups also add the tagged series another process created and its store does not
+        list yet: `pending_names()` gives them, newline-joined, since its last call (the ingest
+        process's memory channel, for the other HTTP processes; as StoreTreeIndex.also_pending)."""
+        self._pending_names = pending_names
 
     def _created_here(self, names: list[str]) -> None:
         """Tagged series this process just created go into the index at once, not at the
@@ -323,6 +330,9 @@ class StoreTagIndex(StoreSync):
         they change nothing)."""
         if not self._catch_up_due() and not now:
             return
+        if self._pending_names is not None and (joined := await self._pending_names()):
+            with self._catch_up_lock:
+                self.index.add(joined.split("\n"))
         while True:
             cursor = self._cursor
             try:
