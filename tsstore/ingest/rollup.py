@@ -29,9 +29,10 @@ Reads see what the store has not taken yet: emitted rows stay, indexed by series
 release_flushed() says the store holds every row drained so far, and recent() answers one
 (series, level) from them and the open slot (a coarse open slot only when its accumulator
 is complete). A drain's provisional rows are not kept: the open slot they copy is read from
-the state, and its close emits a row again (at 1M series they were 3M rows a flush, 150 MB
-held until it ended). The methods are atomic with respect to each other (HTTP threads call recent()
-while the event loop adds): both twins take one lock per call.
+the state, and its close emits a row again (kept, they were 3M rows a flush at 1M series,
+written into the buffers and compacted out again: 40% of the drains' and releases' time).
+The methods are atomic with respect to each other (HTTP threads call recent() while the event
+loop adds): both twins take one lock per call.
 """
 from __future__ import annotations
 
