@@ -169,3 +169,27 @@ def test_kill9_right_after_a_flush_keeps_the_open_coarse_slot_whole(tmp_path):
                 assert [v for v, ts in body[0]["datapoints"] if ts == minute] == [20.0], body
         finally:
             assert again.stop() == 0, again.log()
+
+
+def test_a_long_coarse_interval_does_not_fill_the_wal(tmp_path):
+    """The WAL is kept back to the last write of the open coarse slots; with a long
+    rollup_provisional_interval they are written early once the WAL holds a quarter of its
+    budget, so it is trimmed and no point is refused (it filled and refused them)."""
+    (tmp_path / "tsstore.toml").write_text("rollup_provisional_interval = 3600\n")
+    (tmp_path / "schemas.conf").write_text(SCHEMAS)  # 1 s slots: every point is a slot written
+    srv = ServerProcess(tmp_path / "data", "--config", str(tmp_path / "tsstore.toml"), "--self-metrics-interval", "0",
+                        "--schemas-file", str(tmp_path / "schemas.conf"), "--flush-interval", "0.3",
+                        "--wal-max-bytes", str(2**20)).start()
+    try:
+        base = int(time.time()) - 3000
+        batch = 10_000  # about 240 KB of WAL; 12 of them are three times its budget
+        for b in range(12):
+            lines = "".join(f"walbudget.s{i % 100:02d} {i} {base + b * 100 + i // 100}\n" for i in range(batch))
+            with socket.create_connection(("127.0.0.1", srv.carbon_port), timeout=10) as sock:
+                sock.sendall(lines.encode())
+            _until_counter(srv, "points.written", batch * (b + 1))
+        counters = httpx.get(srv.url + "/tsstore/status", timeout=5).json()["counters"]
+        assert counters.get("dropped.wal_full", 0) == 0 and counters["points.received"] == 12 * batch
+        assert counters["wal.files_trimmed"] > 0 and counters["wal.bytes"] < 2**20
+    finally:
+        assert srv.stop() == 0, srv.log()

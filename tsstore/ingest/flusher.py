@@ -48,6 +48,10 @@ FLUSH_POINTS_PER_SERIES = 5
 # batches stay bounded whatever the series count (a whole drain at a million series copied
 # 5-10M rows, 550 bytes per series at the peak, and held reads for 250 ms).
 FLUSH_PART_ROWS = 250_000
+# Open coarse slots are written early once the WAL holds this share of its budget
+# (--wal-max-bytes): it is kept back to their last write (see _coarse_pos), and a long
+# rollup_provisional_interval would otherwise fill it and refuse points.
+COARSE_WAL_SHARE = 0.25
 
 
 class Flusher:
@@ -111,7 +115,8 @@ class Flusher:
     def _begin(self, final: bool = False) -> bool:
         """A flush begins: whether it writes open coarse slots (when they are due)."""
         self.wal.request_rotate()
-        coarse = final or time.monotonic() - self._last_coarse >= self.settings.rollup_provisional_interval
+        coarse = (final or time.monotonic() - self._last_coarse >= self.settings.rollup_provisional_interval
+                  or self.wal.size_bytes > COARSE_WAL_SHARE * self.wal.max_bytes)
         if coarse:
             self._last_coarse = time.monotonic()
         self.in_flight_points, self.applied_points = self.applied_points, 0
