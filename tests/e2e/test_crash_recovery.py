@@ -15,8 +15,8 @@ SCHEMAS = "[default]\npattern = .*\nretentions = 1s:1h,10s:1d\n"
 AGGREGATION = "[default]\npattern = .*\nxFilesFactor = 0\naggregationMethod = sum\n"
 
 
-def _received(srv) -> float:
-    return httpx.get(srv.url + "/tsstore/status", timeout=5).json()["counters"].get("points.received", 0)
+def _counter(srv, name: str) -> float:
+    return httpx.get(srv.url + "/tsstore/status", timeout=5).json()["counters"].get(name, 0)
 
 
 def _sender(port: int, base: int, stop: threading.Event, sent: list):
@@ -56,7 +56,7 @@ def test_kill9_mid_stream_loses_nothing_acknowledged(tmp_path):
         deadline = time.monotonic() + 60
         acknowledged = 0
         while acknowledged < LINES // 3 and time.monotonic() < deadline:
-            acknowledged = _received(srv)
+            acknowledged = _counter(srv, "points.received")
             time.sleep(0.05)
         assert acknowledged >= LINES // 3, "the server did not take the stream"
         assert sent[0] < LINES, "the stream finished before the kill: the test proves nothing"
@@ -119,10 +119,6 @@ def test_kill9_mid_stream_loses_nothing_acknowledged(tmp_path):
         assert checked > 0
     finally:
         assert again.stop() == 0, again.log()
-
-
-def _counter(srv, name: str) -> float:
-    return httpx.get(srv.url + "/tsstore/status", timeout=5).json()["counters"].get(name, 0)
 
 
 def _until_counter(srv, name: str, at_least: float, timeout: float = 30.0) -> None:

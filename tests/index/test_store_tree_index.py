@@ -12,6 +12,7 @@ from tsstore.model import Rollup, SeriesMeta
 from tsstore.store.base import Store
 from tsstore.store.embedded import EmbeddedStore
 from tsstore.store.with_memory import StoreWithMemory, nothing_held
+from tests.helpers.held_log_reads import HeldLogReads
 
 SERIES = [f"servers.web{i:02d}.cpu.{m}" for i in range(30) for m in ("user", "system")] + ["disk.used;dc=dc1"]
 
@@ -184,19 +185,6 @@ async def test_a_served_index_logs_a_failing_store_once_until_it_works_again(sto
     finally:
         serving.cancel()
         await asyncio.gather(serving, return_exceptions=True)
-
-
-class HeldLogReads:
-    """Wraps a store's tree_names_after so that reads wait until `release` is set, as a
-    catch-up's reads of Cassandra's logs wait behind a flush's writes."""
-
-    def __init__(self, store, monkeypatch):
-        self.release, self.real = asyncio.Event(), store.tree_names_after
-        monkeypatch.setattr(store, "tree_names_after", self)
-
-    async def __call__(self, cursor, limit):
-        await self.release.wait()
-        return await self.real(cursor, limit)
 
 
 @pytest.mark.cassandra

@@ -12,6 +12,7 @@ import pytest
 from tsstore.model import Rollup, SeriesMeta, WriteBatch
 from tsstore.store.base import WINDOW_SLOTS
 from tsstore.store.cassandra.store import CassandraStore
+from tests.helpers.held_log_reads import HeldLogReads
 
 pytestmark = pytest.mark.cassandra
 
@@ -180,21 +181,15 @@ async def test_another_http_process_finds_a_new_series_while_its_store_reads_wai
     tree.also_pending(client.pending_names)
     try:
         await tree.build()
-        release, real = asyncio.Event(), other.tree_names_after
-
-        async def held_log_reads(cursor, limit):
-            await release.wait()
-            return await real(cursor, limit)
-
-        monkeypatch.setattr(other, "tree_names_after", held_log_reads)
+        held = HeldLogReads(other, monkeypatch)
         (meta,) = _metas(1, f"justsent{time.time_ns()}")
         finding = asyncio.ensure_future(tree.find(meta.name))
         await asyncio.sleep(0.2)
         assert not finding.done()
         await ingest.create_series([meta])  # the gate is shut: pending in the ingest process only
         nodes = await asyncio.wait_for(finding, 10)
-        assert [n.path for n in nodes] == [meta.name] and not release.is_set()
-        release.set()
+        assert [n.path for n in nodes] == [meta.name] and not held.release.is_set()
+        held.release.set()
     finally:
         await server.stop()
 

@@ -363,14 +363,6 @@ class StoreTreeIndex(StoreSync):
         super().__init__(store)
         self.index = PathIndex()
         self._deleted_cursor = None  # the store's deletion log position (Store.deletions_after)
-        self._pending_names = None  # see also_pending
-
-    def also_pending(self, pending_names) -> None:
-        """Catch-ups also add the series another process created and its store does not list
-        yet: `pending_names()` gives them, newline-joined, since its last call (the ingest
-        process's memory channel, for the other HTTP processes: a new series' first points are
-        in the ingest's memory, and a find must list it to read them)."""
-        self._pending_names = pending_names
 
     def _created_here(self, names: list[str]) -> None:
         """Series this process just created go into the index at once: the next catch-up may

@@ -35,7 +35,7 @@ class StoreSync:
         # few threads, each with its own loop (api.offload), and an asyncio task of one cannot
         # be awaited from another (a find joining a catch-up another thread started failed).
         self._under_way: concurrent.futures.Future | None = None
-        self._starting = threading.Lock()  # one catch-up under way at a time
+        self._futures_lock = threading.Lock()  # swaps the shared futures: _under_way (one at a time), _changed
         self._beside: set[asyncio.Task] = set()  # the tasks running them (kept from the collector)
         # done (and replaced) when the index may have changed: names added by this process, or
         # a catch-up ended; so at least every KEEP_CAUGHT_UP_S while served
@@ -43,8 +43,16 @@ class StoreSync:
         # a store that asks to be polled (Cassandra) is caught up beside the answers, and tells
         # this process's indexes of the series it creates at once (on_created)
         self.polled = bool(getattr(store, "tree_poll_seconds", 0))
+        self._pending_names = None  # see also_pending
         if self.polled:
             store.on_created(self._created_here)
+
+    def also_pending(self, pending_names) -> None:
+        """Catch-ups also add the series another process created and its store does not list
+        yet: `pending_names()` gives them, newline-joined, since its last call (the ingest
+        process's memory channel, for the other HTTP processes: a new series' first points are
+        in the ingest's memory, and finds and tag queries must list it to read them)."""
+        self._pending_names = pending_names
 
     async def build(self) -> None:
         """Read everything the store holds, then serve from memory; a store error is logged
@@ -107,14 +115,14 @@ class StoreSync:
         done.result()
 
     def _note_changed(self) -> None:
-        with self._starting:
+        with self._futures_lock:
             changed, self._changed = self._changed, concurrent.futures.Future()
         changed.set_result(None)
 
     def _catch_up_beside(self, log_failure: bool = False) -> concurrent.futures.Future:
         """The catch-up under way, or one started now on this event loop (its failure logged
         if `log_failure`; else only raised to those waiting)."""
-        with self._starting:
+        with self._futures_lock:
             if self._under_way is not None and not self._under_way.done():
                 return self._under_way
             self._under_way = done = concurrent.futures.Future()

@@ -288,13 +288,6 @@ class StoreTagIndex(StoreSync):
     def __init__(self, store):
         super().__init__(store)
         self.index = TagIndex()
-        self._pending_names = None  # see also_pending
-
-    def also_pending(self, pending_names) -> None:
-        """Catch-ups also add the tagged series another process created and its store does not
-        list yet: `pending_names()` gives them, newline-joined, since its last call (the ingest
-        process's memory channel, for the other HTTP processes; as StoreTreeIndex.also_pending)."""
-        self._pending_names = pending_names
 
     def _created_here(self, names: list[str]) -> None:
         """Tagged series this process just created go into the index at once, not at the
