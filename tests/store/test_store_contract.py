@@ -452,3 +452,23 @@ async def test_reads_show_what_the_ingest_memory_holds_on_top(store):
     assert asked == [([META.name, other.name], T0, T0 + 100)]
     assert (await merged.get_series([META.name]))[META.name] == META
     assert (await merged.read(META.name, 0, STEP, T0, T0 + 2 * STEP)).values[:, 0].tolist() == [1.0, 20.0]
+
+
+async def test_created_from_columns_as_from_metadata(store):
+    """The ingest's columnar creation (a schema table and an index per name) stores what
+    create_series stores: each series with its own schema, tagged names in the tag index,
+    and a name that existed keeps its key."""
+    fine = (Rollup(STEP, 1000), Rollup(60, 1000))
+    coarse = (Rollup(60, 5000),)
+    first = await store.create_series([SeriesMeta("cols.old", coarse, "max", 0.0)])
+    names = ["cols.b", "cols.old", "cols.a", "cols.tagged;dc=eu", "cols.c"]
+    schemas = [(fine, "sum", 0.25), (coarse, "average", 0.5)]
+    keys = await store.create_series_columns(names, schemas, np.array([0, 0, 1, 1, 0]))
+    assert keys[1] == first[0]
+    assert len(set(keys.tolist())) == len(names)
+    assert keys.tolist() == (await store.series_keys(names)).tolist()
+    got = await store.get_series(names)
+    assert {n: (m.rollups, m.aggregation, m.xff) for n, m in got.items() if n != "cols.old"} == {
+        "cols.b": (fine, "sum", 0.25), "cols.a": (coarse, "average", 0.5),
+        "cols.tagged;dc=eu": (coarse, "average", 0.5), "cols.c": (fine, "sum", 0.25)}
+    assert await store.series_with_tag("dc", "eu") == ["cols.tagged;dc=eu"]

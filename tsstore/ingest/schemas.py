@@ -13,6 +13,8 @@ import re
 import struct
 from dataclasses import dataclass
 
+import numpy as np
+
 from tsstore.model import Rollup, SeriesMeta
 
 log = logging.getLogger(__name__)
@@ -212,20 +214,43 @@ class SchemaResolver:
         return self.metas_for([name])[0]
 
     def metas_for(self, names: list[str]) -> list[SeriesMeta]:
-        """meta_for of many names (the new series of a batch), without the cache."""
-        schemas = [(r.pattern.search, r.rollups) for r in self.schemas]
-        aggregation = [(r.pattern.search, r.method or "average", 0.5 if r.xff is None else r.xff) for r in self.aggregation]
-        out = []
-        for name in names:
-            for search, rollups in schemas:
-                if search(name):
-                    break
-            else:
-                rollups = DEFAULT_ROLLUPS
-            for search, method, xff in aggregation:
-                if search(name):
-                    break
-            else:
-                method, xff = "average", 0.5
-            out.append(SeriesMeta(name, rollups, method, xff))
-        return out
+        """meta_for of many names, without the cache."""
+        schemas, schema_of = self.schemas_for(names)
+        return [SeriesMeta(name, *schemas[i]) for name, i in zip(names, schema_of.tolist())]
+
+    def schemas_for(self, names: list[str]) -> tuple[list[Schema], np.ndarray]:
+        """What each of many names is created with, without an object per name (a burst of
+        new series resolves hundreds of thousands at once): the distinct schemas among them,
+        and for each name the index of its own."""
+        rollups = [r.rollups for r in self.schemas] + [DEFAULT_ROLLUPS]
+        methods = [(r.method or "average", 0.5 if r.xff is None else r.xff) for r in self.aggregation] + [("average", 0.5)]
+        rule_pairs = (_first_matches(names, [r.pattern.search for r in self.schemas]) * len(methods)
+                      + _first_matches(names, [r.pattern.search for r in self.aggregation]))
+        pairs, schema_of = np.unique(rule_pairs, return_inverse=True)
+        schemas = [(rollups[p // len(methods)], *methods[p % len(methods)]) for p in pairs.tolist()]
+        return schemas, schema_of.astype(np.int32).reshape(-1)
+
+
+# (rollups, aggregation method, xFilesFactor): what a series is created with.
+Schema = tuple[tuple[Rollup, ...], str, float]
+# Patterns that re.search finds in any name (the catch-all sections ending most files): a
+# search of '.*' walks the whole name, 1.6 us, the largest part of resolving a name.
+MATCHES_EVERY_NAME = frozenset(("", ".*", "^.*", ".*$", "^.*$", "^"))
+
+
+def _first_matches(names: list[str], searches: list) -> np.ndarray:
+    """For each name, the index of the first search that matches it (len(searches): none).
+    One rule at a time over the names it has left, each a map of C calls: a Python loop of
+    rules within names took 4 us a name at the default rules."""
+    first = np.full(len(names), len(searches), np.int64)
+    left = np.arange(len(names))
+    for rule, search in enumerate(searches):
+        if not len(left):
+            break
+        if search.__self__.pattern in MATCHES_EVERY_NAME:  # carbon's own default sections: no regex run
+            first[left] = rule
+            break
+        matched = np.fromiter(map(bool, map(search, map(names.__getitem__, left.tolist()))), bool, len(left))
+        first[left[matched]] = rule
+        left = left[~matched]
+    return first

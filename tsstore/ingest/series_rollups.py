@@ -11,6 +11,7 @@ WriteBatch. The steps and retentions of many series are looked up in one numpy s
 """
 from __future__ import annotations
 
+import asyncio
 import collections
 import time
 
@@ -67,21 +68,21 @@ class SeriesRollups:
     def retentions(self, sids: np.ndarray, level: int) -> np.ndarray:
         return self._retentions[self._schema_of[sids], level]
 
-    def _schema(self, meta: SeriesMeta) -> int:
-        key = (meta.rollups, meta.aggregation, meta.xff)
+    def _schema(self, key: tuple[tuple[Rollup, ...], str, float]) -> int:
+        """The index of a (rollups, aggregation, xff) in this process's table."""
         index = self._schema_index.get(key)
         if index is None:
             index = self._schema_index[key] = len(self._schemas)
             self._schemas.append(key)
-            levels = max(self._steps.shape[1], len(meta.rollups))
+            levels = max(self._steps.shape[1], len(key[0]))
             steps = np.zeros((len(self._schemas), levels), np.int64)
             retentions = np.zeros_like(steps)
             steps[:-1, : self._steps.shape[1]] = self._steps
             retentions[:-1, : self._retentions.shape[1]] = self._retentions
-            steps[-1, : len(meta.rollups)] = [r.step for r in meta.rollups]
-            retentions[-1, : len(meta.rollups)] = [r.retention for r in meta.rollups]
+            steps[-1, : len(key[0])] = [r.step for r in key[0]]
+            retentions[-1, : len(key[0])] = [r.retention for r in key[0]]
             self._steps, self._retentions = steps, retentions
-            self._sums = np.append(self._sums, meta.aggregation == "sum")
+            self._sums = np.append(self._sums, key[1] == "sum")
         return index
 
     def note_shared(self, spans: list[tuple[str, int, int]]) -> None:
@@ -143,19 +144,23 @@ class SeriesRollups:
         marks[unseen] = True
         unknown = np.flatnonzero(marks)
         names = [self.registry.name_of(s) for s in unknown.tolist()]
-        existing = await self.retry("read series", lambda: self.store.get_series(names))
-        is_new = np.array([n not in existing for n in names], bool)
-        resolved = iter(self.resolver.metas_for([n for n in names if n not in existing]))
-        metas = [existing[n] if n in existing else next(resolved) for n in names]
+        lookup = asyncio.ensure_future(self.retry("read series", lambda: self.store.get_series(names)))
+        try:  # the schema rules run while the store looks the names up (the new ones' answer)
+            rule_schemas, rule_of = self.resolver.schemas_for(names)
+        finally:
+            existing = await lookup
+        is_new = np.fromiter((n not in existing for n in names), bool, len(names))
         keys = np.zeros(len(names), np.int64)
+        schemas = np.array([self._schema(s) for s in rule_schemas], np.int32)[rule_of]
         if is_new.any():
-            created = [m for m, new in zip(metas, is_new.tolist()) if new]
-            keys[is_new] = await self.retry("create series", lambda: self.store.create_series(created))
+            created = np.flatnonzero(is_new)
+            keys[is_new] = await self.retry("create series", lambda: self.store.create_series_columns(
+                [names[i] for i in created.tolist()], rule_schemas, rule_of[created]))
             self.counters.add("series.created", len(created))
         if not is_new.all():
             known = [n for n, new in zip(names, is_new.tolist()) if not new]
             keys[~is_new] = await self.retry("read series keys", lambda: self.store.series_keys(known))
-        schemas = np.array([self._schema(m) for m in metas], np.int32)
+            schemas[~is_new] = [self._schema((m.rollups, m.aggregation, m.xff)) for m in (existing[n] for n in known)]
         self.aggregator.set_series_many(unknown, self._steps[schemas], self._retentions[schemas], is_new, self._sums[schemas])
         self._schema_of[unknown] = schemas
         self._store_key[unknown] = keys

@@ -293,6 +293,12 @@ class Store(abc.ABC):
         """Record new series (first creation wins) and add their paths to the tree; returns
         their series_keys, in order (creating is when a store learns them cheapest)."""
 
+    async def create_series_columns(self, names: list[str], schemas: list, schema_of: np.ndarray) -> np.ndarray:
+        """create_series of names created with schemas[schema_of[i]] (rollups, aggregation,
+        xff): the ingest's form, with no object per series (SchemaResolver.schemas_for).
+        Stores that build their rows from metadata objects anyway take this default."""
+        return await self.create_series([SeriesMeta(n, *schemas[i]) for n, i in zip(names, np.asarray(schema_of).tolist())])
+
     @abc.abstractmethod
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
         """Metadata of the named series that exist."""
