@@ -1,4 +1,5 @@
 """End to end on the embedded store: carbon senders in, Graphite HTTP API out, one server."""
+import asyncio
 import socket
 import threading
 import time
@@ -359,6 +360,58 @@ async def test_a_flush_started_mid_burst_does_not_hold_the_consumer_back(tmp_pat
         got = await wait_points(srv, "burst.flush.*", 10 + 500, **{"from": str(ts - 10), "until": str(ts + 600)})
         assert sorted(len(points(s)) for s in got) == [51] * 10
         assert srv.pipeline._flusher.running  # the flush is still held up by the store
+    finally:
+        store_busy.set()
+        await srv.stop()
+
+
+async def test_while_a_flush_is_held_up_the_consumer_applies_until_two_flushes_of_rows(tmp_path, monkeypatch):
+    """A flush the store holds up (a slow first flush after a burst of new series, an outage)
+    does not stop the consumer once a flush's worth of points arrived after it began: points
+    go on being applied, and readable, until the aggregator holds HELD_FLUSHES flushes' worth
+    of rows; then it waits, and the WAL keeps the rest until the store takes the flush."""
+    monkeypatch.setattr(flusher, "FLUSH_POINTS", 300)
+    monkeypatch.setattr(flusher, "FLUSH_POINTS_PER_SERIES", 0)
+    srv = Server(_settings(tmp_path, flush_interval=1, rollup_provisional_interval=600))
+    await srv.start()
+    store_busy = threading.Event()
+    pipeline = srv.pipeline
+    ts, names = _base() - 1200, [f"held.flush.s{i}" for i in range(10)]  # 1,000 s of points, all past
+
+    async def send(first: int, last: int):  # a record of each slot's points
+        for k in range(first, last + 1, 10):
+            received = pipeline.counters.get("points.received") + 10 * len(range(k, min(k + 10, last + 1)))
+            send_tcp(srv.ports["carbon"], b"".join(b"%s %d %d\n" % (n.encode(), j, ts + 10 * j)
+                                                   for j in range(k, min(k + 10, last + 1)) for n in names))
+
+            async def in_the_wal(received=received):
+                return pipeline.counters.get("points.received") >= received
+
+            await wait_for(in_the_wal, what="the record")
+
+    try:
+        await send(0, 0)
+        await wait_points(srv, "held.flush.*", 10, **{"from": str(ts - 10), "until": str(ts + 1100)})
+        srv.store._writer.submit(store_busy.wait)  # from now on a flush cannot end
+        await send(1, 1)  # the next flush (every second) takes these and waits for the store
+        await asyncio.sleep(1.5)
+        assert pipeline._flusher.running
+        await send(2, 41)  # 400 points after the flush began: a flush's worth, and room left
+        await wait_points(srv, "held.flush.*", 10 * 42, **{"from": str(ts - 10), "until": str(ts + 1100)})
+        await send(42, 100)  # past two flushes' worth of rows: the consumer waits
+
+        async def at_the_limit():
+            return pipeline.aggregator.rows_held >= 600
+
+        await wait_for(at_the_limit, what="two flushes' worth of rows held")
+        await asyncio.sleep(0.5)
+        held = pipeline.aggregator.rows_held
+        assert held < 1000, held  # not all 1,010 points (and their closed minutes): it waits
+        await asyncio.sleep(0.3)
+        assert pipeline.aggregator.rows_held == held
+        store_busy.set()
+        got = await wait_points(srv, "held.flush.*", 10 * 101, **{"from": str(ts - 10), "until": str(ts + 1100)})
+        assert all(points(s) == {ts + 10 * k: float(k) for k in range(101)} for s in got)
     finally:
         store_busy.set()
         await srv.stop()

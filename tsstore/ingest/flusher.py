@@ -2,10 +2,10 @@
 
 A flush is due every flush_interval, or early once FLUSH_POINTS (and FLUSH_POINTS_PER_SERIES per
 series) were applied since the last one (the consumer asks). It runs beside the consumer
-(start()): points go on being applied, and readable, while the store takes the last flush;
-when as many more were applied before it ended, the consumer waits for it, so memory holds
-at most about two flushes' rows and a store outage stops the consumer (the WAL keeps what
-arrives). It takes the series in parts of about FLUSH_PART_ROWS rows, in store key order
+(start()): points go on being applied, and readable, while the store takes the last flush,
+until the aggregator holds HELD_FLUSHES flushes' worth of rows; then the consumer waits for
+it, so memory holds at most about two flushes' rows and a store outage stops the consumer
+(the WAL keeps what arrives). It takes the series in parts of about FLUSH_PART_ROWS rows, in store key order
 (drain_series), and writes each part level by level, finer first, each level's
 re-derivations after its writes (they read the finer level just written); reseeded
 accumulators are drained and written again at once. Points applied meanwhile to a series
@@ -43,6 +43,12 @@ from tsstore.store.base import Store
 # the store's writes held the consumer (and then the senders) back.
 FLUSH_POINTS = 2_000_000
 FLUSH_POINTS_PER_SERIES = 5
+# While a flush runs the consumer goes on applying points until the aggregator holds this
+# many flushes' worth of rows (a row per finest slot a point opens), then waits for the flush:
+# memory holds at most about two flushes' rows, and a store outage stops the consumer (the
+# WAL keeps what arrives). It waited once a flush's worth of points was applied: after a
+# burst of a million new series, 7-12 s for a first flush that held 3M rows.
+HELD_FLUSHES = 2
 # A flush takes its series in parts of about this many rows (drain_series): what it copies
 # out of the aggregator at once, the event loop's wait for that copy, and the store's
 # batches stay bounded whatever the series count (a whole drain at a million series copied
@@ -76,9 +82,19 @@ class Flusher:
         self.applied_points += n
 
     @property
+    def _flush_points(self) -> int:
+        return max(FLUSH_POINTS, FLUSH_POINTS_PER_SERIES * len(self.series.registry))
+
+    @property
     def full(self) -> bool:
         """Enough points were applied to flush before the interval ends."""
-        return self.applied_points >= max(FLUSH_POINTS, FLUSH_POINTS_PER_SERIES * len(self.series.registry))
+        return self.applied_points >= self._flush_points
+
+    @property
+    def has_room(self) -> bool:
+        """The aggregator holds fewer rows than HELD_FLUSHES flushes' worth: the consumer may go
+        on applying while a flush runs."""
+        return self.aggregator.rows_held < HELD_FLUSHES * self._flush_points
 
     def until_due(self) -> float:
         """Seconds until the next flush is due (0 when it is)."""
@@ -89,10 +105,11 @@ class Flusher:
         return self._task is not None and not self._task.done()
 
     async def start(self, pos: Position, wait: bool = True) -> None:
-        """Start a flush beside the caller. One is still running: wait for it first, or
-        (wait=False) leave it at that. A failed one's error is raised here, as a flush the
-        caller awaited would have raised it."""
-        if self.running and not wait:
+        """Start a flush beside the caller. One is still running: leave it at that while the
+        aggregator has room for more rows (has_room) or with wait=False, else wait for it and
+        start the next. A failed one's error is raised here, as a flush the caller awaited
+        would have raised it."""
+        if self.running and (not wait or self.has_room):
             return
         await self.wait_idle()
         # begun here, before the caller goes on: the consumer applies records without
