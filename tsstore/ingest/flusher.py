@@ -5,8 +5,8 @@ series) were applied since the last one (the consumer asks). It runs beside the 
 (start()): points go on being applied, and readable, while the store takes the last flush,
 until the aggregator holds HELD_FLUSHES flushes' worth of rows; then the consumer waits for
 it, so memory holds at most about two flushes' rows and a store outage stops the consumer
-(the WAL keeps what arrives). It takes the series in parts of about FLUSH_PART_ROWS rows, in store key order
-(drain_series), and writes each part level by level, finer first, each level's
+(the WAL keeps what arrives). It takes the series in parts of about FLUSH_PART_ROWS rows,
+in store key order (drain_series), and writes each part level by level, finer first, each level's
 re-derivations after its writes (they read the finer level just written); reseeded
 accumulators are drained and written again at once. Points applied meanwhile to a series
 whose part was taken wait for the next flush; the rows of parts written are released once
