@@ -150,10 +150,11 @@ class SeriesRollups:
         finally:
             existing = await lookup
         is_new = np.fromiter((n not in existing for n in names), bool, len(names))
-        keys = np.zeros(len(names), np.int64)
-        schemas = np.array([self._schema(s) for s in rule_schemas], np.int32)[rule_of]
+        keys, schemas = np.zeros(len(names), np.int64), np.zeros(len(names), np.int32)
         if is_new.any():
             created = np.flatnonzero(is_new)
+            # the rules' schemas enter this process's table only when the batch creates series
+            schemas[is_new] = np.array([self._schema(s) for s in rule_schemas], np.int32)[rule_of[created]]
             keys[is_new] = await self.retry("create series", lambda: self.store.create_series_columns(
                 [names[i] for i in created.tolist()], rule_schemas, rule_of[created]))
             self.counters.add("series.created", len(created))

@@ -56,13 +56,13 @@ class ActivityTracker:
         with self._lock:
             recorded = np.full(len(keys), np.iinfo(np.int64).min // 2)
             spread = (keys * 0x9E3779B1 % max(self.granule // 2, 1)) if self.granule > 1 else 0
-            places = [(table_keys, table_recorded, *_positions(table_keys, keys))
+            places = [(table_recorded, *_positions(table_keys, keys))
                       for table_keys, table_recorded in ((self._keys, self._recorded), (self._recent_keys, self._recent_recorded))]
-            for _, table_recorded, at, found in places:
+            for table_recorded, at, found in places:
                 recorded[found] = table_recorded[at[found]]
             due = newest >= recorded + self.granule - spread
             new = due.copy()
-            for _, table_recorded, at, found in places:
+            for table_recorded, at, found in places:
                 table_recorded[at[due & found]] = newest[due & found]
                 new &= ~found
             if new.any():
