@@ -417,6 +417,70 @@ async def test_while_a_flush_is_held_up_the_consumer_applies_until_two_flushes_o
         await srv.stop()
 
 
+async def test_a_slow_flush_makes_room_for_the_consumer_as_it_writes_its_parts(tmp_path, monkeypatch):
+    """At the limit of rows held the consumer waits only until the running flush has written
+    and released some of its parts, not until that flush ends: a slow first flush after a
+    burst (24 s at a million new series) no longer holds every point behind it that long."""
+    monkeypatch.setattr(flusher, "FLUSH_POINTS", 300)
+    monkeypatch.setattr(flusher, "FLUSH_POINTS_PER_SERIES", 0)
+    monkeypatch.setattr(flusher, "FLUSH_PART_ROWS", 8)  # parts of a few series
+    srv = Server(_settings(tmp_path, flush_interval=1, rollup_provisional_interval=600))
+    await srv.start()
+    pipeline = srv.pipeline
+    assert pipeline._flusher.store is srv.store
+    ts, names = _base() - 1200, [f"room.flush.s{i}" for i in range(10)]
+    window = {"from": str(ts - 10), "until": str(ts + 1100)}
+    writes_allowed = asyncio.Semaphore(0)
+    write_batch = srv.store.write_batch
+
+    async def one_write_at_a_time(batch):  # the store takes a write only when the test allows it
+        await writes_allowed.acquire()
+        await write_batch(batch)
+
+    async def readable() -> int:
+        return sum(len(points(s)) for s in await render(srv, "room.flush.*", **window))
+
+    try:
+        send_tcp(srv.ports["carbon"], b"".join(b"%s 0 %d\n" % (n.encode(), ts) for n in names))
+        await wait_points(srv, "room.flush.*", 10, **window)
+        srv.store.write_batch = one_write_at_a_time  # from now on each write waits for the test
+        for k in range(1, 101, 10):  # a record of ten slots' points at a time
+            received = pipeline.counters.get("points.received") + 100
+            send_tcp(srv.ports["carbon"], b"".join(b"%s %d %d\n" % (n.encode(), j, ts + 10 * j)
+                                                   for j in range(k, k + 10) for n in names))
+
+            async def in_the_wal(received=received):
+                return pipeline.counters.get("points.received") >= received
+
+            await wait_for(in_the_wal, what="the record")
+
+        async def at_the_limit():
+            return pipeline.aggregator.rows_held >= 600
+
+        await wait_for(at_the_limit, what="two flushes' worth of rows held")
+        await asyncio.sleep(0.5)
+        at_limit = await readable()
+        assert at_limit < 1010  # the consumer waits
+        flush_ended = pipeline._flusher.flushed  # set when the flush under way ends
+
+        async def more_readable():
+            writes_allowed.release()  # one more write, then look again
+            await asyncio.sleep(0.05)
+            return await readable() > at_limit
+
+        await wait_for(more_readable, what="points applied after the flush released its first parts")
+        assert not flush_ended.is_set()  # made readable before the flush ended
+        for _ in range(10_000):
+            writes_allowed.release()
+        got = await wait_points(srv, "room.flush.*", 1010, **window)
+        assert all(points(s) == {ts + 10 * k: float(k) for k in range(101)} for s in got)
+    finally:
+        srv.store.write_batch = write_batch
+        for _ in range(10_000):
+            writes_allowed.release()
+        await srv.stop()
+
+
 async def _committed(committer, consumer, count: int) -> bool:
     return committer.pending_points == 0 and consumer.live.points >= count
 

@@ -3,10 +3,10 @@
 A flush is due every flush_interval, or early once FLUSH_POINTS (and FLUSH_POINTS_PER_SERIES per
 series) were applied since the last one (the consumer asks). It runs beside the consumer
 (start()): points go on being applied, and readable, while the store takes the last flush,
-until the aggregator holds HELD_FLUSHES flushes' worth of rows; then the consumer waits for
-it, so memory holds at most about two flushes' rows and a store outage stops the consumer
-(the WAL keeps what arrives). It takes the series in parts of about FLUSH_PART_ROWS rows,
-in store key order (drain_series), and writes each part level by level, finer first, each level's
+until the aggregator holds HELD_FLUSHES flushes' worth of rows; then the consumer waits until
+the flush released the rows of parts it wrote (or ended), so memory holds at most about two
+flushes' rows and a store outage stops the consumer (the WAL keeps what arrives). It takes the
+series in parts of about FLUSH_PART_ROWS rows, in store key order (drain_series), and writes each part level by level, finer first, each level's
 re-derivations after its writes (they read the finer level just written); reseeded
 accumulators are drained and written again at once. Points applied meanwhile to a series
 whose part was taken wait for the next flush; the rows of parts written are released once
@@ -49,6 +49,10 @@ FLUSH_POINTS_PER_SERIES = 5
 # WAL keeps what arrives). It waited once a flush's worth of points was applied: after a
 # burst of a million new series, 7-12 s for a first flush that held 3M rows.
 HELD_FLUSHES = 2
+# A flush releases the rows it wrote once they are half of those held, or 1/RELEASE_SHARE_WAITING
+# of them while the consumer waits for room: it goes on sooner. Each release copies every row
+# held (about 40 ms at 10M rows), hence not after every part.
+RELEASE_SHARE_WAITING = 8
 # A flush takes its series in parts of about this many rows (drain_series): what it copies
 # out of the aggregator at once, the event loop's wait for that copy, and the store's
 # batches stay bounded whatever the series count (a whole drain at a million series copied
@@ -77,6 +81,8 @@ class Flusher:
         self._coarse_pos: Position | None = None
         self.flushed = asyncio.Event()  # set after every completed flush (tests and benchmarks wait on it)
         self._task: asyncio.Task | None = None  # the flush running beside the consumer
+        self._released = asyncio.Event()  # set when the running flush releases written rows (then replaced)
+        self._room_wanted = False  # the consumer waits for has_room (_until_room)
 
     def applied(self, n: int) -> None:
         self.applied_points += n
@@ -106,17 +112,39 @@ class Flusher:
 
     async def start(self, pos: Position, wait: bool = True) -> None:
         """Start a flush beside the caller. One is still running: leave it at that while the
-        aggregator has room for more rows (has_room) or with wait=False, else wait for it and
-        start the next. A failed one's error is raised here, as a flush the caller awaited
-        would have raised it."""
+        aggregator has room for more rows (has_room) or with wait=False; else wait until it
+        released enough written rows to make room (then leave it running) or ended (then start
+        the next). A failed one's error is raised here, as a flush the caller awaited would have
+        raised it."""
         if self.running and (not wait or self.has_room):
             return
+        await self._until_room()
+        if self.running:
+            return  # room made by the running flush: the caller goes on applying
         await self.wait_idle()
         # begun here, before the caller goes on: the consumer applies records without
         # yielding, and until the applied points were counted as this flush's it still found
         # the flusher full and waited for this whole flush (a 3 s stall at a million series)
         coarse = self._begin()
         self._task = asyncio.create_task(self._write(coarse, pos), name="flush")
+
+    async def _until_room(self) -> None:
+        """Until the running flush ended or released rows enough for has_room. Waiting for its
+        end instead held the consumer for all of a slow flush (24 s for the first flush after
+        a million new series on a slow host) when half of it had made room."""
+        while self.running and not self.has_room:
+            self._room_wanted = True
+            released = asyncio.ensure_future(self._released.wait())
+            try:
+                await asyncio.wait((self._task, released), return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                released.cancel()
+                self._room_wanted = False
+
+    def _release(self) -> None:
+        self.aggregator.release_flushed()
+        released, self._released = self._released, asyncio.Event()
+        released.set()
 
     async def wait_idle(self) -> None:
         """Until the flush running beside the consumer ended (its failure is raised here)."""
@@ -144,12 +172,15 @@ class Flusher:
         loop = asyncio.get_running_loop()
         for part in await loop.run_in_executor(None, self._parts):
             await self._write_drained(self._kept(self.aggregator.drain_series(part, coarse, final)), coarse, part, final)
-            if self.aggregator.rows_taken and self.aggregator.rows_taken * 2 >= self.aggregator.rows_held:
-                self.aggregator.release_flushed()  # reads find these rows in the store now
+            # reads find the rows written in the store now; releasing them copies every row
+            # held, so only once they are half of it, or an eighth while the consumer waits
+            taken = self.aggregator.rows_taken * (RELEASE_SHARE_WAITING if self._room_wanted else 2)
+            if taken and taken >= self.aggregator.rows_held:
+                self._release()
         spans = self.series.take_shared_spans()  # noted by the store while it took this flush
         if spans:
             await self.rederiver.rederive_spans(spans)
-        self.aggregator.release_flushed()
+        self._release()
         malloc_tuning.give_back()  # what the flush's parts freed
         self.in_flight_points = 0
         if coarse:
