@@ -46,9 +46,9 @@ class Rollup:
         return self.step * self.points
 
 
-@dataclass(frozen=True)
-class SeriesMeta:
-    """What a series was created with."""
+class SeriesMeta(NamedTuple):
+    """What a series was created with. A named tuple, not a frozen dataclass: a burst of new
+    series builds one per series, and a frozen dataclass took 4 us each (2 s for 500k)."""
 
     name: str
     rollups: tuple[Rollup, ...]  # finest first
