@@ -93,6 +93,8 @@ class IngestPipeline:
 
     # -- life cycle ------------------------------------------------------------------
     async def start(self) -> None:
+        if hasattr(self.store, "know_every_name"):  # only this process adds series: new ones need no lookup
+            self.store.know_every_name()
         names = self.wal.open()
         for name in names:
             self.registry.id_of(name.encode("utf-8"))

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from tsstore.store.base import WINDOW_SLOTS, SegmentStore, rollups_of_text, rollups_text
+from tsstore.store.name_filter import NameFilter
 from tsstore.index.tag_index import TagLogTrimmed
 from tsstore.index.tags import tag_rows
 from tsstore.model import COUNT, Node, SeriesMeta, Slots, WriteBatch, columns_of
@@ -99,6 +100,7 @@ CREATE INDEX IF NOT EXISTS events_at ON events (at);
 
 TAG_LOG_KEEP = 1_000_000  # rows of the tag log expire() keeps
 CHILDREN_RUN = 256  # names read per query of a children() skip scan
+NAMES_READ_AT_ONCE = 50_000  # names per fetch while the name filter is loaded
 
 
 class EmbeddedStore(SegmentStore):
@@ -113,6 +115,8 @@ class EmbeddedStore(SegmentStore):
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="sqlite-reader")
         self._opened = False
+        self._names: NameFilter | None = None  # the writing process's (know_every_name)
+        self._names_load: asyncio.Task | None = None
 
     # -- connections -----------------------------------------------------------
     def _conn(self) -> sqlite3.Connection:
@@ -156,6 +160,9 @@ class EmbeddedStore(SegmentStore):
 
         if not self._opened:
             return
+        if self._names_load is not None:
+            self._names_load.cancel()
+            await asyncio.gather(self._names_load, return_exceptions=True)
         await self._on_writer(_close)
         for _ in range(2):
             await self._on_reader(_close)
@@ -164,6 +171,28 @@ class EmbeddedStore(SegmentStore):
         self._opened = False
 
     # -- series and tree --------------------------------------------------------
+    def know_every_name(self) -> None:
+        """This process writes the store and nobody else adds series (it holds the data dir):
+        keep a filter of every name held (tsstore.store.name_filter), read beside the ingest,
+        so that get_series asks SQLite only for names that may be there."""
+        if self._names is None:
+            self._names = NameFilter()
+            self._names_load = asyncio.ensure_future(self._load_names(self._names))
+
+    async def _load_names(self, names: NameFilter) -> None:
+        def _read() -> None:
+            cur = self._conn().execute("SELECT name FROM series")
+            while rows := cur.fetchmany(NAMES_READ_AT_ONCE):
+                names.add([row[0] for row in rows])
+
+        try:
+            await self._on_reader(_read)
+        except sqlite3.Error as exc:  # looked up as before: slower for new series, never wrong
+            log.warning("embedded store: reading the series names failed (%s); new series are looked up in %s",
+                        exc, self.path)
+            return
+        names.loaded()
+
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
         schema_index: dict[tuple, int] = {}
         schema_of = [schema_index.setdefault((m.rollups, m.aggregation, m.xff), len(schema_index)) for m in metas]
@@ -174,6 +203,8 @@ class EmbeddedStore(SegmentStore):
             return np.zeros(0, np.int64)
         schema_of = np.asarray(schema_of, np.int64)
         columns = [(rollups_text(rollups), aggregation, xff) for rollups, aggregation, xff in schemas]
+        if self._names is not None:  # before they are written: a lookup meanwhile asks SQLite
+            self._names.add(names)
 
         def _create() -> np.ndarray:
             conn = self._conn()
@@ -217,6 +248,11 @@ class EmbeddedStore(SegmentStore):
         return SeriesMeta(name, rollups_of_text(rollups), aggregation, xff)
 
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
+        if self._names is not None and self._names.complete:
+            names = [n for n, maybe in zip(names, self._names.may_hold(names).tolist()) if maybe]
+        if not names:
+            return {}
+
         def _get():
             conn = self._conn()
             out = {}
