@@ -6,11 +6,12 @@ series) were applied since the last one (the consumer asks). It runs beside the 
 until the aggregator holds HELD_FLUSHES flushes' worth of rows; then the consumer waits until
 the flush released the rows of parts it wrote (or ended), so memory holds at most about two
 flushes' rows and a store outage stops the consumer (the WAL keeps what arrives). It takes the
-series in parts of about FLUSH_PART_ROWS rows, in store key order (drain_series), and writes each part level by level, finer first, each level's
-re-derivations after its writes (they read the finer level just written); reseeded
-accumulators are drained and written again at once. Points applied meanwhile to a series
-whose part was taken wait for the next flush; the rows of parts written are released once
-they are half of what the aggregator holds. Open coarse slots are written
+series in parts of about FLUSH_PART_ROWS rows, in store key order (drain_series), and writes
+each part level by level, finer first, each level's re-derivations after its writes (they
+read the finer level just written); reseeded accumulators are drained and written again at
+once. Points applied meanwhile to a series whose part was taken wait for the next flush; the
+rows of parts written are released once they are half of what the aggregator holds (an eighth
+while the consumer waits for room). Open coarse slots are written
 (provisionally) only every rollup_provisional_interval, and by the final flush: they can be
 rebuilt from level 0 after a crash from the points since the last flush that wrote them, so
 the WAL keeps those points. Once the store has everything, the aggregator drops the rows it

@@ -49,10 +49,8 @@ def rollups_text(rollups: tuple[Rollup, ...]) -> str:
 
 
 @functools.lru_cache(maxsize=256)
-@functools.lru_cache(maxsize=4096)
 def rollups_of_text(text: str) -> tuple[Rollup, ...]:
-    """rollups_text read back: one tuple per schema, shared by its series (parsed for each
-    row, looking up 500k known series after a restart took 8 s)."""
+    """rollups_text read back (the same tuple for every series of a schema)."""
     return tuple(Rollup(step, points) for step, points in json.loads(text))
 
 
