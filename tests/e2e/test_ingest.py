@@ -464,11 +464,16 @@ async def test_a_slow_flush_makes_room_for_the_consumer_as_it_writes_its_parts(t
         flush_ended = pipeline._flusher.flushed  # set when the flush under way ends
 
         async def more_readable():
-            writes_allowed.release()  # one more write, then look again
-            await asyncio.sleep(0.05)
             return await readable() > at_limit
 
-        await wait_for(more_readable, what="points applied after the flush released its first parts")
+        for _ in range(40):  # one write at a time, each given a second to make room
+            writes_allowed.release()
+            try:
+                await wait_for(more_readable, timeout=1.0, interval=0.05)
+                break
+            except AssertionError:
+                continue
+        assert await more_readable(), "no point applied after the flush's writes"
         assert not flush_ended.is_set()  # made readable before the flush ended
         for _ in range(10_000):
             writes_allowed.release()
