@@ -459,13 +459,13 @@ async def test_new_series_from_columns_keep_their_names_byte_for_byte(store):
     back exactly as created, each under the key create_series_columns gave, with its schema."""
     fine, coarse = (Rollup(STEP, 1000),), (Rollup(60, 5000),)
     names = ['odd."quoted"', "odd.back\\slash", "odd.caf\u00e9", "odd.\u2603.snow", "odd.slash/and\\u0041",
-             "odd.plain", "odd.emoji\U0001f600", "odd.b}]"]
+             "odd.plain", "odd.emoji\U0001f600", "odd.b}]", "odd.nul\x00end"]
     keys = await store.create_series_columns(names, [(fine, "sum", 0.0), (coarse, "max", 1.0)],
-                                             np.array([1, 0, 1, 0, 1, 0, 0, 1]))
+                                             np.array([1, 0, 1, 0, 1, 0, 0, 1, 1]))
     assert keys.tolist() == (await store.series_keys(names)).tolist()
     got = await store.get_series(names)
     assert {n: (m.rollups, m.aggregation) for n, m in got.items()} == {
-        n: ((coarse, "max") if i in (0, 2, 4, 7) else (fine, "sum")) for i, n in enumerate(names)}
+        n: ((coarse, "max") if i in (0, 2, 4, 7, 8) else (fine, "sum")) for i, n in enumerate(names)}
 
 
 async def test_created_from_columns_as_from_metadata(store):

@@ -221,11 +221,17 @@ class EmbeddedStore(SegmentStore):
                 bounds = np.flatnonzero(np.diff(schema_of[order])) + 1
                 changes = conn.total_changes
                 for start, run in zip([0, *bounds.tolist()], np.split(order, bounds)):
+                    run_names = list(map(names.__getitem__, run.tolist()))
+                    schema = columns[int(schema_of[run[0]])]
+                    if any("\x00" in name for name in run_names):  # JSON text would cut such a name at the NUL
+                        conn.executemany(
+                            "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)",
+                            [(first + start + i, name, *schema) for i, name in enumerate(run_names)])
+                        continue
                     conn.execute(
                         "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) "
                         "SELECT ? + key, value, ?, ?, ? FROM json_each(?)",
-                        (first + start, *columns[int(schema_of[run[0]])],
-                         json.dumps(list(map(names.__getitem__, run.tolist())), ensure_ascii=False)))
+                        (first + start, *schema, json.dumps(run_names, ensure_ascii=False)))
                 all_new = conn.total_changes - changes == len(names)
                 conn.executemany(
                     "INSERT OR IGNORE INTO tags (tag, value, name) VALUES (?, ?, ?)",
