@@ -1,8 +1,16 @@
-"""The writing process's filter of the names its embedded store holds (tsstore.store.name_filter):
-a burst of new series is answered "not there" without a query, and nothing held is ever missed
-(the names held at the start, those created since, whatever created them)."""
+"""The ingesting process's filter of the names its store holds (tsstore.store.name_filter): a
+burst of new series is answered "not there" without a query, and nothing held is ever missed
+(the names held at the start, those created since, whatever created them; on Cassandra, also
+those another process created, once its series_log is read)."""
+import asyncio
+import time
+
+import pytest
+
 from tsstore.model import Rollup, SeriesMeta
 from tsstore.store import name_filter
+from tsstore.store.cassandra import store as cassandra_store
+from tsstore.store.cassandra.store import CassandraStore
 from tsstore.store.embedded import EmbeddedStore
 from tsstore.store.name_filter import NameFilter
 
@@ -37,20 +45,45 @@ async def test_the_writing_process_finds_every_series_the_store_holds_and_asks_n
         await store._names_load
         assert store._names.complete
         await store.create_series(_metas(["new.created"]))
-        got = await store.get_series(["old.s0", "old.s999", "new.created", "never.sent"])
+        asked = ["old.s0", "old.s999", "new.created", "never.sent"]
+        assert store.names_maybe_held(asked).tolist() == [True, True, True, False]
+        got = await store.get_series(asked)
         assert set(got) == {"old.s0", "old.s999", "new.created"}
         assert got["old.s0"] == _metas(["old.s0"])[0]
-        asked = []
-        on_reader = store._on_reader
-
-        async def counted(fn, *args):  # every SQLite read of this store goes through here
-            asked.append(fn)
-            return await on_reader(fn, *args)
-
-        store._on_reader = counted
-        assert await store.get_series([f"brand.new{i}" for i in range(5000)]) == {}
-        assert asked == []  # none of them may be there: no query
-        assert set(await store.get_series(["brand.new1", "old.s5"])) == {"old.s5"}
-        assert len(asked) == 1
+        assert not store.names_maybe_held([f"brand.new{i}" for i in range(5000)]).any()
     finally:
         await store.close()
+
+
+async def _until_complete(store, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while store.names_maybe_held(["x"]) is None:
+        assert time.monotonic() < deadline, "the filter never finished reading the series table"
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.cassandra
+async def test_the_cassandra_ingest_knows_the_names_held_and_learns_what_another_process_creates(cassandra_url, monkeypatch):
+    monkeypatch.setattr(cassandra_store, "NAMES_SCAN_ROWS", 100)  # the table is read in several chunks
+    other = CassandraStore(cassandra_url)  # another node's process
+    await other.open()
+    await other.create_series(_metas([f"old.s{i}" for i in range(1000)]))
+    store = CassandraStore(cassandra_url)
+    await store.open()
+    try:
+        assert store.names_maybe_held(["old.s0"]) is None  # no filter asked for: every name is looked up
+        store.know_every_name()
+        await _until_complete(store)
+        await store.create_series(_metas(["new.created"]))
+        asked = ["old.s0", "old.s999", "new.created", "never.sent", "tagged;dc=x"]
+        # a tagged name is always looked up: its log is not followed
+        assert store.names_maybe_held(asked).tolist() == [True, True, True, False, True]
+        assert not store.names_maybe_held([f"brand.new{i}" for i in range(5000)]).any()
+        await other.create_series(_metas(["made.elsewhere"]))
+        deadline = time.monotonic() + 10 * cassandra_store.NAMES_FOLLOW_SECONDS + cassandra_store.LOG_OVERLAP_S
+        while not store.names_maybe_held(["made.elsewhere"])[0]:
+            assert time.monotonic() < deadline, "a series another process created never reached the filter"
+            await asyncio.sleep(0.1)
+    finally:
+        await store.close()
+        await other.close()

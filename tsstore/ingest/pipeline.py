@@ -93,8 +93,7 @@ class IngestPipeline:
 
     # -- life cycle ------------------------------------------------------------------
     async def start(self) -> None:
-        if hasattr(self.store, "know_every_name"):  # only this process adds series: new ones need no lookup
-            self.store.know_every_name()
+        self.store.know_every_name()  # new series then need no lookup (names_maybe_held)
         names = self.wal.open()
         for name in names:
             self.registry.id_of(name.encode("utf-8"))

@@ -144,7 +144,9 @@ class SeriesRollups:
         marks[unseen] = True
         unknown = np.flatnonzero(marks)
         names = [self.registry.name_of(s) for s in unknown.tolist()]
-        lookup = asyncio.ensure_future(self.retry("read series", lambda: self.store.get_series(names)))
+        maybe = self.store.names_maybe_held(names)  # the store's filter: names certainly new need no lookup
+        asked = names if maybe is None else [n for n, held in zip(names, maybe.tolist()) if held]
+        lookup = asyncio.ensure_future(self.retry("read series", lambda: self.store.get_series(asked)))
         try:  # the schema rules run while the store looks the names up (the new ones' answer)
             rule_schemas, rule_of = self.resolver.schemas_for(names)
         finally:

@@ -288,6 +288,16 @@ class Store(abc.ABC):
         find never call it."""
 
     # -- series and the path tree -------------------------------------------------
+    def know_every_name(self) -> None:  # noqa: B027 - optional hook
+        """The ingesting process asks this once: keep a filter of the names the store holds
+        (tsstore.store.name_filter), for names_maybe_held. Stores without one do nothing."""
+
+    def names_maybe_held(self, names: list[str]) -> np.ndarray | None:
+        """Per name, whether the store may hold it (False: new, as far as know_every_name's
+        filter knows, so the ingest creates it without a lookup); None until such a filter is
+        complete: look every name up."""
+        return None
+
     @abc.abstractmethod
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
         """Record new series (first creation wins) and add their paths to the tree; returns

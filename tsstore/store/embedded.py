@@ -173,8 +173,7 @@ class EmbeddedStore(SegmentStore):
     # -- series and tree --------------------------------------------------------
     def know_every_name(self) -> None:
         """This process writes the store and nobody else adds series (it holds the data dir):
-        keep a filter of every name held (tsstore.store.name_filter), read beside the ingest,
-        so that get_series asks SQLite only for names that may be there."""
+        keep a filter of every name held (tsstore.store.name_filter), read beside the ingest."""
         if self._names is None:
             self._names = NameFilter()
             self._names_load = asyncio.ensure_future(self._load_names(self._names))
@@ -256,9 +255,10 @@ class EmbeddedStore(SegmentStore):
     def _meta_from_row(name, rollups, aggregation, xff) -> SeriesMeta:
         return SeriesMeta(name, rollups_of_text(rollups), aggregation, xff)
 
+    def names_maybe_held(self, names: list[str]) -> np.ndarray | None:
+        return self._names.may_hold(names) if self._names is not None and self._names.complete else None
+
     async def get_series(self, names: list[str]) -> dict[str, SeriesMeta]:
-        if self._names is not None and self._names.complete:
-            names = [n for n, maybe in zip(names, self._names.may_hold(names).tolist()) if maybe]
         if not names:
             return {}
 
