@@ -46,15 +46,16 @@ def socket_path(data_dir: str | os.PathLike) -> Path:
 
 
 class MemoryChannelServer(LocalSocketServer):
-    """Serves `recent_slots` (IngestPipeline.recent_slots) and `pending` (the store's
-    CreationBehind, None when it creates series at once) on <data dir>/memory.sock."""
+    """Serves `recent_slots` (IngestPipeline.recent_slots), `pending` (the store's
+    CreationBehind, None when it creates series at once) and `known_metas`
+    (IngestPipeline.known_metas) on <data dir>/memory.sock."""
 
     name = "memory channel"
     too_long_hint = "the other HTTP processes show points once they are flushed (use a shorter --data-dir)"
 
-    def __init__(self, recent_slots, data_dir: str | os.PathLike, pending=None):
+    def __init__(self, recent_slots, data_dir: str | os.PathLike, pending=None, known_metas=None):
         super().__init__(socket_path(data_dir))
-        self.recent_slots, self.pending = recent_slots, pending
+        self.recent_slots, self.pending, self.known_metas = recent_slots, pending, known_metas
         self.epoch = os.urandom(8).hex()  # a cursor from another ingest process counts from 0 here
 
     async def answer(self, request: dict):
@@ -66,6 +67,8 @@ class MemoryChannelServer(LocalSocketServer):
         if "metas" in request:
             names = [str(n) for n in request["metas"]]  # read first: garbage is refused whether or not anything is pending
             found = self.pending.pending_metas(names) if self.pending is not None else {}
+            if self.known_metas is not None:
+                found.update(self.known_metas([n for n in names if n not in found]))
             return [[m.name, rollups_text(m.rollups), m.aggregation, m.xff] for m in found.values()]
         names = [str(n) for n in request["names"]]
         levels = request["levels"]
@@ -143,8 +146,9 @@ class MemoryChannelClient:
         """pending_names of tagged series."""
         return await self.pending_names(tagged=True)
 
-    async def pending_metas(self, names: list[str]) -> dict[str, SeriesMeta]:
-        """The metadata of those of `names` the ingest process created and its store does not have yet."""
+    async def ingest_metas(self, names: list[str]) -> dict[str, SeriesMeta]:
+        """The metadata of those of `names` the ingest process knows: the series it applies
+        points of, and those it created that its store does not have yet."""
         reply = await self._ask({"metas": names})
         return {name: SeriesMeta(name, rollups_of_text(rollups), aggregation, float(xff))
                 for name, rollups, aggregation, xff in reply or ()}

@@ -122,7 +122,8 @@ class Server:
             self._channel = await WriteChannelServer(self.store, self.settings.data_dir, self.pipeline.counters,
                                                      self._lifecycle()).start()
             self._memory_channel = await MemoryChannelServer(self.pipeline.recent_slots, self.settings.data_dir,
-                                                             getattr(self.store, "pending_series", None)).start()
+                                                             getattr(self.store, "pending_series", None),
+                                                             self.pipeline.known_metas).start()
             log.info("ingest ready in %.1fs (WAL replayed): listening on %s %s", time.monotonic() - t0,
                      self.settings.carbon_address, self.ports)
         if self.run_api and self.settings.http_port:
@@ -164,14 +165,20 @@ class Server:
                 self._index_tasks = [asyncio.create_task(index.serve()) for index in (self._tree_index, self._tag_index)
                                      if index is not None]
             memory = self._memory_source()
-            pending_metas = None  # the ingest's series not in the store yet (a store that creates behind)
-            if isinstance(memory, MemoryChannelClient) and hasattr(self.store, "pending_series"):
-                pending_metas = memory.pending_metas
-                if self._tree_index is not None:
-                    self._tree_index.also_pending(memory.pending_names)
-                if self._tag_index is not None:
-                    self._tag_index.also_pending(memory.pending_tagged_names)
-            self._queried_store = StoreWithMemory(self.store, memory, self._tree_index, self._tag_index, pending_metas)
+            ingest_metas = None  # the metadata of the series the ingest process knows: no lookup for them
+            if isinstance(memory, MemoryChannelClient):
+                ingest_metas = memory.ingest_metas
+                if hasattr(self.store, "pending_series"):  # a store that creates behind: names not in it yet
+                    if self._tree_index is not None:
+                        self._tree_index.also_pending(memory.pending_names)
+                    if self._tag_index is not None:
+                        self._tag_index.also_pending(memory.pending_tagged_names)
+            elif self.pipeline is not None:
+                pipeline = self.pipeline
+
+                async def ingest_metas(names):
+                    return pipeline.known_metas(names)
+            self._queried_store = StoreWithMemory(self.store, memory, self._tree_index, self._tag_index, ingest_metas)
         return self._queried_store
 
     def _lifecycle(self):

@@ -72,7 +72,7 @@ async def test_garbage_in_the_pending_series_requests_is_refused_and_the_store_a
             assert reply["error"].startswith("bad request"), (bad, reply)
         writer.close()
         client = MemoryChannelClient(tmp_path)
-        assert await client.pending_names() == "" and await client.pending_metas(["a.b"]) == {}
+        assert await client.pending_names() == "" and await client.ingest_metas(["a.b"]) == {}
         assert await client.pending_tagged_names() == ""
         assert client.reachable
     finally:

@@ -149,7 +149,7 @@ async def test_another_http_process_finds_and_reads_series_before_the_store_has_
     client = MemoryChannelClient(tmp_path)
     tree = StoreTreeIndex(other)
     tree.also_pending(client.pending_names)
-    child = StoreWithMemory(other, client, tree, pending_metas=client.pending_metas)
+    child = StoreWithMemory(other, client, tree, ingest_metas=client.ingest_metas)
     try:
         await tree.build()
         metas = _metas(30, "pendingwide")

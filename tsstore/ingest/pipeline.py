@@ -48,7 +48,7 @@ from tsstore.ingest.self_metrics import SelfMetrics
 from tsstore.ingest.series_rollups import SeriesRollups
 from tsstore.ingest.store_retry import StoreRetry
 from tsstore.ingest.wal import WriteAheadLog
-from tsstore.model import Slots
+from tsstore.model import SeriesMeta, Slots
 from tsstore.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,12 @@ class IngestPipeline:
         self._series.forget(np.array([s for _, s in series], np.int64))
 
     # -- reads -------------------------------------------------------------------------------
+    def known_metas(self, names: list[str]) -> dict[str, SeriesMeta]:
+        """The metadata of the named series this process applies points of (SeriesRollups.known_metas):
+        a read needs no lookup in the store for them (on a Cassandra node busy with a burst's
+        writes, 100-300 ms)."""
+        return self._series.known_metas(names)
+
     def recent_slots(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
                      end: int) -> dict[str, Slots]:
         """What this process holds of the named series with start <= ts < end and the store

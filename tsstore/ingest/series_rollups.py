@@ -51,6 +51,13 @@ class SeriesRollups:
         rollups, aggregation, xff = self._schemas[self._schema_of[sid]]
         return SeriesMeta(self.registry.name_of(sid), rollups, aggregation, xff)
 
+    def known_metas(self, names: list[str]) -> dict[str, SeriesMeta]:
+        """The metadata of those of `names` configure() has seen and not forgotten since: what
+        the store holds for them (or will, once a creation behind is written), without asking it."""
+        sids = np.array([self.registry.get(name.encode("utf-8")) for name in names], np.int64)
+        return {name: self.meta(sid) for name, sid, known in zip(names, sids.tolist(), self.configured(sids).tolist())
+                if known}
+
     def store_keys(self, sids: np.ndarray) -> np.ndarray:
         return self._store_key[sids]
 

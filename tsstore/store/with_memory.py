@@ -44,11 +44,11 @@ def names_of(nodes: list[Node], leaves_only: bool) -> list[Node]:
 
 
 class StoreWithMemory:
-    def __init__(self, store, memory: MemorySource, tree_index=None, tag_index=None, pending_metas=None):
+    def __init__(self, store, memory: MemorySource, tree_index=None, tag_index=None, ingest_metas=None):
         self._store, self._memory = store, memory
-        # names -> {name: SeriesMeta} of the series the ingest process created and the store
-        # does not have yet (MemoryChannelClient.pending_metas), when its store creates behind
-        self._pending_metas = pending_metas
+        # names -> {name: SeriesMeta} of the series the ingest process knows, those its store
+        # does not have yet included (IngestPipeline.known_metas, MemoryChannelClient.ingest_metas)
+        self._ingest_metas = ingest_metas
         self._last_writes: dict[str, int] = {}  # last_writes' answers since _last_writes_at
         self._last_writes_at = 0.0
         self._tree_index = tree_index  # tsstore.index.paths.StoreTreeIndex, when the store has one
@@ -120,11 +120,12 @@ class StoreWithMemory:
         return getattr(self._store, name)
 
     async def get_series(self, names: list[str]) -> dict:
-        """The store's metadata, and the ingest process's for the series it created that the
-        store does not have yet (with pending_metas)."""
-        metas = await self._store.get_series(names)
-        if self._pending_metas is not None and len(metas) < len(names):
-            metas.update(await self._pending_metas([n for n in names if n not in metas]))
+        """The ingest process's metadata for the series it knows (with ingest_metas: those it
+        created that the store does not have yet, and a read of what it writes asks the store
+        nothing), the store's for the others."""
+        metas = await self._ingest_metas(names) if self._ingest_metas is not None and names else {}
+        if len(metas) < len(names):
+            metas.update(await self._store.get_series([n for n in names if n not in metas]))
         return metas
 
     async def read_many(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
