@@ -122,10 +122,16 @@ class StoreWithMemory:
     async def get_series(self, names: list[str]) -> dict:
         """The ingest process's metadata for the series it knows (with ingest_metas: those it
         created that the store does not have yet, and a read of what it writes asks the store
-        nothing), the store's for the others."""
+        nothing), the store's for the others, but for names its filter says are new (in the
+        ingest process: Store.names_maybe_held; a poll for a series whose first point was just
+        sent otherwise waited for a store lookup in line behind a flush's reads)."""
         metas = await self._ingest_metas(names) if self._ingest_metas is not None and names else {}
-        if len(metas) < len(names):
-            metas.update(await self._store.get_series([n for n in names if n not in metas]))
+        rest = [n for n in names if n not in metas]
+        maybe = self._store.names_maybe_held(rest) if rest else None
+        if maybe is not None:
+            rest = [n for n, held in zip(rest, maybe.tolist()) if held]
+        if rest:
+            metas.update(await self._store.get_series(rest))
         return metas
 
     async def read_many(self, names: list[str], level_of: dict[str, tuple[int, int]], start: int,
