@@ -33,6 +33,22 @@ def test_a_filter_holds_what_was_added_and_answers_only_once_loaded(monkeypatch)
     assert f.nbytes == 105 * 8
 
 
+def test_new_names_one_at_a_time_leave_the_run_of_the_names_held_alone():
+    """Merging every run into one every few adds copied the whole filter each time (200 ms at
+    200k names with np.unique): one new series after another, every few of them held a poll
+    up that long."""
+    f = NameFilter()
+    f.add([f"old{i}" for i in range(10000)])
+    first = f._runs[0]
+    for i in range(1000):
+        f.add([f"new{i}"])
+    assert f._runs[0] is first and len(f._runs) <= name_filter.MAX_RUNS
+    f.loaded()
+    assert f.may_hold(["old5", "new0", "new999", "new1000"]).tolist() == [True, True, True, False]
+    f.add([f"x{i}" for i in range(20000)] + ["old5"])  # more than were held: one run, each name once
+    assert len(f._runs) == 1 and f.nbytes == 31000 * 8
+
+
 async def test_the_writing_process_finds_every_series_the_store_holds_and_asks_nothing_for_new_ones(tmp_path):
     earlier = EmbeddedStore(tmp_path)  # a process before this one created some
     await earlier.open()

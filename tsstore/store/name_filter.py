@@ -16,14 +16,26 @@ import threading
 
 import numpy as np
 
-# Sorted runs of hashes kept apart before they are merged into one: each lookup searches
-# every run, and a merge copies all of them.
+# Sorted runs of hashes kept apart: each lookup searches every run. A new run is merged with
+# the one before it while that one is at most twice its size, or while there are more than
+# MAX_RUNS: the sizes fall off geometrically, so a name is copied O(log n) times, and the run
+# of every name held at the start is copied only once as many were added since. (Merging
+# everything every MAX_RUNS adds copied the whole filter each time: at 200k names, 8 ms a
+# time, or 200 ms with np.unique, every few new series.)
 MAX_RUNS = 8
 
 
 def _hashes(names) -> np.ndarray:
     """The names' hashes (Python's: stable within the process, which is all this filter needs)."""
     return np.fromiter(map(hash, names), np.int64, len(names))
+
+
+def _merged(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two sorted runs as one, each hash once (a followed log may give a name again)."""
+    out = np.sort(np.concatenate([a, b]))  # np.unique sorted 25x slower
+    if len(out) > 1:
+        out = out[np.concatenate(([True], out[1:] != out[:-1]))]
+    return out
 
 
 class NameFilter:
@@ -38,9 +50,11 @@ class NameFilter:
             return
         run = np.sort(_hashes(names))
         with self._lock:
-            self._runs.append(run)
-            if len(self._runs) > MAX_RUNS:  # unique: a followed log may give a name again
-                self._runs = [np.unique(np.concatenate(self._runs))]
+            runs = self._runs + [run]
+            while len(runs) > 1 and (len(runs[-2]) <= 2 * len(runs[-1]) or len(runs) > MAX_RUNS):
+                newer = runs.pop()
+                runs[-1] = _merged(runs[-1], newer)
+            self._runs = runs
 
     def loaded(self) -> None:
         """Every name the store held at the start was add()ed: from now on may_hold answers."""
