@@ -239,7 +239,7 @@ class CassandraStore(SegmentStore):
         while True:
             try:
                 joined, count, after = await self.tree_names_after(cursor, NAMES_SCAN_ROWS)
-            except StoreUnavailable as exc:  # new series are looked up meanwhile, as without a filter
+            except Exception as exc:  # noqa: BLE001 - tried again; meanwhile as described above, a little longer
                 if not failing:
                     log.warning("keyspace %s: reading the series names failed (%s); trying again every %.0f s",
                                 self.config.keyspace, exc, 10 * NAMES_FOLLOW_SECONDS)
