@@ -202,7 +202,7 @@ def settled_rss_mib(srv, timeout: float = 120.0) -> tuple[float, dict]:
     status = httpx.get(srv.url + "/tsstore/status", timeout=10).json()
     c = status["counters"]
     parts = {"name registry": c.get("memory.registry_bytes", 0), "rollup state": c.get("memory.rollup_state_bytes", 0),
-             "rows held": c.get("memory.rows_held_bytes", 0),
+             "rows held": c.get("memory.rows_held_bytes", 0), "name filter": c.get("memory.name_filter_bytes", 0),
              "path index": (status.get("path_index") or {}).get("bytes", 0)}
     return memory_mib(srv.proc.pid, "VmRSS", children=False), parts
 

@@ -297,8 +297,9 @@ async def test_status_gauges_are_current_when_read(server):
 
 
 async def test_status_shows_what_the_series_structures_take(server):
-    """memory.*: the process's RSS and what the name registry and the rollup state allocated;
-    they grow with the series received and stay within the RSS."""
+    """memory.*: the process's RSS and what the name registry, the rollup state and the filter
+    of the names the store holds allocated; they grow with the series received and stay
+    within the RSS."""
     before = await _status(server)
     now = int(time.time())
     send_tcp(server.ports["carbon"], b"".join(b"memory.gauge.s%d 1 %d\n" % (i, now) for i in range(30_000)))
@@ -310,7 +311,9 @@ async def test_status_shows_what_the_series_structures_take(server):
     after = await _status(server)
     for key in ("memory.registry_bytes", "memory.rollup_state_bytes"):
         assert after[key] - before[key] >= 30_000 * 20, key  # each series holds at least its name and open slot
-    parts = after["memory.registry_bytes"] + after["memory.rollup_state_bytes"] + after["memory.rows_held_bytes"]
+    assert after["memory.name_filter_bytes"] - before["memory.name_filter_bytes"] >= 30_000 * 8  # a hash per name
+    parts = (after["memory.registry_bytes"] + after["memory.rollup_state_bytes"] + after["memory.rows_held_bytes"]
+             + after["memory.name_filter_bytes"])
     assert 0 < parts < after["memory.rss_bytes"]
 
 

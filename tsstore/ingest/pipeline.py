@@ -86,7 +86,7 @@ class IngestPipeline:
         self._consumer = Consumer(self.wal, self._live, self.aggregator, series, self._flusher, self._forgotten,
                                   on_progress=self._maybe_resume)
         self._self_metrics = SelfMetrics(settings, self.counters, self.registry, self._committer, self._live,
-                                         self.wal, self.aggregator)
+                                         self.wal, self.aggregator, store)
         self.counters.add_gauge_source(lambda _: self._self_metrics.gauges())  # /tsstore/status reads them current
         self._tasks: list[asyncio.Task] = []
         self._paused: set = set()  # transports paused for backpressure

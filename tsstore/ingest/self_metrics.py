@@ -22,6 +22,7 @@ from tsstore.ingest.rollup import RollupAggregator
 from tsstore.ingest.committer import Committer
 from tsstore.ingest.live_queue import LiveQueue
 from tsstore.ingest.wal import WalFull, WriteAheadLog
+from tsstore.store.base import Store
 
 
 def instance_name(settings) -> str:
@@ -45,9 +46,9 @@ def rss_bytes() -> int:
 
 class SelfMetrics:
     def __init__(self, settings, counters: Counters, registry: SeriesRegistry, committer: Committer, live: LiveQueue,
-                 wal: WriteAheadLog, aggregator: RollupAggregator):
+                 wal: WriteAheadLog, aggregator: RollupAggregator, store: Store):
         self.settings, self.counters, self.registry = settings, counters, registry
-        self.committer, self.live, self.wal, self.aggregator = committer, live, wal, aggregator
+        self.committer, self.live, self.wal, self.aggregator, self.store = committer, live, wal, aggregator, store
 
     def gauges(self) -> None:
         """Set the counters that are levels, not totals."""
@@ -64,6 +65,7 @@ class SelfMetrics:
         self.counters.set("memory.registry_bytes", self.registry.memory_bytes())
         self.counters.set("memory.rollup_state_bytes", self.aggregator.state_bytes())
         self.counters.set("memory.rows_held_bytes", self.aggregator.rows_bytes())
+        self.counters.set("memory.name_filter_bytes", self.store.name_filter_bytes())
 
     async def run(self) -> None:
         prefix = f"{self.settings.self_metrics_prefix}.{instance_name(self.settings)}."

@@ -17,6 +17,8 @@ import threading
 
 import numpy as np
 
+from tsstore.store.sorted_keys import positions
+
 ACTIVITY_GRANULE = 3600  # seconds
 
 
@@ -56,7 +58,7 @@ class ActivityTracker:
         with self._lock:
             recorded = np.full(len(keys), np.iinfo(np.int64).min // 2)
             spread = (keys * 0x9E3779B1 % max(self.granule // 2, 1)) if self.granule > 1 else 0
-            places = [(table_recorded, *_positions(table_keys, keys))
+            places = [(table_recorded, *positions(table_keys, keys))
                       for table_keys, table_recorded in ((self._keys, self._recorded), (self._recent_keys, self._recent_recorded))]
             for table_recorded, at, found in places:
                 recorded[found] = table_recorded[at[found]]
@@ -89,14 +91,6 @@ class ActivityTracker:
             self._keys, self._recorded = self._keys[keep], self._recorded[keep]
             keep = ~np.isin(self._recent_keys, keys)
             self._recent_keys, self._recent_recorded = self._recent_keys[keep], self._recent_recorded[keep]
-
-
-def _positions(table: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Where each key is in a sorted table, and whether it is there at all."""
-    if not len(table):
-        return np.zeros(len(keys), np.intp), np.zeros(len(keys), bool)
-    at = np.minimum(np.searchsorted(table, keys), len(table) - 1)
-    return at, table[at] == keys
 
 
 def newest_per_series(keys: np.ndarray, ts: np.ndarray, starts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -298,6 +298,10 @@ class Store(abc.ABC):
         complete: look every name up."""
         return None
 
+    def name_filter_bytes(self) -> int:
+        """What know_every_name's filter takes (/tsstore/status: memory.name_filter_bytes)."""
+        return 0
+
     @abc.abstractmethod
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
         """Record new series (first creation wins) and add their paths to the tree; returns

@@ -255,6 +255,9 @@ class EmbeddedStore(SegmentStore):
     def _meta_from_row(name, rollups, aggregation, xff) -> SeriesMeta:
         return SeriesMeta(name, rollups_of_text(rollups), aggregation, xff)
 
+    def name_filter_bytes(self) -> int:
+        return self._names.nbytes if self._names is not None else 0
+
     def names_maybe_held(self, names: list[str]) -> np.ndarray | None:
         return self._names.may_hold(names) if self._names is not None and self._names.complete else None
 

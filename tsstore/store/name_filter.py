@@ -16,6 +16,8 @@ import threading
 
 import numpy as np
 
+from tsstore.store.sorted_keys import positions
+
 # Sorted runs of hashes kept apart: each lookup searches every run. A new run is merged with
 # the one before it while that one is at most twice its size, or while there are more than
 # MAX_RUNS: the sizes fall off geometrically, so a name is copied O(log n) times, and the run
@@ -69,9 +71,7 @@ class NameFilter:
         with self._lock:
             runs = list(self._runs)
         for run in runs:
-            if len(run):
-                at = np.minimum(np.searchsorted(run, wanted), len(run) - 1)
-                found |= run[at] == wanted
+            found |= positions(run, wanted)[1]
         return found
 
     @property

@@ -254,6 +254,9 @@ class CassandraStore(SegmentStore):
                 names.loaded()
                 await asyncio.sleep(NAMES_FOLLOW_SECONDS)
 
+    def name_filter_bytes(self) -> int:
+        return self._names.nbytes if self._names is not None else 0
+
     def names_maybe_held(self, names: list[str]) -> np.ndarray | None:
         if self._names is None or not self._names.complete:
             return None
