@@ -9,9 +9,10 @@ import pytest
 
 BURST = """
 import gc, json, sys, weakref
-if sys.argv[1] == "tuned":
+if sys.argv[1] != "default":
     from tsstore import gc_tuning
-    gc_tuning.tune_for_server()
+    gc_tuning.tune_for_server(gc_tuning.CASSANDRA_YOUNG_THRESHOLD if sys.argv[1] == "tuned for cassandra"
+                              else gc_tuning.YOUNG_THRESHOLD)
 kept = [{"n": i} for i in range(200_000)]  # what a server keeps: every full collection walks it
 full_before = gc.get_stats()[2]["collections"]
 burst = [(i, [i]) for i in range(1_000_000)]  # a flush's statements
@@ -34,7 +35,7 @@ def _run(mode: str) -> dict:
     return json.loads(out.stdout)
 
 
-@pytest.mark.parametrize("mode", ["default", "tuned"])
+@pytest.mark.parametrize("mode", ["default", "tuned", "tuned for cassandra"])
 def test_a_burst_of_small_objects_and_a_later_cycle(mode):
     got = _run(mode)
     if mode == "default":

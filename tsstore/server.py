@@ -269,7 +269,8 @@ def run_process(settings: Settings, ingest: bool = True, api: bool = True, log_t
     # Cassandra flush from p99 224-262 to 197-210 ms (two runs each).
     sys.setswitchinterval(GIL_SWITCH_SECONDS)
     malloc_tuning.tune_for_server()
-    gc_tuning.tune_for_server()
+    gc_tuning.tune_for_server(gc_tuning.CASSANDRA_YOUNG_THRESHOLD if settings.store.startswith("cassandra://")
+                              else gc_tuning.YOUNG_THRESHOLD)
     try:
         import uvloop
 
