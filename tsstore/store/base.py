@@ -480,6 +480,10 @@ class SegmentStore(Store):
         self._segment_counts = SegmentCounts()
         self._activity = ActivityTracker()
         self._shared_writes = None  # on_shared_writes' callback
+        self._names = None  # the ingest's NameFilter (know_every_name), kept by each store its own way
+
+    def name_filter_bytes(self) -> int:
+        return self._names.nbytes if self._names is not None else 0
 
     def set_writer(self, writer: int) -> None:
         """The writer id in this store's segment sequence numbers from now on (a server's: its data

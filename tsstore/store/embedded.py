@@ -115,7 +115,6 @@ class EmbeddedStore(SegmentStore):
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="sqlite-writer")
         self._readers = ThreadPoolExecutor(2, thread_name_prefix="sqlite-reader")
         self._opened = False
-        self._names: NameFilter | None = None  # the writing process's (know_every_name)
         self._names_load: asyncio.Task | None = None
 
     # -- connections -----------------------------------------------------------
@@ -254,9 +253,6 @@ class EmbeddedStore(SegmentStore):
     @staticmethod
     def _meta_from_row(name, rollups, aggregation, xff) -> SeriesMeta:
         return SeriesMeta(name, rollups_of_text(rollups), aggregation, xff)
-
-    def name_filter_bytes(self) -> int:
-        return self._names.nbytes if self._names is not None else 0
 
     def names_maybe_held(self, names: list[str]) -> np.ndarray | None:
         return self._names.may_hold(names) if self._names is not None and self._names.complete else None

@@ -134,7 +134,6 @@ class CassandraStore(SegmentStore):
         self._reconnect_callbacks: list = []
         self._created_callbacks: list = []  # on_created
         self._behind: CreationBehind | None = None  # create_behind
-        self._names: NameFilter | None = None  # the ingest's (know_every_name)
         self._names_task: asyncio.Task | None = None
 
     # -- connection and schema ----------------------------------------------------
@@ -253,9 +252,6 @@ class CassandraStore(SegmentStore):
             if after[0] != "scan":  # the table is read: from now on only the log's news
                 names.loaded()
                 await asyncio.sleep(NAMES_FOLLOW_SECONDS)
-
-    def name_filter_bytes(self) -> int:
-        return self._names.nbytes if self._names is not None else 0
 
     def names_maybe_held(self, names: list[str]) -> np.ndarray | None:
         if self._names is None or not self._names.complete:
