@@ -185,10 +185,20 @@ def tsstore_acked(srv, p: int):
     return lambda total: wait_status(srv, "points.received", total * (p + 1) + p, 1800)
 
 
+# The settled RSS is taken once it stopped falling for this long: the flush after a burst's
+# last one (its open coarse slots, the WAL trimmed) gives back heap the burst left (69 MiB at
+# 1M series, the main heap and worker threads' arenas in /proc/PID/smaps), 3-15 s after the
+# rows were released. Taken a second after the release, the same node read 285-385 bytes per
+# series from run to run.
+SETTLE_QUIET_S = 15.0
+
+
 def settled_rss_mib(srv, timeout: float = 120.0) -> tuple[float, dict]:
-    """The server's RSS once everything received is in the store and the rows a burst held for
-    reads until then are released, a second later: what the series cost when no burst is in
-    flight. Also what the largest structures take then (bytes, from /tsstore/status).
+    """The server's RSS at rest after a pass: everything received is in the store, the rows a
+    burst held for reads until then are released, and the RSS has not fallen by more than
+    1 MiB for SETTLE_QUIET_S (or `timeout` passed: the lowest seen): what the series cost when
+    no burst is in flight. Also what the largest structures take then (bytes, from
+    /tsstore/status).
     (points.written alone is no sign: it counts provisional slots written again, so it passes
     points.received before a known-series pass's flush ends.)"""
     received = httpx.get(srv.url + "/tsstore/status", timeout=10).json()["counters"].get("points.received", 0)
@@ -198,7 +208,14 @@ def settled_rss_mib(srv, timeout: float = 120.0) -> tuple[float, dict]:
         if time.monotonic() > deadline:  # as wait_status: no figure rather than one taken mid-flush
             raise SystemExit(f"timed out: aggregator.rows_held still {held} after {timeout:.0f} s")
         time.sleep(0.1)
-    time.sleep(1.0)
+    lowest = memory_mib(srv.proc.pid, "VmRSS", children=False)
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < SETTLE_QUIET_S and time.monotonic() < deadline:
+        time.sleep(0.5)
+        rss = memory_mib(srv.proc.pid, "VmRSS", children=False)
+        if rss < lowest - 1:
+            quiet_since = time.monotonic()
+        lowest = min(lowest, rss)
     status = httpx.get(srv.url + "/tsstore/status", timeout=10).json()
     c = status["counters"]
     parts = {"name registry": c.get("memory.registry_bytes", 0), "rollup state": c.get("memory.rollup_state_bytes", 0),
@@ -281,7 +298,7 @@ def main() -> None:
         print(f"  server peak RSS    {r['peak_rss_mib']:8.0f} MiB ({r['bytes_per_series']:,.0f} bytes per series above "
               f"the {r['idle_rss_mib']:.0f} MiB at start)")
         print(f"  settled RSS        {r['settled_bytes_per_series']:8,.0f} bytes per series above the start "
-              f"(everything in the store, a second later)")
+              f"(at rest: everything in the store, RSS no longer falling)")
         parts = r["settled_parts"]
         print("    of which        " + ", ".join(f"{k} {v:,.0f}" for k, v in parts.items())
               + f"; the rest (SQLite caches, Python objects, free heap) {r['settled_bytes_per_series'] - sum(parts.values()):,.0f}")
