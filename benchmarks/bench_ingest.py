@@ -208,11 +208,11 @@ def settled_rss_mib(srv, timeout: float = 120.0) -> tuple[float, dict]:
         if time.monotonic() > deadline:  # as wait_status: no figure rather than one taken mid-flush
             raise SystemExit(f"timed out: aggregator.rows_held still {held} after {timeout:.0f} s")
         time.sleep(0.1)
-    lowest = memory_mib(srv.proc.pid, "VmRSS", children=False)
+    lowest = memory_mib(srv.proc.pid, "VmRSS")
     quiet_since = time.monotonic()
     while time.monotonic() - quiet_since < SETTLE_QUIET_S and time.monotonic() < deadline:
         time.sleep(0.5)
-        rss = memory_mib(srv.proc.pid, "VmRSS", children=False)
+        rss = memory_mib(srv.proc.pid, "VmRSS")
         if rss < lowest - 1:
             quiet_since = time.monotonic()
         lowest = min(lowest, rss)
@@ -221,7 +221,7 @@ def settled_rss_mib(srv, timeout: float = 120.0) -> tuple[float, dict]:
     parts = {"name registry": c.get("memory.registry_bytes", 0), "rollup state": c.get("memory.rollup_state_bytes", 0),
              "rows held": c.get("memory.rows_held_bytes", 0), "name filter": c.get("memory.name_filter_bytes", 0),
              "path index": (status.get("path_index") or {}).get("bytes", 0)}
-    return memory_mib(srv.proc.pid, "VmRSS", children=False), parts
+    return memory_mib(srv.proc.pid, "VmRSS"), parts
 
 
 def pass_label(p: int) -> str:
@@ -239,9 +239,11 @@ def run(series: int, points: int, connections: int, store_args: list[str], workd
     points per series, each timed on its own, then freshness (measure_freshness).
 
     Pass 1 includes creating every series; later passes are the sustained rate for series
-    the store already knows. Each pass also reports the ingest process's peak RSS above its
-    RSS at start (idle), per series, and its RSS above idle once the pass is in the store
-    (settled_rss_mib; the next pass starts after that).
+    the store already knows. Each pass also reports the server's peak RSS above its RSS at
+    start (idle), per series, and its RSS above idle once the pass is in the store
+    (settled_rss_mib; the next pass starts after that). The server's: the ingest process and
+    its children (on Cassandra its writer process, tsstore.store.cassandra.writer_process),
+    each one's peak summed (an upper bound of the peak they had together).
     """
     names = series_names(series)
     step = 10
@@ -251,12 +253,12 @@ def run(series: int, points: int, connections: int, store_args: list[str], workd
                         "--self-metrics-interval", "0", *extra_flags, *store_args).start(timeout=120)
     results = []
     try:
-        idle = memory_mib(srv.proc.pid, "VmRSS", children=False)
+        idle = memory_mib(srv.proc.pid, "VmRSS")
         for p in range(passes):
             r = measure_pass(srv.carbon_port, srv, [srv.proc.pid], names, points, start + p * points * step, step,
                              p + 1, connections,
                              acked=tsstore_acked(srv, p))
-            above = memory_mib(srv.proc.pid, "VmHWM", children=False) - idle
+            above = memory_mib(srv.proc.pid, "VmHWM") - idle
             settled, parts = settled_rss_mib(srv)
             settled -= idle
             results.append({"label": f"{label} {pass_label(p)}", "idle_rss_mib": idle,

@@ -112,7 +112,8 @@ def _ingest(r, cfg, goals) -> list[str]:
            "readable through the HTTP API (a marker point sent last, plus 50 sampled series read back value by "
            "value): tsstore's own /render, carbon-cache through graphite-web, go-carbon through carbonapi. Pass 1 "
            "creates every series; pass 2 writes series the store knows. CPU and peak RSS: the ingesting process "
-           "only (tsstore serve, carbon-cache, go-carbon). Disk: the store's files after both passes "
+           "and its children (tsstore serve with its HTTP worker and, on Cassandra, its writer process, peaks "
+           "summed; carbon-cache; go-carbon; VictoriaMetrics). Disk: the store's files after both passes "
            "(tsstore: tsstore.db*; peers: *.wsp, preallocated to full retention).", "",
            "| system | pass | points/s readable | points/s persisted | CPU s per M points | peak RSS MiB | disk after ingest |",
            "| --- | --- | ---: | ---: | ---: | ---: | ---: |"]

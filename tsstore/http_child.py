@@ -3,24 +3,15 @@ tsstore.http_workers.start_children with the main process's settings in its envi
 It serves the API only (no ingest) and dies with the main process."""
 from __future__ import annotations
 
-import signal
 import sys
 
+from tsstore.child_process import die_with_parent
 from tsstore.http_workers import child_settings
 from tsstore.server import run_process
 
 
-def _die_with_parent() -> None:
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:  # not Linux: the parent's stop_children still ends us
-        pass
-
-
 def main() -> int:
-    _die_with_parent()
+    die_with_parent()
     run_process(child_settings(), ingest=False, api=True, log_tag="[http]")
     return 0
 

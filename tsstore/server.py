@@ -112,6 +112,8 @@ class Server:
             # the id that decides, between writers, a slot they wrote different values into
             self.store.set_writer(writer := data_dir_writer_id(self.settings.data_dir))
             log.info("writer id %d (%s/%s)", writer, self.settings.data_dir, WRITER_ID_FILE)
+            if hasattr(self.store, "write_in_child"):  # Cassandra: the driver's write work off this process's GIL
+                self.store.write_in_child(writer)
             self.pipeline = IngestPipeline(self.settings, self.store, resolver)
             t0 = time.monotonic()
             await self.pipeline.start()

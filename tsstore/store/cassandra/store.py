@@ -15,6 +15,9 @@ the rows read deleted. A compaction that finds another writer's rows of a series
 (on_shared_writes): that series' coarse slots are re-derived from the store.
 Every statement is prepared; requests go out concurrently with a bounded number in flight
 (requests). Every row carries its retention as TTL, so Cassandra expires the data itself.
+The ingest process's creations and flush batches are written by a child process running a
+store of its own (write_in_child, writer_process): the driver's work off the GIL of the
+process that ingests and answers reads.
 """
 from __future__ import annotations
 
@@ -44,6 +47,7 @@ from tsstore.store.cassandra.options import CassandraConfig, parse_cassandra_url
 from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import (GROUP_ROW_PREFIX, ROOT, SERIES_LOG_TTL, create_schema, group_row_name,
                                             prepare_statements, shard_of)
+from tsstore.store.cassandra.writer_process import StoreWriterProcess, batch_message, metas_message
 from tsstore.store.creation_behind import CreationBehind
 from tsstore.store.errors import StoreUnavailable
 from tsstore.store.name_filter import NameFilter
@@ -135,6 +139,7 @@ class CassandraStore(SegmentStore):
         self._created_callbacks: list = []  # on_created
         self._behind: CreationBehind | None = None  # create_behind
         self._names_task: asyncio.Task | None = None
+        self._writer_process: StoreWriterProcess | None = None  # write_in_child
 
     # -- connection and schema ----------------------------------------------------
     async def open(self) -> None:
@@ -192,6 +197,8 @@ class CassandraStore(SegmentStore):
             await asyncio.gather(self._names_task, return_exceptions=True)
         if self._behind is not None:
             await self._behind.close()
+        if self._writer_process is not None:  # after the creations pending: it writes them
+            await self._writer_process.close()
         if self.cluster is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.cluster.shutdown)
             self.cluster = None
@@ -204,11 +211,23 @@ class CassandraStore(SegmentStore):
         return (await self._run_all([(stmt, params)]))[0]
 
     # -- series, tree, tags ------------------------------------------------------------
+    def forget_branches(self) -> None:
+        """Write every branch row again from now on: a deletion may have pruned some."""
+        self._known_branches.clear()
+
+    def write_in_child(self, writer: int | None) -> None:
+        """From now on series creations and flush batches are written by a child process with
+        its own driver session (tsstore.store.cassandra.writer_process); the ingest process's
+        mode, after set_writer (the child writes in that writer's name)."""
+        if self._writer_process is None:
+            self._writer_process = StoreWriterProcess(self.config, writer)
+            self._writer_process.start()
+
     def create_behind(self, retry, busy=lambda: False) -> None:
         """From now on create_series answers at once and writes behind (tsstore.store.creation_behind);
         the ingest process's mode. `retry` retries a failing write (StoreRetry); `busy()`: the
         ingest has points to apply."""
-        self._behind = CreationBehind(self._create_now, retry, busy=busy)
+        self._behind = CreationBehind(self.create_now, retry, busy=busy)
 
     @property
     def pending_series(self) -> CreationBehind | None:
@@ -264,14 +283,19 @@ class CassandraStore(SegmentStore):
         if self._behind is not None:
             await self._behind.add(metas)
         else:
-            await self._create_now(metas)
+            await self.create_now(metas)
         names = [m.name for m in metas]
         # this process's indexes find them at once (tsstore.index.store_sync)
         for callback in self._created_callbacks:
             callback(names)
         return self._keys_of(names)
 
-    async def _create_now(self, metas: list[SeriesMeta]) -> None:
+    async def create_now(self, metas: list[SeriesMeta]) -> None:
+        """Write these series' rows (series, tree, logs, tags) before returning."""
+        if self._writer_process is not None:
+            await self._writer_process.call({"op": "create", "metas": metas_message(metas)})
+            self._children_cache.clear()  # the child wrote their tree rows
+            return
         # Building the rows is Python work (0.6 s for 100k series): off the event loop, so the
         # listeners and the reads go on meanwhile.
         statements, added_nodes = await asyncio.get_running_loop().run_in_executor(None, self._creation_rows, metas)
@@ -531,8 +555,11 @@ class CassandraStore(SegmentStore):
             bare = [p for p, rows in zip(level, children) if not rows]
             await asyncio.gather(*(unmark(p, "branch") for p in bare))
             emptied.update(p.rpartition(".")[0] for p in bare if "." in p)
-        # this process's caches, and every other process's children cache (the mark)
-        self._known_branches.clear()
+        # this process's caches (and its writer process's), and every other process's children
+        # cache (the mark)
+        self.forget_branches()
+        if self._writer_process is not None:
+            await self._writer_process.call({"op": "forget_branches"})
         self._children_cache.clear()
         await self._run(self.q["tree_changed_put"], (f"{time.time_ns()}",))
 
@@ -635,6 +662,11 @@ class CassandraStore(SegmentStore):
         # the store holds no points of a series it does not list, and the WAL is trimmed only
         # after this: a crash before the series are written replays their points
         await self.creations_settled()
+        if self._writer_process is not None:
+            message = await asyncio.get_running_loop().run_in_executor(None, batch_message, batch)
+            reply = await self._writer_process.call({"op": "write", "batch": message})
+            self._noted_shared([tuple(span) for span in reply["shared"]])
+            return
         # Encoding and building statements is Python work: off the event loop so the
         # listeners keep reading.
         prepared, due = await asyncio.get_running_loop().run_in_executor(None, self._prepare_batch, batch)
