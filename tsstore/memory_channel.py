@@ -91,8 +91,8 @@ class MemoryChannelServer(LocalSocketServer):
         the others (for a path index)."""
         if self.pending is None:
             return {"names": "", "cursor": 0, "epoch": self.epoch}
-        metas, cursor = self.pending.pending_after(cursor if epoch == self.epoch else 0, PENDING_PER_ANSWER)
-        return {"names": "\n".join(m.name for m in metas if (";" in m.name) == tagged), "cursor": cursor,
+        names, cursor = self.pending.pending_after(cursor if epoch == self.epoch else 0, PENDING_PER_ANSWER)
+        return {"names": "\n".join(name for name in names if (";" in name) == tagged), "cursor": cursor,
                 "epoch": self.epoch}
 
 

@@ -9,8 +9,12 @@ from tsstore.model import Rollup, SeriesMeta
 from tsstore.store.creation_behind import CreationBehind
 
 
-def _metas(*names: str) -> list[SeriesMeta]:
-    return [SeriesMeta(n, (Rollup(10, 100),), "average", 0.0) for n in names]
+SCHEMA = ((Rollup(10, 100),), "average", 0.0)
+
+
+def _series(*names: str) -> tuple[list[str], list[tuple]]:
+    """add()'s arguments: the names, and each one's (rollups, aggregation, xff)."""
+    return list(names), [SCHEMA] * len(names)
 
 
 class Written:
@@ -20,12 +24,13 @@ class Written:
         self.batches: list[list[str]] = []
         self.delay, self.failures = delay, failures
 
-    async def __call__(self, metas):
+    async def __call__(self, names, schemas):
         await asyncio.sleep(self.delay)
         if self.failures:
             self.failures -= 1
             raise ConnectionError("node down")
-        self.batches.append([m.name for m in metas])
+        assert schemas == [SCHEMA] * len(names)
+        self.batches.append(list(names))
 
 
 async def once(what, call):
@@ -43,9 +48,9 @@ async def until_it_works(what, call):
 async def test_pending_series_are_answered_until_written_and_queued_once():
     written = Written(delay=0.05)
     behind = CreationBehind(written, once)
-    await behind.add(_metas("a", "b"))
-    await behind.add(_metas("b", "c"))  # b is pending already
-    assert set(behind.pending_metas(["a", "b", "c", "d"])) == {"a", "b", "c"}
+    await behind.add(*_series("a", "b"))
+    await behind.add(*_series("b", "c"))  # b is pending already
+    assert behind.pending_metas(["a", "b", "c", "d"]) == {n: SeriesMeta(n, *SCHEMA) for n in "abc"}
     await behind.settled()
     assert sorted(n for batch in written.batches for n in batch) == ["a", "b", "c"]
     assert behind.pending_metas(["a", "b", "c"]) == {} and len(behind) == 0
@@ -54,7 +59,7 @@ async def test_pending_series_are_answered_until_written_and_queued_once():
 async def test_a_failing_write_is_retried_and_settled_waits_for_it():
     written = Written(failures=3)
     behind = CreationBehind(written, until_it_works)
-    await behind.add(_metas("a"))
+    await behind.add(*_series("a"))
     await asyncio.wait_for(behind.settled(), 5)
     assert written.batches == [["a"]]
 
@@ -62,10 +67,10 @@ async def test_a_failing_write_is_retried_and_settled_waits_for_it():
 async def test_settled_waits_only_for_what_was_queued_before_it():
     written = Written(delay=0.1)
     behind = CreationBehind(written, once)
-    await behind.add(_metas("a"))
+    await behind.add(*_series("a"))
     waiting = asyncio.ensure_future(behind.settled())
     await asyncio.sleep(0.02)
-    await behind.add(_metas("b"))  # queued while "a" is written: the next batch
+    await behind.add(*_series("b"))  # queued while "a" is written: the next batch
     await asyncio.wait_for(waiting, 5)
     assert written.batches == [["a"]]
     assert set(behind.pending_metas(["a", "b"])) == {"b"}
@@ -74,9 +79,9 @@ async def test_settled_waits_only_for_what_was_queued_before_it():
 async def test_past_the_limit_adding_waits_for_the_store():
     written = Written(delay=0.1)
     behind = CreationBehind(written, once, limit=2)
-    await behind.add(_metas("a", "b"))
+    await behind.add(*_series("a", "b"))
     assert written.batches == []  # at the limit: answered at once
-    await behind.add(_metas("c"))
+    await behind.add(*_series("c"))
     assert sorted(n for batch in written.batches for n in batch) == ["a", "b", "c"]
 
 
@@ -87,7 +92,7 @@ async def test_writes_go_in_bounded_batches_and_adding_past_the_limit_waits_only
     monkeypatch.setattr("tsstore.store.creation_behind.WRITE_BATCH", 2)
     written = Written(delay=0.05)
     behind = CreationBehind(written, once, limit=3)
-    await behind.add(_metas("a", "b", "c", "d", "e", "f"))
+    await behind.add(*_series("a", "b", "c", "d", "e", "f"))
     assert written.batches == [["a", "b"], ["c", "d"]]  # 6 pending -> 2: back under the limit
     assert set(behind.pending_metas(list("abcdef"))) == {"e", "f"}
     await behind.settled()
@@ -97,11 +102,11 @@ async def test_writes_go_in_bounded_batches_and_adding_past_the_limit_waits_only
 async def test_a_write_given_up_is_raised_and_kept_for_the_next_add():
     written = Written(failures=1)
     behind = CreationBehind(written, once)  # gives up at the first failure, as a stopping process
-    await behind.add(_metas("a"))
+    await behind.add(*_series("a"))
     with pytest.raises(ConnectionError):
         await asyncio.wait_for(behind.settled(), 5)
     assert set(behind.pending_metas(["a"])) == {"a"}
-    await behind.add(_metas("b"))
+    await behind.add(*_series("b"))
     await asyncio.wait_for(behind.settled(), 5)
     assert written.batches == [["a", "b"]]
 
@@ -109,7 +114,7 @@ async def test_a_write_given_up_is_raised_and_kept_for_the_next_add():
 async def test_close_writes_what_is_pending():
     written = Written(delay=0.05)
     behind = CreationBehind(written, once)
-    await behind.add(_metas("a"))
+    await behind.add(*_series("a"))
     await behind.close()
     assert written.batches == [["a"]]
 
@@ -122,7 +127,7 @@ async def test_writes_wait_while_the_ingest_is_busy_but_not_for_a_waiting_caller
     busy = [True]
     written = Written()
     behind = CreationBehind(written, once, busy=lambda: busy[0])
-    await behind.add(_metas("a"))
+    await behind.add(*_series("a"))
     await asyncio.sleep(0.1)
     assert written.batches == []  # the ingest is busy: not yet
     busy[0] = False
@@ -130,12 +135,12 @@ async def test_writes_wait_while_the_ingest_is_busy_but_not_for_a_waiting_caller
     assert written.batches == [["a"]]
 
     busy[0] = True
-    await behind.add(_metas("b"))
+    await behind.add(*_series("b"))
     await asyncio.wait_for(behind.settled(), 1)  # a caller waits: written at once, busy or not
     assert written.batches[-1] == ["b"]
 
     monkeypatch.setattr(creation_behind, "YIELD_AT_MOST_SECONDS", 0.2)
-    await behind.add(_metas("c"))
+    await behind.add(*_series("c"))
     await asyncio.sleep(0.1)
     assert written.batches[-1] == ["b"]
     await asyncio.sleep(0.3)  # busy all along, but not for longer than the bound
@@ -151,15 +156,15 @@ async def test_pending_after_a_cursor_gives_the_newest_still_pending_once():
 
     written = Written()
     behind = CreationBehind(written, shut)
-    await behind.add(_metas("a", "b"))
+    await behind.add(*_series("a", "b"))
     got, cursor = behind.pending_after(0, 100)
-    assert [m.name for m in got] == ["a", "b"] and cursor == 2
-    await behind.add(_metas("c", "b", "d"))  # b is pending already: not queued again
+    assert got == ["a", "b"] and cursor == 2
+    await behind.add(*_series("c", "b", "d"))  # b is pending already: not queued again
     got, cursor = behind.pending_after(cursor, 100)
-    assert [m.name for m in got] == ["c", "d"] and cursor == 4
+    assert got == ["c", "d"] and cursor == 4
     assert behind.pending_after(cursor, 100) == ([], 4)
     got, _ = behind.pending_after(0, 3)  # a reader that far behind gets the newest
-    assert [m.name for m in got] == ["b", "c", "d"]
+    assert got == ["b", "c", "d"]
     opened.set()
     await behind.settled()
     assert behind.pending_after(0, 100) == ([], 4)  # written: the store has them now

@@ -368,7 +368,9 @@ class StoreTreeIndex(StoreSync):
         """Series this process just created go into the index at once: the next catch-up may
         be a whole poll interval away, and a new series' first point would not be found until
         then. The catch-up adds them again (no change)."""
-        joined = "\n".join(name for name in names if ";" not in name)
+        joined = "\n".join(names)
+        if ";" in joined:  # tagged names are not paths (rare in a burst: one join, no test per name)
+            joined = "\n".join(name for name in names if ";" not in name)
         if self.ready and joined:  # while building, the build's catch-up reads them
             with self._catch_up_lock:
                 self.index.add_joined(joined)

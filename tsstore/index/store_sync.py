@@ -40,12 +40,12 @@ class StoreSync:
         # done (and replaced) when the index may have changed: names added by this process, or
         # a catch-up ended; so at least every KEEP_CAUGHT_UP_S while served
         self._changed = concurrent.futures.Future()
-        # a store that asks to be polled (Cassandra) is caught up beside the answers, and tells
-        # this process's indexes of the series it creates at once (on_created)
+        # a store that asks to be polled (Cassandra) is caught up beside the answers
         self.polled = bool(getattr(store, "tree_poll_seconds", 0))
         self._pending_names = None  # see also_pending
-        if self.polled:
-            store.on_created(self._created_here)
+        # a store that creates series before it lists them (a poll away, or written behind the
+        # ingest) tells this process's indexes of them at once; the others never call it
+        store.on_created(self._created_here)
 
     def also_pending(self, pending_names) -> None:
         """Catch-ups also add the series another process created and its store does not list
@@ -91,7 +91,7 @@ class StoreSync:
         raise NotImplementedError
 
     def _created_here(self, names: list[str]) -> None:
-        """Series this process just created, into the index at once (a polled store only)."""
+        """Series this process just created, into the index at once (Store.on_created)."""
         raise NotImplementedError
 
     async def fresh(self) -> None:

@@ -56,6 +56,8 @@ class SelfMetrics:
         self.counters.set("queue.unapplied_points", self.live.points)
         self.counters.set("wal.bytes", self.wal.size_bytes)
         self.counters.set("series.known", len(self.registry))
+        pending = getattr(self.store, "pending_series", None)  # created, their rows not yet in the store
+        self.counters.set("series.pending_creation", len(pending) if pending is not None else 0)
         for key, value in self.aggregator.stats.items():
             self.counters.set(f"aggregator.{key}", value)
         self.counters.set("aggregator.rows_held", self.aggregator.rows_held)  # slots kept in memory for reads (29 bytes each)

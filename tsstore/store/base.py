@@ -284,8 +284,9 @@ class Store(abc.ABC):
     def on_created(self, callback) -> None:  # noqa: B027 - optional hook
         """Have `callback(names)` called, on the event loop, with the series this store object
         has just created, for indexes that otherwise learn of new series only at their next
-        poll of the store (tree_poll_seconds). Stores whose indexes ask them before every
-        find never call it."""
+        poll of the store (tree_poll_seconds) or once written (a store creating behind the
+        ingest, tsstore.store.creation_behind). Stores that list a series once created never
+        call it."""
 
     # -- series and the path tree -------------------------------------------------
     def know_every_name(self) -> None:  # noqa: B027 - optional hook

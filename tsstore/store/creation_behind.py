@@ -12,9 +12,11 @@ store call that needs the series in the store (a flush's writes, a deletion, clo
 until what was pending when it was called is written (settled()). So the WAL is never trimmed
 past a point whose series the store lacks, and after a crash the replay creates them again.
 
-Only for a store whose keys follow from the names alone (CassandraStore): the key answered
-before the write is the one every writer computes, whether or not another process created
-the series meanwhile.
+Only for a store whose key answered before the write is the one the store will hold:
+CassandraStore, whose keys follow from the names alone (every writer computes the same,
+whether or not another process created the series meanwhile), and the embedded store, whose
+one writing process (it holds the data directory) gives the ids itself. There, creating 100k
+series took the consumer 0.73 s of a 1.5 s first pass of 1M points.
 """
 from __future__ import annotations
 
@@ -24,6 +26,8 @@ import logging
 from typing import Awaitable, Callable
 
 from tsstore.model import SeriesMeta
+
+Schema = tuple  # (rollups, aggregation, xff), as SeriesMeta's fields
 
 log = logging.getLogger(__name__)
 
@@ -41,16 +45,20 @@ YIELD_AT_MOST_SECONDS = 2.0
 
 
 class CreationBehind:
-    """`persist(metas)` writes series to the store; `retry(what, call)` retries a failing call
+    """`persist(names, schemas)` writes series to the store, schemas[i] the (rollups,
+    aggregation, xff) of names[i]; `retry(what, call)` retries a failing call
     (tsstore.ingest.store_retry.StoreRetry) and raises once the process is stopping; `busy()`
-    says the ingest has points waiting to be applied (see YIELD_AT_MOST_SECONDS)."""
+    says the ingest has points waiting to be applied (see YIELD_AT_MOST_SECONDS).
 
-    def __init__(self, persist: Callable[[list[SeriesMeta]], Awaitable[None]], retry, limit: int = PENDING_LIMIT,
-                 busy: Callable[[], bool] = lambda: False):
+    A pending series is its name and a reference to its schema's tuple, no object of its own
+    (a SeriesMeta each, and hashing their rollups, cost the ingest 0.1 s per 100k series)."""
+
+    def __init__(self, persist: Callable[[list[str], list[Schema]], Awaitable[None]], retry,
+                 limit: int = PENDING_LIMIT, busy: Callable[[], bool] = lambda: False):
         self._persist, self._retry, self.limit, self._busy = persist, retry, limit, busy
         self._waiters = 0  # calls waiting in _until_written
-        self._pending: dict[str, SeriesMeta] = {}  # name -> meta, until the store has it
-        self._queue: list[SeriesMeta] = []
+        self._pending: dict[str, Schema] = {}  # name -> (rollups, aggregation, xff), until the store has it
+        self._queue: list[str] = []
         self._added = 0  # series queued so far
         self._written = 0  # of those, written (in queue order)
         self._failure: BaseException | None = None  # why the writer stopped (the process is stopping)
@@ -65,9 +73,9 @@ class CreationBehind:
         pending = self._pending
         if not pending:
             return {}
-        return {n: pending[n] for n in names if n in pending}
+        return {n: SeriesMeta(n, *pending[n]) for n in names if n in pending}
 
-    def pending_after(self, cursor: int, limit: int) -> tuple[list[SeriesMeta], int]:
+    def pending_after(self, cursor: int, limit: int) -> tuple[list[str], int]:
         """The series still pending of those queued after the first `cursor` ever queued
         (the newest `limit` of them at most), and the cursor after them: how another process
         learns of this one's new series before the store has them (tsstore.memory_channel).
@@ -75,18 +83,23 @@ class CreationBehind:
         unseen = min(self._added - cursor, len(self._pending), limit)
         if unseen <= 0:
             return [], self._added
-        newest = list(itertools.islice(reversed(self._pending.values()), unseen))
+        newest = list(itertools.islice(reversed(self._pending.keys()), unseen))
         newest.reverse()
         return newest, self._added
 
-    async def add(self, metas: list[SeriesMeta]) -> None:
-        """Queue series for the store (one pending already is not queued again); waits for the
-        store only when more than `limit` are pending."""
-        new = [m for m in metas if m.name not in self._pending]
-        if new:
-            self._pending.update((m.name, m) for m in new)
-            self._queue.extend(new)
-            self._added += len(new)
+    async def add(self, names: list[str], schemas: list[Schema]) -> None:
+        """Queue series for the store, schemas[i] the (rollups, aggregation, xff) of names[i]
+        (one pending already is not queued again); waits for the store only when more than
+        `limit` are pending."""
+        pending = self._pending
+        if pending:
+            kept = [i for i, name in enumerate(names) if name not in pending]
+            if len(kept) < len(names):
+                names, schemas = [names[i] for i in kept], [schemas[i] for i in kept]
+        if names:
+            pending.update(zip(names, schemas))
+            self._queue.extend(names)
+            self._added += len(names)
             if self._writer is None or self._writer.done():
                 self._failure = None
                 self._writer = asyncio.create_task(self._write_queued(), name="series-creation")
@@ -118,16 +131,16 @@ class CreationBehind:
         while self._queue:
             await self._yield_to_ingest()
             batch, self._queue = self._queue[:WRITE_BATCH], self._queue[WRITE_BATCH:]
+            schemas = list(map(self._pending.__getitem__, batch))
             try:
-                await self._retry("create series", lambda: self._persist(batch))
+                await self._retry("create series", lambda: self._persist(batch, schemas))
             except BaseException as exc:  # the retry gave up (stopping) or the task was cancelled
                 self._queue = batch + self._queue  # still pending: a close or the next add sees them
                 self._failure = exc if isinstance(exc, Exception) else RuntimeError("series creation stopped")
                 self._wake()
                 raise
-            for m in batch:
-                if self._pending.get(m.name) is m:
-                    del self._pending[m.name]
+            for name in batch:  # pending until now: a deletion waits for them (settled) first
+                self._pending.pop(name, None)
             self._written += len(batch)
             self._wake()
 

@@ -227,7 +227,9 @@ class CassandraStore(SegmentStore):
         """From now on create_series answers at once and writes behind (tsstore.store.creation_behind);
         the ingest process's mode. `retry` retries a failing write (StoreRetry); `busy()`: the
         ingest has points to apply."""
-        self._behind = CreationBehind(self.create_now, retry, busy=busy)
+        self._behind = CreationBehind(
+            lambda names, schemas: self.create_now([SeriesMeta(n, *schema) for n, schema in zip(names, schemas)]),
+            retry, busy=busy)
 
     @property
     def pending_series(self) -> CreationBehind | None:
@@ -281,7 +283,7 @@ class CassandraStore(SegmentStore):
         if self._names is not None:  # before they are written: a lookup meanwhile finds them pending
             self._names.add([m.name for m in metas if ";" not in m.name])
         if self._behind is not None:
-            await self._behind.add(metas)
+            await self._behind.add([m.name for m in metas], [(m.rollups, m.aggregation, m.xff) for m in metas])
         else:
             await self.create_now(metas)
         names = [m.name for m in metas]
