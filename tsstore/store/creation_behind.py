@@ -92,7 +92,7 @@ class CreationBehind:
         (one pending already is not queued again); waits for the store only when more than
         `limit` are pending."""
         pending = self._pending
-        if pending:
+        if pending and not pending.keys().isdisjoint(names):
             kept = [i for i, name in enumerate(names) if name not in pending]
             if len(kept) < len(names):
                 names, schemas = [names[i] for i in kept], [schemas[i] for i in kept]

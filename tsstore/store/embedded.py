@@ -321,15 +321,20 @@ class EmbeddedStore(SegmentStore):
         held = await self._on_reader(lambda: self._ids_of(self._conn(), asked)) if asked else {}
         # no await from here on: a name is given one id, whoever else creates it meanwhile
         keys = np.zeros(len(names), np.int64)
-        new = []
-        for i, name in enumerate(names):
-            key = pending_ids.get(name) or held.get(name)
-            if key is None:
-                new.append(i)
-            else:
-                keys[i] = key
-        if new:
-            order = np.array(new, np.int64)[self._id_order([names[i] for i in new], schema_of[new])]
+        if not held and pending_ids.keys().isdisjoint(names):  # the ingest's case: all new (no loop per name)
+            new, new_names = np.arange(len(names)), names
+        else:
+            new = []
+            for i, name in enumerate(names):
+                key = pending_ids.get(name) or held.get(name)
+                if key is None:
+                    new.append(i)
+                else:
+                    keys[i] = key
+            new = np.array(new, np.int64)
+            new_names = [names[i] for i in new.tolist()]
+        if len(new):
+            order = new[self._id_order(new_names, schema_of[new])]
             first, self._next_id = self._next_id, self._next_id + len(order)
             keys[order] = np.arange(first, self._next_id, dtype=np.int64)
             created = [names[i] for i in order.tolist()]
