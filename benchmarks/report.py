@@ -69,7 +69,7 @@ def render(r: dict) -> str:
             f"Python {m['python']}. The machine is shared with other work, so absolute numbers drift between "
             "runs; the ratios, taken within one run, are the figures to read.",
             "",
-            f"Systems, run one after another: **tsstore** (one ingest process, on Cassandra with its writer process; embedded SQLite store, and Cassandra when "
+            f"Systems, run one after another, each once the disk has written back what the one before left: **tsstore** (one ingest process, on Cassandra with its writer process; embedded SQLite store, and Cassandra when "
             f"available; its defaults, with `--http-workers 2` and self-metrics off), **carbon-cache** {_pkg_version('graphite-carbon')} (Debian) read "
             f"through **graphite-web** {_pkg_version('graphite-web')} (Debian, gunicorn with {m['cores']} workers), "
             f"**go-carbon** {_go_version('go-carbon')} read through **carbonapi** {_go_version('carbonapi')} (built "
