@@ -197,3 +197,16 @@ async def test_another_http_process_finds_and_reads_series_before_the_store_has_
         assert await tags.answer("find", ["host=web1"]) == [tagged.name]  # from SQLite's tag log now
     finally:
         await server.stop()
+
+
+async def test_names_that_need_quoting_are_written_behind_byte_for_byte(stores):
+    """The rows written behind carry each name exactly (quotes, backslashes, JSON's escapes, a
+    NUL, non-ASCII, tags), under the key answered at once."""
+    ingest, other, gate = stores
+    names = ['odd."quoted"', "odd.back\\slash", "odd.tab\there", "odd.caf\u00e9", "odd.slash/and\\u0041",
+             "odd.plain", "odd.emoji\U0001f600", "odd.b}]", "odd.nul\x00end", "odd.tagged;dc=eu"]
+    keys = await ingest.create_series([SeriesMeta(n, (Rollup(STEP, 86400),), "average", 0.0) for n in names])
+    await gate.open_while(ingest.creations_settled())
+    assert list(await other.series_keys(names)) == list(keys)
+    assert set(await other.get_series(names)) == set(names)
+    assert await other.series_with_tag("dc", "eu") == ["odd.tagged;dc=eu"]

@@ -310,8 +310,10 @@ class Store(abc.ABC):
 
     async def create_series_columns(self, names: list[str], schemas: list, schema_of: np.ndarray) -> np.ndarray:
         """create_series of names created with schemas[schema_of[i]] (rollups, aggregation,
-        xff): the ingest's form, with no object per series (SchemaResolver.schemas_for).
-        Stores that build their rows from metadata objects anyway take this default."""
+        xff): the ingest's form, with no object per series (SchemaResolver.schemas_for), for
+        names it has just looked up and found absent (a store creating behind the ingest takes
+        them as new without a lookup of its own). Stores that build their rows from metadata
+        objects anyway take this default."""
         return await self.create_series([SeriesMeta(n, *schemas[i]) for n, i in zip(names, np.asarray(schema_of).tolist())])
 
     @abc.abstractmethod

@@ -16,6 +16,7 @@ import asyncio
 import json
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -103,12 +104,26 @@ CREATE INDEX IF NOT EXISTS events_at ON events (at);
 TAG_LOG_KEEP = 1_000_000  # rows of the tag log expire() keeps
 CHILDREN_RUN = 256  # names read per query of a children() skip scan
 NAMES_READ_AT_ONCE = 50_000  # names per fetch while the name filter is loaded
+_JSON_ESCAPED = re.compile(r"[\\\x00-\x1f]")  # what a JSON string must escape, but the quote
 # SQLite's page cache per connection, in KiB (the OS page cache keeps the rest). The writer's
 # fills with every group row a flush rewrites: at 16 MiB it held 16-20 bytes per series more
 # at rest at 1M series than at 4 MiB, for the same ingest rate (bench_ingest, two runs each).
 # The readers' (2) fill only with what renders read: hot dashboards' pages stay.
 WRITER_CACHE_KIB = 4096
 READER_CACHE_KIB = 16384
+
+
+def _json_array(names: list[str]) -> str | None:
+    """The names as a JSON array for json_each, or None if one holds a NUL (json_each would cut
+    it there). Names need no escaping but for a quote, a backslash or a control character:
+    joined as they are, not through json.dumps, which took 0.6 s of a million new series'
+    GIL time on the writer thread."""
+    joined = '","'.join(names)
+    if "\x00" in joined:
+        return None
+    if joined.count('"') == 2 * (len(names) - 1) and _JSON_ESCAPED.search(joined) is None:
+        return '["' + joined + '"]'
+    return json.dumps(names, ensure_ascii=False)
 
 
 class EmbeddedStore(SegmentStore):
@@ -210,14 +225,16 @@ class EmbeddedStore(SegmentStore):
     async def create_series(self, metas: list[SeriesMeta]) -> np.ndarray:
         schema_index: dict[tuple, int] = {}
         schema_of = [schema_index.setdefault((m.rollups, m.aggregation, m.xff), len(schema_index)) for m in metas]
-        return await self.create_series_columns([m.name for m in metas], list(schema_index), np.array(schema_of, np.int64))
+        return await self._create([m.name for m in metas], list(schema_index), np.array(schema_of, np.int64), False)
 
     async def create_series_columns(self, names: list[str], schemas: list, schema_of: np.ndarray) -> np.ndarray:
+        return await self._create(names, schemas, np.asarray(schema_of, np.int64), True)
+
+    async def _create(self, names: list[str], schemas: list, schema_of: np.ndarray, looked_up: bool) -> np.ndarray:
         if not names:
             return np.zeros(0, np.int64)
-        schema_of = np.asarray(schema_of, np.int64)
         if self._behind is not None:
-            return await self._create_behind(names, schemas, schema_of)
+            return await self._create_behind(names, schemas, schema_of, looked_up)
         columns = [(rollups_text(rollups), aggregation, xff) for rollups, aggregation, xff in schemas]
         if self._names is not None:  # before they are written: a lookup meanwhile asks SQLite
             self._names.add(names)
@@ -268,20 +285,21 @@ class EmbeddedStore(SegmentStore):
         for start, stop in zip([0, *bounds], [*bounds, len(names)]):
             run_names = names[start:stop]
             schema = columns[int(schema_of[start])]
-            if any("\x00" in name for name in run_names):  # JSON text would cut such a name at the NUL
+            array = _json_array(run_names)
+            if array is None:  # JSON text would cut such a name at the NUL
                 conn.executemany(
                     "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)",
                     [(int(ids[start]) + i, name, *schema) for i, name in enumerate(run_names)])
                 continue
             conn.execute(
                 "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) "
-                "SELECT ? + key, value, ?, ?, ? FROM json_each(?)",
-                (int(ids[start]), *schema, json.dumps(run_names, ensure_ascii=False)))
+                "SELECT ? + key, value, ?, ?, ? FROM json_each(?)", (int(ids[start]), *schema, array))
         inserted = conn.total_changes - changes
-        conn.executemany(
-            "INSERT OR IGNORE INTO tags (tag, value, name) VALUES (?, ?, ?)",
-            [(tag, value, name) for name in names if ";" in name for tag, value in tag_rows(name)],
-        )
+        if ";" in "".join(names):  # tagged ones among them (one test in C, not one per name)
+            conn.executemany(
+                "INSERT OR IGNORE INTO tags (tag, value, name) VALUES (?, ?, ?)",
+                [(tag, value, name) for name in names if ";" in name for tag, value in tag_rows(name)],
+            )
         return inserted
 
     # -- creating behind the ingest ------------------------------------------------
@@ -308,16 +326,19 @@ class EmbeddedStore(SegmentStore):
         catch-up from SQLite sees them only once written."""
         self._created_callbacks.append(callback)
 
-    async def _create_behind(self, names: list[str], schemas: list, schema_of: np.ndarray) -> np.ndarray:
+    async def _create_behind(self, names: list[str], schemas: list, schema_of: np.ndarray,
+                             looked_up: bool) -> np.ndarray:
+        """`looked_up`: the ingest's names, which it asked the store for and found absent
+        (create_series_columns): only the ones pending are checked, not the ones held."""
         if self._next_id is None:
             first_free = await self.series_count_estimate() + 1
             self._next_id = self._next_id or first_free  # another call may have set it meanwhile
-        # a name the store holds keeps its row (the ingest asks only for new ones; a rename's
-        # target or an import may exist): the name filter clears most without a lookup
-        candidates = [n for n in names if n not in self._pending_ids] if self._pending_ids else names
-        maybe = self.names_maybe_held(candidates)
-        asked = candidates if maybe is None else [n for n, held in zip(candidates, maybe.tolist()) if held]
-        held = await self._on_reader(lambda: self._ids_of(self._conn(), asked)) if asked else {}
+        held: dict[str, int] = {}
+        if not looked_up:  # a rename's target or an import may exist: it keeps its row and key
+            candidates = [n for n in names if n not in self._pending_ids]
+            maybe = self.names_maybe_held(candidates)  # the name filter clears most without a lookup
+            asked = candidates if maybe is None else [n for n, held in zip(candidates, maybe.tolist()) if held]
+            held = await self._on_reader(lambda: self._ids_of(self._conn(), asked)) if asked else {}
         # no await from here on: a name is given one id, whoever else creates it meanwhile
         pending_ids = self._pending_ids  # after the await: _write_created may have replaced it
         keys = np.zeros(len(names), np.int64)
