@@ -19,19 +19,37 @@ def _counter(srv, name: str) -> float:
     return httpx.get(srv.url + "/tsstore/status", timeout=5).json()["counters"].get(name, 0)
 
 
-def _sender(port: int, base: int, stop: threading.Event, sent: list):
-    """One connection; line i is series i % SERIES at base + i // SERIES with value i."""
+def _stream(port: int, line, lines: int, pause: float, stop: threading.Event, sent: list):
+    """One connection; `line(i)` for i < lines, 500 a chunk with `pause` between (long enough to
+    kill mid-stream); sent[0]: the lines sent so far."""
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        for start in range(0, LINES, 500):
+        for start in range(0, lines, 500):
             if stop.is_set():
                 return
-            chunk = "".join(f"crash.s{i % SERIES:02d} {i} {base + i // SERIES}\n" for i in range(start, start + 500))
+            chunk = "".join(map(line, range(start, start + 500)))
             try:
                 sock.sendall(chunk.encode())
             except OSError:
                 return  # the server died under us: expected
             sent[0] = start + 500
-            time.sleep(0.01)  # ~50k lines/s: long enough to kill mid-stream
+            time.sleep(pause)
+
+
+def _sender(port: int, base: int, stop: threading.Event, sent: list):
+    """Line i is series i % SERIES at base + i // SERIES with value i, about 50k lines/s."""
+    _stream(port, lambda i: f"crash.s{i % SERIES:02d} {i} {base + i // SERIES}\n", LINES, 0.01, stop, sent)
+
+
+def _until_prefix_readable(readable_values, acknowledged: float, timeout: float = 60.0) -> set:
+    """readable_values() once it holds a whole prefix of the stream as long as what was
+    acknowledged (the restarted server replays its WAL meanwhile), or at the timeout."""
+    deadline, values = time.monotonic() + timeout, set()
+    while time.monotonic() < deadline:
+        values = readable_values()
+        if len(values) >= acknowledged and values == set(range(len(values))):
+            break
+        time.sleep(0.3)
+    return values
 
 
 def _readable(srv, target: str, params: dict) -> list:
@@ -81,12 +99,7 @@ def test_kill9_mid_stream_loses_nothing_acknowledged(tmp_path):
                         vals.add(int(value))
             return vals
 
-        deadline, values = time.monotonic() + 60, set()
-        while time.monotonic() < deadline:
-            values = readable_values()
-            if len(values) >= acknowledged and values == set(range(len(values))):
-                break
-            time.sleep(0.3)
+        values = _until_prefix_readable(readable_values, acknowledged)
         print(f"killed after {acknowledged:.0f} acknowledged points (sender at {sent[0]}); {len(values)} readable after restart")
         assert len(values) >= acknowledged, f"only {len(values)} of {acknowledged} acknowledged points are readable"
         # TCP keeps order and the WAL keeps order: what survived is a prefix of the stream.
@@ -192,18 +205,8 @@ def test_a_long_coarse_interval_does_not_fill_the_wal(tmp_path):
 
 
 def _new_series_sender(port: int, base: int, stop: threading.Event, sent: list, lines: int):
-    """One connection; line i is a new series, behind.g<i // 1000>.s<i>, at base with value i."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        for start in range(0, lines, 500):
-            if stop.is_set():
-                return
-            chunk = "".join(f"behind.g{i // 1000:03d}.s{i:06d} {i} {base}\n" for i in range(start, start + 500))
-            try:
-                sock.sendall(chunk.encode())
-            except OSError:
-                return  # the server died under us: expected
-            sent[0] = start + 500
-            time.sleep(0.02)  # ~25k new series/s: long enough to kill mid-stream
+    """Line i is a new series, behind.g<i // 1000>.s<i>, at base with value i, about 25k a second."""
+    _stream(port, lambda i: f"behind.g{i // 1000:03d}.s{i:06d} {i} {base}\n", lines, 0.02, stop, sent)
 
 
 @pytest.mark.slow
@@ -248,12 +251,7 @@ def test_kill9_while_new_series_are_written_behind_loses_none(tmp_path):
                         values.add(i)
             return values
 
-        deadline, values = time.monotonic() + 60, set()
-        while time.monotonic() < deadline:
-            values = readable_values()
-            if len(values) >= acknowledged and values == set(range(len(values))):
-                break
-            time.sleep(0.3)
+        values = _until_prefix_readable(readable_values, acknowledged)
         print(f"killed with {pending_seen:.0f} series pending creation, {acknowledged:.0f} acknowledged points "
               f"(sender at {sent[0]}); {len(values)} readable after restart")
         assert len(values) >= acknowledged, f"only {len(values)} of {acknowledged:.0f} acknowledged points are readable"

@@ -13,6 +13,7 @@ from tsstore.model import Rollup, SeriesMeta, WriteBatch
 from tsstore.store.base import WINDOW_SLOTS
 from tsstore.store.cassandra.store import CassandraStore
 from tests.helpers.held_log_reads import HeldLogReads
+from tests.helpers.write_gate import Gate
 
 pytestmark = pytest.mark.cassandra
 
@@ -22,25 +23,6 @@ T0 = int(time.time()) // (STEP * WINDOW_SLOTS) * (STEP * WINDOW_SLOTS)
 
 def _metas(n: int, prefix: str) -> list[SeriesMeta]:
     return [SeriesMeta(f"{prefix}.host{i % 7}.s{i:04d}", (Rollup(STEP, 86400),), "average", 0.0) for i in range(n)]
-
-
-class Gate:
-    """A retry function whose writes wait until the gate is opened."""
-
-    def __init__(self):
-        self.opened = asyncio.Event()
-
-    async def __call__(self, what, call):
-        await self.opened.wait()
-        return await call()
-
-    async def open_while(self, awaitable):
-        """Run `awaitable`; check it waits for the gate, open the gate, and return its result."""
-        task = asyncio.ensure_future(awaitable)
-        await asyncio.sleep(0.2)
-        assert not task.done(), "it did not wait for the series to be written"
-        self.opened.set()
-        return await task
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ it gives the ids itself (it holds the data directory), answers new series at onc
 call that needs them in SQLite waits for them. A second store on the same file stands for an
 --http-workers child. The background writes wait at a gate the test opens (in their retry
 function, the store's caller's to give), so what a call did not wait for would be seen."""
-import asyncio
 import random
 import time
 
@@ -13,32 +12,14 @@ import pytest
 from tsstore.model import Rollup, SeriesMeta, WriteBatch
 from tsstore.store.base import WINDOW_SLOTS
 from tsstore.store.embedded import EmbeddedStore
+from tests.helpers.write_gate import Gate
 
 STEP = 10
 T0 = int(time.time()) // (STEP * WINDOW_SLOTS) * (STEP * WINDOW_SLOTS)
 
 
-def _metas(n: int, prefix: str, step: int = STEP) -> list[SeriesMeta]:
-    return [SeriesMeta(f"{prefix}.host{i % 7}.s{i:04d}", (Rollup(step, 86400),), "average", 0.0) for i in range(n)]
-
-
-class Gate:
-    """A retry function whose writes wait until the gate is opened."""
-
-    def __init__(self):
-        self.opened = asyncio.Event()
-
-    async def __call__(self, what, call):
-        await self.opened.wait()
-        return await call()
-
-    async def open_while(self, awaitable):
-        """Run `awaitable`; check it waits for the gate, open the gate, and return its result."""
-        task = asyncio.ensure_future(awaitable)
-        await asyncio.sleep(0.2)
-        assert not task.done(), "it did not wait for the series to be written"
-        self.opened.set()
-        return await task
+def _metas(n: int, prefix: str) -> list[SeriesMeta]:
+    return [SeriesMeta(f"{prefix}.host{i % 7}.s{i:04d}", (Rollup(STEP, 86400),), "average", 0.0) for i in range(n)]
 
 
 @pytest.fixture

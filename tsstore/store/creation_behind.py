@@ -163,3 +163,19 @@ class CreationBehind:
         self._writer.cancel()
         await asyncio.gather(self._writer, return_exceptions=True)
         self._writer = None
+
+
+class CreatesBehind:
+    """What a store that can create behind the ingest shares (its create_behind sets _behind)."""
+
+    _behind: CreationBehind | None = None
+
+    @property
+    def pending_series(self) -> CreationBehind | None:
+        """The series created and not yet written (with create_behind), else None."""
+        return self._behind
+
+    async def creations_settled(self) -> None:
+        """Until the series this process created so far are in the store (no-op unless create_behind)."""
+        if self._behind is not None:
+            await self._behind.settled()

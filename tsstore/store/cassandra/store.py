@@ -48,7 +48,7 @@ from tsstore.store.cassandra.requests import batches, run_all
 from tsstore.store.cassandra.schema import (GROUP_ROW_PREFIX, ROOT, SERIES_LOG_TTL, create_schema, group_row_name,
                                             prepare_statements, shard_of)
 from tsstore.store.cassandra.writer_process import StoreWriterProcess, batch_message, metas_message
-from tsstore.store.creation_behind import CreationBehind
+from tsstore.store.creation_behind import CreatesBehind, CreationBehind
 from tsstore.store.errors import StoreUnavailable
 from tsstore.store.name_filter import NameFilter
 
@@ -122,7 +122,7 @@ class _HostsBack(HostStateListener):
         pass
 
 
-class CassandraStore(SegmentStore):
+class CassandraStore(CreatesBehind, SegmentStore):
     kind = "cassandra"
 
     def __init__(self, url_or_config: str | CassandraConfig):
@@ -230,16 +230,6 @@ class CassandraStore(SegmentStore):
         self._behind = CreationBehind(
             lambda names, schemas: self.create_now([SeriesMeta(n, *schema) for n, schema in zip(names, schemas)]),
             retry, busy=busy)
-
-    @property
-    def pending_series(self) -> CreationBehind | None:
-        """The series created and not yet written (with create_behind), else None."""
-        return self._behind
-
-    async def creations_settled(self) -> None:
-        """Until the series this process created so far are in the store (no-op unless create_behind)."""
-        if self._behind is not None:
-            await self._behind.settled()
 
     def know_every_name(self) -> None:
         """The ingest process: a filter of every untagged name the store holds (the series
