@@ -327,7 +327,7 @@ class EmbeddedStore(CreatesBehind, SegmentStore):
         if not looked_up:  # a rename's target or an import may exist: it keeps its row and key
             candidates = [n for n in names if n not in self._pending_ids]
             maybe = self.names_maybe_held(candidates)  # the name filter clears most without a lookup
-            asked = candidates if maybe is None else [n for n, held in zip(candidates, maybe.tolist()) if held]
+            asked = candidates if maybe is None else [n for n, may in zip(candidates, maybe.tolist()) if may]
             held = await self._on_reader(lambda: self._ids_of(self._conn(), asked)) if asked else {}
         # no await from here on: a name is given one id, whoever else creates it meanwhile
         pending_ids = self._pending_ids  # after the await: _write_created may have replaced it
@@ -377,9 +377,11 @@ class EmbeddedStore(CreatesBehind, SegmentStore):
                 if conn.in_transaction:  # on a full disk SQLite rolled back already: again would hide why
                     conn.execute("ROLLBACK")
                 raise
-            if inserted != len(names):  # cannot be while this process holds the data directory's lock
-                log.error("embedded store: %d of %d series created behind were in %s already; another process "
-                          "wrote to it", len(names) - inserted, len(names), self.path)
+            if inserted != len(names):  # their points would go under ids no row has
+                log.error("embedded store: %d of %d series created behind were in %s already, under other ids "
+                          "(another process wrote to it, or a rename created one between the ingest's lookup and "
+                          "its creation); their new points are written under ids no series has",
+                          len(names) - inserted, len(names), self.path)
 
         await self._on_writer(_write)
         for name in names:  # in SQLite now: series_keys reads them there
