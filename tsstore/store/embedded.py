@@ -104,6 +104,7 @@ CREATE INDEX IF NOT EXISTS events_at ON events (at);
 TAG_LOG_KEEP = 1_000_000  # rows of the tag log expire() keeps
 CHILDREN_RUN = 256  # names read per query of a children() skip scan
 NAMES_READ_AT_ONCE = 50_000  # names per fetch while the name filter is loaded
+INSERT_SERIES = "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) "  # a name held keeps its row
 _JSON_ESCAPED = re.compile(r"[\\\x00-\x1f]")  # what a JSON string must escape, but the quote
 # SQLite's page cache per connection, in KiB (the OS page cache keeps the rest). The writer's
 # fills with every group row a flush rewrites: at 16 MiB it held 16-20 bytes per series more
@@ -287,13 +288,11 @@ class EmbeddedStore(CreatesBehind, SegmentStore):
             schema = columns[int(schema_of[start])]
             array = _json_array(run_names)
             if array is None:  # JSON text would cut such a name at the NUL
-                conn.executemany(
-                    "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) VALUES (?, ?, ?, ?, ?)",
-                    [(int(ids[start]) + i, name, *schema) for i, name in enumerate(run_names)])
+                conn.executemany(INSERT_SERIES + "VALUES (?, ?, ?, ?, ?)",
+                                 [(int(ids[start]) + i, name, *schema) for i, name in enumerate(run_names)])
                 continue
-            conn.execute(
-                "INSERT OR IGNORE INTO series (id, name, rollups, aggregation, xff) "
-                "SELECT ? + key, value, ?, ?, ? FROM json_each(?)", (int(ids[start]), *schema, array))
+            conn.execute(INSERT_SERIES + "SELECT ? + key, value, ?, ?, ? FROM json_each(?)",
+                         (int(ids[start]), *schema, array))
         inserted = conn.total_changes - changes
         if ";" in "".join(names):  # tagged ones among them (one test in C, not one per name)
             conn.executemany(
