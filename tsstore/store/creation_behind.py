@@ -169,6 +169,16 @@ class CreatesBehind:
     """What a store that can create behind the ingest shares (its create_behind sets _behind)."""
 
     _behind: CreationBehind | None = None
+    _created_callbacks: tuple = ()  # on_created's, in order
+
+    def on_created(self, callback) -> None:
+        """Store.on_created: `callback(names)` for the series this store object creates before
+        its own listing shows them (the store calls _tell_created)."""
+        self._created_callbacks = (*self._created_callbacks, callback)
+
+    def _tell_created(self, names: list[str]) -> None:
+        for callback in self._created_callbacks:
+            callback(names)
 
     @property
     def pending_series(self) -> CreationBehind | None:

@@ -143,7 +143,6 @@ class EmbeddedStore(CreatesBehind, SegmentStore):
         self._behind: CreationBehind | None = None  # create_behind
         self._pending_ids: dict[str, int] = {}  # with create_behind: name -> the id given, until its row is in
         self._next_id: int | None = None  # with create_behind: the next id to give (this process holds the data dir)
-        self._created_callbacks: list = []  # on_created
 
     # -- connections -----------------------------------------------------------
     def _on_writer_thread(self) -> None:
@@ -310,11 +309,6 @@ class EmbeddedStore(CreatesBehind, SegmentStore):
         points, while it applied nothing."""
         self._behind = CreationBehind(self._write_created, retry, busy=busy)
 
-    def on_created(self, callback) -> None:
-        """With create_behind, this process's indexes learn of its new series at once: their
-        catch-up from SQLite sees them only once written."""
-        self._created_callbacks.append(callback)
-
     async def _create_behind(self, names: list[str], schemas: list, schema_of: np.ndarray,
                              looked_up: bool) -> np.ndarray:
         """`looked_up`: the ingest's names, which it asked the store for and found absent
@@ -351,8 +345,7 @@ class EmbeddedStore(CreatesBehind, SegmentStore):
             if self._names is not None:
                 self._names.add(created)
             pending_ids.update(zip(created, range(first, self._next_id)))
-            for callback in self._created_callbacks:
-                callback(created)
+            self._tell_created(created)  # this process's indexes: their catch-up reads SQLite, which lacks them yet
             await self._behind.add(created, list(map(schemas.__getitem__, schema_of[order].tolist())))
         return keys
 

@@ -136,7 +136,6 @@ class CassandraStore(CreatesBehind, SegmentStore):
         self._tree_checked = 0.0
         self._meta_cache: dict[str, SeriesMeta] = {}  # read back by renders; at most META_CACHE_MAX
         self._reconnect_callbacks: list = []
-        self._created_callbacks: list = []  # on_created
         self._behind: CreationBehind | None = None  # create_behind
         self._names_task: asyncio.Task | None = None
         self._writer_process: StoreWriterProcess | None = None  # write_in_child
@@ -187,9 +186,6 @@ class CassandraStore(CreatesBehind, SegmentStore):
 
     def on_reconnect(self, callback) -> None:
         self._reconnect_callbacks.append(callback)
-
-    def on_created(self, callback) -> None:
-        self._created_callbacks.append(callback)
 
     async def close(self) -> None:
         if self._names_task is not None:
@@ -278,8 +274,7 @@ class CassandraStore(CreatesBehind, SegmentStore):
             await self.create_now(metas)
         names = [m.name for m in metas]
         # this process's indexes find them at once (tsstore.index.store_sync)
-        for callback in self._created_callbacks:
-            callback(names)
+        self._tell_created(names)
         return self._keys_of(names)
 
     async def create_now(self, metas: list[SeriesMeta]) -> None:
